@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create ./.venv and install tumen into it (idempotent). Used by the README's two commands.
+#   scripts/setup.sh            runtime only
+#   scripts/setup.sh test       runtime + test tools + the system packages the report tests use
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tumen needs Python 3.11 or newer")'
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "${1:-}" = "test" ]; then
+  .venv/bin/python -m pip install -q -e '.[test]'
+  # Headless Chromium (report screenshots) and poppler (PDF pages), from Debian's packages.
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium poppler-utils fonts-dejavu-core >/dev/null
+  fi
+else
+  .venv/bin/python -m pip install -q -e .
+fi

@@ -1,0 +1,1 @@
+"""Commands of this group are registered on tumen.cli.common.app when imported."""

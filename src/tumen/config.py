@@ -1,0 +1,258 @@
+"""One typed settings object for the whole of tumen.
+
+Every number a detector, screener or report uses lives here, with its type,
+default, unit and a one-line description.  Precedence (lowest first)::
+
+    defaults  <  tumen.toml (``--config FILE``)  <  TUMEN_* environment  <  CLI flags
+
+Environment variables name the path with double underscores, e.g.
+``TUMEN_DETECT__GAPS__MIN_GAP_H=12`` or ``TUMEN_DB=/data/ais.duckdb``.
+
+A TOML file mirrors the structure::
+
+    db = "ais.duckdb"
+
+    [detect.gaps]
+    min_gap_h = 12.0
+
+    [detect.encounters]
+    max_distance_m = 300
+
+``tumen config --json`` prints the effective settings; every run records them
+in its provenance.  Settings are passed down as arguments, never read from
+module globals.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tumen.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- ingest
+class IngestSettings(_Section):
+    """How raw AIS files are read into the store."""
+
+    batch_lines: int = Field(200_000, gt=0, description="Lines read per batch (memory bound; count).")
+    tz: str = Field(
+        "UTC",
+        description="IANA time zone of logger-prefix times that carry no zone (e.g. 'Europe/Paris').",
+    )
+    dedupe_window_s: float = Field(
+        60.0,
+        ge=0,
+        description="Same payload heard again within this many seconds counts as a duplicate (s).",
+    )
+    workers: int = Field(0, ge=0, description="Decode worker processes; 0 = one per CPU core.")
+
+
+# --------------------------------------------------------------------------- detect
+class SegmentParams(_Section):
+    """Track cleaning and segmentation (after Global Fishing Watch's pipe-segment)."""
+
+    max_speed_kn: float = Field(50.0, gt=0, description="Implied speed above which a fix starts a new segment (knots).")
+    min_segment_positions: int = Field(3, ge=1, description="Segments with fewer fixes are treated as noise (count).")
+
+
+class PortVisitParams(_Section):
+    """Port visits (after GFW's port-visit definition)."""
+
+    min_duration_min: float = Field(30.0, ge=0, description="Shortest port visit (minutes).")
+    radius_scale: float = Field(1.0, gt=0, description="Multiplier on each port's radius_km (ratio).")
+
+
+class VoyageParams(_Section):
+    """Voyages between consecutive port visits at two different watched ports."""
+
+    max_duration_days: float = Field(60.0, gt=0, description="Longest voyage reported (days).")
+
+
+class GapParams(_Section):
+    """AIS gaps / going dark (after GFW's AIS-disabling definition)."""
+
+    min_gap_h: float = Field(6.0, gt=0, description="Shortest silence reported as a gap (hours).")
+    min_port_stay_h: float = Field(6.0, ge=0, description="Minimum stay assumed for a dark port call (hours).")
+    default_top_speed_kn: float = Field(
+        14.0, gt=0, description="Top speed assumed when the vessel's own is unknown (knots)."
+    )
+    top_speed_quantile: float = Field(
+        0.98, gt=0, le=1, description="Quantile of reported SOG taken as the vessel's top speed (ratio)."
+    )
+
+
+class EncounterParams(_Section):
+    """Ship-to-ship encounters (after GFW's encounter definition)."""
+
+    max_distance_m: float = Field(500.0, gt=0, description="Largest distance between the two vessels (metres).")
+    min_duration_h: float = Field(2.0, gt=0, description="Shortest encounter (hours).")
+    max_speed_kn: float = Field(2.0, gt=0, description="Both vessels slower than this (knots).")
+    min_port_distance_km: float = Field(10.0, ge=0, description="At least this far from every watched port (km).")
+    step_min: float = Field(10.0, gt=0, description="Time step at which tracks are paired (minutes).")
+    max_interp_gap_min: float = Field(
+        60.0, gt=0, description="Do not interpolate a track across a silence longer than this (minutes)."
+    )
+
+
+class LoiteringParams(_Section):
+    """Loitering (after GFW's loitering definition)."""
+
+    max_speed_kn: float = Field(2.0, gt=0, description="Slower than this (knots).")
+    min_duration_h: float = Field(4.0, gt=0, description="Shortest loitering (hours).")
+    min_port_distance_km: float = Field(10.0, ge=0, description="At least this far from every watched port (km).")
+
+
+class IdentityParams(_Section):
+    """Identity fraud: MMSI conflicts, position jumps, renamings, invalid IMOs, flags."""
+
+    conflict_min_h: float = Field(1.0, gt=0, description="Two simultaneous tracks for at least this long (hours).")
+    jump_max_h: float = Field(3.0, gt=0, description="Longest excursion still called a position jump (hours).")
+    dprk_mid: int = Field(445, description="Maritime Identification Digits of North Korea.")
+
+
+class DetectSettings(_Section):
+    """Parameters of every behaviour detector."""
+
+    segments: SegmentParams = SegmentParams()
+    port_visits: PortVisitParams = PortVisitParams()
+    voyages: VoyageParams = VoyageParams()
+    gaps: GapParams = GapParams()
+    encounters: EncounterParams = EncounterParams()
+    loitering: LoiteringParams = LoiteringParams()
+    identity: IdentityParams = IdentityParams()
+
+
+# --------------------------------------------------------------------------- screen
+class ScreenSettings(_Section):
+    """Sanctions screening."""
+
+    threshold: float = Field(0.7, ge=0, le=1, description="Score at or above which a candidate is a match (0–1).")
+    max_candidates: int = Field(5, gt=0, description="Candidates kept per query (count).")
+    max_hops: int = Field(2, ge=1, description="Ownership-graph hops searched for a sanctioned party (count).")
+
+
+# --------------------------------------------------------------------------- risk / report
+class RiskSettings(_Section):
+    """Risk ranking; the signal weights live in tumen.risk.weights."""
+
+    top_n: int = Field(20, gt=0, description="Vessels shown by default (count).")
+
+
+class ReportSettings(_Section):
+    """Reports."""
+
+    top_n: int = Field(10, gt=0, description="Vessels given a dossier by default (count).")
+    pdf: bool = Field(True, description="Also write the PDF (needs WeasyPrint's system libraries).")
+
+
+class Settings(_Section):
+    """Everything configurable in tumen."""
+
+    db: Path = Field(Path("tumen.duckdb"), description="DuckDB store file.")
+    ports: Path | None = Field(None, description="Watched-ports CSV; None = the bundled list.")
+    ingest: IngestSettings = IngestSettings()
+    detect: DetectSettings = DetectSettings()
+    screen: ScreenSettings = ScreenSettings()
+    risk: RiskSettings = RiskSettings()
+    report: ReportSettings = ReportSettings()
+
+
+ENV_PREFIX = "TUMEN_"
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return out
+
+
+def _set_path(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = tree
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def load_settings(
+    config: Path | str | None = None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Build the effective :class:`Settings`.
+
+    Parameters
+    ----------
+    config:
+        A TOML file (``--config``); ``None`` reads ``./tumen.toml`` if it exists.
+    overrides:
+        CLI flags as dotted paths, e.g. ``{"db": "x.duckdb", "detect.gaps.min_gap_h": 12}``;
+        ``None`` values are ignored (flag not given).
+    environ:
+        Environment to read ``TUMEN_*`` from (default ``os.environ``).
+    """
+    tree: dict[str, Any] = {}
+    path = Path(config) if config is not None else Path("tumen.toml")
+    if config is not None or path.exists():
+        try:
+            tree = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such configuration file; give an existing TOML file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or leave out --config") from None
+    tree = _deep_merge(tree, _env_overrides(dict(os.environ if environ is None else environ)))
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_path(tree, dotted, value)
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"setting {where}: {err['msg']} (see `tumen config --json` for the valid settings)") from None
+
+
+def describe_settings(model: type[BaseModel] = Settings, prefix: str = "") -> list[dict[str, Any]]:
+    """List every setting as ``{"name", "type", "default", "description"}`` (for docs and tests)."""
+    rows: list[dict[str, Any]] = []
+    for name, field in model.model_fields.items():
+        dotted = f"{prefix}{name}"
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            rows.extend(describe_settings(ann, dotted + "."))
+        else:
+            rows.append(
+                {
+                    "name": dotted,
+                    "type": getattr(ann, "__name__", str(ann)),
+                    "default": field.default if not isinstance(field.default, Path) else str(field.default),
+                    "description": field.description,
+                }
+            )
+    return rows

@@ -1,0 +1,155 @@
+"""The embedded default store: one DuckDB file (``./tumen.duckdb``).
+
+Everything DuckDB-specific lives in this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from tumen.errors import StoreError
+
+SCHEMA_VERSION = "1"
+
+
+def schema_sql() -> str:
+    """The DDL of every core table (``store/schema.sql``)."""
+    return resources.files("tumen.store").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+class DuckDBStore:
+    """A tumen store in a DuckDB file (or in memory with ``":memory:"``).
+
+    Parameters
+    ----------
+    path:
+        The database file; created with the full schema if it does not exist.
+    read_only:
+        Open without write access (several readers may share a file).
+    memory_limit:
+        DuckDB memory limit, e.g. ``"1GB"``; spills to disk beyond it.
+    threads:
+        Worker threads; ``None`` lets DuckDB use every core.
+
+    Examples
+    --------
+    >>> store = DuckDBStore(":memory:")
+    >>> store.query("select count(*) as n from positions").column("n").to_pylist()
+    [0]
+    """
+
+    def __init__(
+        self,
+        path: str | Path = "tumen.duckdb",
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.path = str(path)
+        if read_only and self.path != ":memory:" and not Path(self.path).exists():
+            raise StoreError(f"{self.path}: no such store; run `tumen ingest` first or give --db")
+        config: dict[str, Any] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            raise StoreError(
+                f"{self.path}: cannot open the store ({exc}); is another tumen process using it?"
+            ) from None
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self.con.execute(schema_sql())
+            self.con.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+            )
+        self._in_tx = False
+
+    # -- Backend protocol ---------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        result = self.con.execute(sql, params or [])
+        if hasattr(result, "to_arrow_table"):  # duckdb >= 1.4
+            return result.to_arrow_table()
+        return result.fetch_arrow_table()
+
+    def query_batches(
+        self, sql: str, params: Sequence[Any] | None = None, batch_rows: int = 1_000_000
+    ) -> Iterator[pa.RecordBatch]:
+        result = self.con.execute(sql, params or [])
+        if hasattr(result, "to_arrow_reader"):  # duckdb >= 1.4
+            reader = result.to_arrow_reader(batch_rows)
+        else:
+            reader = result.fetch_record_batch(batch_rows)
+        yield from reader
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql, params or [])
+
+    def append(self, table: str, data: pa.Table) -> None:
+        if data.num_rows == 0:
+            return
+        self.con.register("_tumen_append", data)
+        try:
+            cols = ", ".join(f'"{c}"' for c in data.column_names)
+            self.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _tumen_append')
+        finally:
+            self.con.unregister("_tumen_append")
+
+    def replace(self, table: str, data: pa.Table) -> None:
+        with self.transaction():
+            self.con.execute(f'DELETE FROM "{table}"')
+            self.append(table, data)
+
+    def table_exists(self, table: str) -> bool:
+        row = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+        ).fetchone()
+        return bool(row and row[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_tx:  # nested: the outer block decides
+            yield
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._in_tx = True
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+        finally:
+            self._in_tx = False
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- conveniences ------------------------------------------------------
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """First column of the first row (``None`` if no row)."""
+        row = self.con.execute(sql, params or []).fetchone()
+        return row[0] if row else None
+
+    def export_parquet(self, table_or_sql: str, out: str | Path) -> int:
+        """Write a table (or a SELECT) to a Parquet file; returns the row count."""
+        src = table_or_sql if table_or_sql.lstrip().lower().startswith("select") else f'SELECT * FROM "{table_or_sql}"'
+        self.con.execute(f"COPY ({src}) TO '{Path(out).as_posix()}' (FORMAT PARQUET)")
+        return int(self.scalar(f"SELECT count(*) FROM ({src})"))
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
