@@ -21,7 +21,7 @@ from tumen.cli.common import (
     progress,
     settings_from,
 )
-from tumen.ingest.pipeline import IngestReport, ingest_paths
+from tumen.ingest.pipeline import IngestReport, check_inputs, ingest_paths
 from tumen.store import DuckDBStore
 
 PathsArg = Annotated[
@@ -128,10 +128,8 @@ def ingest_cmd(
         ingest__dedupe_window_s=dedupe_window,
         ingest__batch_lines=batch_lines,
     )
-    with (
-        DuckDBStore(settings.db) as store,
-        progress(quiet or json_out and not verbose, unit="lines") as bar,
-    ):
+    check_inputs(paths, columns)  # a bad file fails here, before the store is opened
+    with DuckDBStore(settings.db) as store, progress(quiet, unit="lines") as bar:
         task = bar.add_task("ingest", total=None)
 
         def on_progress(done: int, total: int | None) -> None:

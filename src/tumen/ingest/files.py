@@ -114,11 +114,6 @@ def sniff(path: Path, *, custom_columns: bool = False) -> tuple[str, str | None]
         raise InputError(f"is a PDF document, not AIS data; {_WHAT_TO_DO}", path)
     if not head:
         return NMEA, None
-    # binary: NUL bytes or mostly non-text in the first block
-    sample = head[:8192]
-    ctrl = sum(1 for b in sample if b < 9 or 13 < b < 32)
-    if b"\x00" in sample or ctrl > len(sample) // 10:
-        raise InputError(f"is binary data, not text; {_WHAT_TO_DO}", path)
     text = head.decode("utf-8", errors="replace")
     first = _first_text_line(text)
     from tumen.ingest import csv as csv_layouts  # local: csv imports files
@@ -127,7 +122,12 @@ def sniff(path: Path, *, custom_columns: bool = False) -> tuple[str, str | None]
     if layout is not None:
         return layout, first
     if "VDM," in text or "VDO," in text:
-        return NMEA, None
+        return NMEA, None  # damaged lines inside are quarantined one by one
+    # binary: NUL bytes or mostly control bytes in the first block
+    sample = head[:8192]
+    ctrl = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if b"\x00" in sample or ctrl > len(sample) // 10:
+        raise InputError(f"is binary data, not text; {_WHAT_TO_DO}", path)
     if custom_columns and "," in first:
         return CUSTOM_CSV, first
     if "," in first and not first.startswith(("!", "$", "\\")):

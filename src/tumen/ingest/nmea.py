@@ -240,7 +240,7 @@ def _trailer(buf: U8, star: I64, e: I64, rows: B, comma: I64) -> tuple[I64, B, I
     rng = (t >= 315532800 * 10**6) & (t < 4102444800 * 10**6)
     t = np.where(epoch & rng, t, NO_TIME)
     has = epoch & rng
-    k = index_at_or_after(comma, star + 3)
+    k = np.where(rows, index_at_or_after(comma, star + 3), 0)
     live = rows.copy()
     for j in range(12):
         c = comma[k + j]

@@ -308,6 +308,27 @@ def _run_batches(
             tick()
 
 
+def check_inputs(
+    paths: list[str | Path] | tuple[str | Path, ...], columns: str | dict[str, str] | None = None
+) -> tuple[list[InputFile], list[SkippedFile], dict[str, str] | None]:
+    """Resolve and recognise every input before anything is written.
+
+    Returns (files to ingest, files skipped inside directories, parsed ``--columns``).
+
+    Raises
+    ------
+    InputError
+        A named file is missing, a PDF, binary, not AIS data, or a CSV whose layout is
+        unknown (or whose ``--columns`` do not match its header).
+    """
+    mapping = csvmod.parse_columns(columns)
+    files, skipped = resolve_inputs(list(paths), custom_columns=mapping is not None)
+    for f in files:
+        if f.format != NMEA:
+            csvmod.CsvLayout.of(f.format, f.header or "", mapping, f.path)
+    return files, skipped, mapping
+
+
 def ingest_paths(
     store: Backend,
     paths: list[str | Path] | tuple[str | Path, ...],
@@ -354,11 +375,7 @@ def ingest_paths(
     True
     """
     t0 = time.perf_counter()
-    mapping = csvmod.parse_columns(columns)
-    files, skipped = resolve_inputs(list(paths), custom_columns=mapping is not None)
-    for f in files:  # refuse bad --columns before writing anything
-        if f.format != NMEA:
-            csvmod.CsvLayout.of(f.format, f.header or "", mapping, f.path)
+    files, skipped, mapping = check_inputs(paths, columns)
     report = IngestReport(skipped=skipped)
     progress = _Progress(sum(f.size_bytes for f in files), on_progress)
     for f in files:

@@ -53,9 +53,13 @@ def padded(data: bytes | bytearray | memoryview) -> U8:
 
 
 def positions_of(buf: U8, byte: int) -> I64:
-    """Sorted offsets of every occurrence of ``byte``, followed by sentinels past the end."""
+    """Sorted offsets of every occurrence of ``byte``, followed by sentinels.
+
+    The sentinels point into the zero padding (``PAD // 2`` before the end), so they
+    compare greater than every real offset and a few bytes past them can still be read.
+    """
     pos = np.flatnonzero(buf == byte)
-    return np.concatenate([pos, np.full(8, buf.size + 1024, dtype=np.int64)])
+    return np.concatenate([pos, np.full(16, buf.size - PAD // 2, dtype=np.int64)])
 
 
 def first_at_or_after(pos: I64, offsets: I64) -> I64:
