@@ -1,1 +1,120 @@
-"""Commands of this group are registered on tumen.cli.common.app when imported."""
+"""``tumen risk``, ``tumen report`` and ``tumen demo``: findings people can read and hand on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tumen.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    QuietOpt,
+    app,
+    err_console,
+    out_console,
+    print_json,
+    settings_from,
+)
+from tumen.store import DuckDBStore
+
+PortsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ports",
+        help="Watched-ports CSV the detectors used [default: the bundled list].",
+        show_default=False,
+    ),
+]
+
+
+@app.command("risk")
+def risk_cmd(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            help="Vessels to show (count) [default: risk.top_n = 20].",
+            show_default=False,
+        ),
+    ] = None,
+    ports: PortsOpt = None,
+) -> None:
+    """Rank vessels by explained risk signals and write table `risk`.
+
+    The score is a sum of points: sanctions matches (vessel, owner/manager, an
+    encounter partner), voyages between North Korean and Russian ports, dark
+    periods near watched ports or on a shuttle route, encounters at sea (more
+    with a listed or DPRK partner), loitering and identity fraud.  Weights:
+    `[risk.weights]` in tumen.toml (see `tumen config`).
+    """
+    from tumen.risk import rank_vessels
+
+    settings = settings_from(config, db=db, ports=ports)
+    n_top = top or settings.risk.top_n
+    with DuckDBStore(settings.db) as store:
+        table = rank_vessels(store, settings)
+    rows = table.slice(0, n_top).to_pylist()
+    for row in rows:
+        row["signals"] = json.loads(row["signals"])
+        row["weights"] = json.loads(row["weights"])
+    if json_out:
+        print_json(
+            {
+                "n_vessels": table.num_rows,
+                "n_with_signals": sum(1 for s in table.column("score").to_pylist() if s > 0),
+                "vessels": [
+                    {
+                        k: row[k]
+                        for k in (
+                            "rank",
+                            "mmsi",
+                            "imo",
+                            "name",
+                            "flag",
+                            "score",
+                            "n_events",
+                            "signals",
+                        )
+                    }
+                    for row in rows
+                ],
+            }
+        )
+        return
+    view = Table(
+        "rank",
+        "MMSI",
+        "IMO",
+        "name",
+        "score",
+        "signals (points)",
+        title="Vessels by risk",
+        show_lines=True,
+    )
+    for row in rows:
+        signals = "\n".join(
+            f"{s['title']}: {s['points']:g}"
+            + (f" — {'; '.join(s['notes'][:3])}" if s["notes"] else "")
+            for s in row["signals"]
+        )
+        view.add_row(
+            str(row["rank"]),
+            str(row["mmsi"]),
+            str(row["imo"] or ""),
+            row["name"] or "",
+            f"{row['score']:g}",
+            signals or "–",
+        )
+    out_console.print(view)
+    if not quiet:
+        err_console.print(f"{table.num_rows} vessels ranked; table `risk` written to {settings.db}")
