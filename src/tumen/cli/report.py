@@ -118,3 +118,62 @@ def risk_cmd(
     out_console.print(view)
     if not quiet:
         err_console.print(f"{table.num_rows} vessels ranked; table `risk` written to {settings.db}")
+
+
+@app.command("report")
+def report_cmd(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write report.html and report.pdf into.")
+    ],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    vessel: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--vessel",
+            help="MMSI (9 digits) or IMO number (7 digits) to give a dossier; repeat for several.",
+            show_default=False,
+        ),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            help="Dossiers for the N highest-risk vessels (count) [default: report.top_n = 10 when no --vessel].",
+            show_default=False,
+        ),
+    ] = None,
+    pdf: Annotated[
+        bool,
+        typer.Option("--pdf/--no-pdf", help="Also write the PDF [default: report.pdf = true]."),
+    ] = True,
+    ports: PortsOpt = None,
+) -> None:
+    """Write the evidence report: one self-contained HTML file (opens offline) and the same as PDF.
+
+    A summary of the period and the top-risk vessels, then per vessel a dossier:
+    identity history, screening matches with their explanations, a map of the
+    track (gaps dashed, port visits, encounters, loitering), a timeline, and the
+    events with their provenance (file, SHA-256, lines, detector parameters).
+    Ranks the vessels first if `tumen risk` has not run.
+    """
+    from tumen.report import write_report
+
+    settings = settings_from(config, db=db, ports=ports, report__pdf=None if pdf else False)
+    with DuckDBStore(settings.db) as store:
+        if not quiet:
+            err_console.print(f"writing the report from {settings.db} …")
+        paths = write_report(store, out, settings, vessels=vessel or None, top=top)
+    if json_out:
+        print_json(paths)
+        return
+    out_console.print(f"report: {paths['html']}")
+    if paths["pdf"]:
+        out_console.print(f"pdf:    {paths['pdf']}")
+    if not quiet:
+        err_console.print(
+            f"{len(paths['vessels'])} dossiers, {paths['events']} events in the annex"
+        )

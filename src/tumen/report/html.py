@@ -27,9 +27,17 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
+from tumen.errors import InputError
 from tumen.provenance import tumen_version, utc_now
 from tumen.report import dossier as q
-from tumen.report.maps import COUNTRY_COLOURS, TYPE_COLOURS, MapEvent, MapSpec, overview_map, vessel_map
+from tumen.report.maps import (
+    COUNTRY_COLOURS,
+    TYPE_COLOURS,
+    MapEvent,
+    MapSpec,
+    overview_map,
+    vessel_map,
+)
 from tumen.report.timeline import TimelineEvent, reception_intervals, vessel_timeline
 from tumen.risk.signals import SIGNAL_TITLES, Port, load_watched_ports
 from tumen.risk.weights import RiskWeights
@@ -130,9 +138,17 @@ def event_title(ev: dict[str, Any]) -> str:
     return title
 
 
+def event_name(ev: dict[str, Any]) -> str:
+    """Title and what, without repeating: ``Voyage: Rajin → Dunai``, ``Identity · DPRK MID``."""
+    title, what = event_title(ev), event_what(ev)
+    return f"{title}: {what}" if what and what not in title else title
+
+
 def type_badge(type_: str) -> Markup:
     colour = TYPE_COLOURS.get(type_, "#555")
-    return Markup('<span class="badge" style="background:{}">{}</span>').format(colour, TYPE_TITLES.get(type_, type_))
+    return Markup('<span class="badge" style="background:{}">{}</span>').format(
+        colour, TYPE_TITLES.get(type_, type_)
+    )
 
 
 def _env() -> jinja2.Environment:
@@ -165,10 +181,23 @@ def _env() -> jinja2.Environment:
 
 
 # --------------------------------------------------------------------------- building the context
-def _select(store: Backend, settings: Settings, ranking: list[dict[str, Any]], vessels: Sequence[int] | None, top: int | None) -> list[int]:
+def _select(
+    store: Backend,
+    settings: Settings,
+    ranking: list[dict[str, Any]],
+    vessels: Sequence[int] | None,
+    top: int | None,
+) -> list[int]:
     chosen: list[int] = []
     if vessels:
-        chosen += q.resolve_vessels(store, vessels)
+        for ident in vessels:
+            found = q.resolve_vessels(store, [ident])
+            if not found:
+                raise InputError(
+                    f"vessel {ident} is not in the store {getattr(store, 'path', '')}; give an MMSI (9 digits) "
+                    "or IMO number (7 digits) that it has seen (see `tumen risk`)"
+                )
+            chosen += found
     if top is not None or not vessels:
         n = top if top is not None else settings.report.top_n
         chosen += [r["mmsi"] for r in ranking if r["score"] > 0][:n]
@@ -204,9 +233,13 @@ def _findings(ranking: list[dict[str, Any]]) -> list[str]:
         out.append(f"{plural(n, 'vessel')} {verb(n, 'matches', 'match')} a listed vessel.")
     if n_v("sanctioned_party"):
         n = n_v("sanctioned_party")
-        out.append(f"{plural(n, 'vessel')} {verb(n, 'has', 'have')} a listed owner, manager or operator.")
+        out.append(
+            f"{plural(n, 'vessel')} {verb(n, 'has', 'have')} a listed owner, manager or operator."
+        )
     if n_e("nk_ru_voyage"):
-        out.append(f"{plural(n_e('nk_ru_voyage'), 'voyage')} between North Korean and Russian ports, by {plural(n_v('nk_ru_voyage'), 'vessel')}.")
+        out.append(
+            f"{plural(n_e('nk_ru_voyage'), 'voyage')} between North Korean and Russian ports, by {plural(n_v('nk_ru_voyage'), 'vessel')}."
+        )
     if n_e("dprk_port_visit"):
         out.append(f"{plural(n_e('dprk_port_visit'), 'port call')} at North Korean ports.")
     dark = events.get("dark_shuttle_route", set()) | events.get("dark_near_port", set())
@@ -217,13 +250,33 @@ def _findings(ranking: list[dict[str, Any]]) -> list[str]:
         if n_e("sanctioned_partner") or n_e("encounter_dprk_partner"):
             extra = f", {len(events.get('sanctioned_partner', set()) | events.get('encounter_dprk_partner', set()))} with a listed or DPRK vessel"
         out.append(f"{plural(n_e('encounter'), 'ship-to-ship encounter')} at sea{extra}.")
-    ident = set().union(*(events.get(s, set()) for s in ("mmsi_conflict", "position_jump", "identity_change", "invalid_imo", "flag_mismatch")))
+    ident = set().union(
+        *(
+            events.get(s, set())
+            for s in (
+                "mmsi_conflict",
+                "position_jump",
+                "identity_change",
+                "invalid_imo",
+                "flag_mismatch",
+            )
+        )
+    )
     if ident:
-        out.append(f"{plural(len(ident), 'identity anomaly')} (MMSI sharing, spoofed jumps, renaming, false IMO or flag).")
+        out.append(
+            f"{plural(len(ident), 'identity anomaly')} (MMSI sharing, spoofed jumps, renaming, false IMO or flag)."
+        )
     return out
 
 
-def _dossier(store: Backend, settings: Settings, mmsi: int, risk_row: dict[str, Any] | None, ports: Sequence[Port], prov: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _dossier(
+    store: Backend,
+    settings: Settings,
+    mmsi: int,
+    risk_row: dict[str, Any] | None,
+    ports: Sequence[Port],
+    prov: dict[str, list[dict[str, Any]]],
+) -> dict[str, Any]:
     ident = q.identity(store, mmsi)
     events = q.events_for(store, mmsi)
     for i, ev in enumerate(events, start=1):
@@ -279,7 +332,9 @@ def _dossier(store: Backend, settings: Settings, mmsi: int, risk_row: dict[str, 
         timeline_svg = vessel_timeline(
             [TimelineEvent(ev["number"], ev["type"], ev["start"], ev["end"]) for ev in events],
             (t0 - pad, t1 + pad),
-            reception_intervals(tr.ts, settings.detect.gaps.min_gap_h * 3600 / 2) if len(tr) else [],
+            reception_intervals(tr.ts, settings.detect.gaps.min_gap_h * 3600 / 2)
+            if len(tr)
+            else [],
         )
     mid = q.mid_country(mmsi)
     event_number = {ev["event_id"]: ev["number"] for ev in events}
@@ -288,7 +343,9 @@ def _dossier(store: Backend, settings: Settings, mmsi: int, risk_row: dict[str, 
         "risk": risk_row or {"rank": None, "score": 0.0, "signals": []},
         "identity": ident,
         "ship_type": q.ship_type_name(ident.get("ship_type")),
-        "mid": {"code": mmsi // 1_000_000, "iso": mid[0], "country": mid[1]} if mid else {"code": mmsi // 1_000_000, "iso": None, "country": None},
+        "mid": {"code": mmsi // 1_000_000, "iso": mid[0], "country": mid[1]}
+        if mid
+        else {"code": mmsi // 1_000_000, "iso": None, "country": None},
         "matches": [m for m in matches if m.get("match")],
         "near_misses": [m for m in matches if not m.get("match")][:5],
         "events": events,
@@ -301,7 +358,13 @@ def _dossier(store: Backend, settings: Settings, mmsi: int, risk_row: dict[str, 
     }
 
 
-def build_context(store: Backend, settings: Settings, *, vessels: Sequence[int] | None = None, top: int | None = None) -> dict[str, Any]:
+def build_context(
+    store: Backend,
+    settings: Settings,
+    *,
+    vessels: Sequence[int] | None = None,
+    top: int | None = None,
+) -> dict[str, Any]:
     """Everything the template shows, read from the store (ranks first if table ``risk`` is empty)."""
     ranking = q.ranking(store)
     if not ranking:
@@ -318,7 +381,11 @@ def build_context(store: Backend, settings: Settings, *, vessels: Sequence[int] 
     dossier_ids: set[str] = set()
     for mmsi in chosen:
         dossier_ids.update(
-            store.query(f"SELECT event_id FROM events WHERE mmsi = {int(mmsi)} OR other_mmsi = {int(mmsi)}").column("event_id").to_pylist()
+            store.query(
+                f"SELECT event_id FROM events WHERE mmsi = {int(mmsi)} OR other_mmsi = {int(mmsi)}"
+            )
+            .column("event_id")
+            .to_pylist()
         )
     prov = q.provenance(store, sorted(dossier_ids | {e["event_id"] for e in all_events}))
     for ev in all_events:
@@ -332,7 +399,11 @@ def build_context(store: Backend, settings: Settings, *, vessels: Sequence[int] 
         tr = q.track(store, d["mmsi"], 1500)
         label = f"{d['risk']['rank'] or '–'} {d['identity'].get('name') or d['mmsi']}"
         overview_tracks.append((label, tr))
-    overview = overview_map(overview_tracks, ports, resolution=settings.report.map_resolution) if ports else None
+    overview = (
+        overview_map(overview_tracks, ports, resolution=settings.report.map_resolution)
+        if ports
+        else None
+    )
 
     ranked = [r for r in ranking if r["score"] > 0]
     top_table = ranked[: max(len(chosen), settings.report.top_n, 10)]

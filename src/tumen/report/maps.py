@@ -101,21 +101,28 @@ class MapSpec:
     resolution: str = "auto"
 
 
-def _split_points(track: Track, max_gap_s: float, max_speed_kn: float) -> np.ndarray:
+def split_points(track: Track, max_gap_s: float, max_speed_kn: float) -> np.ndarray:
     """Indices where the track line must break: a silence ≥ ``max_gap_s`` or an impossible leg."""
     if len(track) < 2:
         return np.array([], dtype=int)
     dt = np.diff(track.ts).astype("timedelta64[ms]").astype(np.float64) / 1000.0
     dlat = np.radians(np.diff(track.lat))
     dlon = np.radians(np.diff(track.lon))
-    a = np.sin(dlat / 2) ** 2 + np.cos(np.radians(track.lat[:-1])) * np.cos(np.radians(track.lat[1:])) * np.sin(dlon / 2) ** 2
+    a = (
+        np.sin(dlat / 2) ** 2
+        + np.cos(np.radians(track.lat[:-1]))
+        * np.cos(np.radians(track.lat[1:]))
+        * np.sin(dlon / 2) ** 2
+    )
     dist_nmi = 2 * 3440.065 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
     speed = np.where(dt > 0, dist_nmi / np.maximum(dt, 1e-9) * 3600.0, np.inf)
     bad = (dt >= max_gap_s) | ((speed > max_speed_kn) & (dist_nmi > 0.5))
     return np.nonzero(bad)[0] + 1
 
 
-def _extent(lats: np.ndarray, lons: np.ndarray, aspect: float, min_span: float = 0.5) -> tuple[float, float, float, float]:
+def _extent(
+    lats: np.ndarray, lons: np.ndarray, aspect: float, min_span: float = 0.5
+) -> tuple[float, float, float, float]:
     """(west, east, south, north) around the points, padded, shaped to ``aspect`` = width/height of the axes."""
     lats = lats[np.isfinite(lats)]
     lons = lons[np.isfinite(lons)]
@@ -163,17 +170,23 @@ def _legend_below(fig: Figure, handles: list[Line2D]) -> None:
     )
 
 
-def _base(fig: Figure, extent: tuple[float, float, float, float], ports: Sequence[Port], resolution: str) -> Any:
+def _base(
+    fig: Figure, extent: tuple[float, float, float, float], ports: Sequence[Port], resolution: str
+) -> Any:
     ax = fig.add_axes(AXES_RECT)
     w, e, s, n = extent
     ax.set_facecolor(SEA)
     res = choose_resolution(extent, resolution)
     for shape in shapes((round(w, 4), round(e, 4), round(s, 4), round(n, 4)), res):
         if shape.level == 0:
-            ax.plot(shape.xy[:, 0], shape.xy[:, 1], color="#8c8c8c", lw=0.6, ls=(0, (4, 2)), zorder=2)
+            ax.plot(
+                shape.xy[:, 0], shape.xy[:, 1], color="#8c8c8c", lw=0.6, ls=(0, (4, 2)), zorder=2
+            )
         else:
             colour = LAND if shape.level % 2 == 1 else SEA
-            ax.fill(shape.xy[:, 0], shape.xy[:, 1], facecolor=colour, edgecolor=COAST, lw=0.5, zorder=1)
+            ax.fill(
+                shape.xy[:, 0], shape.xy[:, 1], facecolor=colour, edgecolor=COAST, lw=0.5, zorder=1
+            )
     ax.set_xlim(w, e)
     ax.set_ylim(s, n)
     ax.set_aspect(1 / max(math.cos(math.radians((s + n) / 2)), 0.1))
@@ -192,7 +205,9 @@ def _base(fig: Figure, extent: tuple[float, float, float, float], ports: Sequenc
     for port in ports:
         if w <= port.lon <= e and s <= port.lat <= n:
             colour = COUNTRY_COLOURS.get(port.country.upper(), "#333333")
-            ax.plot(port.lon, port.lat, marker="s", ms=3.5, color=colour, mec="white", mew=0.5, zorder=6)
+            ax.plot(
+                port.lon, port.lat, marker="s", ms=3.5, color=colour, mec="white", mew=0.5, zorder=6
+            )
             ax.annotate(
                 port.name,
                 (port.lon, port.lat),
@@ -219,8 +234,22 @@ def _scale_bar(ax: Any, extent: tuple[float, float, float, float]) -> None:
     length = max(v for v in nice if v <= max(width_km / 5, 1))
     x0 = w + (e - w) * 0.04
     y0 = s + (n - s) * 0.05
-    ax.plot([x0, x0 + length / km_per_deg], [y0, y0], color="#333333", lw=2, solid_capstyle="butt", zorder=9)
-    ax.annotate(f"{length:g} km", (x0, y0), xytext=(0, 4), textcoords="offset points", fontsize=6.5, zorder=9)
+    ax.plot(
+        [x0, x0 + length / km_per_deg],
+        [y0, y0],
+        color="#333333",
+        lw=2,
+        solid_capstyle="butt",
+        zorder=9,
+    )
+    ax.annotate(
+        f"{length:g} km",
+        (x0, y0),
+        xytext=(0, 4),
+        textcoords="offset points",
+        fontsize=6.5,
+        zorder=9,
+    )
 
 
 def _svg(fig: Figure) -> str:
@@ -252,15 +281,25 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
         if ev.partner is not None:
             lats.append(ev.partner.lat)
             lons.append(ev.partner.lon)
-    extent = _extent(np.concatenate(lats), np.concatenate(lons), aspect=_aspect(width_in, height_in))
+    extent = _extent(
+        np.concatenate(lats), np.concatenate(lons), aspect=_aspect(width_in, height_in)
+    )
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(width_in, height_in))
         ax = _base(fig, extent, spec.ports, spec.resolution)
         # the track, broken at silences and impossible legs
-        cuts = _split_points(tr, spec.max_gap_s, spec.max_speed_kn)
+        cuts = split_points(tr, spec.max_gap_s, spec.max_speed_kn)
         for part in np.split(np.arange(len(tr)), cuts):
             if len(part) >= 2:
-                ax.plot(tr.lon[part], tr.lat[part], color=TRACK, lw=1.1, alpha=0.9, zorder=4, solid_joinstyle="round")
+                ax.plot(
+                    tr.lon[part],
+                    tr.lat[part],
+                    color=TRACK,
+                    lw=1.1,
+                    alpha=0.9,
+                    zorder=4,
+                    solid_joinstyle="round",
+                )
             elif len(part) == 1:
                 ax.plot(tr.lon[part], tr.lat[part], "o", color=TRACK, ms=1.5, zorder=4)
         if len(tr):
@@ -269,22 +308,50 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
         for ev in spec.events:
             colour = TYPE_COLOURS.get(ev.type, "#444444")
             if ev.partner is not None and len(ev.partner):
-                ax.plot(ev.partner.lon, ev.partner.lat, color="#6c757d", lw=0.9, ls="-", alpha=0.8, zorder=3)
+                ax.plot(
+                    ev.partner.lon,
+                    ev.partner.lat,
+                    color="#6c757d",
+                    lw=0.9,
+                    ls="-",
+                    alpha=0.8,
+                    zorder=3,
+                )
             if ev.type == "gap" and ev.ends:
                 (a_lat, a_lon), (b_lat, b_lon) = ev.ends
-                ax.plot([a_lon, b_lon], [a_lat, b_lat], color=colour, lw=1.4, ls=(0, (4, 2.5)), zorder=5)
+                ax.plot(
+                    [a_lon, b_lon], [a_lat, b_lat], color=colour, lw=1.4, ls=(0, (4, 2.5)), zorder=5
+                )
                 ax.plot([a_lon, b_lon], [a_lat, b_lat], "o", ms=3, color=colour, zorder=5)
                 x, y = (a_lon + b_lon) / 2, (a_lat + b_lat) / 2
-            elif ev.type == "voyage" or ev.lat is None or ev.lon is None:
-                continue
-            elif ev.type == "identity" and ev.subtype not in POSITIONAL_SUBTYPES:
+            elif (
+                ev.type == "voyage"
+                or ev.lat is None
+                or ev.lon is None
+                or ev.type == "identity"
+                and ev.subtype not in POSITIONAL_SUBTYPES
+            ):
                 continue
             else:
                 x, y = ev.lon, ev.lat
-                marker = {"port_visit": "s", "encounter": "*", "loitering": "o", "identity": "X"}.get(ev.type, "D")
+                marker = {
+                    "port_visit": "s",
+                    "encounter": "*",
+                    "loitering": "o",
+                    "identity": "X",
+                }.get(ev.type, "D")
                 size = {"encounter": 13, "port_visit": 7, "loitering": 11}.get(ev.type, 7)
                 face = "none" if ev.type == "loitering" else colour
-                ax.plot(x, y, marker=marker, ms=size, mfc=face, mec=colour if face == "none" else "white", mew=1.4 if face == "none" else 0.6, zorder=8)
+                ax.plot(
+                    x,
+                    y,
+                    marker=marker,
+                    ms=size,
+                    mfc=face,
+                    mec=colour if face == "none" else "white",
+                    mew=1.4 if face == "none" else 0.6,
+                    zorder=8,
+                )
             ax.annotate(
                 str(ev.number),
                 (x, y),
@@ -298,7 +365,9 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
             )
         _scale_bar(ax, extent)
         present = {
-            ev.type for ev in spec.events if ev.type != "identity" or ev.subtype in POSITIONAL_SUBTYPES
+            ev.type
+            for ev in spec.events
+            if ev.type != "identity" or ev.subtype in POSITIONAL_SUBTYPES
         }
         handles = [
             Line2D([], [], color=TRACK, lw=1.2, label="AIS track"),
@@ -306,11 +375,65 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
             Line2D([], [], ls="none", marker="o", color=TRACK, label="last fix"),
         ]
         legend_items = [
-            ("gap", Line2D([], [], color=TYPE_COLOURS["gap"], lw=1.4, ls=(0, (4, 2.5)), label="AIS gap (dark)")),
-            ("port_visit", Line2D([], [], ls="none", marker="s", color=TYPE_COLOURS["port_visit"], label="port visit")),
-            ("encounter", Line2D([], [], ls="none", marker="*", ms=9, color=TYPE_COLOURS["encounter"], label="encounter")),
-            ("loitering", Line2D([], [], ls="none", marker="o", ms=8, mfc="none", mec=TYPE_COLOURS["loitering"], mew=1.4, label="loitering")),
-            ("identity", Line2D([], [], ls="none", marker="X", color=TYPE_COLOURS["identity"], label="identity event")),
+            (
+                "gap",
+                Line2D(
+                    [],
+                    [],
+                    color=TYPE_COLOURS["gap"],
+                    lw=1.4,
+                    ls=(0, (4, 2.5)),
+                    label="AIS gap (dark)",
+                ),
+            ),
+            (
+                "port_visit",
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="s",
+                    color=TYPE_COLOURS["port_visit"],
+                    label="port visit",
+                ),
+            ),
+            (
+                "encounter",
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="*",
+                    ms=9,
+                    color=TYPE_COLOURS["encounter"],
+                    label="encounter",
+                ),
+            ),
+            (
+                "loitering",
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="o",
+                    ms=8,
+                    mfc="none",
+                    mec=TYPE_COLOURS["loitering"],
+                    mew=1.4,
+                    label="loitering",
+                ),
+            ),
+            (
+                "identity",
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="X",
+                    color=TYPE_COLOURS["identity"],
+                    label="identity event",
+                ),
+            ),
         ]
         handles += [h for t, h in legend_items if t in present]
         if any(ev.partner is not None for ev in spec.events):
@@ -339,8 +462,24 @@ def overview_map(
     # frame the vessels; keep the watched ports only when no vessel was seen
     if any(len(t) for _l, t in tracks):
         lats, lons = lats[:-1], lons[:-1]
-    extent = _extent(np.concatenate(lats), np.concatenate(lons), aspect=_aspect(width_in, height_in), min_span=1.0)
-    palette = ["#1d3557", "#c1121f", "#2a9d8f", "#e76f51", "#7b2cbf", "#e9a23b", "#457b9d", "#6a994e", "#bc4749", "#3a0ca3"]
+    extent = _extent(
+        np.concatenate(lats),
+        np.concatenate(lons),
+        aspect=_aspect(width_in, height_in),
+        min_span=1.0,
+    )
+    palette = [
+        "#1d3557",
+        "#c1121f",
+        "#2a9d8f",
+        "#e76f51",
+        "#7b2cbf",
+        "#e9a23b",
+        "#457b9d",
+        "#6a994e",
+        "#bc4749",
+        "#3a0ca3",
+    ]
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(width_in, height_in))
         ax = _base(fig, extent, ports, resolution)
@@ -349,7 +488,7 @@ def overview_map(
             if not len(tr):
                 continue
             colour = palette[i % len(palette)]
-            cuts = _split_points(tr, 6 * 3600.0, 50.0)
+            cuts = split_points(tr, 6 * 3600.0, 50.0)
             for part in np.split(np.arange(len(tr)), cuts):
                 if len(part) >= 2:
                     ax.plot(tr.lon[part], tr.lat[part], color=colour, lw=1.0, alpha=0.85, zorder=4)

@@ -53,7 +53,9 @@ def reception_intervals(ts: np.ndarray, max_silence_s: float) -> list[tuple[date
     gaps = np.nonzero(np.diff(t).astype(np.float64) / 1000.0 > max_silence_s)[0]
     starts = np.concatenate([[0], gaps + 1])
     ends = np.concatenate([gaps, [len(t) - 1]])
-    return [(t[a].astype(datetime), t[b].astype(datetime)) for a, b in zip(starts, ends, strict=True)]
+    return [
+        (t[a].astype(datetime), t[b].astype(datetime)) for a, b in zip(starts, ends, strict=True)
+    ]
 
 
 def vessel_timeline(
@@ -83,12 +85,22 @@ def vessel_timeline(
     min_bar = span / 250
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(width_in, 0.42 * len(lanes) + 0.75))
-        ax = fig.add_axes((0.14, 0.75 / (0.42 * len(lanes) + 0.75), 0.84, 1 - 0.9 / (0.42 * len(lanes) + 0.75)))
+        ax = fig.add_axes(
+            (0.14, 0.75 / (0.42 * len(lanes) + 0.75), 0.84, 1 - 0.9 / (0.42 * len(lanes) + 0.75))
+        )
         for y in range(len(lanes)):
             ax.axhline(y, color="#e6e6e6", lw=6, zorder=0, solid_capstyle="butt")
         y = index["ais"]
         for a, b in reception:
-            ax.barh(y, mdates.date2num(b) - mdates.date2num(a) or 1e-4, left=mdates.date2num(a), height=0.36, color=TRACK, alpha=0.55, zorder=2)
+            ax.barh(
+                y,
+                mdates.date2num(b) - mdates.date2num(a) or 1e-4,
+                left=mdates.date2num(a),
+                height=0.36,
+                color=TRACK,
+                alpha=0.55,
+                zorder=2,
+            )
         for ev in sorted(events, key=lambda e: e.start):
             y = index.get(ev.type)
             if y is None:
@@ -141,7 +153,9 @@ def vessel_timeline(
             ax.spines[side].set_visible(False)
         ax.grid(axis="x", color="#dddddd", lw=0.5, zorder=0)
         years = sorted({t0.year, t1.year})
-        ax.set_xlabel(f"UTC, {'–'.join(map(str, years))}", fontsize=6.5, color="#666666", loc="right")
+        ax.set_xlabel(
+            f"UTC, {'–'.join(map(str, years))}", fontsize=6.5, color="#666666", loc="right"
+        )
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
         return buf.getvalue()
