@@ -41,7 +41,7 @@ MATCHES_DDL = """
 CREATE TABLE IF NOT EXISTS matches (
     mmsi BIGINT, imo BIGINT, name VARCHAR, role VARCHAR, entity_id VARCHAR, caption VARCHAR,
     schema VARCHAR, score DOUBLE, match BOOLEAN, features VARCHAR, datasets VARCHAR,
-    programs VARCHAR, path VARCHAR, screened_at TIMESTAMP
+    programs VARCHAR, designation VARCHAR, path VARCHAR, screened_at TIMESTAMP
 )"""
 
 

@@ -201,7 +201,7 @@ def matches_for(store: Backend, mmsi: int, imos: Sequence[int]) -> list[dict[str
         if key in seen:
             continue
         seen.add(key)
-        for col in ("features", "datasets", "programs", "path"):
+        for col in ("features", "datasets", "programs", "path", "designation"):
             if isinstance(r.get(col), str):
                 with contextlib.suppress(json.JSONDecodeError):
                     r[col] = json.loads(r[col])

@@ -97,6 +97,35 @@ def fmt_value(value: Any) -> str:
     return str(value)
 
 
+def fmt_features(features: Any) -> list[str]:
+    """Screening features as readable phrases: each feature's ``detail`` (and score), else ``name value``."""
+    if not isinstance(features, dict):
+        return [fmt_value(features)]
+    out = []
+    for name, f in features.items():
+        if isinstance(f, dict) and f.get("detail"):
+            score = f.get("score")
+            out.append(
+                f"{f['detail']}" + (f" ({score:.2f})" if isinstance(score, int | float) else "")
+            )
+        else:
+            out.append(f"{name} {fmt_value(f)}")
+    return out
+
+
+def fmt_source(source: Any) -> str:
+    """Where an ownership edge is stated: list, reference or file."""
+    if isinstance(source, str):
+        try:
+            source = json.loads(source)
+        except json.JSONDecodeError:
+            return source
+    if isinstance(source, dict):
+        parts = [source.get("list"), source.get("ref"), source.get("text")]
+        return " · ".join(str(p) for p in parts if p)[:160] or fmt_value(source)
+    return fmt_value(source)
+
+
 def fmt_latlon(lat: float | None, lon: float | None) -> str:
     if lat is None or lon is None:
         return ""
@@ -164,6 +193,8 @@ def _env() -> jinja2.Environment:
         value=fmt_value,
         latlon=fmt_latlon,
         ranges=q.format_ranges,
+        features=fmt_features,
+        source=fmt_source,
         jsonc=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str),
     )
     env.globals.update(
