@@ -96,6 +96,7 @@ def write_csv(
     table: str = "events",
 ) -> int:
     """Write ``table`` (``events`` or ``risk``) as CSV to ``out`` (path, ``-`` or a stream); returns the row count."""
+    columns: tuple[str, ...]
     if table == "events":
         columns, rows = EVENT_COLUMNS, event_rows(store, settings, vessels=vessels)
     elif table == "risk":

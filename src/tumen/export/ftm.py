@@ -247,7 +247,7 @@ def entities(
         stub.add("notes", "listed entity not found in the store's lists at export time")
         out.append(stub)
     for proxy in out:
-        proxy.schema.validate(proxy.to_dict())
+        proxy.schema.validate(proxy.to_dict())  # type: ignore[arg-type]  # raises InvalidData
         yield proxy
 
 

@@ -364,7 +364,8 @@ def mid_country(mmsi: int) -> tuple[str, str] | None:
     from pyais.constants import COUNTRY_MAPPING
 
     mid = int(mmsi) // 1_000_000
-    return COUNTRY_MAPPING.get(mid)  # type: ignore[no-any-return]
+    found = COUNTRY_MAPPING.get(mid)
+    return (str(found[0]), str(found[1])) if found else None
 
 
 def ship_type_name(code: int | None) -> str | None:

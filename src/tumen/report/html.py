@@ -119,7 +119,7 @@ def fmt_source(source: Any) -> str:
         try:
             source = json.loads(source)
         except json.JSONDecodeError:
-            return source
+            return str(source)
     if isinstance(source, dict):
         parts = [source.get("list"), source.get("ref"), source.get("text")]
         return " · ".join(str(p) for p in parts if p)[:160] or fmt_value(source)
@@ -161,7 +161,7 @@ def event_what(ev: dict[str, Any]) -> str:
 
 
 def event_title(ev: dict[str, Any]) -> str:
-    title = TYPE_TITLES.get(ev["type"], ev["type"])
+    title = str(TYPE_TITLES.get(ev["type"], ev["type"]))
     if ev.get("subtype"):
         title += f" · {SUBTYPE_TITLES.get(ev['subtype'], ev['subtype'])}"
     return title

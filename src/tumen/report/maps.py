@@ -284,7 +284,7 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
     extent = _extent(
         np.concatenate(lats), np.concatenate(lons), aspect=_aspect(width_in, height_in)
     )
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = Figure(figsize=(width_in, height_in))
         ax = _base(fig, extent, spec.ports, spec.resolution)
         # the track, broken at silences and impossible legs
@@ -480,7 +480,7 @@ def overview_map(
         "#bc4749",
         "#3a0ca3",
     ]
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = Figure(figsize=(width_in, height_in))
         ax = _base(fig, extent, ports, resolution)
         handles = []

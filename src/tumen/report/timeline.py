@@ -23,6 +23,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from tumen.report.maps import RC, TRACK, TYPE_COLOURS  # noqa: E402
 
+
+def _num(value: datetime) -> float:
+    """matplotlib's date number (days) of a UTC datetime."""
+    return float(mdates.date2num(value))  # type: ignore[no-untyped-call]
+
+
 LANES = (
     ("ais", "AIS heard"),
     ("port_visit", "Port visits"),
@@ -83,7 +89,7 @@ def vessel_timeline(
         t1 = t0 + timedelta(hours=1)
     span = t1 - t0
     min_bar = span / 250
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = Figure(figsize=(width_in, 0.42 * len(lanes) + 0.75))
         ax = fig.add_axes(
             (0.14, 0.75 / (0.42 * len(lanes) + 0.75), 0.84, 1 - 0.9 / (0.42 * len(lanes) + 0.75))
@@ -94,22 +100,23 @@ def vessel_timeline(
         for a, b in reception:
             ax.barh(
                 y,
-                mdates.date2num(b) - mdates.date2num(a) or 1e-4,
-                left=mdates.date2num(a),
+                _num(b) - _num(a) or 1e-4,
+                left=_num(a),
                 height=0.36,
                 color=TRACK,
                 alpha=0.55,
                 zorder=2,
             )
         for ev in sorted(events, key=lambda e: e.start):
-            y = index.get(ev.type)
-            if y is None:
+            lane = index.get(ev.type)
+            if lane is None:
                 continue
+            y = lane
             colour = TYPE_COLOURS.get(ev.type, "#444444")
             start, end = max(ev.start, t0), min(ev.end, t1)
             if end - start >= min_bar:
-                left = mdates.date2num(start)
-                width = mdates.date2num(end) - left
+                left = _num(start)
+                width = _num(end) - left
                 ax.barh(
                     y,
                     width,
@@ -123,9 +130,9 @@ def vessel_timeline(
                     zorder=3,
                 )
                 x = left + width / 2
-                inside = width >= (mdates.date2num(t1) - mdates.date2num(t0)) / 40
+                inside = width >= (_num(t1) - _num(t0)) / 40
             else:
-                x = mdates.date2num(start)
+                x = _num(start)
                 inside = False
                 ax.plot(x, y, marker="D", ms=6, color=colour, mec="white", mew=0.6, zorder=4)
             ax.annotate(
@@ -143,10 +150,10 @@ def vessel_timeline(
         ax.set_yticks(range(len(lanes)))
         ax.set_yticklabels([title for _k, title in reversed(lanes)], fontsize=7)
         ax.set_ylim(-0.6, len(lanes) - 0.4)
-        ax.set_xlim(mdates.date2num(t0), mdates.date2num(t1))
-        locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+        ax.set_xlim(_num(t0), _num(t1))
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=9)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))  # type: ignore[no-untyped-call]
         ax.tick_params(axis="x", labelsize=6.5, length=2)
         ax.tick_params(axis="y", length=0)
         for side in ("top", "right", "left"):
