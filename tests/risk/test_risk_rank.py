@@ -257,3 +257,40 @@ def test_cli_risk_json(cli, store, scenario) -> None:
     assert {s["signal"] for s in top["signals"]} >= {"sanctioned_vessel", "nk_ru_voyage"}
     code, out, err = cli("risk", "--db", path)
     assert code == 0 and "LAZURIT" in out and "Rajin → Dunai" in out
+
+
+def test_a_match_keyed_by_imo_reaches_every_mmsi_that_broadcast_it(store, scenario) -> None:
+    """Screening may key a match by IMO only; the vessel is every MMSI that sent that IMO."""
+    store.execute("DELETE FROM matches WHERE mmsi = ?", [BELLA])
+    store.append(
+        "matches",
+        pa.Table.from_pylist(
+            [
+                {
+                    "mmsi": None,
+                    "imo": 9743033,
+                    "name": "SPARTA IV",
+                    "role": "vessel",
+                    "entity_id": "ofac-sparta-iv",
+                    "caption": "SPARTA IV",
+                    "schema": "Vessel",
+                    "score": 1.0,
+                    "match": True,
+                    "features": "{}",
+                    "datasets": "[]",
+                    "programs": "[]",
+                    "screened_at": datetime(2024, 2, 1),
+                }
+            ]
+        ),
+    )
+    rows = _by_mmsi(rank_vessels(store, load_settings(environ={})))
+    assert rows[BELLA]["signals"]["sanctioned_vessel"]["entity_ids"] == ["ofac-sparta-iv"]
+    # and KUM UN SAN 3, which met BELLA, still gets the listed-partner signal
+    assert rows[KUMUNSAN]["signals"]["sanctioned_partner"]["points"] == pytest.approx(20.0)
+
+
+def test_cli_risk_on_a_missing_store_is_one_line(cli, tmp_path: Path) -> None:
+    code, out, err = cli("risk", "--db", tmp_path / "x.duckdb")
+    assert code == 4 and "no such store" in err and err.strip().count("\n") == 0
+    assert not (tmp_path / "x.duckdb").exists()

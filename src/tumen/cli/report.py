@@ -20,7 +20,18 @@ from tumen.cli.common import (
     print_json,
     settings_from,
 )
+from tumen.errors import StoreError
 from tumen.store import DuckDBStore
+
+
+def _open_existing(db: Path) -> DuckDBStore:
+    """The store at ``db``; a missing file is an error (these commands read what ingest wrote)."""
+    if str(db) != ":memory:" and not Path(db).exists():
+        raise StoreError(
+            f"{db}: no such store; run `tumen ingest`, `tumen detect` and `tumen screen` first, or give --db"
+        )
+    return DuckDBStore(db)
+
 
 PortsOpt = Annotated[
     Path | None,
@@ -61,7 +72,7 @@ def risk_cmd(
 
     settings = settings_from(config, db=db, ports=ports)
     n_top = top or settings.risk.top_n
-    with DuckDBStore(settings.db) as store:
+    with _open_existing(settings.db) as store:
         table = rank_vessels(store, settings)
     rows = table.slice(0, n_top).to_pylist()
     for row in rows:
@@ -163,7 +174,7 @@ def report_cmd(
     from tumen.report import write_report
 
     settings = settings_from(config, db=db, ports=ports, report__pdf=None if pdf else False)
-    with DuckDBStore(settings.db) as store:
+    with _open_existing(settings.db) as store:
         if not quiet:
             err_console.print(f"writing the report from {settings.db} …")
         paths = write_report(store, out, settings, vessels=vessel or None, top=top)
