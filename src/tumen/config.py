@@ -215,6 +215,11 @@ class ReportSettings(_Section):
         gt=0,
         description="Events listed in the report's annex of all events; beyond it, see the exports (count).",
     )
+    pdf_annex_max_events: int = Field(
+        400,
+        ge=0,
+        description="Events listed in the PDF's annex (a page holds about 25); the HTML lists up to annex_max_events (count).",
+    )
     map_resolution: str = Field(
         "auto",
         pattern="^(auto|c|l|i|h|f)$",
