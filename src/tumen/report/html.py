@@ -206,6 +206,7 @@ def _env() -> jinja2.Environment:
         type_colours=TYPE_COLOURS,
         country_colours=COUNTRY_COLOURS,
         type_titles=TYPE_TITLES,
+        subtype_titles=SUBTYPE_TITLES,
         signal_titles=SIGNAL_TITLES,
     )
     return env
