@@ -1,0 +1,1 @@
+"""Sanctions screening (placeholder while being written)."""
