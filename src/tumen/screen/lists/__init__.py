@@ -45,8 +45,17 @@ from tumen.screen.lists import ftm, ofac, un, vessels_csv
 from tumen.screen.lists.base import ParsedList, head_bytes
 from tumen.store.backend import Backend
 
-FORMATS = ("un_xml", "ofac_xml", "ofac_csv", "ofac_alt", "ofac_add", "ofac_comments", "ftm", "vessels_csv",
-           "ownership_csv")
+FORMATS = (
+    "un_xml",
+    "ofac_xml",
+    "ofac_csv",
+    "ofac_alt",
+    "ofac_add",
+    "ofac_comments",
+    "ftm",
+    "vessels_csv",
+    "ownership_csv",
+)
 
 
 def detect_format(path: str | Path) -> str | None:
@@ -87,7 +96,12 @@ def detect_format(path: str | Path) -> str | None:
     except (csv.Error, StopIteration):
         return None
     kind = ofac.sniff_csv_row(row)
-    return {"sdn": "ofac_csv", "alt": "ofac_alt", "add": "ofac_add", "comments": "ofac_comments"}.get(kind or "")
+    return {
+        "sdn": "ofac_csv",
+        "alt": "ofac_alt",
+        "add": "ofac_add",
+        "comments": "ofac_comments",
+    }.get(kind or "")
 
 
 def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
@@ -96,7 +110,11 @@ def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
     for raw in paths:
         p = Path(raw).expanduser()
         if p.is_dir():
-            out.extend((f.resolve(), False) for f in sorted(p.rglob("*")) if f.is_file() and not f.name.startswith("."))
+            out.extend(
+                (f.resolve(), False)
+                for f in sorted(p.rglob("*"))
+                if f.is_file() and not f.name.startswith(".")
+            )
         elif p.is_file():
             out.append((p.resolve(), True))
         else:
@@ -152,7 +170,11 @@ def plan(paths: Iterable[str | Path]) -> tuple[list[_Job], list[dict[str, Any]]]
         for kind, ps in companions.items():
             if ps:
                 newest.companions[kind] = max(ps, key=when)
-                notes.extend({"path": str(p), "status": "superseded"} for p in ps if p != newest.companions[kind])
+                notes.extend(
+                    {"path": str(p), "status": "superseded"}
+                    for p in ps
+                    if p != newest.companions[kind]
+                )
     return jobs, notes
 
 
@@ -188,9 +210,19 @@ def _entity_rows(parsed: ParsedList) -> pa.Table:
                 for prog in e.get("program", quiet=True):
                     if prog not in programs[target]:
                         programs[target].append(prog)
-    rows: dict[str, list[Any]] = {k: [] for k in
-                                  ("entity_id", "list_id", "schema", "caption", "datasets", "programs", "target",
-                                   "entity")}
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "entity_id",
+            "list_id",
+            "schema",
+            "caption",
+            "datasets",
+            "programs",
+            "target",
+            "entity",
+        )
+    }
     seen: set[str] = set()
     for e in parsed.entities:
         eid = str(e.id)
@@ -198,7 +230,9 @@ def _entity_rows(parsed: ParsedList) -> pa.Table:
             raise ListError(f"entity id {eid!r} occurs twice; the file is malformed", parsed.path)
         seen.add(eid)
         target = "sanction" in e.get("topics", quiet=True) and e.schema.name != "Sanction"
-        progs = programs.get(eid, []) + [p for p in e.get("program", quiet=True) if p not in programs.get(eid, [])]
+        progs = programs.get(eid, []) + [
+            p for p in e.get("program", quiet=True) if p not in programs.get(eid, [])
+        ]
         rows["entity_id"].append(eid)
         rows["list_id"].append(parsed.list_id)
         rows["schema"].append(e.schema.name)
@@ -212,15 +246,27 @@ def _entity_rows(parsed: ParsedList) -> pa.Table:
 
 def _link_rows(parsed: ParsedList) -> pa.Table:
     main = parsed.files[0] if parsed.files else {"path": str(parsed.path), "sha256": parsed.sha256}
-    rows: dict[str, list[Any]] = {k: [] for k in ("list_id", "source_id", "target_id", "role", "link_id", "source")}
+    rows: dict[str, list[Any]] = {
+        k: [] for k in ("list_id", "source_id", "target_id", "role", "link_id", "source")
+    }
     for link in parsed.links:
         rows["list_id"].append(parsed.list_id)
         rows["source_id"].append(link.source_id)
         rows["target_id"].append(link.target_id)
         rows["role"].append(link.role)
         rows["link_id"].append(link.link_id)
-        rows["source"].append(json.dumps({"list": parsed.list_id, "file": main["path"], "sha256": main["sha256"],
-                                          "ref": link.ref, "text": link.text}, ensure_ascii=False))
+        rows["source"].append(
+            json.dumps(
+                {
+                    "list": parsed.list_id,
+                    "file": main["path"],
+                    "sha256": main["sha256"],
+                    "ref": link.ref,
+                    "text": link.text,
+                },
+                ensure_ascii=False,
+            )
+        )
     return pa.table(rows, schema=pa.schema([(k, pa.string()) for k in rows]))
 
 
@@ -273,9 +319,15 @@ def load_lists(
             on_progress(str(job.path), len(parsed.entities))
         previous = parsed_by_id.get(parsed.list_id)
         if previous is not None:
-            older, newer = sorted([previous, parsed], key=lambda p: (p.list_date or date.min))
-            notes.append({"path": str(older.path), "list_id": older.list_id, "status": "superseded",
-                          "list_date": older.list_date.isoformat() if older.list_date else None})
+            older, newer = sorted([previous, parsed], key=lambda p: p.list_date or date.min)
+            notes.append(
+                {
+                    "path": str(older.path),
+                    "list_id": older.list_id,
+                    "status": "superseded",
+                    "list_date": older.list_date.isoformat() if older.list_date else None,
+                }
+            )
             parsed = newer
         parsed_by_id[parsed.list_id] = parsed
     summaries: list[dict[str, Any]] = []
@@ -305,18 +357,32 @@ def _write(store: Backend, parsed: ParsedList, *, force: bool) -> dict[str, Any]
         if old_fp == fingerprint:
             return summary | {"status": "unchanged", **_count_summary(parsed)}
         if old["list_date"] and parsed.list_date and parsed.list_date < old["list_date"]:
-            return summary | {"status": "skipped_older", "loaded_date": old["list_date"].isoformat(),
-                              **_count_summary(parsed)}
+            return summary | {
+                "status": "skipped_older",
+                "loaded_date": old["list_date"].isoformat(),
+                **_count_summary(parsed),
+            }
     entity_rows = _entity_rows(parsed)
     link_rows = _link_rows(parsed)
-    old_hashes = {r["entity_id"]: r["h"] for r in store.query(
-        "SELECT entity_id, md5(entity) AS h FROM entities WHERE list_id = ?", [parsed.list_id]).to_pylist()}
-    new_hashes = {eid: hashlib.md5(ent.encode()).hexdigest()
-                  for eid, ent in zip(entity_rows.column("entity_id").to_pylist(),
-                                      entity_rows.column("entity").to_pylist(), strict=True)}
+    old_hashes = {
+        r["entity_id"]: r["h"]
+        for r in store.query(
+            "SELECT entity_id, md5(entity) AS h FROM entities WHERE list_id = ?", [parsed.list_id]
+        ).to_pylist()
+    }
+    new_hashes = {
+        eid: hashlib.md5(ent.encode()).hexdigest()
+        for eid, ent in zip(
+            entity_rows.column("entity_id").to_pylist(),
+            entity_rows.column("entity").to_pylist(),
+            strict=True,
+        )
+    }
     added = len(new_hashes.keys() - old_hashes.keys())
     removed = len(old_hashes.keys() - new_hashes.keys())
-    changed = sum(1 for k in new_hashes.keys() & old_hashes.keys() if new_hashes[k] != old_hashes[k])
+    changed = sum(
+        1 for k in new_hashes.keys() & old_hashes.keys() if new_hashes[k] != old_hashes[k]
+    )
     store.execute("DELETE FROM entities WHERE list_id = ?", [parsed.list_id])
     store.execute("DELETE FROM links WHERE list_id = ?", [parsed.list_id])
     store.execute("DELETE FROM lists WHERE list_id = ?", [parsed.list_id])
@@ -352,9 +418,18 @@ def _write(store: Backend, parsed: ParsedList, *, force: bool) -> dict[str, Any]
 
 
 def _count_summary(parsed: ParsedList) -> dict[str, int]:
-    targets = sum(1 for e in parsed.entities if "sanction" in e.get("topics", quiet=True) and e.schema.name != "Sanction")
+    targets = sum(
+        1
+        for e in parsed.entities
+        if "sanction" in e.get("topics", quiet=True) and e.schema.name != "Sanction"
+    )
     vessels = sum(1 for e in parsed.entities if e.schema.name == "Vessel")
-    return {"entities": len(parsed.entities), "targets": targets, "vessels": vessels, "links": len(parsed.links)}
+    return {
+        "entities": len(parsed.entities),
+        "targets": targets,
+        "vessels": vessels,
+        "links": len(parsed.links),
+    }
 
 
 def loaded_lists(store: Backend) -> list[dict[str, Any]]:

@@ -109,7 +109,9 @@ def sha256_bytes(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def decode_text(raw: bytes, path: Path, encodings: tuple[str, ...] = ("utf-8-sig", "cp1252", "latin-1")) -> str:
+def decode_text(
+    raw: bytes, path: Path, encodings: tuple[str, ...] = ("utf-8-sig", "cp1252", "latin-1")
+) -> str:
     """Decode bytes with the first encoding that works (OFAC files are Windows-1252)."""
     for enc in encodings:
         try:
@@ -223,8 +225,13 @@ def clean_country(value: str) -> str | None:
     return registry.country.clean(text)
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
 
 
 @lru_cache(maxsize=8192)
@@ -342,7 +349,9 @@ class Builder:
         sid = source if isinstance(source, str) else source.id
         tid = target if isinstance(target, str) else target.id
         assert sid is not None and tid is not None
-        ent = self.make(schema, sid.removeprefix(self.prefix + "-"), role, tid.removeprefix(self.prefix + "-"))
+        ent = self.make(
+            schema, sid.removeprefix(self.prefix + "-"), role, tid.removeprefix(self.prefix + "-")
+        )
         if schema == "Ownership":
             ent.add("asset", sid)
             ent.add("owner", tid)

@@ -68,21 +68,30 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ListError(
-                f"line {line_no} is not a JSON object ({exc.msg}); the file is truncated or not FtM JSON lines",
+                f"not a JSON object ({exc.msg}); the file is truncated or not FtM JSON lines",
                 path,
                 line_no,
             ) from None
         if not isinstance(data, dict) or not data.get("id") or not data.get("schema"):
-            raise ListError(f"line {line_no}: an FtM entity needs 'id' and 'schema'", path, line_no)
+            raise ListError("an FtM entity needs 'id' and 'schema'", path, line_no)
         if model.get(data["schema"]) is None:
-            raise ListError(f"line {line_no}: unknown FtM schema {data['schema']!r}", path, line_no)
+            raise ListError(f"unknown FtM schema {data['schema']!r}", path, line_no)
         try:
-            proxy = model.get_proxy({"id": data["id"], "schema": data["schema"],
-                                     "properties": data.get("properties", {})}, cleaned=False)
+            proxy = model.get_proxy(
+                {
+                    "id": data["id"],
+                    "schema": data["schema"],
+                    "properties": data.get("properties", {}),
+                },
+                cleaned=False,
+            )
         except (InvalidData, TypeError, AttributeError) as exc:
-            raise ListError(f"line {line_no}: entity {data['id']!r} is invalid ({exc})", path, line_no) from None
+            raise ListError(f"entity {data['id']!r} is invalid ({exc})", path, line_no) from None
         entities.append(proxy)
-        extra[str(proxy.id)] = {"datasets": data.get("datasets") or [], "target": data.get("target")}
+        extra[str(proxy.id)] = {
+            "datasets": data.get("datasets") or [],
+            "target": data.get("target"),
+        }
         datasets.update(data.get("datasets") or [])
         for key in ("last_change", "last_seen"):
             if data.get(key):
@@ -103,15 +112,27 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
             role = (e.first("role") or default_role).strip()
             for sid in e.get(src_prop):
                 for tid in e.get(dst_prop):
-                    links.append(Link(sid, tid, _role(role, default_role), e.id, f"line {_line_of(e)}",
-                                      f"{e.schema.name} {role!r}: {tid} → {sid}"))
+                    links.append(
+                        Link(
+                            sid,
+                            tid,
+                            _role(role, default_role),
+                            e.id,
+                            f"line {_line_of(e)}",
+                            f"{e.schema.name} {role!r}: {tid} → {sid}",
+                        )
+                    )
         if e.schema.is_a("Vessel"):
             for prop in ("owner", "operator"):
                 for tid in e.get(prop):
-                    links.append(Link(str(e.id), tid, prop, None, f"entity {e.id}", f"Vessel.{prop} = {tid}"))
+                    links.append(
+                        Link(str(e.id), tid, prop, None, f"entity {e.id}", f"Vessel.{prop} = {tid}")
+                    )
     dates = [d for d in last_dates if len(d) == 10]
     list_date = (
-        date.fromisoformat(max(dates)) if dates else (date_from_filename(path) or date_from_mtime(path))
+        date.fromisoformat(max(dates))
+        if dates
+        else (date_from_filename(path) or date_from_mtime(path))
     )
     sha = sha256_bytes(path.read_bytes())
     out = ParsedList(
@@ -127,7 +148,9 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
         counts=dict(counts),
     )
     out.counts["datasets"] = dict(datasets)
-    out.counts["_datasets_by_entity"] = {k: v["datasets"] for k, v in extra.items() if v["datasets"]}
+    out.counts["_datasets_by_entity"] = {
+        k: v["datasets"] for k, v in extra.items() if v["datasets"]
+    }
     return out
 
 

@@ -44,7 +44,6 @@ from tumen.screen.lists.base import (
     Link,
     ParsedList,
     clean_date,
-    clean_imo,
     date_from_filename,
     date_from_mtime,
     decode_text,
@@ -60,7 +59,12 @@ TITLE = "US OFAC Specially Designated Nationals (SDN) List"
 AUTHORITY = "US Treasury Office of Foreign Assets Control (OFAC)"
 DETAIL_URL = "https://sanctionssearch.ofac.treas.gov/Details.aspx?id={}"
 
-SCHEMA_BY_TYPE = {"individual": "Person", "vessel": "Vessel", "aircraft": "Airplane", "": "Organization"}
+SCHEMA_BY_TYPE = {
+    "individual": "Person",
+    "vessel": "Vessel",
+    "aircraft": "Airplane",
+    "": "Organization",
+}
 SDN_TYPES = {"individual", "vessel", "aircraft", "-0-", ""}
 ALT_TYPES = {"aka", "fka", "nka"}
 
@@ -132,7 +136,11 @@ def parse_remarks(items: Iterable[str], schema: str) -> RemarkFacts:
             if m:
                 num = m.group(1)
                 if vessel:
-                    (facts.props.append(("imoNumber", num)) if imo_ship_valid(num) else facts.bad_imo.append(num))
+                    (
+                        facts.props.append(("imoNumber", num))
+                        if imo_ship_valid(num)
+                        else facts.bad_imo.append(num)
+                    )
                 elif imo_company_valid(num):
                     facts.imo_company.append(num)
                 else:
@@ -315,7 +323,8 @@ def _read_csv_rows(path: Path, raw: bytes, kind: str, ncols: int) -> list[tuple[
             rows.append((line, row))
     except csv.Error as exc:
         raise ListError(
-            f"{kind.upper()} line {reader.line_num}: {exc}; the file is truncated or malformed", path,
+            f"{kind.upper()} line {reader.line_num}: {exc}; the file is truncated or malformed",
+            path,
             reader.line_num,
         ) from None
     if not rows:
@@ -339,21 +348,44 @@ def parse_csv(
     raw = read_bytes(sdn_path)
     files: list[dict[str, Any]] = []
     sdn_rows = _read_csv_rows(sdn_path, raw, "sdn", 12)
-    files.append({"path": str(sdn_path), "sha256": sha256_bytes(sdn_path.read_bytes()), "role": "sdn",
-                  "rows": len(sdn_rows)})
+    files.append(
+        {
+            "path": str(sdn_path),
+            "sha256": sha256_bytes(sdn_path.read_bytes()),
+            "role": "sdn",
+            "rows": len(sdn_rows),
+        }
+    )
     records: dict[str, _Record] = {}
     for line, row in sdn_rows:
         ent = row[0].strip()
-        rec = _Record(ent, _null(row[1]), _null(row[2]), programs_of(row[3]), f"SDN.CSV line {line} (ent_num {ent})")
+        rec = _Record(
+            ent,
+            _null(row[1]),
+            _null(row[2]),
+            programs_of(row[3]),
+            f"SDN.CSV line {line} (ent_num {ent})",
+        )
         rec.title, rec.call_sign, rec.vessel_type = _null(row[4]), _null(row[5]), _null(row[6])
-        rec.tonnage, rec.grt, rec.flag, rec.owner = _null(row[7]), _null(row[8]), _null(row[9]), _null(row[10])
+        rec.tonnage, rec.grt, rec.flag, rec.owner = (
+            _null(row[7]),
+            _null(row[8]),
+            _null(row[9]),
+            _null(row[10]),
+        )
         rec.remark_items = [_null(row[11])]
         records[ent] = rec
     orphans: Counter[str] = Counter()
     if comments is not None:
         rows = _read_csv_rows(comments, read_bytes(comments), "sdn_comments", 2)
-        files.append({"path": str(comments), "sha256": sha256_bytes(comments.read_bytes()), "role": "comments",
-                      "rows": len(rows)})
+        files.append(
+            {
+                "path": str(comments),
+                "sha256": sha256_bytes(comments.read_bytes()),
+                "role": "comments",
+                "rows": len(rows),
+            }
+        )
         for _, row in rows:
             rec = records.get(row[0].strip())
             if rec is None:
@@ -364,7 +396,14 @@ def parse_csv(
         rec.remark_items = split_remarks(rec.remark_items[0])
     if alt is not None:
         rows = _read_csv_rows(alt, read_bytes(alt), "alt", 5)
-        files.append({"path": str(alt), "sha256": sha256_bytes(alt.read_bytes()), "role": "alt", "rows": len(rows)})
+        files.append(
+            {
+                "path": str(alt),
+                "sha256": sha256_bytes(alt.read_bytes()),
+                "role": "alt",
+                "rows": len(rows),
+            }
+        )
         for _, row in rows:
             rec = records.get(row[0].strip())
             if rec is None:
@@ -377,7 +416,14 @@ def parse_csv(
             rec.aliases.append((kind, _null(row[3])))
     if add is not None:
         rows = _read_csv_rows(add, read_bytes(add), "add", 6)
-        files.append({"path": str(add), "sha256": sha256_bytes(add.read_bytes()), "role": "add", "rows": len(rows)})
+        files.append(
+            {
+                "path": str(add),
+                "sha256": sha256_bytes(add.read_bytes()),
+                "role": "add",
+                "rows": len(rows),
+            }
+        )
         for _, row in rows:
             rec = records.get(row[0].strip())
             if rec is None:
@@ -422,7 +468,9 @@ def parse_xml(path: Path) -> ParsedList:
     record_count: int | None = None
     current = "sdnList"
     n = 0
-    parser = etree.XMLPullParser(events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=True)
+    parser = etree.XMLPullParser(
+        events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=True
+    )
     try:
         for i in range(0, len(raw), 1 << 20):
             parser.feed(raw[i : i + (1 << 20)])
@@ -459,7 +507,9 @@ def parse_xml(path: Path) -> ParsedList:
             path,
         )
     asm.finish()
-    list_date = date.fromisoformat(publish) if publish and len(publish) == 10 else date_from_filename(path)
+    list_date = (
+        date.fromisoformat(publish) if publish and len(publish) == 10 else date_from_filename(path)
+    )
     return ParsedList(
         list_id=LIST_ID,
         title=TITLE,
@@ -469,7 +519,14 @@ def parse_xml(path: Path) -> ParsedList:
         list_date=list_date or date_from_mtime(path),
         entities=asm.entities,
         links=asm.links,
-        files=[{"path": str(path), "sha256": sha256_bytes(path.read_bytes()), "role": "sdn_xml", "rows": n}],
+        files=[
+            {
+                "path": str(path),
+                "sha256": sha256_bytes(path.read_bytes()),
+                "role": "sdn_xml",
+                "rows": n,
+            }
+        ],
         counts=dict(asm.counts),
     )
 
@@ -482,7 +539,9 @@ def _xml_record(el: Any, path: Path) -> _Record:
         return ""
 
     def children(node: Any, name: str) -> list[Any]:
-        return [c for c in node.iter() if isinstance(c.tag, str) and c.tag.rsplit("}", 1)[-1] == name]
+        return [
+            c for c in node.iter() if isinstance(c.tag, str) and c.tag.rsplit("}", 1)[-1] == name
+        ]
 
     uid = child(el, "uid")
     if not uid:
@@ -499,19 +558,36 @@ def _xml_record(el: Any, path: Path) -> _Record:
     for id_el in children(el, "id"):
         id_type, number = child(id_el, "idType"), child(id_el, "idNumber")
         if id_type:
-            items.append(f"{id_type} {number}".strip() if not id_type.lower().startswith("linked to") else
-                         f"Linked To: {number}")
+            items.append(
+                f"{id_type} {number}".strip()
+                if not id_type.lower().startswith("linked to")
+                else f"Linked To: {number}"
+            )
     rec.remark_items = items
     for aka in children(el, "aka"):
         a_first, a_last = child(aka, "firstName"), child(aka, "lastName")
-        a_name = f"{a_last}, {a_first}" if a_first and sdn_type == "individual" else f"{a_first} {a_last}".strip()
+        a_name = (
+            f"{a_last}, {a_first}"
+            if a_first and sdn_type == "individual"
+            else f"{a_first} {a_last}".strip()
+        )
         kind = child(aka, "type").lower().replace(".", "") or "aka"
         if child(aka, "category").lower() == "weak":
             kind = "weak"
         rec.aliases.append((kind, a_name))
     for addr in children(el, "address"):
-        parts = [child(addr, k) for k in ("address1", "address2", "address3", "city", "stateOrProvince",
-                                          "postalCode", "country")]
+        parts = [
+            child(addr, k)
+            for k in (
+                "address1",
+                "address2",
+                "address3",
+                "city",
+                "stateOrProvince",
+                "postalCode",
+                "country",
+            )
+        ]
         text = ", ".join(p for p in parts if p)
         if text:
             rec.addresses.append((text, child(addr, "country")))

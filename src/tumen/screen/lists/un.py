@@ -72,7 +72,9 @@ def parse(path: Path) -> ParsedList:
     generated: str | None = None
     current = "CONSOLIDATED_LIST"
     last_ref = ""
-    parser = etree.XMLPullParser(events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=True)
+    parser = etree.XMLPullParser(
+        events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=True
+    )
     try:
         for i in range(0, len(raw), 1 << 20):
             parser.feed(raw[i : i + (1 << 20)])
@@ -119,7 +121,14 @@ def parse(path: Path) -> ParsedList:
         sha256=sha,
         list_date=list_date,
         entities=entities,
-        files=[{"path": str(path), "sha256": sha, "role": "consolidated_xml", "rows": sum(counts.values())}],
+        files=[
+            {
+                "path": str(path),
+                "sha256": sha,
+                "role": "consolidated_xml",
+                "rows": sum(counts.values()),
+            }
+        ],
         counts=dict(counts),
     )
 
@@ -131,12 +140,16 @@ def _entry(b: Builder, el: Any, path: Path) -> list[Any]:
     parts = [_text(el, t) for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
     parts = [p for p in parts if p]
     if not parts:
-        raise ListError(f"<{el.tag}> {ref} has no FIRST_NAME; the file is malformed", path, el.sourceline)
+        raise ListError(
+            f"<{el.tag}> {ref} has no FIRST_NAME; the file is malformed", path, el.sourceline
+        )
     names = [n.strip() for n in " ".join(parts).split(" ; ")] if not person else [" ".join(parts)]
     b.add(e, "name", names[0])
     b.add(e, "alias", names[1:])
     regime = _text(el, "UN_LIST_TYPE")
-    if person and regime == "DPRK":  # the 1718 list writes the family name first (KPi.001 YUN HO-JIN)
+    if (
+        person and regime == "DPRK"
+    ):  # the 1718 list writes the family name first (KPi.001 YUN HO-JIN)
         b.add(e, "lastName", parts[0])
         b.add(e, "firstName", " ".join(parts[1:]) or None)
     elif person:
@@ -165,7 +178,9 @@ def _entry(b: Builder, el: Any, path: Path) -> list[Any]:
         if imo_company_valid(num):
             b.add(e, "imoNumber", num)
     for addr in el.findall(f"{el.tag}_ADDRESS"):
-        fields = [_text(addr, k) for k in ("STREET", "CITY", "STATE_PROVINCE", "ZIP_CODE", "COUNTRY")]
+        fields = [
+            _text(addr, k) for k in ("STREET", "CITY", "STATE_PROVINCE", "ZIP_CODE", "COUNTRY")
+        ]
         text = ", ".join(f for f in fields if f)
         if text:
             b.add(e, "address", text)

@@ -55,21 +55,23 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, st
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     missing = [c for c in required if c not in fields]
     if missing:
-        raise ListError(f"header lacks column(s) {', '.join(missing)}; expected {','.join(required)}", path, 1)
+        raise ListError(
+            f"header lacks column(s) {', '.join(missing)}; expected {','.join(required)}", path, 1
+        )
     reader.fieldnames = fields
     rows = []
     try:
         for row in reader:
             if None in row or any(row.get(c) is None for c in required):
                 raise ListError(
-                    f"line {reader.line_num}: {len([v for v in row.values() if v is not None])} fields, "
+                    f"{len([v for v in row.values() if v is not None])} fields, "
                     f"expected at least {len(required)}; the file is truncated or malformed",
                     path,
                     reader.line_num,
                 )
             rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
     except csv.Error as exc:
-        raise ListError(f"line {reader.line_num}: {exc}", path, reader.line_num) from None
+        raise ListError(str(exc), path, reader.line_num) from None
     if not rows:
         raise ListError("no rows below the header", path)
     return rows
@@ -84,21 +86,25 @@ def parse_vessels(path: Path) -> ParsedList:
     for line, row in _rows(path, VESSEL_HEADER):
         imo = row["imo"].upper().removeprefix("IMO").strip()
         if not row["name"]:
-            raise ListError(f"line {line}: empty name", path, line)
+            raise ListError("empty name", path, line)
         if not imo_ship_valid(imo):
             raise ListError(
-                f"line {line}: imo {row['imo']!r} is not a valid IMO ship number (7 digits with check digit); "
+                f"imo {row['imo']!r} is not a valid IMO ship number (7 digits with check digit); "
                 "correct it or leave the row out",
                 path,
                 line,
             )
         if row["flag"] and not clean_country(row["flag"]):
-            raise ListError(f"line {line}: flag {row['flag']!r} is not a country name or code", path, line)
+            raise ListError(f"flag {row['flag']!r} is not a country name or code", path, line)
         v = b.make("Vessel", imo)
         b.add(v, "name", row["name"])
         b.add(v, "imoNumber", imo)
         b.add(v, "flag", row["flag"] or None)
-        b.add(v, "previousName", [n.strip() for n in row.get("previous_names", "").split(";") if n.strip()])
+        b.add(
+            v,
+            "previousName",
+            [n.strip() for n in row.get("previous_names", "").split(";") if n.strip()],
+        )
         b.add(v, "mmsi", row.get("mmsi") or None)
         b.add(v, "callSign", row.get("callsign") or None)
         s = b.sanction(
@@ -149,9 +155,11 @@ def parse_links(path: Path) -> ParsedList:
     for line, row in _rows(path, LINK_HEADER):
         imo = row["vessel_imo"].upper().removeprefix("IMO").strip()
         if not imo_ship_valid(imo):
-            raise ListError(f"line {line}: vessel_imo {row['vessel_imo']!r} is not a valid IMO ship number", path, line)
+            raise ListError(
+                f"vessel_imo {row['vessel_imo']!r} is not a valid IMO ship number", path, line
+            )
         if not row["company"]:
-            raise ListError(f"line {line}: empty company", path, line)
+            raise ListError("empty company", path, line)
         v = vessels.get(imo)
         if v is None:
             v = b.make("Vessel", "imo", imo)
