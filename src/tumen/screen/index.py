@@ -48,7 +48,7 @@ MAX_POSTINGS = 3000
 #: Weight of a word found one edit away (relative to an exact word).
 TYPO_RETRIEVAL_WEIGHT = 0.8
 #: Extra retrieval weight of an exact spacing-free match.
-JOINED_BONUS = 5.0
+JOINED_BONUS = 50.0
 
 
 @dataclass(slots=True)
@@ -266,28 +266,35 @@ class ScreenIndex:
         """
         arrays: list[np.ndarray] = []
         weights: list[float] = []
-        for tok in set(form.tokens) | set(form.korean):
-            post = self._postings.get(tok)
-            if post is not None and len(post) <= MAX_POSTINGS:
-                arrays.append(post)
-                weights.append(self._idf[tok])
-            if len(tok) >= 4 and not tok.isdigit():
-                near: set[str] = set()
-                for d in (tok, *_deletes(tok)):
-                    near.update(self._deletes.get(d, ()))
-                    if d != tok and d in self._postings:
-                        near.add(d)
-                near.discard(tok)
-                for other in near:
-                    post = self._postings[other]
-                    if len(post) <= MAX_POSTINGS:
-                        arrays.append(post)
-                        weights.append(self._idf[other] * TYPO_RETRIEVAL_WEIGHT)
-        for joined in {form.joined, "".join(form.korean)}:
-            post = self._joined.get(joined)
-            if post is not None:
-                arrays.append(post)
-                weights.append(JOINED_BONUS)
+        for position in _positions(form):
+            found: list[np.ndarray] = []
+            weight = 0.0
+            for tok in position:
+                post = self._postings.get(tok)
+                if post is not None and len(post) <= MAX_POSTINGS:
+                    found.append(post)
+                    weight = max(weight, self._idf[tok])
+                if len(tok) >= 4 and not tok.isdigit():
+                    near: set[str] = set()
+                    for d in (tok, *_deletes(tok)):
+                        near.update(self._deletes.get(d, ()))
+                        if d != tok and d in self._postings:
+                            near.add(d)
+                    near.difference_update(position)
+                    for other in near:
+                        post = self._postings[other]
+                        if len(post) <= MAX_POSTINGS:
+                            found.append(post)
+                            weight = max(weight, self._idf[other] * TYPO_RETRIEVAL_WEIGHT)
+            if found:
+                arrays.append(np.unique(np.concatenate(found)) if len(found) > 1 else found[0])
+                weights.append(weight)
+        joined_hits = [
+            self._joined[j] for j in {form.joined, "".join(form.korean)} if j in self._joined
+        ]
+        if joined_hits:
+            arrays.append(np.unique(np.concatenate(joined_hits)))
+            weights.append(JOINED_BONUS)
         if not arrays:
             return []
         ids = np.concatenate(arrays)
@@ -324,6 +331,11 @@ class ScreenIndex:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+def _positions(form: NameForm) -> list[set[str]]:
+    """The query's words, each with its Korean key (one retrieval vote per word)."""
+    return [{t, k} for t, k in zip(form.tokens, form.korean, strict=True)]
 
 
 def _deletes(token: str) -> list[str]:

@@ -39,7 +39,9 @@ aligner nomenklatura uses: typo-tolerant, number-strict, cheap token merge/split
 so ``KUMUNSAN`` ~ ``KUM UN SAN``), in the given word order and sorted, keeping the
 better.  Aligned words count by their score; words left over on the query side
 count :data:`WEIGHTS` ``extra_query_word`` and on the list side
-``extra_list_word`` as zeros; when both sides have a word the other lacks (one word
+``extra_list_word`` as zeros, and query words the listed name lacks multiply the
+similarity by ``extra_word``; words shorter than ``min_fuzzy_letters`` must be equal
+(one letter makes another Korean syllable); when both sides have a word the other lacks (one word
 *replaced* by another, ``RI CHOL HO`` vs ``RI CHOL MIN``) the similarity is
 multiplied by ``substitution``; different numbers (``SPARTA 3`` vs ``SPARTA 4``)
 multiply it by ``number_mismatch``, a number on one side only by ``number_missing``.
@@ -55,6 +57,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from rapidfuzz.distance import DamerauLevenshtein
 from rapidfuzz.fuzz import ratio as _ratio
 from rapidfuzz.fuzz import token_sort_ratio as _token_sort
 from rigour.names import NamePart, compare_parts
@@ -80,9 +83,12 @@ WEIGHTS: dict[str, float] = {
     "flag_match": 0.05,
     "flag_mismatch": -0.05,
     # name similarity internals
-    "extra_query_word": 1.0,
+    "extra_query_word": 1.5,
     "extra_list_word": 0.6,
+    "min_fuzzy_letters": 5,  # words shorter than this must be equal (RI CHOL HO ≠ RI CHOL MIN)
+    "single_word_edit": 0.8,  # one Damerau edit in a one-word name of 5+ letters (HENNA ~ HNENA)
     "substitution": 0.75,
+    "extra_word": 0.85,  # the query has words the listed name lacks (SASCO ANGARA is not ANGARA)
     "number_mismatch": 0.5,
     "number_missing": 0.8,
     "weak_pair": 0.5,  # an aligned pair scoring below this counts as a replaced word
@@ -143,15 +149,22 @@ def _align_score(q: tuple[str, ...], r: tuple[str, ...]) -> float:
     num = den = 0.0
     q_left = r_left = 0
     weak = WEIGHTS["weak_pair"]
+    short = WEIGHTS["min_fuzzy_letters"]
     for a in compare_parts(_parts(q), _parts(r)):
         nq, nr = len(a.qps), len(a.rps)
         if nq and nr:
-            if a.score < weak:
+            a_score = a.score
+            if (
+                a_score < 1.0
+                and min(len(a.qstr.replace(" ", "")), len(a.rstr.replace(" ", ""))) < short
+            ):
+                a_score = 0.0
+            if a_score < weak:
                 q_left += nq
                 r_left += nr
                 den += nq * WEIGHTS["extra_query_word"] + nr * WEIGHTS["extra_list_word"]
             else:
-                num += a.score * (nq + nr)
+                num += a_score * (nq + nr)
                 den += nq + nr
         elif nq:
             q_left += nq
@@ -162,6 +175,16 @@ def _align_score(q: tuple[str, ...], r: tuple[str, ...]) -> float:
     score = num / den if den else 0.0
     if q_left and r_left:
         score *= WEIGHTS["substitution"]
+    elif q_left:
+        score *= WEIGHTS["extra_word"]
+    if (
+        len(q) == 1
+        and len(r) == 1
+        and min(len(q[0]), len(r[0])) >= short
+        and score < WEIGHTS["single_word_edit"]
+    ):
+        if DamerauLevenshtein.distance(q[0], r[0], score_cutoff=1) <= 1:
+            score = WEIGHTS["single_word_edit"]
     return score
 
 
@@ -369,23 +392,25 @@ def screen_query(
     mmsi_text = _clean_mmsi(mmsi)
     cs = callsign.strip().upper() if callsign and callsign.strip() else None
     flag_code = clean_country(flag) if flag else None
-    forms = (
-        [normalise(v, _NORM_KIND.get(type, "any")) for v in split_variants(name)] if name else []
-    )
-    forms = [f for f in forms if f.tokens]
+    kinds = [type] if type is not None else list(QUERY_TYPES)
+    forms_by_kind: dict[str, list[NameForm]] = {}
     by_entry: dict[int, list[IndexedName]] = {}
-    for form in forms:
-        for nm in prefilter(index, form, index.candidates(form, kind=type, limit=RETRIEVE)):
-            by_entry.setdefault(nm.entry, []).append(nm)
+    for kind in kinds:
+        forms = [normalise(v, _NORM_KIND[kind]) for v in split_variants(name)] if name else []
+        forms_by_kind[kind] = forms = [f for f in forms if f.tokens]
+        for form in forms:
+            for nm in prefilter(index, form, index.candidates(form, kind=kind, limit=RETRIEVE)):
+                by_entry.setdefault(nm.entry, []).append(nm)
     id_hits = index.entries_by_identifier(imo=imo_valid, mmsi=mmsi_text, callsign=cs)
     if type is not None:
         id_hits = {k: v for k, v in id_hits.items() if index.entries[k].kind == type}
     results: list[Match] = []
     for idx in set(by_entry) | set(id_hits):
+        kind = index.entries[idx].kind
         m = score_entry(
             index,
             idx,
-            forms,
+            forms_by_kind.get(kind) or forms_by_kind.get("company", []),
             _dedupe(by_entry.get(idx, [])),
             imo=imo_valid,
             mmsi=mmsi_text,

@@ -128,6 +128,15 @@ ROMAN = {
     "XX": "20",
 }
 _PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
+#: Legal-form phrases (English and romanised Russian) that rigour's table misses in some spellings.
+_LEGAL_PHRASES = re.compile(
+    r"\b(?:(?:OPEN|CLOSED|PUBLIC|PRIVATE|NON PUBLIC)\s+)?JOINT\s+STOCK(?:\s+(?:COMPANY|CO))?\b"
+    r"|\b(?:LIMITED|ADDITIONAL)\s+LIABILITY(?:\s+(?:COMPANY|CO|PARTNERSHIP))?\b"
+    r"|\b(?:PUBLICHNOE\s+|ZAKRYTOE\s+|OTKRYTOE\s+|NEPUBLICHNOE\s+)?AKTSIONERNOE\s+OBSHCHESTVO\b"
+    r"|\bOBSHCHESTVO\s+S\s+OGRANICHENNOI\s+OTVETSTVENNOSTYU\b|\bOBSHCHESTVO\s+S\s+OGRANICHENNOY\s+OTVETSTVENNOSTYU\b"
+)
+#: Single-letter roman numerals, read as numbers only at the end of a vessel name (``SKIF V``).
+_LAST_ROMAN = {"I": "1", "V": "5", "X": "10"}
 _PAREN = re.compile(r"\(([^()]*)\)")
 _DIGITS_LETTERS = re.compile(r"(?<=\d)(?=[A-Z])|(?<=[A-Z])(?=\d)")
 
@@ -171,6 +180,8 @@ def _ascii(text: str) -> str:
         text = "".join(f" {ch} " if "\u4e00" <= ch <= "\u9fff" else ch for ch in text)
     if text.isascii():
         return text
+    # BGN/PCGN writes Х as KH (as the OFAC list does); rigour's transliteration gives H
+    text = text.replace("Х", "Kh").replace("х", "kh")
     return ascii_text(text)
 
 
@@ -187,14 +198,20 @@ def normalise(name: str, kind: str = "any") -> NameForm:
     text = _ascii(name).replace("'", "").replace("’", "").replace("`", "")
     text = _PUNCT.sub(" ", text).upper()
     text = _DIGITS_LETTERS.sub(" ", text) if kind == "vessel" else text
-    if kind != "person":
-        low = remove_obj_prefixes(text.lower()) if kind in ("vessel", "any") else text.lower()
+    if kind == "vessel":
+        stripped = remove_obj_prefixes(text.lower())
+        text = stripped.upper() if stripped.strip() else text
+    elif kind != "person":
+        low = _LEGAL_PHRASES.sub(" ", text)
+        low = remove_obj_prefixes(low.lower()) if kind == "any" else low.lower()
         stripped = remove_org_types(low, replacement=" ")
         if stripped.strip():
             text = stripped.upper()
     raw_tokens = text.split()
     tokens = [ROMAN.get(t, t) for t in raw_tokens]
-    if kind != "person":
+    if kind == "vessel" and len(tokens) > 1 and tokens[-1] in _LAST_ROMAN:
+        tokens[-1] = _LAST_ROMAN[tokens[-1]]
+    if kind not in ("person", "vessel"):
         kept = [t for t in tokens if t not in GENERIC_WORDS]
         tokens = kept or tokens
     numbers = tuple(t for t in tokens if t.isdigit())
