@@ -182,9 +182,9 @@ def _align_score(q: tuple[str, ...], r: tuple[str, ...]) -> float:
         and len(r) == 1
         and min(len(q[0]), len(r[0])) >= short
         and score < WEIGHTS["single_word_edit"]
+        and DamerauLevenshtein.distance(q[0], r[0], score_cutoff=1) <= 1
     ):
-        if DamerauLevenshtein.distance(q[0], r[0], score_cutoff=1) <= 1:
-            score = WEIGHTS["single_word_edit"]
+        score = WEIGHTS["single_word_edit"]
     return score
 
 

@@ -91,6 +91,7 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
         extra[str(proxy.id)] = {
             "datasets": data.get("datasets") or [],
             "target": data.get("target"),
+            "line": line_no,
         }
         datasets.update(data.get("datasets") or [])
         for key in ("last_change", "last_seen"):
@@ -110,18 +111,12 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
         if e.schema.name in LINK_SCHEMATA:
             src_prop, dst_prop, default_role = LINK_SCHEMATA[e.schema.name]
             role = (e.first("role") or default_role).strip()
+            statement = e.first("description", quiet=True) or e.first("summary", quiet=True)
             for sid in e.get(src_prop):
                 for tid in e.get(dst_prop):
-                    links.append(
-                        Link(
-                            sid,
-                            tid,
-                            _role(role, default_role),
-                            e.id,
-                            f"line {_line_of(e)}",
-                            f"{e.schema.name} {role!r}: {tid} → {sid}",
-                        )
-                    )
+                    text = statement or f"{e.schema.name} {role!r}: {tid} → {sid}"
+                    ref = f"line {extra[str(e.id)]['line']} ({e.id})"
+                    links.append(Link(sid, tid, _role(role, default_role), e.id, ref, text))
         if e.schema.is_a("Vessel"):
             for prop in ("owner", "operator"):
                 for tid in e.get(prop):
@@ -152,10 +147,6 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
         k: v["datasets"] for k, v in extra.items() if v["datasets"]
     }
     return out
-
-
-def _line_of(entity: EntityProxy) -> str:
-    return str(entity.id)
 
 
 def _role(text: str, default: str) -> str:

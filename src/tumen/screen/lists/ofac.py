@@ -305,6 +305,14 @@ def _name_key(name: str) -> str:
 def _read_csv_rows(path: Path, raw: bytes, kind: str, ncols: int) -> list[tuple[int, list[str]]]:
     text = decode_text(raw, path, ("cp1252", "latin-1"))
     text = text.rstrip("\x1a\r\n \t")
+    if text and not (text.endswith('"') or text.endswith("-0-")):
+        last = text.count("\n") + 1
+        raise ListError(
+            f"{kind.upper()}: the last record ends mid-field (every record ends with a quoted "
+            "field or -0-); the file is truncated — download it again",
+            path,
+            last,
+        )
     rows: list[tuple[int, list[str]]] = []
     reader = csv.reader(text_stream(text))
     try:
@@ -315,7 +323,7 @@ def _read_csv_rows(path: Path, raw: bytes, kind: str, ncols: int) -> list[tuple[
             if not row[0].strip().isdigit() or len(row) != ncols:
                 what = f"ent_num {row[0].strip()!r}" if row and row[0].strip() else "a row"
                 raise ListError(
-                    f"{kind.upper()} line {line}: {what} has {len(row)} fields, expected {ncols}; "
+                    f"{kind.upper()} record {what} has {len(row)} fields, expected {ncols}; "
                     "the file is truncated or not an OFAC legacy CSV — download it again",
                     path,
                     line,
@@ -323,7 +331,7 @@ def _read_csv_rows(path: Path, raw: bytes, kind: str, ncols: int) -> list[tuple[
             rows.append((line, row))
     except csv.Error as exc:
         raise ListError(
-            f"{kind.upper()} line {reader.line_num}: {exc}; the file is truncated or malformed",
+            f"{kind.upper()}: {exc}; the file is truncated or malformed",
             path,
             reader.line_num,
         ) from None
