@@ -163,3 +163,20 @@ CREATE TABLE IF NOT EXISTS matches (
     tumen_version VARCHAR,
     screened_at TIMESTAMP NOT NULL       -- UTC
 );
+
+-- === risk ===
+-- One row per vessel (MMSI as transmitted), written by `tumen risk` (tumen.risk.rank_vessels).
+CREATE TABLE IF NOT EXISTS risk (
+    mmsi          BIGINT  NOT NULL,
+    imo           BIGINT,                -- latest IMO broadcast by this MMSI
+    name          VARCHAR,               -- latest name broadcast
+    flag          VARCHAR,               -- latest declared flag (ISO 3166 alpha-2), if any
+    score         DOUBLE  NOT NULL,      -- risk points: the sum of the signals' points
+    rank          INTEGER NOT NULL,      -- 1 = highest score
+    signals       VARCHAR NOT NULL,      -- JSON list: {signal, title, weight, value, points, count,
+                                         --             event_ids, entity_ids, notes}
+    n_events      INTEGER,               -- distinct events behind the score
+    weights       VARCHAR,               -- JSON of the weights and parameters used
+    tumen_version VARCHAR NOT NULL,
+    ranked_at     TIMESTAMP NOT NULL     -- UTC
+);
