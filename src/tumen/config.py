@@ -161,15 +161,43 @@ class DetectSettings(_Section):
 
 # --------------------------------------------------------------------------- screen
 class ScreenSettings(_Section):
-    """Sanctions screening."""
+    """Sanctions screening (tumen.screen; feature weights live in tumen.screen.match.WEIGHTS)."""
 
     threshold: float = Field(
         0.7, ge=0, le=1, description="Score at or above which a candidate is a match (0–1)."
     )
     max_candidates: int = Field(5, gt=0, description="Candidates kept per query (count).")
+    min_score: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Candidates scoring below this are not written to `matches` (0–1).",
+    )
     max_hops: int = Field(
         2, ge=1, description="Ownership-graph hops searched for a sanctioned party (count)."
     )
+    un_url: str = Field(
+        "https://scsanctions.un.org/resources/xml/en/consolidated.xml",
+        description="Download URL of the UN SC Consolidated List XML (`tumen lists update`).",
+    )
+    ofac_urls: list[str] = Field(
+        [
+            "https://www.treasury.gov/ofac/downloads/sdn.csv",
+            "https://www.treasury.gov/ofac/downloads/add.csv",
+            "https://www.treasury.gov/ofac/downloads/alt.csv",
+            "https://www.treasury.gov/ofac/downloads/sdn_comments.csv",
+        ],
+        description="Download URLs of the OFAC SDN legacy CSV files (`tumen lists update`).",
+    )
+    extra_urls: list[str] = Field(
+        [],
+        description="More list files to download and load with `tumen lists update` (e.g. FtM exports).",
+    )
+    lists_dir: Path = Field(
+        Path("lists"),
+        description="Folder where `tumen lists update` keeps the downloaded files (dated names).",
+    )
+    download_timeout_s: float = Field(120.0, gt=0, description="Timeout of one download (seconds).")
 
 
 # --------------------------------------------------------------------------- risk / report
