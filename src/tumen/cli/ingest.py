@@ -171,7 +171,7 @@ def export_cmd(
     settings = settings_from(config, db=db)
     chosen = format_for(out, fmt)
     with DuckDBStore(settings.db, read_only=True) as store:
-        n = export_table(store, table, out, chosen.name)
+        n = export_table(store, table, out, chosen.name, settings)
     if json_out:
         print_json({"table": table, "out": str(out), "format": chosen.name, "rows": n})
     elif not quiet:

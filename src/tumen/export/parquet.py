@@ -18,7 +18,7 @@ BATCH_ROWS = 500_000
 @register(
     "parquet", suffixes=(".parquet", ".pq"), description="Apache Parquet (zstd), every column typed"
 )
-def write_parquet(store: Backend, table: str, out: Path) -> int:
+def write_parquet(store: Backend, table: str, out: Path, settings: object = None) -> int:
     """Write ``table`` to ``out`` as Parquet; returns the rows written."""
     n = 0
     writer: pq.ParquetWriter | None = None

@@ -131,3 +131,90 @@ CREATE TABLE IF NOT EXISTS ingest_keys (
     key    BIGINT USING COMPRESSION uncompressed NOT NULL,
     ts_us  BIGINT NOT NULL
 );
+
+-- === screening ===
+-- Sanctions lists loaded by `tumen lists load` (tumen.screen.lists) and the matches
+-- written by `tumen screen` (tumen.screen).  Entities are FollowTheMoney entities.
+
+-- One row per loaded list.  A newer copy of a list replaces the older one (same list_id)
+-- in one transaction; an older or identical copy is skipped.
+CREATE TABLE IF NOT EXISTS lists (
+    list_id       VARCHAR PRIMARY KEY,   -- un_sc | us_ofac_sdn | file stem for FtM / CSV lists
+    title         VARCHAR NOT NULL,      -- e.g. 'UN Security Council Consolidated List'
+    format        VARCHAR NOT NULL,      -- un_xml | ofac_csv | ofac_xml | ftm | vessels_csv | ownership_csv
+    path          VARCHAR NOT NULL,      -- main file, made absolute
+    sha256        VARCHAR NOT NULL,      -- of the main file's bytes as stored (a .gz hashed compressed)
+    files         VARCHAR NOT NULL,      -- JSON list of {path, sha256, role, rows} for every file read
+    list_date     DATE,                  -- publication date of the list (UTC), see tumen.screen.lists
+    loaded_at     TIMESTAMP NOT NULL,    -- UTC
+    tumen_version VARCHAR NOT NULL,
+    entities      BIGINT NOT NULL,       -- entities stored (all schemata)
+    counts        VARCHAR NOT NULL       -- JSON: entities by schema, orphans, skipped rows, ...
+);
+
+-- Every FollowTheMoney entity of every loaded list (Vessel, Company, Organization, Person,
+-- LegalEntity, Sanction, Ownership, Directorship, UnknownLink, ...).
+CREATE TABLE IF NOT EXISTS entities (
+    entity_id  VARCHAR NOT NULL,         -- FtM id, prefixed by the list (e.g. 'ofac-37095')
+    list_id    VARCHAR NOT NULL,         -- → lists
+    schema     VARCHAR NOT NULL,         -- FtM schema name
+    caption    VARCHAR,                  -- FtM caption (the primary name)
+    datasets   VARCHAR NOT NULL,         -- JSON list of dataset names
+    programs   VARCHAR,                  -- JSON list of sanction programs (targets only)
+    target     BOOLEAN NOT NULL,         -- a sanctioned party (has a Sanction entity)
+    entity     VARCHAR NOT NULL,         -- the FtM entity as JSON ({id, schema, properties})
+    PRIMARY KEY (list_id, entity_id)
+);
+
+-- Ownership / management / association edges between entities (from OFAC `Linked To:`
+-- remarks, FtM Ownership/Directorship/UnknownLink entities and ownership CSV files).
+CREATE TABLE IF NOT EXISTS links (
+    list_id     VARCHAR NOT NULL,        -- → lists (the list that states the link)
+    source_id   VARCHAR NOT NULL,        -- entity id (asset / organisation / subject)
+    target_id   VARCHAR NOT NULL,        -- entity id (owner / director / linked party)
+    role        VARCHAR NOT NULL,        -- owner | manager | operator | director | linked | ...
+    link_id     VARCHAR,                 -- the FtM link entity (Ownership, ...), if any
+    source      VARCHAR NOT NULL         -- JSON: {list, file, sha256, ref, text} where it is stated
+);
+
+-- Screening results written by `tumen screen` (one row per identity x candidate kept).
+CREATE TABLE IF NOT EXISTS matches (
+    mmsi        BIGINT,                  -- the identity screened (from statics)
+    imo         BIGINT,
+    name        VARCHAR,
+    callsign    VARCHAR,
+    flag        VARCHAR,
+    role        VARCHAR NOT NULL,        -- 'vessel' or the linked party's role: owner | manager | operator | linked | ...
+    entity_id   VARCHAR NOT NULL,        -- the list entry matched
+    list_id     VARCHAR,
+    caption     VARCHAR,
+    schema      VARCHAR,
+    score       DOUBLE NOT NULL,         -- 0..1
+    match       BOOLEAN NOT NULL,        -- score >= screen.threshold
+    features    VARCHAR NOT NULL,        -- JSON: feature -> {score, weight, detail, ...}
+    datasets    VARCHAR NOT NULL,        -- JSON list
+    programs    VARCHAR NOT NULL,        -- JSON list
+    designation VARCHAR,                 -- JSON list: {authority, program, listing_date, reference, list}
+    path        VARCHAR,                 -- JSON: ownership path (edges with sources) or NULL
+    static_ids  VARCHAR,                 -- JSON list of statics.static_id behind the identity (first 20)
+    params      VARCHAR,                 -- JSON of the screening settings used
+    tumen_version VARCHAR,
+    screened_at TIMESTAMP NOT NULL       -- UTC
+);
+
+-- === risk ===
+-- One row per vessel (MMSI as transmitted), written by `tumen risk` (tumen.risk.rank_vessels).
+CREATE TABLE IF NOT EXISTS risk (
+    mmsi          BIGINT  NOT NULL,
+    imo           BIGINT,                -- latest IMO broadcast by this MMSI
+    name          VARCHAR,               -- latest name broadcast
+    flag          VARCHAR,               -- latest declared flag (ISO 3166 alpha-2), if any
+    score         DOUBLE  NOT NULL,      -- risk points: the sum of the signals' points
+    rank          INTEGER NOT NULL,      -- 1 = highest score
+    signals       VARCHAR NOT NULL,      -- JSON list: {signal, title, weight, value, points, count,
+                                         --             event_ids, entity_ids, notes}
+    n_events      INTEGER,               -- distinct events behind the score
+    weights       VARCHAR,               -- JSON of the weights and parameters used
+    tumen_version VARCHAR NOT NULL,
+    ranked_at     TIMESTAMP NOT NULL     -- UTC
+);
