@@ -26,7 +26,6 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from tumen.errors import InputError
@@ -92,7 +91,11 @@ def format_for(out: Path, name: str | None = None) -> ExportFormat:
 
 
 def export_table(
-    store: Backend, table: str, out: str | Path, fmt: str | None = None, settings: Settings | None = None
+    store: Backend,
+    table: str,
+    out: str | Path,
+    fmt: str | None = None,
+    settings: Settings | None = None,
 ) -> int:
     """Write ``table`` of ``store`` to ``out`` in format ``fmt`` (or the one ``out``'s suffix names).
 
