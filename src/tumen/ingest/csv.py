@@ -459,9 +459,7 @@ def prepare_csv(batch: LineBatch, state: CsvState, window_us: int) -> Prepared:
     return Prepared(
         first_line=batch.first_line,
         n_lines=n,
-        data=batch.data,
-        starts=batch.starts,
-        ends=batch.ends,
+        lines=batch,
         key=key,
         ts=ts,
         mmsi=mmsi,

@@ -16,11 +16,11 @@ anything is written.  A bad line never stops the run: it is quarantined.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from tumen.ingest.files import NMEA, InputFile, LineReader, SkippedFile, count_l
 from tumen.ingest.nmea import parse_batch
 from tumen.provenance import sha256_file, tumen_version, utc_now
 from tumen.store.backend import Backend
+from tumen.store.duckdb import DuckDBStore
 
 #: ``on_progress(lines_done, lines_total_estimate)`` -- the estimate grows as files are read
 ProgressCallback = Callable[[int, int | None], None]
@@ -173,7 +174,8 @@ def _already(store: Backend, f: InputFile) -> tuple[str | None, int | None]:
 def _batches(
     f: InputFile, reader: LineReader, ing: IngestSettings, columns: dict[str, str] | None
 ) -> Iterator[Callable[[], Prepared]]:
-    """Yield, per batch, a function that prepares it (run on the preparing thread)."""
+    """Read and parse batches (on the reading thread); yield, per batch, the function that
+    finishes preparing it (decode, build rows; run on the committing thread)."""
     window_us = int(round(ing.dedupe_window_s * 1_000_000))
     if f.format == NMEA:
         for batch in reader:
@@ -284,27 +286,19 @@ def _ingest_file(
 def _run_batches(
     ctx: Context, preparers: Iterator[Callable[[], Prepared]], tick: Callable[[], None]
 ) -> None:
-    """Prepare batch k+1 on a worker thread while batch k is committed on this one.
+    """Read and parse batch k+1 on a worker thread while batch k is decoded and committed here.
 
-    numpy and DuckDB release the GIL for their heavy loops, so the two overlap on two cores.
+    numpy and DuckDB release the GIL in their loops, so the two threads share two cores
+    (the file's SHA-256 is computed on a third, see :class:`tumen.ingest.files.LineReader`).
     """
-    lock = (
-        threading.Lock()
-    )  # the reader (inside the preparer iterator) is used by one thread at a time
-
-    def next_prepared() -> Prepared | None:
-        with lock:
-            fn = next(preparers, None)
-        return None if fn is None else fn()
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tumen-prepare") as pool:
-        fut: Future[Prepared | None] = pool.submit(next_prepared)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tumen-read") as pool:
+        fut: Future[Callable[[], Prepared] | None] = pool.submit(next, preparers, None)
         while True:
-            prepared = fut.result()
-            if prepared is None:
+            finish = fut.result()
+            if finish is None:
                 break
-            fut = pool.submit(next_prepared)
-            commit(ctx, prepared)
+            fut = pool.submit(next, preparers, None)
+            commit(ctx, finish())
             tick()
 
 
@@ -378,10 +372,34 @@ def ingest_paths(
     files, skipped, mapping = check_inputs(paths, columns)
     report = IngestReport(skipped=skipped)
     progress = _Progress(sum(f.size_bytes for f in files), on_progress)
-    for f in files:
-        fr = _ingest_file(store, f, settings, mapping, progress)
-        report.files.append(fr)
-        progress.file_done(fr.lines, f.size_bytes)
-        progress.update(0, 0, done=True)
+    with _store_tuned_for_ingest(store):
+        for f in files:
+            fr = _ingest_file(store, f, settings, mapping, progress)
+            report.files.append(fr)
+            progress.file_done(fr.lines, f.size_bytes)
+            progress.update(0, 0, done=True)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+@contextmanager
+def _store_tuned_for_ingest(store: Backend) -> Iterator[None]:
+    """While ingest runs, let DuckDB append with one thread and at most 256 MiB of cache.
+
+    The second core is busy reading the next batch; DuckDB's own worker threads would only
+    compete with it (measured: half the CPU per appended row with one thread).  The cache
+    limit keeps the process's memory bounded however large the file (written blocks are
+    on disk and can be dropped).  Both settings are restored afterwards.
+    """
+    if not isinstance(store, DuckDBStore):
+        yield
+        return
+    threads = store.scalar("SELECT current_setting('threads')")
+    limit = store.scalar("SELECT current_setting('memory_limit')")
+    store.execute("SET threads = 1")
+    store.execute("SET memory_limit = '256MiB'")
+    try:
+        yield
+    finally:
+        store.execute(f"SET threads = {int(threads)}")
+        store.execute(f"SET memory_limit = '{limit}'")
