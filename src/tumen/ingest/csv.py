@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv as _csv
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -164,7 +165,7 @@ class CsvLayout:
 
     @classmethod
     def of(
-        cls, fmt: str, header_line: str, columns: dict[str, str] | None, path: object
+        cls, fmt: str, header_line: str, columns: dict[str, str] | None, path: str | Path | None
     ) -> CsvLayout:
         header = split_header(header_line)
         lower = [_norm(h) for h in header]

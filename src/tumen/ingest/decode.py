@@ -304,9 +304,9 @@ class SixBits:
         self.min_bits = int(self.bits.min()) if self.n else 0
         nwords = (self.width + 9) // 10
         self.nwords = nwords
+        self.bad_chars: np.ndarray = np.zeros(0, dtype=bool)
+        self.words: list[I64] = []
         if self.n == 0:
-            self.bad_chars = np.zeros(0, dtype=bool)
-            self.words: list[I64] = []
             return
         ncols = max(nwords * 10, 1)
         chars = windows(pbuf, pay_s, ncols)
@@ -319,7 +319,7 @@ class SixBits:
             inside = np.arange(ncols)[None, :] < length[:, None]
             bad &= inside
         #: messages holding a character outside the armouring
-        self.bad_chars = bad.any(axis=1)
+        self.bad_chars = np.asarray(bad.any(axis=1))
         v = chars - np.uint8(48)
         v -= np.uint8(8) * (v > 40)
         if inside is None:
@@ -481,7 +481,8 @@ def mix64(z: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         z = (z ^ (z >> np.uint64(30))) * _M1
         z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    out: np.ndarray = z ^ (z >> np.uint64(31))
+    return out
 
 
 def payload_keys(six: SixBits) -> I64:

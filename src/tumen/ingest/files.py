@@ -21,10 +21,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class SkippedFile:
 def open_bytes(path: Path) -> IO[bytes]:
     """Open a file for reading its (decompressed) bytes."""
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     return open(path, "rb")
 
 
@@ -143,7 +143,7 @@ def sniff(path: Path, *, custom_columns: bool = False) -> tuple[str, str | None]
 
 
 def resolve_inputs(
-    paths: list[str | Path], *, custom_columns: bool = False
+    paths: Sequence[str | Path], *, custom_columns: bool = False
 ) -> tuple[list[InputFile], list[SkippedFile]]:
     """Expand directories and recognise every file, before anything is written.
 
@@ -283,7 +283,7 @@ class LineReader:
         self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
         self._counting = _CountingReader(self._file)
         self._stream: IO[bytes] = (
-            gzip.GzipFile(fileobj=self._counting, mode="rb")  # type: ignore[arg-type]
+            gzip.GzipFile(fileobj=self._counting, mode="rb")  # type: ignore[call-overload]
             if path.suffix.lower() == ".gz"
             else self._counting  # type: ignore[assignment]
         )

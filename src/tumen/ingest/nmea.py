@@ -120,9 +120,8 @@ class Sentences:
     @classmethod
     def empty(cls) -> Sentences:
         z = np.zeros(0, dtype=np.int64)
-        return cls(
-            row=z, **{f: (np.zeros(0, dtype=bool) if f == "t_bad" else z) for f in SENT_FIELDS}
-        )
+        f = np.zeros(0, dtype=bool)
+        return cls(z, z, z, z, z, z, z, z, z, z, z, z, f, z, z, z, z, z)
 
     def take(self, idx: I64) -> Sentences:
         return Sentences(row=self.row[idx], **{f: getattr(self, f)[idx] for f in SENT_FIELDS})
@@ -698,7 +697,7 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
         for text in sp.virtual:
             v_line.append(r)
             v_text.append(text)
-            v_time.append(NO_TIME if sp.time_us is None else sp.time_us)
+            v_time.append(int(NO_TIME) if sp.time_us is None else sp.time_us)
             v_bad.append(sp.time_bad)
     ext_parts: list[bytes] = []
     base = batch.size
@@ -853,46 +852,48 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
     renum = np.full(done_keep.size, -1, dtype=np.int64)
     renum[kept] = np.arange(kept.size)
     fmsg = renum[fmsg]
-    k = kept.size
+    nk = kept.size
     base_len = pbuf.size - PAD
     plen_f = pay_e[frags] - pay_s[frags]
     blob = gather(pbuf, pay_s[frags], plen_f)
     if blob.size:
         pbuf = np.concatenate([pbuf[:base_len], blob, np.zeros(PAD, np.uint8)])
-    msg_len = np.bincount(fmsg, weights=plen_f, minlength=k).astype(np.int64)
-    a_s = base_len + np.concatenate([[0], np.cumsum(msg_len)[:-1]]) if k else np.zeros(0, np.int64)
+    msg_len = np.bincount(fmsg, weights=plen_f, minlength=nk).astype(np.int64)
+    a_s = base_len + np.concatenate([[0], np.cumsum(msg_len)[:-1]]) if nk else np.zeros(0, np.int64)
     a_e = a_s + msg_len
-    first_frag = np.searchsorted(fmsg, np.arange(k), side="left")
-    last_frag = np.searchsorted(fmsg, np.arange(k), side="right") - 1
-    a_f = fill[frags[last_frag]] if k else np.zeros(0, np.int64)
+    first_frag = np.searchsorted(fmsg, np.arange(nk), side="left")
+    last_frag = np.searchsorted(fmsg, np.arange(nk), side="right") - 1
+    a_f = fill[frags[last_frag]] if nk else np.zeros(0, np.int64)
     # first fragment with a time / a station
     big = np.iinfo(np.int64).max
-    pos = np.arange(frags.size, dtype=np.int64)
+    fpos = np.arange(frags.size, dtype=np.int64)
     has_t = t[frags] != NO_TIME
     tpick = (
-        np.minimum.reduceat(np.where(has_t, pos, big), first_frag) if k else np.zeros(0, np.int64)
+        np.minimum.reduceat(np.where(has_t, fpos, big), first_frag) if nk else np.zeros(0, np.int64)
     )
     a_t = (
         np.where(tpick < big, t[frags[np.minimum(tpick, max(frags.size - 1, 0))]], NO_TIME)
-        if k
+        if nk
         else np.zeros(0, np.int64)
     )
     has_st = st_s[frags] >= 0
     spick = (
-        np.minimum.reduceat(np.where(has_st, pos, big), first_frag) if k else np.zeros(0, np.int64)
+        np.minimum.reduceat(np.where(has_st, fpos, big), first_frag)
+        if nk
+        else np.zeros(0, np.int64)
     )
-    sp = frags[np.minimum(spick, max(frags.size - 1, 0))] if k else np.zeros(0, np.int64)
-    a_ss = np.where(spick < big, st_s[sp], -1) if k else np.zeros(0, np.int64)
-    a_se = np.where(spick < big, st_e[sp], -1) if k else np.zeros(0, np.int64)
+    spf = frags[np.minimum(spick, max(frags.size - 1, 0))] if nk else np.zeros(0, np.int64)
+    a_ss = np.where(spick < big, st_s[spf], -1) if nk else np.zeros(0, np.int64)
+    a_se = np.where(spick < big, st_e[spf], -1) if nk else np.zeros(0, np.int64)
     # fragment lines per message, without repeats (two fragments on one line)
     fl = s_line[frags]
     new_line = np.ones(frags.size, dtype=bool)
     if frags.size > 1:
         new_line[1:] = (fmsg[1:] != fmsg[:-1]) | (fl[1:] != fl[:-1])
     a_fl = fl[new_line]
-    a_fc = np.bincount(fmsg[new_line], minlength=k).astype(np.int64)
-    a_first = hstart[fl[first_frag]] if k else np.zeros(0, np.int64)
-    a_last = fl[last_frag] if k else np.zeros(0, np.int64)
+    a_fc = np.bincount(fmsg[new_line], minlength=nk).astype(np.int64)
+    a_first = hstart[fl[first_frag]] if nk else np.zeros(0, np.int64)
+    a_last = fl[last_frag] if nk else np.zeros(0, np.int64)
 
     cnts = np.concatenate([np.ones(keep_single.size, dtype=np.int64), a_fc])
     ptr = np.zeros(cnts.size + 1, dtype=np.int64)

@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -182,13 +183,16 @@ def _batches(
             pb = parse_batch(batch, tz=ing.tz, fragment_gap=ing.fragment_gap_lines)
             if pb.n_lines < batch.n:
                 reader.unread(batch.tail_bytes(pb.n_lines), batch.n - pb.n_lines)
-            yield lambda batch=batch, pb=pb: prepare_nmea(batch, pb, window_us)
+            yield partial(prepare_nmea, batch, pb, window_us)
         return
     layout = csvmod.CsvLayout.of(f.format, f.header or "", columns, f.path)
     state = csvmod.CsvState(layout, ing.tz)
     for batch in reader:
-        prepared = csvmod.prepare_csv(batch, state, window_us)
-        yield lambda prepared=prepared: prepared
+        yield partial(_given, csvmod.prepare_csv(batch, state, window_us))
+
+
+def _given(prepared: Prepared) -> Prepared:
+    return prepared
 
 
 def _ingest_file(
@@ -242,13 +246,13 @@ def _ingest_file(
         dup_of = store.query("SELECT source_id FROM sources WHERE sha256 = ?", [digest])
         if dup_of.num_rows:  # same bytes under another size? impossible; another writer raced us
             raise InputError("was ingested by another process meanwhile; run again", f.path)
-        params = {
+        params: dict[str, object] = {
             "tz": ing.tz,
             "dedupe_window_s": ing.dedupe_window_s,
             "fragment_gap_lines": ing.fragment_gap_lines,
         }
         if columns:
-            params["columns"] = columns  # type: ignore[assignment]
+            params["columns"] = columns
         store.append(
             "sources",
             pa.table(
@@ -303,7 +307,7 @@ def _run_batches(
 
 
 def check_inputs(
-    paths: list[str | Path] | tuple[str | Path, ...], columns: str | dict[str, str] | None = None
+    paths: Sequence[str | Path], columns: str | dict[str, str] | None = None
 ) -> tuple[list[InputFile], list[SkippedFile], dict[str, str] | None]:
     """Resolve and recognise every input before anything is written.
 
@@ -325,7 +329,7 @@ def check_inputs(
 
 def ingest_paths(
     store: Backend,
-    paths: list[str | Path] | tuple[str | Path, ...],
+    paths: Sequence[str | Path],
     settings: Settings,
     *,
     columns: str | dict[str, str] | None = None,

@@ -205,12 +205,8 @@ def windows(buf: U8, start: I64, width: int) -> U8:
     view = np.lib.stride_tricks.as_strided(
         buf, shape=(buf.size - width + 1, width), strides=(1, 1), writeable=False
     )
-    return view[start]
-
-
-def matrix(buf: U8, start: I64, width: int) -> U8:
-    """Rows ``buf[start:start+width]`` as a 2-D array (callers mask what lies past each end)."""
-    return buf[start[:, None] + np.arange(width, dtype=np.int64)[None, :]]
+    out: U8 = view[start]
+    return out
 
 
 def spans_to_arrow(buf: U8, start: I64, end: I64, valid: B | None = None) -> pa.Array:
@@ -235,7 +231,8 @@ def days_from_civil(y: I64, m: I64, d: I64) -> I64:
     mp = (m + 9) % 12
     doy = (153 * mp + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+    days: I64 = era * 146097 + doe - 719468
+    return days
 
 
 _MDAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
