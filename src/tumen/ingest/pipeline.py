@@ -16,6 +16,7 @@ anything is written.  A bad line never stops the run: it is quarantined.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +35,7 @@ from tumen.ingest import csv as csvmod
 from tumen.ingest.batch import Context, Prepared, commit, prepare_nmea
 from tumen.ingest.dedupe import KEYS_TABLE
 from tumen.ingest.files import NMEA, InputFile, LineReader, SkippedFile, count_lines, resolve_inputs
-from tumen.ingest.nmea import parse_batch
+from tumen.ingest.workers import ParsingProcess, read_and_parse
 from tumen.provenance import sha256_file, tumen_version, utc_now
 from tumen.store.backend import Backend
 from tumen.store.duckdb import DuckDBStore
@@ -179,10 +180,7 @@ def _batches(
     finishes preparing it (decode, build rows; run on the committing thread)."""
     window_us = int(round(ing.dedupe_window_s * 1_000_000))
     if f.format == NMEA:
-        for batch in reader:
-            pb = parse_batch(batch, tz=ing.tz, fragment_gap=ing.fragment_gap_lines)
-            if pb.n_lines < batch.n:
-                reader.unread(batch.tail_bytes(pb.n_lines), batch.n - pb.n_lines)
+        for batch, pb in read_and_parse(reader, ing.tz, ing.fragment_gap_lines):
             yield partial(prepare_nmea, batch, pb, window_us)
         return
     layout = csvmod.CsvLayout.of(f.format, f.header or "", columns, f.path)
@@ -233,16 +231,19 @@ def _ingest_file(
             next_msg_id=_next_id(store, "messages", "msg_id"),
             has_keys=has_keys,
         )
-        reader = LineReader(f.path, ing.batch_lines)
-        try:
-            _run_batches(
-                ctx,
-                _batches(f, reader, ing, columns),
-                lambda: progress.update(ctx.lines, reader.bytes_read),
-            )
-            digest = reader.sha256()
-        finally:
-            reader.close()
+        if f.format == NMEA and _parse_in_child(f, ing):
+            digest = _run_with_child(ctx, f, ing, window_us, progress)
+        else:
+            reader = LineReader(f.path, ing.batch_lines)
+            try:
+                _run_batches(
+                    ctx,
+                    _batches(f, reader, ing, columns),
+                    lambda: progress.update(ctx.lines, reader.bytes_read),
+                )
+                digest = reader.sha256()
+            finally:
+                reader.close()
         dup_of = store.query("SELECT source_id FROM sources WHERE sha256 = ?", [digest])
         if dup_of.num_rows:  # same bytes under another size? impossible; another writer raced us
             raise InputError("was ingested by another process meanwhile; run again", f.path)
@@ -285,6 +286,34 @@ def _ingest_file(
         reasons=dict(ctx.reasons.most_common()),
         seconds=time.perf_counter() - t0,
     )
+
+
+#: files at least this large (on disk) are read and parsed in a child process (bytes)
+CHILD_MIN_BYTES = 32 << 20
+CHILD_MIN_BYTES_GZ = 8 << 20
+
+
+def _parse_in_child(f: InputFile, ing: IngestSettings) -> bool:
+    """Whether to read and parse ``f`` in a child process (see :mod:`tumen.ingest.workers`)."""
+    if ing.workers != -1:
+        return ing.workers == 1
+    big = CHILD_MIN_BYTES_GZ if f.path.suffix.lower() == ".gz" else CHILD_MIN_BYTES
+    return (os.cpu_count() or 1) > 1 and f.size_bytes >= big
+
+
+def _run_with_child(
+    ctx: Context, f: InputFile, ing: IngestSettings, window_us: int, progress: _Progress
+) -> str:
+    """Stage A in a child process, stage B (decode, dedupe, append) here; returns the SHA-256."""
+    child = ParsingProcess(f.path, ing.batch_lines, ing.tz, ing.fragment_gap_lines)
+    try:
+        for batch, pb in child:
+            commit(ctx, prepare_nmea(batch, pb, window_us))
+            progress.update(ctx.lines, child.bytes_read)
+    finally:
+        child.close()
+    assert child.sha256 is not None
+    return child.sha256
 
 
 def _run_batches(
