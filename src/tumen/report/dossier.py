@@ -191,7 +191,7 @@ def matches_for(store: Backend, mmsi: int, imos: Sequence[int]) -> list[dict[str
         store,
         f"""SELECT * FROM matches
             WHERE mmsi = ? OR (mmsi IS NULL AND imo IN {_in_list(int(i) for i in imos if i)})
-            ORDER BY match DESC, score DESC, role""",
+            ORDER BY match DESC, (role = 'vessel') DESC, score DESC, role""",
         [mmsi],
     )
     seen: set[tuple[Any, Any]] = set()
