@@ -16,7 +16,7 @@ from shapely.geometry import shape
 
 from scenario_store import ANGARA, BELLA, KUMUNSAN, build_scenario_store
 from tumen.config import load_settings
-from tumen.export.csv import EVENT_COLUMNS, write_csv
+from tumen.export.evidence_csv import EVENT_COLUMNS, write_csv
 from tumen.export.ftm import vessel_id, write_ftm
 from tumen.export.geojson import write_geojson
 from tumen.export.kml import KML_NS, write_kml
