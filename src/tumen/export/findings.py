@@ -8,10 +8,13 @@ thing in Aleph, QGIS and Google Earth as in the report.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tumen.report import dossier as q
 
@@ -34,6 +37,18 @@ EVENT_KEYS = (
     "from_port",
     "to_port",
 )
+
+
+@contextmanager
+def open_output(out: str | Path | TextIO, newline: str | None = None) -> Iterator[TextIO]:
+    """A text stream for ``out``: a path (opened for writing, UTF-8), ``-`` (stdout) or an open stream."""
+    if isinstance(out, str | Path) and str(out) != "-":
+        with open(out, "w", encoding="utf-8", newline=newline) as fh:
+            yield fh
+    elif isinstance(out, str | Path):
+        yield sys.stdout
+    else:
+        yield out
 
 
 def iso_z(value: datetime | None) -> str | None:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from followthemoney import EntityProxy, model
 
-from tumen.export.findings import Findings, collect, provenance_text
+from tumen.export.findings import Findings, collect, open_output, provenance_text
 from tumen.report.html import event_title, event_what, fmt_value
 
 if TYPE_CHECKING:
@@ -262,23 +262,9 @@ def write_ftm(
 
     Load into Aleph with ``alephclient write-entities -i FILE -f COLLECTION``.
     """
-    import sys
-
     n = 0
-    fh: TextIO
-    close = False
-    if isinstance(out, str | Path) and str(out) != "-":
-        fh = open(out, "w", encoding="utf-8")  # noqa: SIM115
-        close = True
-    elif isinstance(out, str | Path):
-        fh = sys.stdout
-    else:
-        fh = out
-    try:
+    with open_output(out) as fh:
         for proxy in entities(store, settings, vessels=vessels):
             fh.write(json.dumps(proxy.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
-    finally:
-        if close:
-            fh.close()
     return n

@@ -252,6 +252,23 @@ def _scale_bar(ax: Any, extent: tuple[float, float, float, float]) -> None:
     )
 
 
+def _number_badge(
+    ax: Any, text: str, xy: tuple[float, float], colour: str, offset: tuple[float, float]
+) -> None:
+    """A white number in a coloured disc next to ``xy`` (an event's number, a vessel's rank)."""
+    ax.annotate(
+        text,
+        xy,
+        xytext=offset,
+        textcoords="offset points",
+        fontsize=7,
+        fontweight="bold",
+        color="white",
+        zorder=10,
+        bbox={"boxstyle": "circle,pad=0.2", "fc": colour, "ec": "white", "lw": 0.6},
+    )
+
+
 def _svg(fig: Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
@@ -352,17 +369,7 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
                     mew=1.4 if face == "none" else 0.6,
                     zorder=8,
                 )
-            ax.annotate(
-                str(ev.number),
-                (x, y),
-                xytext=(6, -9),
-                textcoords="offset points",
-                fontsize=7,
-                fontweight="bold",
-                color="white",
-                zorder=10,
-                bbox={"boxstyle": "circle,pad=0.2", "fc": colour, "ec": "white", "lw": 0.6},
-            )
+            _number_badge(ax, str(ev.number), (x, y), colour, (6, -9))
         _scale_bar(ax, extent)
         present = {
             ev.type
@@ -492,17 +499,7 @@ def overview_map(
             for part in np.split(np.arange(len(tr)), cuts):
                 if len(part) >= 2:
                     ax.plot(tr.lon[part], tr.lat[part], color=colour, lw=1.0, alpha=0.85, zorder=4)
-            ax.annotate(
-                label.split(" ")[0],
-                (tr.lon[-1], tr.lat[-1]),
-                xytext=(3, 3),
-                textcoords="offset points",
-                fontsize=7,
-                fontweight="bold",
-                color="white",
-                zorder=10,
-                bbox={"boxstyle": "circle,pad=0.2", "fc": colour, "ec": "white", "lw": 0.6},
-            )
+            _number_badge(ax, label.split(" ")[0], (tr.lon[-1], tr.lat[-1]), colour, (3, 3))
             handles.append(Line2D([], [], color=colour, lw=1.5, label=label))
         _scale_bar(ax, extent)
         if handles:
