@@ -255,7 +255,8 @@ def _scale_bar(ax: Any, extent: tuple[float, float, float, float]) -> None:
 def _number_badge(
     ax: Any, text: str, xy: tuple[float, float], colour: str, offset: tuple[float, float]
 ) -> None:
-    """A white number in a coloured disc next to ``xy`` (an event's number, a vessel's rank)."""
+    """White text in a coloured disc (a rounded box for several numbers) next to ``xy``."""
+    shape = "circle,pad=0.2" if len(text) <= 2 else "round,pad=0.25"
     ax.annotate(
         text,
         xy,
@@ -265,8 +266,30 @@ def _number_badge(
         fontweight="bold",
         color="white",
         zorder=10,
-        bbox={"boxstyle": "circle,pad=0.2", "fc": colour, "ec": "white", "lw": 0.6},
+        bbox={"boxstyle": shape, "fc": colour, "ec": "white", "lw": 0.6},
     )
+
+
+def _group_labels(
+    labels: Sequence[tuple[float, float, int, str]], extent: tuple[float, float, float, float]
+) -> list[tuple[tuple[float, float], list[int], str]]:
+    """Merge event numbers whose markers fall within 2 % of the map's width of each other.
+
+    Repeated calls at one port, or several gaps on one route, then read ``1, 4, 10``
+    instead of badges drawn on top of each other.  The group keeps the first
+    event's position and colour.
+    """
+    w, e, s, n = extent
+    tol_x, tol_y = (e - w) * 0.02, (n - s) * 0.02
+    groups: list[tuple[tuple[float, float], list[int], str]] = []
+    for x, y, number, colour in sorted(labels, key=lambda item: item[2]):
+        for (gx, gy), numbers, _c in groups:
+            if abs(gx - x) <= tol_x and abs(gy - y) <= tol_y:
+                numbers.append(number)
+                break
+        else:
+            groups.append(((x, y), [number], colour))
+    return groups
 
 
 def _svg(fig: Figure) -> str:
@@ -322,6 +345,7 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
         if len(tr):
             ax.plot(tr.lon[0], tr.lat[0], "o", ms=5, mfc="white", mec=TRACK, mew=1.2, zorder=7)
             ax.plot(tr.lon[-1], tr.lat[-1], "o", ms=5, color=TRACK, zorder=7)
+        labels: list[tuple[float, float, int, str]] = []
         for ev in spec.events:
             colour = TYPE_COLOURS.get(ev.type, "#444444")
             if ev.partner is not None and len(ev.partner):
@@ -369,7 +393,9 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
                     mew=1.4 if face == "none" else 0.6,
                     zorder=8,
                 )
-            _number_badge(ax, str(ev.number), (x, y), colour, (6, -9))
+            labels.append((x, y, ev.number, colour))
+        for (x, y), numbers, colour in _group_labels(labels, extent):
+            _number_badge(ax, ", ".join(map(str, numbers)), (x, y), colour, (6, -9))
         _scale_bar(ax, extent)
         present = {
             ev.type
