@@ -234,7 +234,7 @@ class ReportSettings(_Section):
         description="Title on the report's first page.",
     )
     max_track_points: int = Field(
-        4000,
+        2000,
         gt=10,
         description="Track points drawn per vessel map; longer tracks are thinned evenly (count).",
     )
