@@ -49,11 +49,22 @@ def test_demo_writes_the_report_and_says_where(demo) -> None:
     html, pdf = Path(result["report"]["html"]), Path(result["report"]["pdf"])
     assert html.parent == out_dir / "report" and html.exists() and pdf.read_bytes()[:5] == b"%PDF-"
     steps = result["steps"]
-    assert list(steps) == ["simulate", "ingest", "detect", "lists", "screen", "risk", "report", "evaluate"]
+    assert list(steps) == [
+        "simulate",
+        "ingest",
+        "detect",
+        "lists",
+        "screen",
+        "risk",
+        "report",
+        "evaluate",
+    ]
     ing = steps["ingest"]
     assert ing["lines"] == ing["stored"] + ing["duplicates"] + ing["quarantined"] > 0
     # the bundled demo list and the real lists were loaded
-    loaded = {entry.get("list_id") for entry in steps["lists"]["lists"] if entry.get("status") == "loaded"}
+    loaded = {
+        entry.get("list_id") for entry in steps["lists"]["lists"] if entry.get("status") == "loaded"
+    }
     assert "tumen_demo" in loaded and {"us_ofac_sdn", "un_sc"} <= loaded
     # the detections are trustworthy on the scenario
     assert steps["evaluate"]["overall"]["f1"] >= 0.98
@@ -62,7 +73,9 @@ def test_demo_writes_the_report_and_says_where(demo) -> None:
 def test_demo_ranks_the_designated_shuttles_first(demo) -> None:
     out_dir, result = demo
     with DuckDBStore(out_dir / "tumen.duckdb", read_only=True) as store:
-        top = store.query("SELECT mmsi, imo, name, score FROM risk ORDER BY rank LIMIT 6").to_pylist()
+        top = store.query(
+            "SELECT mmsi, imo, name, score FROM risk ORDER BY rank LIMIT 6"
+        ).to_pylist()
         event_ids = set(store.query("SELECT event_id FROM events").column("event_id").to_pylist())
         nk_ru = store.scalar(
             "SELECT count(*) FROM risk, unnest(json_extract_string(signals, '$[*].signal')) AS t(s)"
@@ -86,4 +99,7 @@ def test_find_shared_sanctions(tmp_path: Path, monkeypatch, shared_data) -> None
     monkeypatch.delenv("TUMEN_SHARED_DATA")
     (tmp_path / "a" / "shared" / "data" / "sanctions").mkdir(parents=True)
     (tmp_path / "a" / "repo").mkdir()
-    assert find_shared_sanctions(tmp_path / "a" / "repo") == tmp_path / "a" / "shared" / "data" / "sanctions"
+    assert (
+        find_shared_sanctions(tmp_path / "a" / "repo")
+        == tmp_path / "a" / "shared" / "data" / "sanctions"
+    )

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tumen.export.findings import EVENT_KEYS, collect, iso_z, open_output
+from tumen.export import register
+from tumen.export.findings import EVENT_KEYS, check_findings_table, collect, iso_z, open_output
 
 if TYPE_CHECKING:
     from tumen.config import Settings
@@ -111,3 +112,14 @@ def write_csv(
         writer.writeheader()
         writer.writerows(rows)
     return len(rows)
+
+
+@register(
+    "csv-evidence",
+    suffixes=(".evidence.csv",),
+    description="events with provenance columns (files, SHA-256, lines), or the risk ranking explained",
+    any_table=False,
+)
+def _export_evidence_csv(store: Backend, table: str, out: Path, settings: Settings) -> int:
+    scope = check_findings_table(table, "csv-evidence", ("events", "risk"))
+    return write_csv(store, out, settings, table=scope)

@@ -51,6 +51,25 @@ def open_output(out: str | Path | TextIO, newline: str | None = None) -> Iterato
         yield out
 
 
+#: what ``tumen export TABLE`` may name for the findings formats (all mean: every finding)
+FINDINGS_TABLES = ("findings", "events", "risk")
+
+
+def check_findings_table(
+    table: str | None, fmt: str, allowed: Sequence[str] = FINDINGS_TABLES
+) -> str:
+    """The scope ``tumen export TABLE --format fmt`` asks for; raises InputError for a raw table."""
+    from tumen.errors import InputError
+
+    scope = table or allowed[0]
+    if scope not in allowed:
+        raise InputError(
+            f"format {fmt} writes findings, not table {table!r}: give {' or '.join(allowed)} "
+            "(or use --format parquet / csv for raw tables)"
+        )
+    return scope
+
+
 def iso_z(value: datetime | None) -> str | None:
     """ISO-8601 UTC with ``Z`` (the events contract's time format)."""
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -88,11 +107,14 @@ def collect(
     from tumen.risk.signals import load_watched_ports
 
     ranking = q.ranking(store)
-    if not ranking:
+    if not ranking:  # not ranked yet: rank in memory (the store may be read-only)
+        import json
+
         from tumen.risk.rank import rank_vessels
 
-        rank_vessels(store, settings)
-        ranking = q.ranking(store)
+        ranking = rank_vessels(store, settings, write=False).to_pylist()
+        for r in ranking:
+            r["signals"] = json.loads(r["signals"])
     chosen: set[int] | None = None
     if vessels:
         chosen = set(q.resolve_vessels(store, vessels))

@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from followthemoney import EntityProxy, model
 
-from tumen.export.findings import Findings, collect, open_output, provenance_text
+from tumen.export import register
+from tumen.export.findings import (
+    Findings,
+    check_findings_table,
+    collect,
+    open_output,
+    provenance_text,
+)
 from tumen.report.html import event_title, event_what, fmt_value
 
 if TYPE_CHECKING:
@@ -268,3 +275,14 @@ def write_ftm(
             fh.write(json.dumps(proxy.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
     return n
+
+
+@register(
+    "ftm",
+    suffixes=(".ftm.json", ".ftm.jsonl", ".ftm"),
+    description="FollowTheMoney entities (JSON lines) of vessels, events, matches and risk, for Aleph",
+    any_table=False,
+)
+def _export_ftm(store: Backend, table: str, out: Path, settings: Settings) -> int:
+    check_findings_table(table, "ftm")
+    return write_ftm(store, out, settings)

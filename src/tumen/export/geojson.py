@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from tumen.export.findings import collect, event_record, iso_z, open_output
+from tumen.export import register
+from tumen.export.findings import check_findings_table, collect, event_record, iso_z, open_output
 from tumen.report import dossier as q
 from tumen.report.maps import split_points
 
@@ -137,3 +138,14 @@ def write_geojson(
     with open_output(out) as fh:
         fh.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
     return len(feats)
+
+
+@register(
+    "geojson",
+    suffixes=(".geojson",),
+    description="tracks of vessels with risk signals, every event, and the watched ports (RFC 7946)",
+    any_table=False,
+)
+def _export_geojson(store: Backend, table: str, out: Path, settings: Settings) -> int:
+    check_findings_table(table, "geojson")
+    return write_geojson(store, out, settings)
