@@ -43,7 +43,9 @@ class _Section(BaseModel):
 class IngestSettings(_Section):
     """How raw AIS files are read into the store."""
 
-    batch_lines: int = Field(200_000, gt=0, description="Lines read per batch (memory bound; count).")
+    batch_lines: int = Field(
+        200_000, gt=0, description="Lines read per batch (memory bound; count)."
+    )
     tz: str = Field(
         "UTC",
         description="IANA time zone of logger-prefix times that carry no zone (e.g. 'Europe/Paris').",
@@ -60,15 +62,21 @@ class IngestSettings(_Section):
 class SegmentParams(_Section):
     """Track cleaning and segmentation (after Global Fishing Watch's pipe-segment)."""
 
-    max_speed_kn: float = Field(50.0, gt=0, description="Implied speed above which a fix starts a new segment (knots).")
-    min_segment_positions: int = Field(3, ge=1, description="Segments with fewer fixes are treated as noise (count).")
+    max_speed_kn: float = Field(
+        50.0, gt=0, description="Implied speed above which a fix starts a new segment (knots)."
+    )
+    min_segment_positions: int = Field(
+        3, ge=1, description="Segments with fewer fixes are treated as noise (count)."
+    )
 
 
 class PortVisitParams(_Section):
     """Port visits (after GFW's port-visit definition)."""
 
     min_duration_min: float = Field(30.0, ge=0, description="Shortest port visit (minutes).")
-    radius_scale: float = Field(1.0, gt=0, description="Multiplier on each port's radius_km (ratio).")
+    radius_scale: float = Field(
+        1.0, gt=0, description="Multiplier on each port's radius_km (ratio)."
+    )
 
 
 class VoyageParams(_Section):
@@ -81,25 +89,38 @@ class GapParams(_Section):
     """AIS gaps / going dark (after GFW's AIS-disabling definition)."""
 
     min_gap_h: float = Field(6.0, gt=0, description="Shortest silence reported as a gap (hours).")
-    min_port_stay_h: float = Field(6.0, ge=0, description="Minimum stay assumed for a dark port call (hours).")
+    min_port_stay_h: float = Field(
+        6.0, ge=0, description="Minimum stay assumed for a dark port call (hours)."
+    )
     default_top_speed_kn: float = Field(
         14.0, gt=0, description="Top speed assumed when the vessel's own is unknown (knots)."
     )
     top_speed_quantile: float = Field(
-        0.98, gt=0, le=1, description="Quantile of reported SOG taken as the vessel's top speed (ratio)."
+        0.98,
+        gt=0,
+        le=1,
+        description="Quantile of reported SOG taken as the vessel's top speed (ratio).",
     )
 
 
 class EncounterParams(_Section):
     """Ship-to-ship encounters (after GFW's encounter definition)."""
 
-    max_distance_m: float = Field(500.0, gt=0, description="Largest distance between the two vessels (metres).")
+    max_distance_m: float = Field(
+        500.0, gt=0, description="Largest distance between the two vessels (metres)."
+    )
     min_duration_h: float = Field(2.0, gt=0, description="Shortest encounter (hours).")
     max_speed_kn: float = Field(2.0, gt=0, description="Both vessels slower than this (knots).")
-    min_port_distance_km: float = Field(10.0, ge=0, description="At least this far from every watched port (km).")
-    step_min: float = Field(10.0, gt=0, description="Time step at which tracks are paired (minutes).")
+    min_port_distance_km: float = Field(
+        10.0, ge=0, description="At least this far from every watched port (km)."
+    )
+    step_min: float = Field(
+        10.0, gt=0, description="Time step at which tracks are paired (minutes)."
+    )
     max_interp_gap_min: float = Field(
-        60.0, gt=0, description="Do not interpolate a track across a silence longer than this (minutes)."
+        60.0,
+        gt=0,
+        description="Do not interpolate a track across a silence longer than this (minutes).",
     )
 
 
@@ -108,14 +129,20 @@ class LoiteringParams(_Section):
 
     max_speed_kn: float = Field(2.0, gt=0, description="Slower than this (knots).")
     min_duration_h: float = Field(4.0, gt=0, description="Shortest loitering (hours).")
-    min_port_distance_km: float = Field(10.0, ge=0, description="At least this far from every watched port (km).")
+    min_port_distance_km: float = Field(
+        10.0, ge=0, description="At least this far from every watched port (km)."
+    )
 
 
 class IdentityParams(_Section):
     """Identity fraud: MMSI conflicts, position jumps, renamings, invalid IMOs, flags."""
 
-    conflict_min_h: float = Field(1.0, gt=0, description="Two simultaneous tracks for at least this long (hours).")
-    jump_max_h: float = Field(3.0, gt=0, description="Longest excursion still called a position jump (hours).")
+    conflict_min_h: float = Field(
+        1.0, gt=0, description="Two simultaneous tracks for at least this long (hours)."
+    )
+    jump_max_h: float = Field(
+        3.0, gt=0, description="Longest excursion still called a position jump (hours)."
+    )
     dprk_mid: int = Field(445, description="Maritime Identification Digits of North Korea.")
 
 
@@ -131,13 +158,135 @@ class DetectSettings(_Section):
     identity: IdentityParams = IdentityParams()
 
 
+# --------------------------------------------------------------------------- sim
+class SimReceptionParams(_Section):
+    """How the simulated receivers' feed passes reports on (see tumen.sim.reception)."""
+
+    feed_interval_s: float = Field(
+        120.0,
+        ge=2.0,
+        description="The feed forwards at most one position report per vessel per this many seconds (s).",
+    )
+    static_interval_s: float = Field(
+        1800.0,
+        ge=360.0,
+        description="The feed forwards at most one static report per vessel per this many seconds (s).",
+    )
+    p_terrestrial: float = Field(
+        0.85,
+        ge=0,
+        le=1,
+        description="Probability that a coastal station next to a vessel hears a report (0-1).",
+    )
+    p_satellite_a: float = Field(
+        0.08,
+        ge=0,
+        le=1,
+        description="Probability that the satellite feed hears a class A report (0-1).",
+    )
+    p_satellite_b: float = Field(
+        0.03,
+        ge=0,
+        le=1,
+        description="Probability that the satellite feed hears a class B report (0-1).",
+    )
+    area: tuple[float, float, float, float] = Field(
+        (38.6, 45.5, 127.0, 137.0),
+        description="Feed area lat_min, lat_max, lon_min, lon_max (degrees); reports outside are not delivered.",
+    )
+
+
+class SimNoiseParams(_Section):
+    """Damage in the simulated feed (see tumen.sim.noise); rates are per line."""
+
+    bad_checksum: float = Field(
+        0.002, ge=0, le=0.2, description="Lines with a wrong NMEA checksum (ratio)."
+    )
+    bad_armour: float = Field(
+        0.0005,
+        ge=0,
+        le=0.2,
+        description="Lines with a character outside the 6-bit armouring under a valid checksum (ratio).",
+    )
+    bad_length: float = Field(
+        0.0005,
+        ge=0,
+        le=0.2,
+        description="Lines whose payload is too short for its type under a valid checksum (ratio).",
+    )
+    truncated: float = Field(0.001, ge=0, le=0.2, description="Lines cut short (ratio).")
+    junk: float = Field(
+        0.0005, ge=0, le=0.2, description="Extra lines carrying no AIS message, per line (ratio)."
+    )
+    not_available: float = Field(
+        0.001,
+        ge=0,
+        le=0.2,
+        description="Extra reports with lat 91 / lon 181 (position not available), per report (ratio).",
+    )
+    out_of_order: float = Field(
+        0.01, ge=0, le=1, description="Lines written up to 20 s after their time (ratio)."
+    )
+    csv_duplicates: float = Field(
+        0.002, ge=0, le=0.2, description="CSV rows written twice (ratio)."
+    )
+
+
+class EvaluateParams(_Section):
+    """How `tumen evaluate` matches detected events to the truth (time tolerance per type)."""
+
+    port_visit_h: float = Field(
+        1.0,
+        ge=0,
+        description="Port visits match when their times overlap within this slack (hours).",
+    )
+    voyage_h: float = Field(
+        2.0, ge=0, description="Voyages match when their times overlap within this slack (hours)."
+    )
+    gap_h: float = Field(
+        1.0, ge=0, description="Gaps match when their times overlap within this slack (hours)."
+    )
+    encounter_h: float = Field(
+        1.0,
+        ge=0,
+        description="Encounters match when their times overlap within this slack (hours).",
+    )
+    loitering_h: float = Field(
+        1.0, ge=0, description="Loitering matches when times overlap within this slack (hours)."
+    )
+    identity_h: float = Field(
+        2.0,
+        ge=0,
+        description="mmsi_conflict, position_jump and identity_change match within this slack (hours).",
+    )
+    timeless_subtypes: tuple[str, ...] = Field(
+        ("dprk_mid", "invalid_imo", "flag_mismatch"),
+        description="Identity subtypes that describe a vessel, not a moment: matched whatever their times.",
+    )
+
+
+class SimSettings(_Section):
+    """The scenario simulator (`tumen simulate`) and its evaluation (`tumen evaluate`)."""
+
+    start: str = Field(
+        "2024-03-04T00:00:00Z", description="Start of the simulated period (ISO 8601, UTC)."
+    )
+    reception: SimReceptionParams = SimReceptionParams()
+    noise: SimNoiseParams = SimNoiseParams()
+    evaluate: EvaluateParams = EvaluateParams()
+
+
 # --------------------------------------------------------------------------- screen
 class ScreenSettings(_Section):
     """Sanctions screening."""
 
-    threshold: float = Field(0.7, ge=0, le=1, description="Score at or above which a candidate is a match (0–1).")
+    threshold: float = Field(
+        0.7, ge=0, le=1, description="Score at or above which a candidate is a match (0–1)."
+    )
     max_candidates: int = Field(5, gt=0, description="Candidates kept per query (count).")
-    max_hops: int = Field(2, ge=1, description="Ownership-graph hops searched for a sanctioned party (count).")
+    max_hops: int = Field(
+        2, ge=1, description="Ownership-graph hops searched for a sanctioned party (count)."
+    )
 
 
 # --------------------------------------------------------------------------- risk / report
@@ -164,6 +313,7 @@ class Settings(_Section):
     screen: ScreenSettings = ScreenSettings()
     risk: RiskSettings = RiskSettings()
     report: ReportSettings = ReportSettings()
+    sim: SimSettings = SimSettings()
 
 
 ENV_PREFIX = "TUMEN_"
@@ -223,9 +373,13 @@ def load_settings(
         try:
             tree = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{path}: no such configuration file; give an existing TOML file") from None
+            raise ConfigError(
+                f"{path}: no such configuration file; give an existing TOML file"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or leave out --config") from None
+            raise ConfigError(
+                f"{path}: not valid TOML ({exc}); fix the file or leave out --config"
+            ) from None
     tree = _deep_merge(tree, _env_overrides(dict(os.environ if environ is None else environ)))
     for dotted, value in (overrides or {}).items():
         if value is not None:
@@ -235,7 +389,9 @@ def load_settings(
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"setting {where}: {err['msg']} (see `tumen config --json` for the valid settings)") from None
+        raise ConfigError(
+            f"setting {where}: {err['msg']} (see `tumen config --json` for the valid settings)"
+        ) from None
 
 
 def describe_settings(model: type[BaseModel] = Settings, prefix: str = "") -> list[dict[str, Any]]:
@@ -251,7 +407,9 @@ def describe_settings(model: type[BaseModel] = Settings, prefix: str = "") -> li
                 {
                     "name": dotted,
                     "type": getattr(ann, "__name__", str(ann)),
-                    "default": field.default if not isinstance(field.default, Path) else str(field.default),
+                    "default": field.default
+                    if not isinstance(field.default, Path)
+                    else str(field.default),
                     "description": field.description,
                 }
             )
