@@ -110,14 +110,28 @@ class SeaRouter:
         lat: NDArray[np.float64],
         lon: NDArray[np.float64],
         allow: frozenset[int] = frozenset(),
+        *,
+        strict: bool = False,
+        inner_km: float = 0.0,
     ) -> NDArray[np.bool_]:
         """Whether ships may be at each point (element-wise).
 
-        A point qualifies when it is a sea cell and outside the no-go circle of every
-        watched port not in ``allow``, or when it lies within the radius of a port in
-        ``allow`` (the port being called at).
+        A point qualifies when it is a sea cell (``strict``: a sea cell with sea all
+        around it) and outside the no-go circle of every watched port not in ``allow``,
+        or when it lies within the radius (less ``inner_km``) of a port in ``allow``
+        (the port being called at).
         """
-        ok = self.mask.is_sea(lat, lon).ravel()
+        if strict:
+            rows, cols = self.mask.index(lat, lon)
+            r, c = rows - self.mask.row0, cols - self.mask.col0
+            inside = (
+                (r >= 0) & (r < self.mask.sea.shape[0]) & (c >= 0) & (c < self.mask.sea.shape[1])
+            )
+            ok = np.zeros(np.shape(r), dtype=bool)
+            ok[inside] = self._sea_all_round[r[inside], c[inside]]
+            ok = ok.ravel()
+        else:
+            ok = self.mask.is_sea(lat, lon).ravel()
         if not len(self.circles):
             return ok.reshape(np.shape(lat))
         flat_lat, flat_lon = np.ravel(lat), np.ravel(lon)
@@ -131,7 +145,7 @@ class SeaRouter:
             idx = np.flatnonzero(box)
             d = haversine_km(flat_lat[idx], flat_lon[idx], self._c_lat[k], self._c_lon[k])
             if k in allow:
-                ok[idx[d <= self._c_r[k]]] = True
+                ok[idx[d <= self._c_r[k] - inner_km]] = True
             else:
                 ok[idx[d <= self._c_r[k] + self._c_m[k]]] = False
         return ok.reshape(np.shape(lat))
@@ -144,9 +158,13 @@ class SeaRouter:
         lon2: float,
         allow: frozenset[int] = frozenset(),
     ) -> bool:
-        """Whether the straight segment between two points stays at sea."""
+        """Whether the straight segment between two points stays at sea.
+
+        Samples every ``sample_km`` must lie in sea cells with sea all around them, so
+        no land corner can hide between two samples (or within a port called at).
+        """
         la, lo = segment_samples(lat1, lon1, lat2, lon2, self.sample_km)
-        return bool(self.at_sea(la, lo, allow).all())
+        return bool(self.at_sea(la, lo, allow, strict=True).all())
 
     def _clear_many(
         self,
@@ -158,12 +176,16 @@ class SeaRouter:
     ) -> NDArray[np.bool_]:
         n = len(lat2)
         la, lo = segment_samples(np.full(n, lat1), np.full(n, lon1), lat2, lon2, self.sample_km)
-        return self.at_sea(la, lo, allow).all(axis=1)
+        return self.at_sea(la, lo, allow, strict=True).all(axis=1)
 
     # ----------------------------------------------------------------- roadmap
     def _build_roadmap(self, step: float, clearance: int) -> None:
         sea = self.mask.sea
         land = (~sea).astype(np.int32)
+        # segments are checked on a mask eroded by one cell: samples closer than a cell
+        # whose cells have only sea around them cannot hide a land corner between them
+        p1 = np.pad(np.pad(land, 1, constant_values=1).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+        self._sea_all_round = (p1[3:, 3:] - p1[:-3, 3:] - p1[3:, :-3] + p1[:-3, :-3]) == 0
         k = 2 * clearance + 1
         padded = np.pad(land, clearance, constant_values=1)
         csum = padded.cumsum(0).cumsum(1)
@@ -178,6 +200,7 @@ class SeaRouter:
         rows, cols = self.mask.index(gla, glo)
         ok = open_water[rows - self.mask.row0, cols - self.mask.col0]
         ok &= self.at_sea(gla, glo)
+
         node_of = np.full(self._grid_shape, -1, dtype=np.int64)
         node_of[ok] = np.arange(int(ok.sum()))
         self.node_lat = gla[ok]
@@ -197,13 +220,9 @@ class SeaRouter:
             both = (a >= 0) & (b >= 0)
             na, nb = a[both], b[both]
             la, lo = segment_samples(
-                self.node_lat[na],
-                self.node_lon[na],
-                self.node_lat[nb],
-                self.node_lon[nb],
-                self.sample_km,
+                self.node_lat[na], self.node_lon[na], self.node_lat[nb], self.node_lon[nb], 0.25
             )
-            good = self.at_sea(la, lo).all(axis=1)
+            good = self.at_sea(la, lo, strict=True).all(axis=1)
             na, nb = na[good], nb[good]
             src.append(na)
             dst.append(nb)
@@ -258,7 +277,7 @@ class SeaRouter:
         cs = np.arange(max(0, c0 - w), min(m.sea.shape[1], c0 + w + 1))
         rr, cc = np.meshgrid(rs, cs, indexing="ij")
         clat, clon = m.cell_center(rr, cc)
-        ok = self.at_sea(clat, clon, allow)
+        ok = self.at_sea(clat, clon, allow, inner_km=0.6)
         ir, ic = r0 - rs[0], c0 - cs[0]
         ok[ir, ic] = True  # the terminal itself
         shape = ok.shape
