@@ -112,7 +112,7 @@ def simulate_cmd(
             f"{sum(summary['truth_events'].values()):,} truth events "
             f"({', '.join(f'{k} {v}' for k, v in summary['truth_events'].items())}), {summary['negatives']} look-alikes"
         )
-    for path in result.paths:
+    for path in result.files:
         out_console.print(str(path))
 
 

@@ -86,8 +86,13 @@ class SimResult:
 
     @property
     def paths(self) -> list[Path]:
-        """Every file written."""
-        return [p for p in (self.nmea, self.csv, self.truth, self.ports) if p is not None]
+        """The AIS files written (NMEA and/or CSV): what to ingest."""
+        return [p for p in (self.nmea, self.csv) if p is not None]
+
+    @property
+    def files(self) -> list[Path]:
+        """Every file written: the AIS files, ``truth.jsonl`` and ``ports.csv``."""
+        return [*self.paths, self.truth, self.ports]
 
     def to_json(self) -> dict[str, Any]:
         """A summary with stable keys."""

@@ -24,7 +24,7 @@ Units: degrees (WGS84), kilometres.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -62,7 +62,7 @@ class Terminal:
     lat: float
     lon: float
     allow: frozenset[int]
-    links: list[tuple[int, NDArray[np.float64], float]] = field(default_factory=list)
+    links: list[tuple[int, NDArray[np.float64], float]] | None = None
 
 
 class RouteError(RuntimeError):
@@ -100,11 +100,40 @@ class SeaRouter:
         self._c_lon = np.array([c.lon for c in self.circles], dtype=float)
         self._c_r = np.array([c.radius_km for c in self.circles], dtype=float)
         self._c_m = np.array([c.margin_km for c in self.circles], dtype=float)
+        self._rasterise_circles()
         self._build_roadmap(node_step_deg, clearance_cells)
         self._rows: dict[int, tuple[NDArray[np.float64], NDArray[np.int32]]] = {}
         self._routes: dict[tuple[float, float, float, float], NDArray[np.float64]] = {}
 
     # ------------------------------------------------------------------ checks
+    def _rasterise_circles(self) -> None:
+        """Per mask cell: the no-go circle it touches and the harbour it lies in (−1: none).
+
+        A cell is *no-go* for port k when its centre is within ``radius + margin + 0.6``
+        km (so every point of it is outside ``radius + margin − 0.05``), and *harbour*
+        of port k when its centre is within ``radius − 0.6`` km (so all of it is within
+        the radius).
+        """
+        shape = self.mask.sea.shape
+        self._nogo = np.full(shape, -1, dtype=np.int16)
+        self._harbour = np.full(shape, -1, dtype=np.int16)
+        for k, circle in enumerate(self.circles):
+            r, c = (int(v) for v in self.mask.index(circle.lat, circle.lon))
+            w = int((circle.radius_km + circle.margin_km + 1.0) / 0.6) + 2
+            rs = np.arange(
+                max(0, r - self.mask.row0 - w), min(shape[0], r - self.mask.row0 + w + 1)
+            )
+            cs = np.arange(
+                max(0, c - self.mask.col0 - w), min(shape[1], c - self.mask.col0 + w + 1)
+            )
+            rr, cc = np.meshgrid(rs, cs, indexing="ij")
+            clat, clon = self.mask.cell_center(rr, cc)
+            d = haversine_km(clat, clon, circle.lat, circle.lon)
+            nogo = d <= circle.radius_km + circle.margin_km + 0.6
+            self._nogo[rr[nogo], cc[nogo]] = k
+            harbour = d <= circle.radius_km - 0.6
+            self._harbour[rr[harbour], cc[harbour]] = k
+
     def at_sea(
         self,
         lat: NDArray[np.float64],
@@ -112,43 +141,29 @@ class SeaRouter:
         allow: frozenset[int] = frozenset(),
         *,
         strict: bool = False,
-        inner_km: float = 0.0,
     ) -> NDArray[np.bool_]:
         """Whether ships may be at each point (element-wise).
 
-        A point qualifies when it is a sea cell (``strict``: a sea cell with sea all
-        around it) and outside the no-go circle of every watched port not in ``allow``,
-        or when it lies within the radius (less ``inner_km``) of a port in ``allow``
-        (the port being called at).
+        A point qualifies when it is in a sea cell (``strict``: a sea cell with sea
+        all around it) outside the no-go circles of the watched ports not in ``allow``,
+        or in the harbour (the cells well within the radius) of a port in ``allow``,
+        the port being called at, whose quays the 1 km mask cannot resolve.
         """
-        if strict:
-            rows, cols = self.mask.index(lat, lon)
-            r, c = rows - self.mask.row0, cols - self.mask.col0
-            inside = (
-                (r >= 0) & (r < self.mask.sea.shape[0]) & (c >= 0) & (c < self.mask.sea.shape[1])
-            )
-            ok = np.zeros(np.shape(r), dtype=bool)
-            ok[inside] = self._sea_all_round[r[inside], c[inside]]
-            ok = ok.ravel()
-        else:
-            ok = self.mask.is_sea(lat, lon).ravel()
-        if not len(self.circles):
-            return ok.reshape(np.shape(lat))
-        flat_lat, flat_lon = np.ravel(lat), np.ravel(lon)
-        for k in range(len(self.circles)):
-            # only points within 0.25 degrees of a port can be inside its circle
-            box = (np.abs(flat_lat - self._c_lat[k]) < 0.25) & (
-                np.abs(flat_lon - self._c_lon[k]) < 0.35
-            )
-            if not box.any():
-                continue
-            idx = np.flatnonzero(box)
-            d = haversine_km(flat_lat[idx], flat_lon[idx], self._c_lat[k], self._c_lon[k])
-            if k in allow:
-                ok[idx[d <= self._c_r[k] - inner_km]] = True
-            else:
-                ok[idx[d <= self._c_r[k] + self._c_m[k]]] = False
-        return ok.reshape(np.shape(lat))
+        rows, cols = self.mask.index(lat, lon)
+        r, c = (rows - self.mask.row0).ravel(), (cols - self.mask.col0).ravel()
+        shape = self.mask.sea.shape
+        inside = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
+        r, c = np.where(inside, r, 0), np.where(inside, c, 0)
+        ok = (self._sea_all_round if strict else self.mask.sea)[r, c] & inside
+        nogo = self._nogo[r, c]
+        blocked = nogo >= 0
+        harbour = np.zeros(len(r), dtype=bool)
+        if allow:
+            harb = self._harbour[r, c]
+            for k in allow:
+                blocked &= nogo != k
+                harbour |= harb == k
+        return ((ok & ~blocked) | (harbour & inside)).reshape(np.shape(lat))
 
     def clear(
         self,
@@ -238,32 +253,49 @@ class SeaRouter:
         ).tocsr()
 
     # --------------------------------------------------------------- terminals
+    def point(self, lat: float, lon: float, allow: frozenset[int] = frozenset()) -> Terminal:
+        """A terminal whose links to the roadmap are found when first needed."""
+        return Terminal(float(lat), float(lon), allow, None)
+
     def terminal(self, lat: float, lon: float, allow: frozenset[int] = frozenset()) -> Terminal:
-        """Link a sea point to the roadmap.
+        """Link a sea point to the roadmap now.
 
         Raises
         ------
         RouteError
             The point is land, or no sea path joins it to open water within ~70 km.
         """
-        term = Terminal(float(lat), float(lon), allow)
-        d = haversine_km(lat, lon, self.node_lat, self.node_lon)
-        near = np.argsort(d)[:16]
-        near = near[d[near] < 30.0]
+        term = Terminal(float(lat), float(lon), allow, None)
+        self._link(term)
+        return term
+
+    def _link(self, term: Terminal) -> list[tuple[int, NDArray[np.float64], float]]:
+        if term.links is not None:
+            return term.links
+        lat, lon, allow = term.lat, term.lon, term.allow
+        links: list[tuple[int, NDArray[np.float64], float]] = []
+        box = np.flatnonzero(
+            (np.abs(self.node_lat - lat) < 0.3) & (np.abs(self.node_lon - lon) < 0.4)
+        )
+        d = haversine_km(lat, lon, self.node_lat[box], self.node_lon[box])
+        order = np.argsort(d, kind="stable")[:16]
+        near, dist = box[order], d[order]
+        near, dist = near[dist < 30.0], dist[dist < 30.0]
         if len(near):
             ok = self._clear_many(lat, lon, self.node_lat[near], self.node_lon[near], allow)
-            for node in near[ok][:3]:
+            for node, km in list(zip(near[ok], dist[ok], strict=True))[:3]:
                 poly = np.array([[lat, lon], [self.node_lat[node], self.node_lon[node]]])
-                term.links.append((int(node), poly, float(d[node])))
-        if not term.links:
+                links.append((int(node), poly, float(km)))
+        if not links:
             for half_width in (36, 84):
                 link = self._local_link(lat, lon, allow, half_width)
                 if link is not None:
-                    term.links.append(link)
+                    links.append(link)
                     break
-        if not term.links:
+        if not links:
             raise RouteError(f"({lat:.4f}, {lon:.4f}) is not joined to open water by sea")
-        return term
+        term.links = links
+        return links
 
     def _local_link(
         self, lat: float, lon: float, allow: frozenset[int], w: int
@@ -277,7 +309,7 @@ class SeaRouter:
         cs = np.arange(max(0, c0 - w), min(m.sea.shape[1], c0 + w + 1))
         rr, cc = np.meshgrid(rs, cs, indexing="ij")
         clat, clon = m.cell_center(rr, cc)
-        ok = self.at_sea(clat, clon, allow, inner_km=0.6)
+        ok = self.at_sea(clat, clon, allow)
         ir, ic = r0 - rs[0], c0 - cs[0]
         ok[ir, ic] = True  # the terminal itself
         shape = ok.shape
@@ -323,12 +355,18 @@ class SeaRouter:
         return node, pts, float(dist[target])
 
     # ------------------------------------------------------------------ routes
-    def pull_taut(self, pts: NDArray[np.float64], allow: frozenset[int]) -> NDArray[np.float64]:
-        """Drop vertices a straight clear segment can skip (greedy, farthest visible first)."""
+    def pull_taut(
+        self, pts: NDArray[np.float64], allow: frozenset[int], reach: int = 12
+    ) -> NDArray[np.float64]:
+        """Drop vertices a straight clear segment can skip.
+
+        Greedy: from each kept vertex, jump to the farthest of the next ``reach``
+        vertices that it sees (the bound keeps the check cheap on long routes).
+        """
         out = [0]
         i, n = 0, len(pts)
         while i < n - 1:
-            later = np.arange(i + 1, n)
+            later = np.arange(i + 1, min(n, i + 1 + reach))
             ok = self._clear_many(pts[i, 0], pts[i, 1], pts[later, 0], pts[later, 1], allow)
             ok[0] = True  # consecutive vertices are joined by construction
             i = int(later[np.flatnonzero(ok)[-1]])
@@ -357,9 +395,10 @@ class SeaRouter:
             pts = np.array([[a.lat, a.lon], [b.lat, b.lon]])
         else:
             best: tuple[float, int, int, int] | None = None
-            for i, (na, _pa, ca) in enumerate(a.links):
+            a_links, b_links = self._link(a), self._link(b)
+            for i, (na, _pa, ca) in enumerate(a_links):
                 dist, _pred = self._row(na)
-                for j, (nb, _pb, cb) in enumerate(b.links):
+                for j, (nb, _pb, cb) in enumerate(b_links):
                     total = ca + float(dist[nb]) + cb
                     if np.isfinite(total) and (best is None or total < best[0]):
                         best = (total, i, j, nb)
@@ -368,8 +407,8 @@ class SeaRouter:
                     f"no sea route from ({a.lat:.3f}, {a.lon:.3f}) to ({b.lat:.3f}, {b.lon:.3f})"
                 )
             _, i, j, nb = best
-            na, pa, _ = a.links[i]
-            _, pb, _ = b.links[j]
+            na, pa, _ = a_links[i]
+            _, pb, _ = b_links[j]
             _dist, pred = self._row(na)
             chain = [nb]
             while chain[-1] != na:

@@ -268,7 +268,7 @@ class Itinerary:
         leg = sail(self.t, path, speed_kn, nav)
         self.v.legs.append(leg)
         self.t = leg.t1
-        self.at = self.router.terminal(lat, lon)
+        self.at = self.router.point(lat, lon)
         return leg
 
     def drift(self, leg: Leg) -> Leg:
@@ -276,12 +276,12 @@ class Itinerary:
         self.v.legs.append(leg)
         self.t = leg.t1
         lat, lon = leg.end_point
-        self.at = self.router.terminal(lat, lon)
+        self.at = self.router.point(lat, lon)
         return leg
 
     def go_to_point(self, lat: float, lon: float, speed_kn: float) -> Leg:
         """Sail to a sea point by the best sea route."""
-        return self.sail_to(self.router.terminal(lat, lon), speed_kn)
+        return self.sail_to(self.router.point(lat, lon), speed_kn)
 
 
 # --------------------------------------------------------------------------- merchants
