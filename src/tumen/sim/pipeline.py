@@ -185,7 +185,7 @@ def simulate(
     --------
     >>> result = simulate("out", seed=1, hours=72, vessels=150)  # doctest: +SKIP
     >>> sorted(p.name for p in result.paths)  # doctest: +SKIP
-    ['ais.nmea', 'ports.csv', 'truth.jsonl']
+    ['ais.nmea']
     """
     began = time.perf_counter()
     if fmt not in FORMATS:
