@@ -88,7 +88,7 @@ def quantize(
     )
     radio = np.where(msg_type == 18, 393222, (ts * 2654435761) & 0x7FFFF)
     return Quantized(
-        msg_type=msg_type,
+        msg_type=msg_type.astype(np.int64),
         mmsi=np.asarray(mmsi, dtype=np.int64),
         nav=np.asarray(nav, dtype=np.int64),
         sog10=sog10,
@@ -96,7 +96,7 @@ def quantize(
         lat_u=np.rint(np.asarray(lat, dtype=float) * 600_000).astype(np.int64),
         cog10=cog10,
         heading=heading,
-        second=ts % 60,
+        second=(ts % 60).astype(np.int64),
         radio=radio.astype(np.int64),
     )
 
@@ -292,6 +292,7 @@ def static_payload(
     ``part`` is 5 (type 5), 240 (type 24 part A) or 241 (type 24 part B); encoded by pyais.
     """
     bow, stern, port, starboard = dims
+    data: dict[str, str | int | float | bytes | bool]
     if part == 5:
         data = {
             "mmsi": mmsi,

@@ -157,9 +157,9 @@ def score(
             sum(1 for e in spurious if e["type"] == kind),
             sum(1 for e in missed if e["type"] == kind),
         )
-    subtypes = sorted(
+    subtypes: list[str] = sorted(
         {
-            e.get("subtype")
+            str(e["subtype"])
             for e in (*positives, *found)
             if e["type"] == "identity" and e.get("subtype")
         }
@@ -213,9 +213,9 @@ def detected_events(store: Backend) -> list[dict[str, Any]]:
         seconds[col] = [
             None if v is None else v // per_s for v in pc.cast(arr, pa.int64()).to_pylist()
         ]
-    rows = table.drop_columns(["start", "end"]).to_pylist()
+    rows: list[dict[str, Any]] = table.drop_columns(["start", "end"]).to_pylist()
     for r, a, b in zip(rows, seconds["start"], seconds["end"], strict=True):
-        r["start"], r["end"] = int(a), int(b)
+        r["start"], r["end"] = int(a or 0), int(b or 0)
     return rows
 
 

@@ -162,8 +162,11 @@ def land_mask() -> LandMask:
 def _npy_header(fh: Any) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
     version = np.lib.format.read_magic(fh)
     if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(fh)  # type: ignore[no-any-return]
-    return np.lib.format.read_array_header_2_0(fh)  # type: ignore[no-any-return]
+        header = np.lib.format.read_array_header_1_0(fh)
+    else:
+        header = np.lib.format.read_array_header_2_0(fh)
+    shape, fortran, dtype = header
+    return tuple(int(v) for v in shape), bool(fortran), np.dtype(dtype)
 
 
 def _read_npy(archive: zipfile.ZipFile, name: str) -> NDArray[np.float64]:

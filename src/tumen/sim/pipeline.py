@@ -391,7 +391,7 @@ def _write_nmea(
     key[late] += rng.integers(1000, 20_000, int(late.sum()))
     order = np.lexsort((ref, kind, key))
     del key, late
-    seq = 0
+    seq: int = 0
     n_lines = 0
     with open(path, "wb") as fh:
         for a in range(0, len(order), CHUNK_LINES):
@@ -419,15 +419,11 @@ def _write_nmea(
                 nz.damage_fixed(lines, c, rng)
                 width = lines.shape[1]
                 as_bytes = np.ascontiguousarray(lines).view(f"S{width}").ravel().tolist()
-                for i, code in zip(
-                    np.flatnonzero((c == nz.BAD_LENGTH) | (c == nz.TRUNCATED)),
-                    c[(c == nz.BAD_LENGTH) | (c == nz.TRUNCATED)],
-                    strict=True,
-                ):
-                    as_bytes[i] = nz.damage_text(as_bytes[i], int(code), rng)
-                for i, j in enumerate(pos):
-                    parts[j] = as_bytes[i]
-            for j in np.flatnonzero(k == 1):
+                for row in np.flatnonzero((c == nz.BAD_LENGTH) | (c == nz.TRUNCATED)).tolist():
+                    as_bytes[row] = nz.damage_text(as_bytes[row], int(c[row]), rng)
+                for row, j in enumerate(pos.tolist()):
+                    parts[j] = as_bytes[row]
+            for j in np.flatnonzero(k == 1).tolist():
                 cp = int(r[j])
                 sr = int(sline_rep[cp])
                 v = fleet[int(s_vessel[sr])]
@@ -444,7 +440,7 @@ def _write_nmea(
                     s_dest[sr],
                     s_eta[sr],
                 )
-                seq = (seq + 1) % 10
+                seq = int(seq + 1) % 10
                 text = static_lines(
                     frags,
                     fill,
@@ -463,7 +459,7 @@ def _write_nmea(
                     ).decode("ascii")
                     text = "".join(sentences)
                 parts[j] = text.encode("ascii")
-            for j in np.flatnonzero(k == 2):
+            for j in np.flatnonzero(k == 2).tolist():
                 parts[j] = nz.junk_line(
                     rng, int(ts[chunk[j]]), names[int(rng.integers(len(names)))]
                 )
@@ -497,7 +493,7 @@ def _write_csv(
     na = q.lat_u == 91 * 600_000
     lat = np.where(na, 91.0, decoded_lat_lon(q.lat_u))
     lon = np.where(na, 181.0, decoded_lat_lon(q.lon_u))
-    sog = np.where(q.sog10 == 1023, None, q.sog10 / 10.0)
+    sog = [None if v == 1023 else v / 10.0 for v in q.sog10.tolist()]
     frame = pl.DataFrame(
         {
             "MMSI": r.mmsi,
@@ -506,7 +502,7 @@ def _write_csv(
             ],
             "LAT": np.round(lat, 5),
             "LON": np.round(lon, 5),
-            "SOG": pl.Series([None if s is None else float(s) for s in sog], dtype=pl.Float64),
+            "SOG": pl.Series(sog, dtype=pl.Float64),
             "COG": pl.Series(np.where(q.cog10 == 3600, np.nan, q.cog10 / 10.0)).fill_nan(None),
             "Heading": np.where(q.heading == 511, 511, q.heading).astype(np.int64),
             "VesselName": [v.name_at(float(t - t0)) for v, t in zip(vessel_of, r.t, strict=True)],

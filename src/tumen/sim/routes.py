@@ -163,7 +163,8 @@ class SeaRouter:
             for k in allow:
                 blocked &= nogo != k
                 harbour |= harb == k
-        return ((ok & ~blocked) | (harbour & inside)).reshape(np.shape(lat))
+        out: NDArray[np.bool_] = ((ok & ~blocked) | (harbour & inside)).reshape(np.shape(lat))
+        return out
 
     def clear(
         self,
@@ -191,7 +192,8 @@ class SeaRouter:
     ) -> NDArray[np.bool_]:
         n = len(lat2)
         la, lo = segment_samples(np.full(n, lat1), np.full(n, lon1), lat2, lon2, self.sample_km)
-        return self.at_sea(la, lo, allow, strict=True).all(axis=1)
+        out: NDArray[np.bool_] = np.asarray(self.at_sea(la, lo, allow, strict=True).all(axis=1))
+        return out
 
     # ----------------------------------------------------------------- roadmap
     def _build_roadmap(self, step: float, clearance: int) -> None:

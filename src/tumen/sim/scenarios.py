@@ -588,16 +588,18 @@ def plant_crossings(ctx: Context, reps: int, points: list[tuple[float, float]]) 
             c1 = float(rng.uniform(0, 360))
             c2 = c1 + float(rng.uniform(60, 120))
             cpa = float(rng.uniform(0.1, 0.3))
-            ends = []
+            ends: list[tuple[tuple[float, float], tuple[float, float]]] = []
             ok = True
             for course, shift in ((c1, 0.0), (c2, cpa)):
                 r = np.radians(course)
                 plat, plon = offset_km(
                     lat, lon, shift * np.cos(r + np.pi / 2), shift * np.sin(r + np.pi / 2)
                 )
-                a = offset_km(plat, plon, -20.0 * np.cos(r), -20.0 * np.sin(r))
-                b = offset_km(plat, plon, 20.0 * np.cos(r), 20.0 * np.sin(r))
-                if not router.clear(float(a[0]), float(a[1]), float(b[0]), float(b[1])):
+                a_lat, a_lon = offset_km(plat, plon, -20.0 * np.cos(r), -20.0 * np.sin(r))
+                b_lat, b_lon = offset_km(plat, plon, 20.0 * np.cos(r), 20.0 * np.sin(r))
+                a = (float(a_lat), float(a_lon))
+                b = (float(b_lat), float(b_lon))
+                if not router.clear(a[0], a[1], b[0], b[1]):
                     ok = False
                     break
                 try:
@@ -606,7 +608,7 @@ def plant_crossings(ctx: Context, reps: int, points: list[tuple[float, float]]) 
                 except RouteError:
                     ok = False
                     break
-                ends.append(((float(a[0]), float(a[1])), (float(b[0]), float(b[1]))))
+                ends.append((a, b))
             if ok:
                 break
         else:

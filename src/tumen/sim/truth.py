@@ -80,10 +80,10 @@ class Fixes:
         sog: NDArray[np.floating],
     ) -> Fixes:
         """Sort the fixes and number the tracks."""
-        vessel = np.asarray(vessel, dtype=np.int64)
-        mmsi = np.asarray(mmsi, dtype=np.int64)
-        order = np.lexsort((np.asarray(ts), mmsi, vessel))
-        v, m = vessel[order], mmsi[order]
+        vessel_a: NDArray[np.int64] = np.asarray(vessel, dtype=np.int64)
+        mmsi_a: NDArray[np.int64] = np.asarray(mmsi, dtype=np.int64)
+        order = np.lexsort((np.asarray(ts), mmsi_a, vessel_a))
+        v, m = vessel_a[order], mmsi_a[order]
         new = np.ones(len(order), dtype=bool)
         new[1:] = (v[1:] != v[:-1]) | (m[1:] != m[:-1])
         return cls(
@@ -402,7 +402,12 @@ def identity_from_statics(
                 )
             )
         changes: dict[int, dict[str, Any]] = {}
-        for field, values in (("name", name), ("imo", imo), ("callsign", callsign)):
+        fields: tuple[tuple[str, Sequence[Any]], ...] = (
+            ("name", name),
+            ("imo", imo),
+            ("callsign", callsign),
+        )
+        for field, values in fields:
             last: tuple[int, Any] | None = None
             for k in rows:
                 value = values[k]
