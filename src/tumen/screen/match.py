@@ -86,6 +86,7 @@ WEIGHTS: dict[str, float] = {
     "extra_query_word": 1.5,
     "extra_list_word": 0.6,
     "min_fuzzy_letters": 5,  # words shorter than this must be equal (RI CHOL HO ≠ RI CHOL MIN)
+    "min_fuzzy_letters_korean_person": 7,  # Korean syllables differ by one letter (PYONG ≠ KYONG)
     "single_word_edit": 0.8,  # one Damerau edit in a one-word name of 5+ letters (HENNA ~ HNENA)
     "substitution": 0.75,
     "extra_word": 0.85,  # the query has words the listed name lacks (SASCO ANGARA is not ANGARA)
@@ -141,7 +142,7 @@ def _parts(tokens: tuple[str, ...]) -> list[NamePart]:
     return [NamePart(t.lower(), i, phonetics=False) for i, t in enumerate(tokens)]
 
 
-def _align_score(q: tuple[str, ...], r: tuple[str, ...]) -> float:
+def _align_score(q: tuple[str, ...], r: tuple[str, ...], short: float) -> float:
     if not q or not r:
         return 0.0
     if "".join(q) == "".join(r):
@@ -149,7 +150,6 @@ def _align_score(q: tuple[str, ...], r: tuple[str, ...]) -> float:
     num = den = 0.0
     q_left = r_left = 0
     weak = WEIGHTS["weak_pair"]
-    short = WEIGHTS["min_fuzzy_letters"]
     for a in compare_parts(_parts(q), _parts(r)):
         nq, nr = len(a.qps), len(a.rps)
         if nq and nr:
@@ -189,26 +189,41 @@ def _align_score(q: tuple[str, ...], r: tuple[str, ...]) -> float:
 
 
 @lru_cache(maxsize=400_000)
-def token_similarity(q: tuple[str, ...], r: tuple[str, ...]) -> float:
-    """Similarity of two token tuples in [0, 1] (word order free; see the module docstring)."""
-    score = _align_score(q, r)
+def token_similarity(
+    q: tuple[str, ...], r: tuple[str, ...], short: float = WEIGHTS["min_fuzzy_letters"]
+) -> float:
+    """Similarity of two token tuples in [0, 1] (word order free; see the module docstring).
+
+    Aligned words with fewer than ``short`` letters (the longer of the two) must be equal.
+    """
+    score = _align_score(q, r, short)
     if score < 0.95 and len(q) > 1 and len(r) > 1:
         qs, rs = tuple(sorted(q)), tuple(sorted(r))
         if qs != q or rs != r:
-            score = max(score, _align_score(qs, rs))
+            score = max(score, _align_score(qs, rs, short))
     return score
 
 
-def name_similarity(q: NameForm, r: NameForm, korean: bool = False) -> tuple[float, bool]:
+def name_similarity(
+    q: NameForm, r: NameForm, korean: bool = False, person: bool = False
+) -> tuple[float, bool]:
     """Similarity of two normalised names and whether the Korean key gave it.
 
-    Numbers must agree: different numbers multiply the similarity by
-    ``WEIGHTS['number_mismatch']``, a number on one side only by ``WEIGHTS['number_missing']``.
+    ``korean``: the list entry has a Korean context (compare the Korean keys too);
+    with ``person`` as well, words shorter than ``min_fuzzy_letters_korean_person``
+    must be equal (a Korean given name is syllables of 1–5 letters).  Numbers must
+    agree: different numbers multiply the similarity by ``WEIGHTS['number_mismatch']``,
+    a number on one side only by ``WEIGHTS['number_missing']``.
     """
-    score = token_similarity(q.tokens, r.tokens)
+    short = (
+        WEIGHTS["min_fuzzy_letters_korean_person"]
+        if korean and person
+        else WEIGHTS["min_fuzzy_letters"]
+    )
+    score = token_similarity(q.tokens, r.tokens, short)
     by_korean = False
     if korean and score < 1.0 and (q.korean != q.tokens or r.korean != r.tokens):
-        k = token_similarity(q.korean, r.korean)
+        k = token_similarity(q.korean, r.korean, short)
         if k > score:
             score, by_korean = k, True
     if q.numbers or r.numbers:
@@ -278,7 +293,7 @@ def score_entry(
             nm.prop, "name_similarity"
         )
         for form in forms:
-            s, by_korean = name_similarity(form, nm.form, entry.korean)
+            s, by_korean = name_similarity(form, nm.form, entry.korean, entry.kind == "person")
             if group not in best or s > best[group][0]:
                 best[group] = (s, nm, form, by_korean)
     name_weight_key = "vessel_name_similarity" if entry.kind == "vessel" else "name_similarity"
@@ -392,11 +407,14 @@ def screen_query(
     mmsi_text = _clean_mmsi(mmsi)
     cs = callsign.strip().upper() if callsign and callsign.strip() else None
     flag_code = clean_country(flag) if flag else None
+    variants = split_variants(name) if name else []
+    if name and ("Х" in name or "х" in name):  # Cyrillic Х: KH (BGN/PCGN, as OFAC writes) or H
+        variants += [v.replace("Х", "H").replace("х", "h") for v in variants]
     kinds = [type] if type is not None else list(QUERY_TYPES)
     forms_by_kind: dict[str, list[NameForm]] = {}
     by_entry: dict[int, list[IndexedName]] = {}
     for kind in kinds:
-        forms = [normalise(v, _NORM_KIND[kind]) for v in split_variants(name)] if name else []
+        forms = [normalise(v, _NORM_KIND[kind]) for v in variants]
         forms_by_kind[kind] = forms = [f for f in forms if f.tokens]
         for form in forms:
             for nm in prefilter(index, form, index.candidates(form, kind=kind, limit=RETRIEVE)):
