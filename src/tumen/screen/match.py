@@ -99,9 +99,11 @@ QUERY_TYPES = ("vessel", "company", "person")
 #: How a query type normalises its names.
 _NORM_KIND = {"vessel": "vessel", "company": "organization", "person": "person", None: "any"}
 #: How many names are retrieved per query (by word overlap) ...
-RETRIEVE = 24
-#: ... and how many of them, ranked by a quick rapidfuzz score, are aligned and scored.
-SCORE_TOP = 6
+RETRIEVE = 16
+#: ... and how many of them, ranked by a quick rapidfuzz score, are aligned and scored
+SCORE_TOP = 4
+#: (names with a quick score below this, 0–100, are not scored at all).
+QUICK_FLOOR = 40.0
 
 
 @dataclass
@@ -198,9 +200,12 @@ def token_similarity(
     """
     score = _align_score(q, r, short)
     if score < 0.95 and len(q) > 1 and len(r) > 1:
-        qs, rs = tuple(sorted(q)), tuple(sorted(r))
-        if qs != q or rs != r:
-            score = max(score, _align_score(qs, rs, short))
+        shared = set(q) & set(r)
+        # sorting can only help when the shared words come in another order (or none is shared)
+        if not shared or [t for t in q if t in shared] != [t for t in r if t in shared]:
+            qs, rs = tuple(sorted(q)), tuple(sorted(r))
+            if qs != q or rs != r:
+                score = max(score, _align_score(qs, rs, short))
     return score
 
 
@@ -241,22 +246,21 @@ def prefilter(index: ScreenIndex, form: NameForm, name_ids: list[int]) -> list[I
     The quick measure is the larger of rapidfuzz's ``ratio`` on the spacing-free forms and
     ``token_sort_ratio`` on the words (and on the Korean keys for Korean-context entries).
     """
-    if len(name_ids) <= SCORE_TOP:
-        return [index.names[i] for i in name_ids]
     q_joined, q_text = form.joined, form.text
     k_joined, k_text = "".join(form.korean), " ".join(form.korean)
     ranked = []
+    names, entries = index.names, index.entries
     for nid in name_ids:
-        nm = index.names[nid]
-        f = nm.form
-        quick = max(_ratio(q_joined, f.joined), _token_sort(q_text, f.text))
-        if index.entries[nm.entry].korean and f.korean != f.tokens:
+        nm = names[nid]
+        quick = max(_ratio(q_joined, nm.joined), _token_sort(q_text, nm.text))
+        if entries[nm.entry].korean and nm.korean_joined != nm.joined:
             quick = max(
-                quick, _ratio(k_joined, "".join(f.korean)), _token_sort(k_text, " ".join(f.korean))
+                quick, _ratio(k_joined, nm.korean_joined), _token_sort(k_text, nm.korean_text)
             )
-        ranked.append((-quick, nid))
+        if quick >= QUICK_FLOOR:
+            ranked.append((-quick, nid))
     ranked.sort()
-    return [index.names[nid] for _, nid in ranked[:SCORE_TOP]]
+    return [names[nid] for _, nid in ranked[:SCORE_TOP]]
 
 
 # --------------------------------------------------------------------------- one query
@@ -468,3 +472,75 @@ def get_index(store: Backend) -> ScreenIndex:
         cached = ScreenIndex.from_store(store)
         _INDEX_CACHE[key] = cached
     return cached
+
+
+# --------------------------------------------------------------------------- many queries
+#: Below this many queries, screening stays in one process (forking costs more than it saves).
+PARALLEL_MIN = 2000
+_FORK_INDEX: ScreenIndex | None = None
+
+
+def _screen_chunk(
+    args: tuple[list[dict[str, Any]], dict[str, Any]],
+) -> list[list[tuple[int, float, bool, Any]]]:
+    queries, opts = args
+    assert _FORK_INDEX is not None
+    index = _FORK_INDEX
+    out = []
+    for q in queries:
+        found = screen_query(
+            index,
+            q.get("name"),
+            **{k: q.get(k) for k in ("type", "imo", "mmsi", "flag", "callsign")},
+            **opts,
+        )
+        out.append([(m.entry.idx, m.score, m.match, m.features) for m in found])
+    return out
+
+
+def screen_many(
+    index: ScreenIndex,
+    queries: Sequence[dict[str, Any]],
+    *,
+    threshold: float = 0.7,
+    limit: int = 5,
+    min_score: float = 0.0,
+    workers: int = 1,
+) -> list[list[Match]]:
+    """Screen many queries (dicts with ``name`` and optional ``type``, ``imo``, ``mmsi``,
+    ``flag``, ``callsign``); results in input order.
+
+    With ``workers`` > 1 (0 = one per CPU core) and at least :data:`PARALLEL_MIN`
+    queries, the queries are split over forked worker processes that share the index
+    (copy-on-write); results are identical to the one-process run.
+    """
+    import os
+
+    n_workers = (os.cpu_count() or 1) if workers == 0 else workers
+    opts = {"threshold": threshold, "limit": limit, "min_score": min_score}
+    if n_workers <= 1 or len(queries) < PARALLEL_MIN:
+        return [
+            screen_query(
+                index,
+                q.get("name"),
+                **{k: q.get(k) for k in ("type", "imo", "mmsi", "flag", "callsign")},
+                **opts,
+            )
+            for q in queries
+        ]
+    import multiprocessing
+
+    global _FORK_INDEX
+    _FORK_INDEX = index
+    size = max(1, len(queries) // (n_workers * 4))
+    chunks = [(list(queries[i : i + size]), opts) for i in range(0, len(queries), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(n_workers) as pool:
+            parts = pool.map(_screen_chunk, chunks)
+    finally:
+        _FORK_INDEX = None
+    return [
+        [Match(index.entries[idx], score, match, features) for idx, score, match, features in row]
+        for part in parts
+        for row in part
+    ]
