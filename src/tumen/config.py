@@ -30,7 +30,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tumen.errors import ConfigError
 from tumen.risk.weights import RiskWeights
@@ -42,21 +42,39 @@ class _Section(BaseModel):
 
 # --------------------------------------------------------------------------- ingest
 class IngestSettings(_Section):
-    """How raw AIS files are read into the store."""
+    """How raw AIS files are read into the store (see ``tumen.ingest``)."""
 
     batch_lines: int = Field(
         200_000, gt=0, description="Lines read per batch (memory bound; count)."
     )
     tz: str = Field(
         "UTC",
-        description="IANA time zone of logger-prefix times that carry no zone (e.g. 'Europe/Paris').",
+        description="IANA time zone of logger-prefix and CSV times that carry no zone (e.g. 'Europe/Paris').",
     )
     dedupe_window_s: float = Field(
         60.0,
         ge=0,
         description="Same payload heard again within this many seconds counts as a duplicate (s).",
     )
+    fragment_gap_lines: int = Field(
+        100,
+        ge=1,
+        description="Fragment k+1 of a multi-part message must follow fragment k within this many lines (count).",
+    )
     workers: int = Field(0, ge=0, description="Decode worker processes; 0 = one per CPU core.")
+
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; give an IANA name such as 'Europe/Paris' or 'UTC'"
+            ) from None
+        return value
 
 
 # --------------------------------------------------------------------------- detect
@@ -247,6 +265,11 @@ class ReportSettings(_Section):
         5000,
         gt=0,
         description="Events listed in the report's annex of all events; beyond it, see the exports (count).",
+    )
+    pdf_annex_max_events: int = Field(
+        400,
+        ge=0,
+        description="Events listed in the PDF's annex (a page holds about 25); the HTML lists up to annex_max_events (count).",
     )
     map_resolution: str = Field(
         "auto",

@@ -219,3 +219,18 @@ def test_cli_report(cli, tmp_path: Path) -> None:
         "report", "--db", tmp_path / "s.duckdb", "--vessel", "999999999", "--out", tmp_path / "r2"
     )
     assert code != 0 and "999999999" in err
+
+
+def test_pdf_annex_is_capped_but_html_lists_every_event(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "s.duckdb")
+    build_scenario_store(store, tmp_path / "raw")
+    n_events = store.query("SELECT count(*) AS n FROM events").column("n")[0].as_py()
+    settings = load_settings(overrides={"report.pdf_annex_max_events": 3}, environ={})
+    out = write_report(store, tmp_path / "r", settings, top=1)
+    store.close()
+    doc = lxml_html.fromstring(Path(out["html"]).read_text(encoding="utf-8"))
+    assert (
+        len(doc.xpath("//table[contains(@class, 'events-annex')]//tr[@data-event-id]")) == n_events
+    )
+    text = re.sub(r"\s+", " ", _pdf_text(Path(out["pdf"])))
+    assert f"{n_events - 3} more not listed here" in text and "report.html" in text

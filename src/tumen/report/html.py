@@ -206,6 +206,7 @@ def _env() -> jinja2.Environment:
         type_colours=TYPE_COLOURS,
         country_colours=COUNTRY_COLOURS,
         type_titles=TYPE_TITLES,
+        subtype_titles=SUBTYPE_TITLES,
         signal_titles=SIGNAL_TITLES,
     )
     return env
@@ -454,6 +455,7 @@ def build_context(
         "overview": svg_data_uri(overview) if overview else None,
         "all_events": all_events,
         "annex_truncated": max(0, period["events"] - len(all_events)),
+        "annex_elsewhere": None,
         "sources": q.sources(store),
         "lists": q.lists_loaded(store),
         "ports": ports,
@@ -518,7 +520,17 @@ def write_report(
     if settings.report.pdf:
         from tumen.report.pdf import write_pdf
 
-        pdf_path = write_pdf(html, out / "report.pdf")
+        n_pdf = settings.report.pdf_annex_max_events
+        pdf_html = html
+        if len(context["all_events"]) > n_pdf:
+            pdf_context = {
+                **context,
+                "all_events": context["all_events"][:n_pdf],
+                "annex_truncated": context["annex_truncated"] + len(context["all_events"]) - n_pdf,
+                "annex_elsewhere": "report.html",
+            }
+            pdf_html = render_html(pdf_context)
+        pdf_path = write_pdf(pdf_html, out / "report.pdf")
     return {
         "html": str(html_path),
         "pdf": str(pdf_path) if pdf_path else None,

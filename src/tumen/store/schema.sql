@@ -19,12 +19,15 @@ CREATE TABLE IF NOT EXISTS sources (
     lines         BIGINT,                -- lines read
     stored        BIGINT,                -- lines that ended in a stored row
     duplicates    BIGINT,                -- lines that repeated a stored message
-    quarantined   BIGINT                 -- lines quarantined with a reason
+    quarantined   BIGINT,                -- lines quarantined with a reason
+    params        VARCHAR                -- JSON: ingest settings used (tz, dedupe window, columns)
 );
 
--- Position reports (AIS types 1/2/3, 4 (base stations), 9, 18, 19, 21, 27 and CSV rows).
+-- Position reports (AIS types 1/2/3, 4 and 11 (base stations), 9, 18, 19, 21, 27 and CSV rows).
+-- pos_id / static_id / msg_id are unique over the store by construction: ingest is the only
+-- writer and numbers rows from max+1 inside its transaction (no index, so bulk appends stay fast).
 CREATE TABLE IF NOT EXISTS positions (
-    pos_id       BIGINT PRIMARY KEY,     -- unique over the store, assigned at ingest
+    pos_id       BIGINT NOT NULL,        -- unique over the store, assigned at ingest
     mmsi         BIGINT NOT NULL,        -- as transmitted (a claim, not an identity)
     ts           TIMESTAMP,              -- receive time, UTC; NULL when the input carries none
     lat          DOUBLE NOT NULL,        -- WGS84 degrees
@@ -38,12 +41,15 @@ CREATE TABLE IF NOT EXISTS positions (
     station      VARCHAR,                -- receiving station (tag block s:, CSV column), if known
     source_id    INTEGER NOT NULL,       -- → sources
     line_no      BIGINT  NOT NULL,       -- 1-based line of the (last) sentence in the source
-    line_first   BIGINT  NOT NULL        -- 1-based line of the first sentence (multi-part)
+    line_first   BIGINT  NOT NULL,       -- 1-based first line the message rests on: its first
+                                         -- fragment, or a header line ($PGHP, tag block) before it
+    accuracy     BOOLEAN,                -- position accuracy flag (true = better than 10 m); NULL for CSV
+    utc_second   TINYINT                 -- UTC second field of the report (0-59; 60-63 = n/a); NULL for CSV
 );
 
 -- Static and voyage-related reports (types 5, 19, 24 A/B, and CSV static columns).
 CREATE TABLE IF NOT EXISTS statics (
-    static_id    BIGINT PRIMARY KEY,
+    static_id    BIGINT NOT NULL,
     mmsi         BIGINT NOT NULL,
     ts           TIMESTAMP,              -- UTC; NULL when the input carries none
     imo          BIGINT,                 -- IMO number as transmitted (check digit NOT validated here)
@@ -61,7 +67,10 @@ CREATE TABLE IF NOT EXISTS statics (
     part         VARCHAR,                -- '24A' / '24B' for type 24 parts, else NULL
     source_id    INTEGER NOT NULL,
     line_no      BIGINT  NOT NULL,
-    line_first   BIGINT  NOT NULL
+    line_first   BIGINT  NOT NULL,
+    length_m     REAL,                   -- overall length, metres (to_bow_m + to_stern_m, or a CSV column)
+    width_m      REAL,                   -- beam, metres (to_port_m + to_starboard_m, or a CSV column)
+    eta          VARCHAR                 -- estimated time of arrival as sent, 'MM-DDTHH:MM' (AIS has no year)
 );
 
 -- Every input line that did not become a stored row or a counted duplicate.
@@ -69,7 +78,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
     source_id  INTEGER NOT NULL,
     line_no    BIGINT  NOT NULL,
     raw        VARCHAR,                  -- the line as read (decoded as UTF-8 with replacement)
-    reason     VARCHAR NOT NULL          -- e.g. 'bad checksum', 'incomplete multi-part'
+    reason     VARCHAR NOT NULL,         -- e.g. 'bad checksum', 'incomplete multi-part'
+                                         -- (vocabulary: tumen.ingest.quarantine.REASONS)
+    detail     VARCHAR                   -- what exactly was wrong, e.g. 'type 1 needs 168 bits, got 204'
 );
 
 -- Behaviour events written by `tumen detect` (see tumen.detect).
@@ -92,6 +103,33 @@ CREATE TABLE IF NOT EXISTS events (
     evidence      VARCHAR NOT NULL,      -- JSON: detector, params, position_ids / static_ids, measures
     tumen_version VARCHAR NOT NULL,
     detected_at   TIMESTAMP NOT NULL     -- UTC
+);
+
+-- === ingest ===
+-- Decoded AIS messages of the types that carry neither a position report nor static data
+-- (6, 7, 8, 10, 12-17, 20, 22, 23, 25, 26, 28): kept whole so nothing is lost; decode the
+-- payload with pyais (`pyais.decode` of a sentence rebuilt from payload and fill_bits).
+CREATE TABLE IF NOT EXISTS messages (
+    msg_id       BIGINT NOT NULL,        -- unique over the store, assigned at ingest
+    mmsi         BIGINT NOT NULL,        -- source MMSI (bits 8-37)
+    ts           TIMESTAMP,              -- receive time, UTC; NULL when the input carries none
+    msg_type     TINYINT NOT NULL,
+    payload      VARCHAR NOT NULL,       -- 6-bit armoured payload, fragments joined
+    fill_bits    TINYINT NOT NULL,
+    station      VARCHAR,
+    source_id    INTEGER NOT NULL,
+    line_no      BIGINT  NOT NULL,
+    line_first   BIGINT  NOT NULL
+);
+
+-- Dedupe keys: one per stored AIS message or CSV row.  `key` is a 64-bit hash of the
+-- payload (tumen.ingest.dedupe.payload_keys); `ts_us` the receive time in microseconds since
+-- 1970 UTC, or -4611686018427387904 (-2^62) when the input carries no time.
+-- The key is random by design: stored uncompressed (compressing it gains nothing and costs
+-- DuckDB most of the insert time; DuckDB-specific clause).
+CREATE TABLE IF NOT EXISTS ingest_keys (
+    key    BIGINT USING COMPRESSION uncompressed NOT NULL,
+    ts_us  BIGINT NOT NULL
 );
 
 -- === screening ===
