@@ -334,6 +334,11 @@ class ScreenSettings(_Section):
         description="Folder where `tumen lists update` keeps the downloaded files (dated names).",
     )
     download_timeout_s: float = Field(120.0, gt=0, description="Timeout of one download (seconds).")
+    workers: int = Field(
+        0,
+        ge=0,
+        description="Processes screening many names at once (2 000+ queries); 0 = one per CPU core.",
+    )
 
 
 # --------------------------------------------------------------------------- risk / report
