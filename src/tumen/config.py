@@ -151,6 +151,11 @@ class DetectSettings(_Section):
     memory_limit: str | None = Field(
         None, description="DuckDB memory limit for `tumen detect`, e.g. '1GB' (spills to disk beyond it); None = DuckDB's default."
     )
+    chunk_positions: int = Field(
+        3_000_000,
+        gt=0,
+        description="Positions per window pass: vessels are processed in chunks of about this many (count; bounds memory).",
+    )
     segments: SegmentParams = SegmentParams()
     port_visits: PortVisitParams = PortVisitParams()
     voyages: VoyageParams = VoyageParams()

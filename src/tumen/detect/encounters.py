@@ -34,16 +34,18 @@ Evidence: for each vessel the fixes bracketing the first and last paired times (
 
 from __future__ import annotations
 
+import math
+
 from tumen.config import EncounterParams
 from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
-from tumen.tracks.geo import cell_count_sql, cell_x_sql, cell_y_sql, haversine_m, interp_lon
+from tumen.tracks.geo import cell_count_sql, cell_x_sql, cell_y_sql, haversine_m, interp_lon, ts_sql
 
 NAME = "encounters"
 EVENT_TYPE = "encounter"
 
 #: Columns of the persistent ``encounter_steps`` table (store/schema.sql).
-STEP_COLUMNS = "mmsi, seg, step_t, lat, lon, a_t, b_t, a_pos, b_pos, c0_t, c1_t"
+STEP_COLUMNS = "mmsi, seg, step_t, lat, lon, a_pos, b_pos, c0_t, c1_t"
 
 
 def step_seconds(params: EncounterParams) -> int:
@@ -52,9 +54,14 @@ def step_seconds(params: EncounterParams) -> int:
 
 
 def build_steps(store: Backend, params: EncounterParams) -> int:
-    """Resample the ``enc_leg`` legs of ``_legs`` on the grid into ``_enc_steps``; returns the count."""
+    """Resample the ``enc_leg`` legs of ``_legs`` on the grid into ``_enc_steps``; returns the count.
+
+    Each leg is at most ``max_interp_gap_min`` long, so it holds at most ``ceil(gap / step) + 1``
+    grid times: a join with that many offsets (no per-row table function) generates them.
+    """
     step = step_seconds(params)
-    frac = "((s.step_t - l.p_t) / (l.t - l.p_t))"
+    frac = "((l.step_t - l.p_t) / (l.t - l.p_t))"
+    offsets = math.ceil(params.max_interp_gap_min * 60.0 / step) + 1
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _enc_steps AS
@@ -62,16 +69,19 @@ def build_steps(store: Backend, params: EncounterParams) -> int:
             SELECT *, rn - row_number() OVER (PARTITION BY mmsi, seg ORDER BY rn) AS chain
             FROM _legs WHERE enc_leg AND t > p_t
         ), l AS (
-            SELECT *, min(p_t) OVER c AS c0_t, max(t) OVER c AS c1_t
+            SELECT *, min(p_t) OVER c AS c0_t, max(t) OVER c AS c1_t,
+                   CAST(ceil(p_t / {step}) AS BIGINT) * {step} AS first_step
             FROM e WINDOW c AS (PARTITION BY mmsi, seg, chain)
+        ), s AS (
+            SELECT l.*, l.first_step + o.i * {step} AS step_t
+            FROM l, range(0, {offsets}) o(i)
+            WHERE l.first_step + o.i * {step} < l.t
         )
-        SELECT l.mmsi, l.seg, s.step_t,
+        SELECT l.mmsi, l.seg, l.step_t,
                l.p_lat + {frac} * (l.lat - l.p_lat) AS lat,
                {interp_lon("l.p_lon", "l.lon", frac)} AS lon,
-               l.p_t AS a_t, l.t AS b_t, l.p_pos AS a_pos, l.pos_id AS b_pos, l.c0_t, l.c1_t
-        FROM l,
-             unnest(range(CAST(ceil(l.p_t / {step}) AS BIGINT) * {step},
-                          CAST(ceil(l.t) AS BIGINT), {step})) AS s(step_t)
+               l.p_pos AS a_pos, l.pos_id AS b_pos, l.c0_t, l.c1_t
+        FROM s l
         """
     )
     return int(store.query("SELECT count(*) AS n FROM _enc_steps").column("n")[0].as_py())
@@ -108,8 +118,7 @@ def detect_encounters(store: Backend, params: EncounterParams, *, scope_table: s
         ), nb0 AS (
             SELECT pts.*, pts.iy + dy.dy AS j FROM pts, (VALUES (-1), (0), (1)) dy(dy)
         ), nb AS (
-            SELECT DISTINCT nb0.mmsi, nb0.seg, nb0.step_t, nb0.lat, nb0.lon, nb0.a_t, nb0.b_t,
-                   nb0.a_pos, nb0.b_pos, nb0.c0_t, nb0.c1_t, nb0.j,
+            SELECT nb0.mmsi, nb0.step_t, nb0.lat, nb0.lon, nb0.a_pos, nb0.b_pos, nb0.c0_t, nb0.c1_t, nb0.j,
                    ((({ix_j}) + dx.dx) % {nx_j} + {nx_j}) % {nx_j} AS ix
             FROM nb0, (VALUES (-1), (0), (1)) dx(dx)
         ), hit AS (
@@ -137,8 +146,7 @@ def detect_encounters(store: Backend, params: EncounterParams, *, scope_table: s
             FROM ev
         )
         SELECT 'encounter' AS type, CAST(NULL AS VARCHAR) AS subtype, mmsi, other_mmsi,
-               make_timestamp(CAST(round(t0 * 1e6) AS BIGINT)) AS start,
-               make_timestamp(CAST(round(t1 * 1e6) AS BIGINT)) AS "end",
+               {ts_sql("t0")} AS start, {ts_sql("t1")} AS "end",
                c.lat AS lat, c.lon AS lon, CAST(NULL AS VARCHAR) AS port,
                CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
                {id_list_sql("f.aa_pos", "f.ba_pos", "l.ab_pos", "l.bb_pos")} AS position_ids,

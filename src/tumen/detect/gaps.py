@@ -33,7 +33,7 @@ from __future__ import annotations
 from tumen.config import GapParams, SegmentParams
 from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
-from tumen.tracks.geo import KN_MS, haversine_m
+from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
 from tumen.tracks.positions import clean_positions_sql
 
 NAME = "gaps"
@@ -77,7 +77,7 @@ def detect_gaps(
             GROUP BY g.mmsi, g.k
         )
         SELECT 'gap' AS type, CAST(NULL AS VARCHAR) AS subtype, g.mmsi, CAST(NULL AS BIGINT) AS other_mmsi,
-               g.p_ts AS start, g.ts AS "end", g.p_lat AS lat, g.p_lon AS lon,
+               {ts_sql("g.p_t")} AS start, {ts_sql("g.t")} AS "end", g.p_lat AS lat, g.p_lon AS lon,
                CAST(NULL AS VARCHAR) AS port, CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
                {id_list_sql("g.p_pos", "g.pos_id")} AS position_ids, CAST(NULL AS BIGINT) AS n_positions,
                CAST(NULL AS BIGINT[]) AS static_ids,

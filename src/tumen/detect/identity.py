@@ -50,7 +50,7 @@ import pyarrow.csv as pacsv
 from tumen.config import IdentityParams, SegmentParams
 from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
-from tumen.tracks.geo import KN_MS, haversine_m
+from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
 
 NAME = "identity"
 EVENT_TYPE = "identity"
@@ -179,8 +179,7 @@ def _mmsi_conflicts(store: Backend, params: IdentityParams) -> None:
             FROM grp GROUP BY mmsi, g
         )
         SELECT 'identity' AS type, 'mmsi_conflict' AS subtype, mmsi, CAST(NULL AS BIGINT) AS other_mmsi,
-               make_timestamp(CAST(round(t0 * 1e6) AS BIGINT)) AS start,
-               make_timestamp(CAST(round(t1 * 1e6) AS BIGINT)) AS "end",
+               {ts_sql("t0")} AS start, {ts_sql("t1")} AS "end",
                far.lat AS lat, far.lon AS lon, {_NULLS},
                {id_list_sql("far.p_pos", "far.pos")} AS position_ids, CAST(NULL AS BIGINT) AS n_positions,
                CAST(NULL AS BIGINT[]) AS static_ids,

@@ -28,34 +28,38 @@ from __future__ import annotations
 from tumen.config import LoiteringParams
 from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
-from tumen.tracks.geo import KN_MS, haversine_m
+from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
 
 NAME = "loitering"
 EVENT_TYPE = "loitering"
 
 
 def detect_loitering(store: Backend, params: LoiteringParams) -> None:
-    """Write ``_ev_loitering`` from ``_legs`` (fixes where a loitering run starts or ends)."""
-    disp = haversine_m("s.p_lat", "s.p_lon", "e.lat", "e.lon")
+    """Write ``_ev_loitering`` from the ``lo_leg`` legs of ``_legs`` (runs of consecutive legs)."""
+    disp = haversine_m("lat0", "lon0", "lat1", "lon1")
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_loitering AS
-        WITH m AS (
-            SELECT *, min(CASE WHEN lo_end THEN k END) OVER (
-                       PARTITION BY mmsi, seg ORDER BY k ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING
-                   ) AS end_k
-            FROM _legs WHERE lo_start OR lo_end
+        WITH l AS (
+            SELECT *, rn - row_number() OVER (PARTITION BY mmsi, seg ORDER BY rn) AS run
+            FROM _legs WHERE lo_leg
+        ), r AS (
+            SELECT mmsi, seg, min(p_t) AS t0, max(t) AS t1, min(rn) AS rn0, max(rn) AS rn1,
+                   min_by(p_pos, rn) AS pos0, max_by(pos_id, rn) AS pos1,
+                   min_by(p_lat, rn) AS lat0, min_by(p_lon, rn) AS lon0,
+                   max_by(lat, rn) AS lat1, max_by(lon, rn) AS lon1
+            FROM l GROUP BY mmsi, seg, run
         )
-        SELECT 'loitering' AS type, CAST(NULL AS VARCHAR) AS subtype, s.mmsi,
-               CAST(NULL AS BIGINT) AS other_mmsi, s.p_ts AS start, e.ts AS "end",
-               s.p_lat AS lat, s.p_lon AS lon, CAST(NULL AS VARCHAR) AS port,
+        SELECT 'loitering' AS type, CAST(NULL AS VARCHAR) AS subtype, mmsi,
+               CAST(NULL AS BIGINT) AS other_mmsi, {ts_sql("t0")} AS start, {ts_sql("t1")} AS "end",
+               lat0 AS lat, lon0 AS lon, CAST(NULL AS VARCHAR) AS port,
                CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
-               {id_list_sql("s.p_pos", "e.pos_id")} AS position_ids,
-               CAST(e.rn - s.rn + 2 AS BIGINT) AS n_positions, CAST(NULL AS BIGINT[]) AS static_ids,
-               json_object('duration_h', (e.t - s.p_t) / 3600.0, 'displacement_km', {disp} / 1000.0,
-                           'net_speed_kn', {disp} / greatest(e.t - s.p_t, 1.0) / {KN_MS}) AS measures,
-               CAST(s.seg AS VARCHAR) AS id_key
-        FROM m s JOIN _legs e ON e.mmsi = s.mmsi AND e.seg = s.seg AND e.k = s.end_k
-        WHERE s.lo_start AND e.t - s.p_t >= {params.min_duration_h * 3600.0}
+               {id_list_sql("pos0", "pos1")} AS position_ids,
+               CAST(rn1 - rn0 + 2 AS BIGINT) AS n_positions, CAST(NULL AS BIGINT[]) AS static_ids,
+               json_object('duration_h', (t1 - t0) / 3600.0, 'displacement_km', {disp} / 1000.0,
+                           'net_speed_kn', {disp} / greatest(t1 - t0, 1.0) / {KN_MS}) AS measures,
+               CAST(seg AS VARCHAR) AS id_key
+        FROM r
+        WHERE t1 - t0 >= {params.min_duration_h * 3600.0}
         """
     )

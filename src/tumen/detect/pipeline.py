@@ -8,8 +8,8 @@ A run:
    settings and the ports.  If the fingerprint is unchanged and rows were only added, only the MMSIs
    with new positions or static reports are recomputed (all their events are replaced; encounters
    with any of them too); otherwise — or with ``full=True`` — everything is;
-3. segments the tracks (:mod:`tumen.tracks.segments`) and runs the one window pass over them
-   (:mod:`tumen.detect.legs`);
+3. segments the tracks (:mod:`tumen.tracks.segments`) within the one window pass over the
+   positions that every detector shares (:mod:`tumen.detect.legs`);
 4. runs every detector of :mod:`tumen.detect.registry` in order;
 5. replaces, in one transaction, the events (and the derived ``segments`` and ``encounter_steps``
    rows) of the vessels in scope, and records the new state.
@@ -39,7 +39,6 @@ from tumen.detect.ports import bundled_ports_path, load_ports, register_ports
 from tumen.detect.registry import DETECTORS, Detector
 from tumen.provenance import sha256_file, tumen_version
 from tumen.store.backend import Backend
-from tumen.tracks.segments import SegmentStats, build_segments
 
 STATE_KEY = "detect.state"
 SCOPE_TABLE = "_scope"
@@ -109,7 +108,7 @@ def _fingerprint(settings: DetectSettings, ports: pa.Table) -> str:
     blob = json.dumps(
         {
             "version": tumen_version(),
-            "detect": settings.model_dump(mode="json", exclude={"memory_limit"}),
+            "detect": settings.model_dump(mode="json", exclude={"memory_limit", "chunk_positions"}),
             "ports": ports.to_pylist(),
         },
         sort_keys=True,
@@ -203,7 +202,7 @@ def run_detectors(
     state = _store_state(store)
     mode = _plan_scope(store, fingerprint, full)
     report = DetectReport(mode=mode, ports=str(ports_path))
-    steps = ["ports", "segments", "legs", "encounter steps", *[x.name for x in DETECTORS], "write"]
+    steps = ["ports", "segments and legs", "encounter steps", *[x.name for x in DETECTORS], "write"]
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -226,13 +225,11 @@ def run_detectors(
     )
     register_ports(store, port_table, reach)
     done("ports")
-    seg: SegmentStats = build_segments(store, d.segments, d.identity, scope_table=scope)
+    seg, report.legs = build_legs(store, d, scope_table=scope)
     report.positions = seg.positions
     report.segments = {"track": seg.track, "noise": seg.noise, "jump": seg.jump}
     report.vessels = int(_scalar(store, "SELECT count(DISTINCT mmsi) FROM _segments") or 0)
-    done("segments")
-    report.legs = build_legs(store, d, scope_table=scope)
-    done("legs")
+    done("segments and legs")
     report.encounter_steps = enc_mod.build_steps(store, d.encounters)
     done("encounter steps")
     ctx = Context(store, d, scope)
@@ -276,7 +273,9 @@ def _write(store: Backend, scope: str | None, state: dict[str, int], fingerprint
             """
         )
         store.execute(f"DELETE FROM encounter_steps {where}")
-        store.execute(f"INSERT INTO encounter_steps SELECT {enc_mod.STEP_COLUMNS} FROM _enc_steps")
+        store.execute(
+            f"INSERT INTO encounter_steps ({enc_mod.STEP_COLUMNS}) SELECT {enc_mod.STEP_COLUMNS} FROM _enc_steps"
+        )
         store.execute("DELETE FROM meta WHERE key = ?", [STATE_KEY])
         store.execute(
             "INSERT INTO meta VALUES (?, ?)",

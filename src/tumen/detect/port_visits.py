@@ -23,36 +23,37 @@ from __future__ import annotations
 from tumen.config import PortVisitParams
 from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
+from tumen.tracks.geo import ts_sql
 
 NAME = "port_visits"
 EVENT_TYPE = "port_visit"
 
 
 def detect_port_visits(store: Backend, params: PortVisitParams) -> None:
-    """Write ``_ev_port_visits`` from ``_legs`` (fixes where a port visit starts or ends)."""
+    """Write ``_ev_port_visits`` from the fixes of ``_legs`` that are inside a port."""
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_port_visits AS
-        WITH m AS (
-            SELECT *, min(CASE WHEN pv_end THEN k END) OVER (
-                       PARTITION BY mmsi, seg ORDER BY k ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING
-                   ) AS end_k
-            FROM _legs WHERE pv_start OR pv_end
+        WITH v AS (
+            SELECT *, rn - row_number() OVER (PARTITION BY mmsi, seg, port ORDER BY rn) AS grp
+            FROM _legs WHERE port IS NOT NULL
+        ), r AS (
+            SELECT mmsi, seg, port, min(t) AS t_start, max(t) AS t_end, count(*) AS n,
+                   min_by(pos_id, rn) AS first_pos, max_by(pos_id, rn) AS last_pos,
+                   min_by(lat, rn) AS lat, min_by(lon, rn) AS lon,
+                   max_by(lat, rn) AS end_lat, max_by(lon, rn) AS end_lon
+            FROM v GROUP BY mmsi, seg, port, grp
         )
-        SELECT 'port_visit' AS type, CAST(NULL AS VARCHAR) AS subtype, s.mmsi,
-               CAST(NULL AS BIGINT) AS other_mmsi, s.ts AS start, e.ts AS "end",
-               s.lat, s.lon, s.port, CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
-               {id_list_sql("s.pos_id", "e.pos_id")} AS position_ids,
-               CAST(e.rn - s.rn + 1 AS BIGINT) AS n_positions,
-               CAST(NULL AS BIGINT[]) AS static_ids,
-               json_object('duration_h', (e.t - s.t) / 3600.0, 'country', p.country,
+        SELECT 'port_visit' AS type, CAST(NULL AS VARCHAR) AS subtype, r.mmsi,
+               CAST(NULL AS BIGINT) AS other_mmsi, {ts_sql("r.t_start")} AS start, {ts_sql("r.t_end")} AS "end",
+               r.lat, r.lon, r.port, CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
+               {id_list_sql("r.first_pos", "r.last_pos")} AS position_ids,
+               CAST(r.n AS BIGINT) AS n_positions, CAST(NULL AS BIGINT[]) AS static_ids,
+               json_object('duration_h', (r.t_end - r.t_start) / 3600.0, 'country', p.country,
                            'port_lat', p.lat, 'port_lon', p.lon) AS measures,
-               CAST(s.seg AS VARCHAR) AS id_key,
-               s.seg, s.pos_id AS first_pos, e.pos_id AS last_pos, e.lat AS end_lat, e.lon AS end_lon,
-               s.t AS t_start, e.t AS t_end, p.country
-        FROM m s
-        JOIN _legs e ON e.mmsi = s.mmsi AND e.seg = s.seg AND e.k = s.end_k
-        JOIN _ports p ON p.name = s.port
-        WHERE s.pv_start AND e.port = s.port AND e.t - s.t >= {params.min_duration_min * 60.0}
+               CAST(r.seg AS VARCHAR) AS id_key,
+               r.seg, r.first_pos, r.last_pos, r.end_lat, r.end_lon, r.t_start, r.t_end, p.country
+        FROM r JOIN _ports p ON p.name = r.port
+        WHERE r.t_end - r.t_start >= {params.min_duration_min * 60.0}
         """
     )

@@ -119,12 +119,13 @@ def load_ports(path: str | Path | None = None) -> pa.Table:
 
 
 def register_ports(store: Backend, ports: pa.Table, reach_km: float) -> None:
-    """Create the temporary tables ``_ports`` and ``_port_cells`` used by the detectors.
+    """Create the temporary tables ``_ports``, ``_port_cells`` and ``_port_keys`` used by the detectors.
 
-    ``_port_cells`` maps each cell of a 0.1° × 0.1° grid (``cy = floor(lat × 10)``,
-    ``cx = floor((lon + 180) × 10) mod 3600``) to the list of ports whose position lies within
-    ``reach_km`` of some point of the cell, so a fix needs one equality join to find the ports it
-    may be in or near.  ``reach_km`` must cover every radius and every "distance from port" rule.
+    ``_port_cells`` has one row per cell of a 0.1° × 0.1° grid (``cy = floor(lat × 10)``,
+    ``cx = floor((lon + 180) × 10) mod 3600``) and port whose position lies within ``reach_km`` of
+    some point of the cell, so a fix needs one equality join to find the ports it may be in or near;
+    ``_port_keys`` lists those cells once.  ``reach_km`` must cover every radius and every
+    "distance from port" rule.
     """
     store.execute(
         """
@@ -155,39 +156,49 @@ def register_ports(store: Backend, ports: pa.Table, reach_km: float) -> None:
                    least(180.0, {reach_m} / ({M_PER_DEG} * greatest(0.01,
                        cos(radians(least(89.0, abs(lat) + {dlat})))))) AS dlon
             FROM _ports
-        ), c AS (
-            SELECT DISTINCT p.idx, cy.cy, ((cx.cx % {360 * n}) + {360 * n}) % {360 * n} AS cx
-            FROM p,
-                 unnest(range(CAST(floor((p.lat - {dlat}) * {n}) AS BIGINT),
-                              CAST(floor((p.lat + {dlat}) * {n}) AS BIGINT) + 1)) AS cy(cy),
-                 unnest(range(CAST(floor((p.lon + 180 - p.dlon) * {n}) AS BIGINT),
-                              CAST(floor((p.lon + 180 + p.dlon) * {n}) AS BIGINT) + 1)) AS cx(cx)
         )
-        SELECT c.cy, c.cx,
-               list(struct_pack(name := q.name, lat := q.lat, lon := q.lon, radius_m := q.radius_m)
-                    ORDER BY q.idx) AS ports
-        FROM c JOIN _ports q ON q.idx = c.idx
-        GROUP BY c.cy, c.cx
+        SELECT DISTINCT cy.cy, ((cx.cx % {360 * n}) + {360 * n}) % {360 * n} AS cx, p.idx
+        FROM p,
+             unnest(range(CAST(floor((p.lat - {dlat}) * {n}) AS BIGINT),
+                          CAST(floor((p.lat + {dlat}) * {n}) AS BIGINT) + 1)) AS cy(cy),
+             unnest(range(CAST(floor((p.lon + 180 - p.dlon) * {n}) AS BIGINT),
+                          CAST(floor((p.lon + 180 + p.dlon) * {n}) AS BIGINT) + 1)) AS cx(cx)
         """
     )
+    store.execute("CREATE OR REPLACE TEMP TABLE _port_keys AS SELECT DISTINCT cy, cx FROM _port_cells")
 
 
-def port_lookup_sql(lat: str, lon: str, radius_scale: float) -> tuple[str, str, str]:
-    """SQL pieces giving, for a fix at ``lat``/``lon``, its port and its distance from port.
-
-    Returns ``(join, port_expr, dist_expr)``: a LEFT JOIN clause on ``_port_cells`` (alias ``pc``),
-    the name of the port the fix is in (or NULL), and the distance in metres to the nearest port
-    position (NULL when no port is within the look-up reach, i.e. far from every port).
-    """
+def cell_keys_sql(lat: str, lon: str) -> tuple[str, str]:
+    """SQL expressions ``(cy, cx)`` of the port look-up cell of a point."""
     n = round(1 / CELL_DEG)
-    join = (
-        f"LEFT JOIN _port_cells pc ON pc.cy = CAST(floor(({lat}) * {n}) AS BIGINT) "
-        f"AND pc.cx = CAST(floor((({lon}) + 180) * {n}) AS BIGINT) % {360 * n}"
+    return (
+        f"CAST(floor(({lat}) * {n}) AS BIGINT)",
+        f"(CAST(floor((({lon}) + 180) * {n}) AS BIGINT) % {360 * n})",
     )
-    dist = haversine_m(lat, lon, "q.lat", "q.lon")
-    inside = (
-        f"list_sort(list_filter(list_transform(pc.ports, lambda q: struct_pack(d := {dist}, name := q.name, "
-        f"r := q.radius_m)), lambda x: x.d <= x.r * {radius_scale}))[1].name"
-    )
-    nearest = f"list_min(list_transform(pc.ports, lambda q: {dist}))"
-    return join, inside, nearest
+
+
+def near_join_sql(alias: str, lat: str, lon: str) -> str:
+    """LEFT JOIN clause marking points whose cell holds some port (``{alias}.cy IS NOT NULL``).
+
+    Points outside every such cell are farther than the look-up reach from every port.
+    """
+    cy, cx = cell_keys_sql(lat, lon)
+    return f"LEFT JOIN _port_keys {alias} ON {alias}.cy = {cy} AND {alias}.cx = {cx}"
+
+
+def port_features_sql(points: str, radius_scale: float) -> str:
+    """SELECT giving, for each point of ``points`` (columns ``id, lat, lon``), the watched port it is
+    in (``port``, NULL if none; the nearest containing port where circles overlap) and the distance
+    in metres to the nearest port position (``port_dist``, NULL when none is within reach)."""
+    cy, cx = cell_keys_sql("pt.lat", "pt.lon")
+    d = haversine_m("pt.lat", "pt.lon", "q.lat", "q.lon")
+    return f"""
+        SELECT id, min(d) AS port_dist,
+               min_by(name, d) FILTER (WHERE d <= radius_m * {radius_scale}) AS port
+        FROM (
+            SELECT pt.id, q.name, q.radius_m, {d} AS d
+            FROM ({points}) pt
+            JOIN _port_cells pc ON pc.cy = {cy} AND pc.cx = {cx}
+            JOIN _ports q ON q.idx = pc.idx
+        ) c
+        GROUP BY id"""

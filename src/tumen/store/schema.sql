@@ -120,9 +120,7 @@ CREATE TABLE IF NOT EXISTS encounter_steps (
     step_t  BIGINT NOT NULL,             -- grid time, seconds since 1970 UTC
     lat     DOUBLE NOT NULL,             -- interpolated, WGS84 degrees
     lon     DOUBLE NOT NULL,
-    a_t     DOUBLE NOT NULL,             -- times (s since 1970) of the fixes bracketing step_t
-    b_t     DOUBLE NOT NULL,
-    a_pos   BIGINT NOT NULL,             -- → positions
+    a_pos   BIGINT NOT NULL,             -- → positions: the fixes bracketing step_t
     b_pos   BIGINT NOT NULL,
     c0_t    DOUBLE NOT NULL,             -- start and end (s since 1970) of the vessel's run of slow
     c1_t    DOUBLE NOT NULL              --   legs at sea containing this step

@@ -90,3 +90,8 @@ def cell_x_sql(lon: str, band: str, size_m: float) -> str:
 def cell_y_sql(lat: str, size_m: float) -> str:
     """Latitude band index of ``lat`` for cells at least ``size_m`` metres tall."""
     return f"CAST(floor(({lat}) / {cell_lat_deg(size_m)}) AS BIGINT)"
+
+
+def ts_sql(t: str) -> str:
+    """SQL TIMESTAMP (UTC, naive) from seconds since 1970 (DOUBLE, exact to the microsecond)."""
+    return f"make_timestamp(CAST(round(({t}) * 1000000) AS BIGINT))"

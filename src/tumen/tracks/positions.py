@@ -32,7 +32,9 @@ TIE_BITS = 2_097_152
 VESSEL_MSG_TYPES = (1, 2, 3, 18, 19, 27)
 
 
-def clean_positions_sql(params: SegmentParams, scope_table: str | None = None) -> str:
+def clean_positions_sql(
+    params: SegmentParams, scope_table: str | None = None, chunk: tuple[int, int] | None = None
+) -> str:
     """SELECT of the clean positions with columns ``pos_id, mmsi, ts, t, lat, lon, sog_kn, k``.
 
     ``t`` is the time as seconds since 1970 (DOUBLE), ``k`` the ordering key.
@@ -44,6 +46,9 @@ def clean_positions_sql(params: SegmentParams, scope_table: str | None = None) -
     scope_table:
         If given, a table with a column ``mmsi``: only those vessels are read
         (incremental runs).
+    chunk:
+        ``(i, n)``: only the MMSIs with ``mmsi % n = i`` (the detectors process vessels in chunks
+        so that memory does not grow with the data).
     """
     where = [
         "ts IS NOT NULL",
@@ -57,6 +62,8 @@ def clean_positions_sql(params: SegmentParams, scope_table: str | None = None) -
         where.append(f"(msg_type IS NULL OR msg_type IN ({types}))")
     if scope_table:
         where.append(f"mmsi IN (SELECT mmsi FROM {scope_table})")
+    if chunk is not None and chunk[1] > 1:
+        where.append(f"mmsi % {int(chunk[1])} = {int(chunk[0])}")
     return f"""
     SELECT pos_id, mmsi, ts, epoch(ts) AS t, lat, lon,
            CASE WHEN sog_kn < 0 OR sog_kn >= 102.2 THEN NULL ELSE sog_kn END AS sog_kn,

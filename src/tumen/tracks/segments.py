@@ -7,8 +7,9 @@ Definition (after Global Fishing Watch's segmenter, ``GlobalFishingWatch/pipe-se
 2. A fix *continues* an earlier fix when the vessel could have sailed between them:
    ``distance ≤ noise_m + max_speed_kn × Δt`` (great-circle metres, 1 kn = 1852 m/h).
 3. The *parent* of a fix is the fix just before it if it continues that one; otherwise the latest
-   fix of the same MMSI in the preceding ``lookback_h`` hours that it continues; otherwise it has
-   none and starts a new segment.
+   fix of the same MMSI in the preceding ``lookback_h`` hours that it continues and that is the last
+   of its run of consecutive fixes (the end of some track at that moment — a fix that its own track
+   has since moved on from cannot be resumed); otherwise it has none and starts a new segment.
 4. A *segment* is a set of fixes joined by parent links.  Every leg (parent → fix) of a segment
    is therefore at most ``max_speed_kn`` (+ noise): no 2 000-knot legs.
 5. Kinds of segment:
@@ -28,13 +29,13 @@ neither creates a fake gap, a fake encounter or an impossible voyage.
 How it runs (set-based, one sort of the positions): one window pass over the clean positions in
 ``(mmsi, k)`` order marks the fixes that do not continue their predecessor ("breaks") and those whose
 successor breaks ("run ends"); consecutive fixes between them form *runs*.  Only break fixes (few)
-look back for a parent (a join bucketed by time), run → parent-run links are resolved to a root by
+look back for a parent among the run ends (a join of two small tables, bucketed by time), run → parent-run links are resolved to a root by
 pointer jumping (a handful of set-based rounds over the small table of runs), and each segment is the
 set of runs sharing a root.  No query ever loops over rows.
 
 Tables written (temporary, in the store's session)::
 
-    _runs      mmsi, run_k, k_end, rn_start, rn_end, ts_start, ts_end, t_start, t_end,
+    _runs      mmsi, run_k, k_end, rn_start, rn_end, t_start, t_end,
                pos_start, pos_end, lat_start, lon_start, lat_end, lon_end, seg
     _segments  mmsi, seg, kind, start, end, n_positions, n_runs, rn_min, rn_max,
                first_pos_id, last_pos_id, lat, lon
@@ -49,7 +50,7 @@ from dataclasses import dataclass
 
 from tumen.config import IdentityParams, SegmentParams
 from tumen.store.backend import Backend
-from tumen.tracks.geo import KN_MS, haversine_m
+from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
 from tumen.tracks.positions import clean_positions_sql
 
 #: Upper bound on pointer-jumping rounds (2**40 runs in one chain; never reached).
@@ -75,6 +76,43 @@ def continues_sql(a: str, b: str, params: SegmentParams) -> str:
     return f"({dist} <= {params.noise_m} + {params.max_speed_kn * KN_MS} * abs({b}t - {a}t))"
 
 
+def marks_sql(params: SegmentParams) -> tuple[str, str]:
+    """SQL conditions ``(brk, run_end)`` over a row with ``t, lat, lon`` and its neighbours.
+
+    ``brk``: the fix does not continue the fix before it (columns ``p_t, p_lat, p_lon``; NULL for
+    the first fix).  ``run_end``: the fix after it (``n_t, n_lat, n_lon``) does not continue it.
+    Both use the same expression with the earlier fix first, so they agree bit for bit.
+    """
+    step = continues_sql("p_", "", params)
+    nxt = continues_sql("", "n_", params)
+    return f"(p_t IS NULL OR NOT {step})", f"(n_t IS NULL OR NOT {nxt})"
+
+
+def build_marks(store: Backend, params: SegmentParams, *, scope_table: str | None = None) -> None:
+    """Pass A on its own: one window over the clean positions, keeping breaks and run ends in ``_marks``.
+
+    (:func:`tumen.detect.legs.build_legs` folds this pass into the detectors' window instead.)
+    """
+    clean = clean_positions_sql(params, scope_table)
+    brk, run_end = marks_sql(params)
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _marks AS
+        WITH w AS (
+            SELECT mmsi, k, t, lat, lon, pos_id,
+                   row_number() OVER w AS rn,
+                   lag(t) OVER w AS p_t, lag(lat) OVER w AS p_lat, lag(lon) OVER w AS p_lon,
+                   lead(t) OVER w AS n_t, lead(lat) OVER w AS n_lat, lead(lon) OVER w AS n_lon
+            FROM ({clean}) c
+            WINDOW w AS (PARTITION BY mmsi ORDER BY k)
+        ), f AS (
+            SELECT mmsi, k, t, lat, lon, pos_id, rn, {brk} AS brk, {run_end} AS run_end FROM w
+        )
+        SELECT * FROM f WHERE brk OR run_end
+        """
+    )
+
+
 def build_segments(
     store: Backend,
     params: SegmentParams,
@@ -95,29 +133,13 @@ def build_segments(
     scope_table:
         Table with a column ``mmsi`` restricting the vessels (incremental runs).
     """
-    clean = clean_positions_sql(params, scope_table)
-    step = continues_sql("p_", "", params)
-    nxt = continues_sql("", "n_", params)
-    # Pass A: one window over the clean positions; keep only breaks and run ends.
-    store.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _marks AS
-        WITH w AS (
-            SELECT mmsi, k, ts, t, lat, lon, pos_id,
-                   row_number() OVER w AS rn,
-                   lag(t) OVER w AS p_t, lag(lat) OVER w AS p_lat, lag(lon) OVER w AS p_lon,
-                   lead(t) OVER w AS n_t, lead(lat) OVER w AS n_lat, lead(lon) OVER w AS n_lon
-            FROM ({clean}) c
-            WINDOW w AS (PARTITION BY mmsi ORDER BY k)
-        ), f AS (
-            SELECT mmsi, k, ts, t, lat, lon, pos_id, rn,
-                   (p_t IS NULL OR NOT {step}) AS brk,
-                   (n_t IS NULL OR NOT {nxt}) AS run_end
-            FROM w
-        )
-        SELECT * FROM f WHERE brk OR run_end
-        """
-    )
+    build_marks(store, params, scope_table=scope_table)
+    return segments_from_marks(store, params, identity)
+
+
+def segments_from_marks(store: Backend, params: SegmentParams, identity: IdentityParams) -> SegmentStats:
+    """From ``_marks`` (columns ``mmsi, k, t, lat, lon, pos_id, rn, brk, run_end``) build ``_runs``
+    and ``_segments``; everything here works on the small tables of breaks and run ends."""
     # Runs: each break starts one, ending at the first run end at or after it.
     store.execute(
         """
@@ -129,14 +151,13 @@ def build_segments(
             FROM _marks
         )
         SELECT s.mmsi, s.k AS run_k, e.k AS k_end, s.rn AS rn_start, e.rn AS rn_end,
-               s.ts AS ts_start, e.ts AS ts_end, s.t AS t_start, e.t AS t_end,
-               s.pos_id AS pos_start, e.pos_id AS pos_end,
+               s.t AS t_start, e.t AS t_end, s.pos_id AS pos_start, e.pos_id AS pos_end,
                s.lat AS lat_start, s.lon AS lon_start, e.lat AS lat_end, e.lon AS lon_end
         FROM m s JOIN _marks e ON e.mmsi = s.mmsi AND e.rn = s.end_rn
         WHERE s.brk
         """
     )
-    # Look-back: a break fix links to the latest earlier fix (within lookback_h) it can continue.
+    # Look-back: a break fix links to the latest earlier run end (within lookback_h) it can continue.
     lookback_s = params.lookback_h * 3600.0
     link = continues_sql("c.", "b.", params)
     store.execute(
@@ -150,7 +171,7 @@ def build_segments(
             UNION ALL SELECT mmsi, k, t, lat, lon, bucket - 1 FROM b0
         ), c AS (
             SELECT mmsi, k, t, lat, lon, CAST(floor(t / {lookback_s}) AS BIGINT) AS bucket
-            FROM ({clean}) cp WHERE mmsi IN (SELECT mmsi FROM b0)
+            FROM _marks WHERE run_end
         ), p AS (
             SELECT b.mmsi, b.k AS child_k, max(c.k) AS parent_k
             FROM b JOIN c ON c.mmsi = b.mmsi AND c.bucket = b.bucket
@@ -158,7 +179,7 @@ def build_segments(
             GROUP BY b.mmsi, b.k
         )
         SELECT p.mmsi, p.child_k, r.run_k AS parent_run_k
-        FROM p JOIN _runs0 r ON r.mmsi = p.mmsi AND p.parent_k BETWEEN r.run_k AND r.k_end
+        FROM p JOIN _runs0 r ON r.mmsi = p.mmsi AND p.parent_k = r.k_end
         """
     )
     store.execute(
@@ -212,7 +233,7 @@ def _classify(store: Backend, params: SegmentParams, identity: IdentityParams) -
         f"""
         CREATE OR REPLACE TEMP TABLE _segments AS
         WITH s AS (
-            SELECT mmsi, seg, min(ts_start) AS start, max(ts_end) AS "end",
+            SELECT mmsi, seg, {ts_sql("min(t_start)")} AS start, {ts_sql("max(t_end)")} AS "end",
                    min(t_start) AS t_start, max(t_end) AS t_end,
                    CAST(sum(rn_end - rn_start + 1) AS BIGINT) AS n_positions,
                    count(*) AS n_runs, min(rn_start) AS rn_min, max(rn_end) AS rn_max,
