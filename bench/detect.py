@@ -94,12 +94,20 @@ def plan(vessels: int) -> dict[str, Any]:
         "identity/identity_change": n_rename,
         "identity/dprk_mid": n_dprk,
     }
-    return {"ranges": ranges, "expected": expected, "n_dprk": n_dprk, "n_imo": n_imo, "n_rename": n_rename}
+    return {
+        "ranges": ranges,
+        "expected": expected,
+        "n_dprk": n_dprk,
+        "n_imo": n_imo,
+        "n_rename": n_rename,
+    }
 
 
 def mmsi_of(idx: np.ndarray, n_dprk: int) -> np.ndarray:
     """MMSIs: the last n_dprk vessels get North Korea's MID 445, the rest Russia's 273."""
-    return np.where(idx >= idx.max() - n_dprk + 1 if idx.size else False, 445_000_000 + idx, 273_000_000 + idx)
+    return np.where(
+        idx >= idx.max() - n_dprk + 1 if idx.size else False, 445_000_000 + idx, 273_000_000 + idx
+    )
 
 
 def valid_imo(seq: np.ndarray) -> np.ndarray:
@@ -110,14 +118,18 @@ def valid_imo(seq: np.ndarray) -> np.ndarray:
     return stem * 10 + check
 
 
-def move(lat0: np.ndarray, lon0: np.ndarray, hdg: np.ndarray, dist_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def move(
+    lat0: np.ndarray, lon0: np.ndarray, hdg: np.ndarray, dist_m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Flat-earth move from (lat0, lon0) on heading hdg (radians) by dist_m metres (small distances)."""
     lat = lat0 + dist_m * np.cos(hdg) / M_PER_DEG
     lon = lon0 + dist_m * np.sin(hdg) / (M_PER_DEG * np.cos(np.radians(lat0)))
     return lat, lon
 
 
-def vessel_block(idx: np.ndarray, per: int, cols: slice, info: dict[str, Any], rng_seed: int) -> dict[str, np.ndarray]:
+def vessel_block(
+    idx: np.ndarray, per: int, cols: slice, info: dict[str, Any], rng_seed: int
+) -> dict[str, np.ndarray]:
     """Positions of vessels ``idx`` for fix indices ``cols`` (2-D arrays vessels × fixes)."""
     r = info["ranges"]
     nv = idx.size
@@ -131,7 +143,9 @@ def vessel_block(idx: np.ndarray, per: int, cols: slice, info: dict[str, Any], r
     lat0 = (20 + 15 * base[:, 2])[:, None]
     lon0 = (135 + 25 * base[:, 3])[:, None]
     dt = DAY / per
-    t = i * dt + (base[:, 4][:, None] - 0.5) * 0.4 * dt  # same offset per vessel: fixes stay ordered
+    t = (
+        i * dt + (base[:, 4][:, None] - 0.5) * 0.4 * dt
+    )  # same offset per vessel: fixes stay ordered
     cat = np.full(nv, "move", dtype=object)
     for k, (a, b) in r.items():
         cat[(idx >= a) & (idx < b)] = k
@@ -146,7 +160,6 @@ def vessel_block(idx: np.ndarray, per: int, cols: slice, info: dict[str, Any], r
     lat, lon = move(lat0, lon0, hdg, speed * KN * t)
 
     # slow episodes (enc pairs 3 h, loiter 5 h, neg pairs 5 h 1.5 km apart)
-    t1 = (4 + 10 * base[:, 5])[:, None] * 3600.0
     for k, hours in (("enc", 3.0), ("loiter", 5.0), ("neg", 5.0)):
         a = r[k][0]
         m = is_[k]
@@ -157,7 +170,9 @@ def vessel_block(idx: np.ndarray, per: int, cols: slice, info: dict[str, Any], r
         # meeting points on a grid ~11 km apart, one latitude band per category: never near each other
         mlat = ({"enc": 21.0, "loiter": 25.0, "neg": 28.0}[k] + (pair // 150) * 0.1)[:, None]
         mlon = (136.0 + (pair % 150) * 0.12)[:, None]
-        pr = np.random.default_rng({"enc": 1, "loiter": 2, "neg": 3}[k]).random((max(1, r[k][1] - a), 4))[pair]
+        pr = np.random.default_rng({"enc": 1, "loiter": 2, "neg": 3}[k]).random(
+            (max(1, r[k][1] - a), 4)
+        )[pair]
         start = (3 + 14 * pr[:, 2])[:, None] * 3600.0
         end = start + hours * 3600
         second = ((idx - a) % 2 == 1)[:, None] if k in ("enc", "neg") else np.zeros((nv, 1), bool)
@@ -167,10 +182,16 @@ def vessel_block(idx: np.ndarray, per: int, cols: slice, info: dict[str, Any], r
         # meeting point (second vessel offset east), drifting north at 0.5 kn
         plat, plon = move(mlat, mlon, np.full_like(mlat, np.pi / 2), np.where(second, sep, 0.0))
         hd = hdg + np.where(second, 1.3, 0.0)
-        dl, dn = move(plat, plon, np.zeros_like(plat), 0.5 * KN * np.clip(t - start, 0, hours * 3600))
-        before_lat, before_lon = move(plat, plon, hd + np.pi, speed * KN * np.clip(start - t, 0, None))
+        dl, dn = move(
+            plat, plon, np.zeros_like(plat), 0.5 * KN * np.clip(t - start, 0, hours * 3600)
+        )
+        before_lat, before_lon = move(
+            plat, plon, hd + np.pi, speed * KN * np.clip(start - t, 0, None)
+        )
         after_lat, after_lon = move(
-            *move(plat, plon, np.zeros_like(plat), 0.5 * KN * hours * 3600), hd, speed * KN * np.clip(t - end, 0, None)
+            *move(plat, plon, np.zeros_like(plat), 0.5 * KN * hours * 3600),
+            hd,
+            speed * KN * np.clip(t - end, 0, None),
         )
         slow = (t >= start) & (t <= end)
         la = np.where(t < start, before_lat, np.where(slow, dl, after_lat))
@@ -183,18 +204,28 @@ def vessel_block(idx: np.ndarray, per: int, cols: slice, info: dict[str, Any], r
     a0 = r["anchor"][0]
     k = idx - a0
     side = max(1, int(math.ceil(math.sqrt(max(1, r["anchor"][1] - a0)))))
-    alat, alon = move(np.full((nv, 1), 36.0), np.full((nv, 1), 165.0), np.zeros((nv, 1)), (k // side)[:, None] * 2000.0)
+    alat, alon = move(
+        np.full((nv, 1), 36.0),
+        np.full((nv, 1), 165.0),
+        np.zeros((nv, 1)),
+        (k // side)[:, None] * 2000.0,
+    )
     alat, alon = move(alat, alon, np.full((nv, 1), np.pi / 2), (k % side)[:, None] * 2000.0)
     lat = np.where(is_["anchor"], alat, lat)
     lon = np.where(is_["anchor"], alon, lon)
     sog = np.where(is_["anchor"], 0.1, sog)
 
     # port calls: Rajin 3 h, sail at 12 kn to Vladivostok, stay
-    dist = 2 * 6371008.8 * math.asin(
-        math.sqrt(
-            math.sin(math.radians(VLADIVOSTOK[0] - RAJIN[0]) / 2) ** 2
-            + math.cos(math.radians(RAJIN[0])) * math.cos(math.radians(VLADIVOSTOK[0]))
-            * math.sin(math.radians(VLADIVOSTOK[1] - RAJIN[1]) / 2) ** 2
+    dist = (
+        2
+        * 6371008.8
+        * math.asin(
+            math.sqrt(
+                math.sin(math.radians(VLADIVOSTOK[0] - RAJIN[0]) / 2) ** 2
+                + math.cos(math.radians(RAJIN[0]))
+                * math.cos(math.radians(VLADIVOSTOK[0]))
+                * math.sin(math.radians(VLADIVOSTOK[1] - RAJIN[1]) / 2) ** 2
+            )
         )
     )
     travel = dist / (12 * KN)
@@ -319,12 +350,16 @@ def phase_detect(db: Path, memory_limit: str, threads: int | None) -> dict[str, 
         counts = store.query(
             "SELECT type || coalesce('/' || subtype, '') AS k, count(*) AS n FROM events GROUP BY ALL"
         ).to_pylist()
-        bad_legs = store.query(
-            """
+        bad_legs = (
+            store.query(
+                """
             SELECT count(*) AS n FROM events WHERE type = 'gap'
             AND CAST(json_extract(evidence, '$.implied_speed_kn') AS DOUBLE) > 50
             """
-        ).column("n")[0].as_py()
+            )
+            .column("n")[0]
+            .as_py()
+        )
     return {
         "report": rep.to_json(),
         "counts": {r["k"]: r["n"] for r in counts},
@@ -352,7 +387,10 @@ def pandas_encounters(df: Any, ports: Any) -> int:
 
     def hav(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
         p1, p2 = np.radians(lat1), np.radians(lat2)
-        a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+        a = (
+            np.sin((p2 - p1) / 2) ** 2
+            + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+        )
         return 2 * 6371008.8 * np.arcsin(np.sqrt(np.minimum(1, a)))
 
     d = df[df["sog_kn"] < 2.0]
@@ -387,7 +425,15 @@ def pandas_encounters(df: Any, ports: Any) -> int:
     s = pd.concat(rows, ignore_index=True)
     m = s.merge(s, on="step", suffixes=("_a", "_b"))
     m = m[m["mmsi_a"] < m["mmsi_b"]]
-    m = m[hav(m["lat_a"].to_numpy(), m["lon_a"].to_numpy(), m["lat_b"].to_numpy(), m["lon_b"].to_numpy()) <= 500]
+    m = m[
+        hav(
+            m["lat_a"].to_numpy(),
+            m["lon_a"].to_numpy(),
+            m["lat_b"].to_numpy(),
+            m["lon_b"].to_numpy(),
+        )
+        <= 500
+    ]
     if m.empty:
         return 0
     m = m.sort_values(["mmsi_a", "mmsi_b", "step"])
@@ -400,10 +446,10 @@ def phase_pandas(db: Path, fraction: float, memory_limit: str) -> dict[str, Any]
     import duckdb
 
     from tumen.config import load_settings
-    from tumen.detect.legs import build_legs
-    from tumen.detect.ports import load_ports, register_ports
     from tumen.detect import encounters as enc
     from tumen.detect import gaps
+    from tumen.detect.legs import build_legs
+    from tumen.detect.ports import load_ports, register_ports
     from tumen.store import DuckDBStore
     from tumen.tracks.segments import build_segments
 
@@ -440,14 +486,19 @@ def phase_pandas(db: Path, fraction: float, memory_limit: str) -> dict[str, Any]
         enc.build_steps(store, settings.encounters)
         enc.detect_encounters(store, settings.encounters)
         out["tumen_encounters_s"] = time.perf_counter() - t
-        out["tumen_encounters"] = store.query("SELECT count(*) AS n FROM _ev_encounters").column("n")[0].as_py()
+        out["tumen_encounters"] = (
+            store.query("SELECT count(*) AS n FROM _ev_encounters").column("n")[0].as_py()
+        )
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 
 def run_phase(args: list[str]) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        [sys.executable, __file__, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
@@ -538,15 +589,23 @@ def update_benchmarks(section: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("phase", nargs="?", default="all", choices=["all", "gen", "detect", "pandas"])
-    ap.add_argument("--positions", type=float, default=10e6, help="positions to generate (default 10e6)")
+    ap.add_argument(
+        "--positions", type=float, default=10e6, help="positions to generate (default 10e6)"
+    )
     ap.add_argument("--vessels", type=int, default=None, help="vessels (default positions / 500)")
     ap.add_argument("--db", type=Path, default=None, help="store file (default: a temporary file)")
     ap.add_argument("--memory-limit", default="600MB", help="DuckDB memory limit (default 600MB)")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
-    ap.add_argument("--pandas-fraction", type=float, default=0.1, help="share of vessels for the pandas run")
-    ap.add_argument("--markdown", action="store_true", help="rewrite this benchmark's section of BENCHMARKS.md")
+    ap.add_argument(
+        "--pandas-fraction", type=float, default=0.1, help="share of vessels for the pandas run"
+    )
+    ap.add_argument(
+        "--markdown", action="store_true", help="rewrite this benchmark's section of BENCHMARKS.md"
+    )
     ap.add_argument("--keep", action="store_true", help="keep the generated store")
     a = ap.parse_args(argv)
     positions = int(a.positions)
@@ -567,15 +626,35 @@ def main(argv: list[str] | None = None) -> int:
     common = ["--positions", str(positions), "--vessels", str(vessels), "--db", str(db)]
     t = time.perf_counter()
     gen = run_phase(["gen", *common])
-    print(f"generated {gen['positions']:,} positions of {vessels:,} vessels in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-    det = run_phase(["detect", *common, "--memory-limit", a.memory_limit, *(["--threads", str(a.threads)] if a.threads else [])])
+    print(
+        f"generated {gen['positions']:,} positions of {vessels:,} vessels in {time.perf_counter() - t:.1f} s",
+        file=sys.stderr,
+    )
+    det = run_phase(
+        [
+            "detect",
+            *common,
+            "--memory-limit",
+            a.memory_limit,
+            *(["--threads", str(a.threads)] if a.threads else []),
+        ]
+    )
     rep = det["report"]
     print(
         f"detect: {rep['seconds']:.2f} s = {gen['positions'] / rep['seconds'] / 1e6:.2f} M positions/s, "
         f"peak RSS {det['peak_rss_mb']:.0f} MiB; steps {rep['timings']}",
         file=sys.stderr,
     )
-    pan = run_phase(["pandas", *common, "--pandas-fraction", str(a.pandas_fraction), "--memory-limit", a.memory_limit])
+    pan = run_phase(
+        [
+            "pandas",
+            *common,
+            "--pandas-fraction",
+            str(a.pandas_fraction),
+            "--memory-limit",
+            a.memory_limit,
+        ]
+    )
     print(f"pandas comparison: {json.dumps(pan)}", file=sys.stderr)
     expected = gen["expected"]
     res = {
@@ -586,7 +665,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "memory_limit": a.memory_limit,
     }
-    mismatches = {k: (v, det["counts"].get(k, 0)) for k, v in expected.items() if det["counts"].get(k, 0) != v}
+    mismatches = {
+        k: (v, det["counts"].get(k, 0)) for k, v in expected.items() if det["counts"].get(k, 0) != v
+    }
     cmd = "python bench/detect.py " + " ".join(sys.argv[1:] if argv is None else argv)
     section = markdown(res, cmd.strip())
     print(section)
@@ -595,7 +676,10 @@ def main(argv: list[str] | None = None) -> int:
     if not a.keep and a.db is None:
         db.unlink(missing_ok=True)
     if mismatches or det["gaps_over_50kn"]:
-        print(f"PLANTED COUNTS DIFFER: {mismatches}; gaps over 50 kn: {det['gaps_over_50kn']}", file=sys.stderr)
+        print(
+            f"PLANTED COUNTS DIFFER: {mismatches}; gaps over 50 kn: {det['gaps_over_50kn']}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

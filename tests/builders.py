@@ -37,7 +37,7 @@ import pyarrow as pa
 from tumen.store.backend import Backend
 
 _UNSET: Any = object()
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|d)\s*$")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(min|sec|s|m|h|d)")
 _UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -51,15 +51,15 @@ def when(value: str | datetime) -> datetime:
 
 
 def duration(value: str | timedelta | float) -> timedelta:
-    """``"10min"``, ``"2h"``, ``"90s"``, ``"1.5d"``, a timedelta, or seconds."""
+    """``"10min"``, ``"2h"``, ``"90s"``, ``"1.5d"``, ``"6h1min"``, a timedelta, or seconds."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float):
         return timedelta(seconds=float(value))
-    match = _DURATION.match(value)
-    if not match:
-        raise ValueError(f"duration {value!r}: use e.g. '30s', '10min', '2h', '1d'")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    parts = _DURATION.findall(value)
+    if not parts or _DURATION.sub("", value).strip():
+        raise ValueError(f"duration {value!r}: use e.g. '30s', '10min', '2h', '1d', '6h1min'")
+    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -70,7 +70,9 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
 
 
-def offset(lat: float, lon: float, north_m: float = 0.0, east_m: float = 0.0) -> tuple[float, float]:
+def offset(
+    lat: float, lon: float, north_m: float = 0.0, east_m: float = 0.0
+) -> tuple[float, float]:
     """The point ``north_m`` metres north and ``east_m`` metres east of (lat, lon)."""
     dlat = north_m / (EARTH_RADIUS_M * math.pi / 180)
     dlon = east_m / (EARTH_RADIUS_M * math.pi / 180 * math.cos(math.radians(lat)))
@@ -91,7 +93,9 @@ class Track:
     sog: float | None = 0.1
 
     # -- adding fixes ------------------------------------------------------------------------
-    def at(self, t: str | datetime, lat: float, lon: float, *, sog: float | None = _UNSET, **extra: Any) -> Track:
+    def at(
+        self, t: str | datetime, lat: float, lon: float, *, sog: float | None = _UNSET, **extra: Any
+    ) -> Track:
         """Set the clock to ``t`` and add a fix there."""
         self.clock = when(t)
         return self.fix(lat, lon, sog=sog, **extra)
@@ -107,27 +111,50 @@ class Track:
         self.rows.append(row)
         return self
 
-    def after(self, gap: str | timedelta | float, lat: float | None = None, lon: float | None = None,
-              *, sog: float | None = _UNSET, **extra: Any) -> Track:
+    def after(
+        self,
+        gap: str | timedelta | float,
+        lat: float | None = None,
+        lon: float | None = None,
+        *,
+        sog: float | None = _UNSET,
+        **extra: Any,
+    ) -> Track:
         """Advance the clock by ``gap`` and add a fix (at the same place unless given)."""
         self._advance(gap)
-        return self.fix(self.lat if lat is None else lat, self.lon if lon is None else lon, sog=sog, **extra)
+        return self.fix(
+            self.lat if lat is None else lat, self.lon if lon is None else lon, sog=sog, **extra
+        )
 
-    def every(self, interval: str | timedelta | float, n: int, *, sog: float | None = _UNSET) -> Track:
+    def every(
+        self, interval: str | timedelta | float, n: int, *, sog: float | None = _UNSET
+    ) -> Track:
         """Add ``n`` more fixes at the current place, one every ``interval``."""
         for _ in range(n):
             self.after(interval, sog=sog)
         return self
 
-    def stay(self, for_: str | timedelta | float, *, every: str | timedelta | float = "10min",
-             sog: float | None = _UNSET) -> Track:
+    def stay(
+        self,
+        for_: str | timedelta | float,
+        *,
+        every: str | timedelta | float = "10min",
+        sog: float | None = _UNSET,
+    ) -> Track:
         """Stay at the current place for ``for_``, with a fix every ``every`` (last one at the end)."""
         n = int(round(duration(for_) / duration(every)))
         return self.every(every, n, sog=sog)
 
-    def to(self, lat: float, lon: float, *, over: str | timedelta | float | None = None,
-           speed_kn: float | None = None, every: str | timedelta | float = "10min",
-           sog: float | None = _UNSET) -> Track:
+    def to(
+        self,
+        lat: float,
+        lon: float,
+        *,
+        over: str | timedelta | float | None = None,
+        speed_kn: float | None = None,
+        every: str | timedelta | float = "10min",
+        sog: float | None = _UNSET,
+    ) -> Track:
         """Sail in a straight line (great circle, short way round) to (lat, lon).
 
         Give ``over`` (how long it takes) or ``speed_kn``; fixes every ``every``, the last one at
@@ -147,7 +174,9 @@ class Track:
         for i in range(1, steps + 1):
             f = i / steps
             self._advance(total / steps)
-            self.fix(lat0 + f * (lat - lat0), lon0 + f * dlon, sog=implied if sog is _UNSET else sog)
+            self.fix(
+                lat0 + f * (lat - lat0), lon0 + f * dlon, sog=implied if sog is _UNSET else sog
+            )
         return self
 
     def silence(self, for_: str | timedelta | float) -> Track:
@@ -197,21 +226,45 @@ def statics(mmsi: int, t: str | datetime, **fields: Any) -> Statics:
 
 
 _POS_COLS = [
-    ("pos_id", pa.int64()), ("mmsi", pa.int64()), ("ts", pa.timestamp("us")), ("lat", pa.float64()),
-    ("lon", pa.float64()), ("sog_kn", pa.float32()), ("cog_deg", pa.float32()), ("heading_deg", pa.int16()),
-    ("nav_status", pa.int8()), ("msg_type", pa.int8()), ("class", pa.string()), ("station", pa.string()),
-    ("source_id", pa.int32()), ("line_no", pa.int64()), ("line_first", pa.int64()),
+    ("pos_id", pa.int64()),
+    ("mmsi", pa.int64()),
+    ("ts", pa.timestamp("us")),
+    ("lat", pa.float64()),
+    ("lon", pa.float64()),
+    ("sog_kn", pa.float32()),
+    ("cog_deg", pa.float32()),
+    ("heading_deg", pa.int16()),
+    ("nav_status", pa.int8()),
+    ("msg_type", pa.int8()),
+    ("class", pa.string()),
+    ("station", pa.string()),
+    ("source_id", pa.int32()),
+    ("line_no", pa.int64()),
+    ("line_first", pa.int64()),
 ]
 _STATIC_COLS = [
-    ("static_id", pa.int64()), ("mmsi", pa.int64()), ("ts", pa.timestamp("us")), ("imo", pa.int64()),
-    ("name", pa.string()), ("callsign", pa.string()), ("ship_type", pa.int16()), ("destination", pa.string()),
-    ("flag", pa.string()), ("msg_type", pa.int8()), ("source_id", pa.int32()), ("line_no", pa.int64()),
+    ("static_id", pa.int64()),
+    ("mmsi", pa.int64()),
+    ("ts", pa.timestamp("us")),
+    ("imo", pa.int64()),
+    ("name", pa.string()),
+    ("callsign", pa.string()),
+    ("ship_type", pa.int16()),
+    ("destination", pa.string()),
+    ("flag", pa.string()),
+    ("msg_type", pa.int8()),
+    ("source_id", pa.int32()),
+    ("line_no", pa.int64()),
     ("line_first", pa.int64()),
 ]
 
 
-def write(store: Backend, *items: Track | Statics, shuffle: int | None = None,
-          path: str = "builder://tests") -> dict[str, list[int]]:
+def write(
+    store: Backend,
+    *items: Track | Statics,
+    shuffle: int | None = None,
+    path: str = "builder://tests",
+) -> dict[str, list[int]]:
     """Insert the fixes and static reports of ``items`` into ``store`` as one new source.
 
     ``shuffle`` (a seed) inserts the rows in a random order — as out-of-order input would arrive.
@@ -223,8 +276,14 @@ def write(store: Backend, *items: Track | Statics, shuffle: int | None = None,
         if isinstance(item, Track):
             for r in item.rows:
                 msg = 18 if item.cls == "B" else 1
-                pos_rows.append({"msg_type": msg, "class": item.cls, "nav_status": None if item.cls == "B" else 0,
-                                 **r})
+                pos_rows.append(
+                    {
+                        "msg_type": msg,
+                        "class": item.cls,
+                        "nav_status": None if item.cls == "B" else 0,
+                        **r,
+                    }
+                )
         else:
             st_rows.extend(dict(r) for r in item.rows)
     order_p, order_s = list(range(len(pos_rows))), list(range(len(st_rows)))
@@ -252,7 +311,13 @@ def write(store: Backend, *items: Track | Statics, shuffle: int | None = None,
             line += 1
             r = pos_rows[i]
             ids["pos_id"][i] = int(q["p"]) + rank + 1
-            values = {"pos_id": ids["pos_id"][i], "source_id": source_id, "line_no": line, "line_first": line, **r}
+            values = {
+                "pos_id": ids["pos_id"][i],
+                "source_id": source_id,
+                "line_no": line,
+                "line_first": line,
+                **r,
+            }
             for name, _ in _POS_COLS:
                 cols[name].append(values.get(name))
         store.append("positions", pa.table(cols, schema=pa.schema(_POS_COLS)))
@@ -262,9 +327,56 @@ def write(store: Backend, *items: Track | Statics, shuffle: int | None = None,
             line += 1
             r = st_rows[i]
             ids["static_id"][i] = int(q["s"]) + rank + 1
-            values = {"static_id": ids["static_id"][i], "source_id": source_id, "line_no": line, "line_first": line,
-                      "msg_type": 5, **r}
+            values = {
+                "static_id": ids["static_id"][i],
+                "source_id": source_id,
+                "line_no": line,
+                "line_first": line,
+                "msg_type": 5,
+                **r,
+            }
             for name, _ in _STATIC_COLS:
                 cols[name].append(values.get(name))
         store.append("statics", pa.table(cols, schema=pa.schema(_STATIC_COLS)))
     return ids
+
+
+# ----------------------------------------------------------------------------- running the detectors
+def detect(
+    store: Backend, ports: Any = None, full: bool = False, **dotted: Any
+) -> list[dict[str, Any]]:
+    """Run every detector on ``store`` and return all events as public JSON-lines records.
+
+    Settings are the defaults with ``dotted`` overrides, e.g.
+    ``detect(store, **{"detect.gaps.min_gap_h": 3})``.
+    """
+    from tumen.config import load_settings
+    from tumen.detect import run_detectors
+    from tumen.detect.events import event_records, query_events
+
+    run_detectors(store, load_settings(overrides=dotted, environ={}), ports=ports, full=full)
+    return list(event_records(query_events(store)))
+
+
+def of(
+    events: list[dict[str, Any]], etype: str, subtype: str | None = None
+) -> list[dict[str, Any]]:
+    """The events of one type (and subtype)."""
+    return [
+        e for e in events if e["type"] == etype and (subtype is None or e["subtype"] == subtype)
+    ]
+
+
+def event_key(e: dict[str, Any]) -> tuple[Any, ...]:
+    """What identifies an event independently of row ids."""
+    return (
+        e["type"],
+        e["subtype"],
+        e["mmsi"],
+        e["other_mmsi"],
+        e["start"],
+        e["end"],
+        e["port"],
+        e["from_port"],
+        e["to_port"],
+    )

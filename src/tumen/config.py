@@ -43,7 +43,9 @@ class _Section(BaseModel):
 class IngestSettings(_Section):
     """How raw AIS files are read into the store."""
 
-    batch_lines: int = Field(200_000, gt=0, description="Lines read per batch (memory bound; count).")
+    batch_lines: int = Field(
+        200_000, gt=0, description="Lines read per batch (memory bound; count)."
+    )
     tz: str = Field(
         "UTC",
         description="IANA time zone of logger-prefix times that carry no zone (e.g. 'Europe/Paris').",
@@ -60,14 +62,22 @@ class IngestSettings(_Section):
 class SegmentParams(_Section):
     """Track cleaning and segmentation (after Global Fishing Watch's pipe-segment)."""
 
-    max_speed_kn: float = Field(50.0, gt=0, description="Implied speed above which a fix starts a new segment (knots).")
+    max_speed_kn: float = Field(
+        50.0, gt=0, description="Implied speed above which a fix starts a new segment (knots)."
+    )
     noise_m: float = Field(
-        500.0, ge=0, description="Position noise allowed on top of max_speed_kn when linking two fixes (metres)."
+        500.0,
+        ge=0,
+        description="Position noise allowed on top of max_speed_kn when linking two fixes (metres).",
     )
     lookback_h: float = Field(
-        6.0, gt=0, description="How far back a fix that breaks its track looks for a fix it can continue (hours)."
+        6.0,
+        gt=0,
+        description="How far back a fix that breaks its track looks for a fix it can continue (hours).",
     )
-    min_segment_positions: int = Field(3, ge=1, description="Segments with fewer fixes are treated as noise (count).")
+    min_segment_positions: int = Field(
+        3, ge=1, description="Segments with fewer fixes are treated as noise (count)."
+    )
     vessels_only: bool = Field(
         True,
         description="Only ship-station MMSIs (2xxxxxxxx-7xxxxxxxx) and vessel message types; no base stations or AtoN.",
@@ -78,7 +88,9 @@ class PortVisitParams(_Section):
     """Port visits (after GFW's port-visit definition)."""
 
     min_duration_min: float = Field(30.0, ge=0, description="Shortest port visit (minutes).")
-    radius_scale: float = Field(1.0, gt=0, description="Multiplier on each port's radius_km (ratio).")
+    radius_scale: float = Field(
+        1.0, gt=0, description="Multiplier on each port's radius_km (ratio)."
+    )
 
 
 class VoyageParams(_Section):
@@ -91,28 +103,43 @@ class GapParams(_Section):
     """AIS gaps / going dark (after GFW's AIS-disabling definition)."""
 
     min_gap_h: float = Field(6.0, gt=0, description="Shortest silence reported as a gap (hours).")
-    min_port_stay_h: float = Field(6.0, ge=0, description="Minimum stay assumed for a dark port call (hours).")
+    min_port_stay_h: float = Field(
+        6.0, ge=0, description="Minimum stay assumed for a dark port call (hours)."
+    )
     default_top_speed_kn: float = Field(
         14.0, gt=0, description="Top speed assumed when the vessel's own is unknown (knots)."
     )
     top_speed_quantile: float = Field(
-        0.98, gt=0, le=1, description="Quantile of reported SOG taken as the vessel's top speed (ratio)."
+        0.98,
+        gt=0,
+        le=1,
+        description="Quantile of reported SOG taken as the vessel's top speed (ratio).",
     )
     min_speed_reports: int = Field(
-        10, ge=1, description="Reports above 1 knot needed before the vessel's own top speed is used (count)."
+        10,
+        ge=1,
+        description="Reports above 1 knot needed before the vessel's own top speed is used (count).",
     )
 
 
 class EncounterParams(_Section):
     """Ship-to-ship encounters (after GFW's encounter definition)."""
 
-    max_distance_m: float = Field(500.0, gt=0, description="Largest distance between the two vessels (metres).")
+    max_distance_m: float = Field(
+        500.0, gt=0, description="Largest distance between the two vessels (metres)."
+    )
     min_duration_h: float = Field(2.0, gt=0, description="Shortest encounter (hours).")
     max_speed_kn: float = Field(2.0, gt=0, description="Both vessels slower than this (knots).")
-    min_port_distance_km: float = Field(10.0, ge=0, description="At least this far from every watched port (km).")
-    step_min: float = Field(10.0, gt=0, description="Time step at which tracks are paired (minutes).")
+    min_port_distance_km: float = Field(
+        10.0, ge=0, description="At least this far from every watched port (km)."
+    )
+    step_min: float = Field(
+        10.0, gt=0, description="Time step at which tracks are paired (minutes)."
+    )
     max_interp_gap_min: float = Field(
-        60.0, gt=0, description="Do not interpolate a track across a silence longer than this (minutes)."
+        60.0,
+        gt=0,
+        description="Do not interpolate a track across a silence longer than this (minutes).",
     )
 
 
@@ -121,26 +148,42 @@ class LoiteringParams(_Section):
 
     max_speed_kn: float = Field(2.0, gt=0, description="Slower than this (knots).")
     min_duration_h: float = Field(4.0, gt=0, description="Shortest loitering (hours).")
-    min_port_distance_km: float = Field(10.0, ge=0, description="At least this far from every watched port (km).")
+    min_port_distance_km: float = Field(
+        10.0, ge=0, description="At least this far from every watched port (km)."
+    )
     max_silence_h: float = Field(
-        6.0, gt=0, description="A silence this long or longer ends the loitering (hours; default = the gap threshold)."
+        6.0,
+        gt=0,
+        description="A silence this long or longer ends the loitering (hours; default = the gap threshold).",
     )
 
 
 class IdentityParams(_Section):
     """Identity fraud: MMSI conflicts, position jumps, renamings, invalid IMOs, flags."""
 
-    conflict_min_h: float = Field(1.0, gt=0, description="Two simultaneous tracks for at least this long (hours).")
-    conflict_min_switches: int = Field(
-        4, ge=2, description="Times the MMSI must switch between the two tracks to be a conflict (count)."
+    conflict_min_h: float = Field(
+        1.0, gt=0, description="Two simultaneous tracks for at least this long (hours)."
     )
-    jump_max_h: float = Field(3.0, gt=0, description="Longest excursion still called a position jump (hours).")
-    jump_min_positions: int = Field(3, ge=1, description="Fixes an excursion needs to be a position jump (count).")
+    conflict_min_switches: int = Field(
+        4,
+        ge=2,
+        description="Times the MMSI must switch between the two tracks to be a conflict (count).",
+    )
+    jump_max_h: float = Field(
+        3.0, gt=0, description="Longest excursion still called a position jump (hours)."
+    )
+    jump_min_positions: int = Field(
+        3, ge=1, description="Fixes an excursion needs to be a position jump (count)."
+    )
     min_static_reports: int = Field(
-        2, ge=1, description="Static reports a name, IMO or call sign needs before it counts (count; guards against bit errors)."
+        2,
+        ge=1,
+        description="Static reports a name, IMO or call sign needs before it counts (count; guards against bit errors).",
     )
     change_merge_h: float = Field(
-        1.0, ge=0, description="Changes of several fields this close together form one identity change (hours)."
+        1.0,
+        ge=0,
+        description="Changes of several fields this close together form one identity change (hours).",
     )
     dprk_mid: int = Field(445, description="Maritime Identification Digits of North Korea.")
 
@@ -149,7 +192,8 @@ class DetectSettings(_Section):
     """Parameters of every behaviour detector."""
 
     memory_limit: str | None = Field(
-        None, description="DuckDB memory limit for `tumen detect`, e.g. '1GB' (spills to disk beyond it); None = DuckDB's default."
+        None,
+        description="DuckDB memory limit for `tumen detect`, e.g. '1GB' (spills to disk beyond it); None = DuckDB's default.",
     )
     chunk_positions: int = Field(
         3_000_000,
@@ -169,9 +213,13 @@ class DetectSettings(_Section):
 class ScreenSettings(_Section):
     """Sanctions screening."""
 
-    threshold: float = Field(0.7, ge=0, le=1, description="Score at or above which a candidate is a match (0–1).")
+    threshold: float = Field(
+        0.7, ge=0, le=1, description="Score at or above which a candidate is a match (0–1)."
+    )
     max_candidates: int = Field(5, gt=0, description="Candidates kept per query (count).")
-    max_hops: int = Field(2, ge=1, description="Ownership-graph hops searched for a sanctioned party (count).")
+    max_hops: int = Field(
+        2, ge=1, description="Ownership-graph hops searched for a sanctioned party (count)."
+    )
 
 
 # --------------------------------------------------------------------------- risk / report
@@ -257,9 +305,13 @@ def load_settings(
         try:
             tree = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{path}: no such configuration file; give an existing TOML file") from None
+            raise ConfigError(
+                f"{path}: no such configuration file; give an existing TOML file"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or leave out --config") from None
+            raise ConfigError(
+                f"{path}: not valid TOML ({exc}); fix the file or leave out --config"
+            ) from None
     tree = _deep_merge(tree, _env_overrides(dict(os.environ if environ is None else environ)))
     for dotted, value in (overrides or {}).items():
         if value is not None:
@@ -269,7 +321,9 @@ def load_settings(
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"setting {where}: {err['msg']} (see `tumen config --json` for the valid settings)") from None
+        raise ConfigError(
+            f"setting {where}: {err['msg']} (see `tumen config --json` for the valid settings)"
+        ) from None
 
 
 def describe_settings(model: type[BaseModel] = Settings, prefix: str = "") -> list[dict[str, Any]]:
@@ -285,7 +339,9 @@ def describe_settings(model: type[BaseModel] = Settings, prefix: str = "") -> li
                 {
                     "name": dotted,
                     "type": getattr(ann, "__name__", str(ann)),
-                    "default": field.default if not isinstance(field.default, Path) else str(field.default),
+                    "default": field.default
+                    if not isinstance(field.default, Path)
+                    else str(field.default),
                     "description": field.description,
                 }
             )

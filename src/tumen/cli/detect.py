@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,14 +24,23 @@ from tumen.cli.common import (
     progress,
     settings_from,
 )
-from tumen.detect.events import EVENT_TYPES, event_records, query_events, to_csv, to_geojson, to_jsonl
+from tumen.detect.events import (
+    EVENT_TYPES,
+    event_records,
+    query_events,
+    to_csv,
+    to_geojson,
+    to_jsonl,
+)
 from tumen.errors import ConfigError, StoreError
 from tumen.store import DuckDBStore
 
 
 def _open(db: Path, *, read_only: bool = False, memory_limit: str | None = None) -> DuckDBStore:
     if read_only and not db.exists():
-        raise StoreError(f"{db}: no such store; run `tumen ingest` and `tumen detect` first, or give --db")
+        raise StoreError(
+            f"{db}: no such store; run `tumen ingest` and `tumen detect` first, or give --db"
+        )
     return DuckDBStore(db, read_only=read_only, memory_limit=memory_limit)
 
 
@@ -49,7 +58,10 @@ def detect_cmd(
         ),
     ] = None,
     full: Annotated[
-        bool, typer.Option("--full", help="Recompute every vessel, even where an incremental run would do.")
+        bool,
+        typer.Option(
+            "--full", help="Recompute every vessel, even where an incremental run would do."
+        ),
     ] = False,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = 0,
@@ -66,9 +78,10 @@ def detect_cmd(
     from tumen.detect import run_detectors
 
     settings = settings_from(config, db=db, ports=ports)
-    with _open(settings.db, memory_limit=settings.detect.memory_limit) as store, progress(
-        quiet or json_out, unit="steps"
-    ) as bar:
+    with (
+        _open(settings.db, memory_limit=settings.detect.memory_limit) as store,
+        progress(quiet or json_out, unit="steps") as bar,
+    ):
         task = bar.add_task("detecting", total=None)
 
         def on_progress(step: str, done: int, total: int) -> None:
@@ -88,14 +101,16 @@ def detect_cmd(
     )
     table = Table("type", "written this run", "in store", title="events")
     for etype in EVENT_TYPES:
-        table.add_row(etype, str(report.events.get(etype, 0)), str(report.events_total.get(etype, 0)))
+        table.add_row(
+            etype, str(report.events.get(etype, 0)), str(report.events_total.get(etype, 0))
+        )
     err_console.print(table)
     if verbose:
         for step, secs in report.timings.items():
             err_console.print(f"  {step:<16} {secs:8.2f} s", highlight=False)
 
 
-class EventFormat(str, Enum):
+class EventFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     geojson = "geojson"
@@ -133,11 +148,15 @@ def events_cmd(
         ),
     ] = None,
     mmsi: Annotated[
-        int | None, typer.Option("--mmsi", help="Only events of this MMSI (either vessel of an encounter).")
+        int | None,
+        typer.Option("--mmsi", help="Only events of this MMSI (either vessel of an encounter)."),
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Only events ending at or after this UTC time (ISO-8601, e.g. 2024-01-10)."),
+        typer.Option(
+            "--since",
+            help="Only events ending at or after this UTC time (ISO-8601, e.g. 2024-01-10).",
+        ),
     ] = None,
     until: Annotated[
         str | None,
@@ -152,7 +171,8 @@ def events_cmd(
         ),
     ] = EventFormat.table,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout ('-' = stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of stdout ('-' = stdout)."),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Same as --format jsonl.")] = False,
     quiet: QuietOpt = False,
@@ -162,7 +182,9 @@ def events_cmd(
     types = list(type_ or [])
     unknown = [t for t in types if t not in EVENT_TYPES]
     if unknown:
-        raise ConfigError(f"--type {unknown[0]!r} is not an event type; use one of {', '.join(EVENT_TYPES)}")
+        raise ConfigError(
+            f"--type {unknown[0]!r} is not an event type; use one of {', '.join(EVENT_TYPES)}"
+        )
     since_dt, until_dt = _parse_time(since, "--since"), _parse_time(until, "--until")
     with _open(settings.db, read_only=True) as store:
         table = query_events(store, types=types, mmsi=mmsi, since=since_dt, until=until_dt)
@@ -190,18 +212,46 @@ def events_cmd(
 
 
 def _print_table(records: object, n: int) -> None:
-    table = Table("start (UTC)", "end (UTC)", "type", "mmsi", "other", "where", "measures", title=f"{n} events")
+    table = Table(
+        "start (UTC)",
+        "end (UTC)",
+        "type",
+        "mmsi",
+        "other",
+        "where",
+        "measures",
+        title=f"{n} events",
+    )
+    for column in table.columns:
+        column.overflow = "fold"
     for rec in records:  # type: ignore[attr-defined]
         ev = rec["evidence"]
-        where = rec["port"] or (
-            f"{rec['from_port']} → {rec['to_port']}" if rec["from_port"] else ""
-        ) or (f"{rec['lat']:.4f}, {rec['lon']:.4f}" if rec["lat"] is not None else "")
+        where = (
+            rec["port"]
+            or (f"{rec['from_port']} → {rec['to_port']}" if rec["from_port"] else "")
+            or (f"{rec['lat']:.4f}, {rec['lon']:.4f}" if rec["lat"] is not None else "")
+        )
         kind = rec["type"] + (f"/{rec['subtype']}" if rec["subtype"] else "")
-        keys = ("duration_h", "distance_km", "implied_speed_kn", "min_distance_m", "imo", "declared_flag")
+        keys = (
+            "duration_h",
+            "distance_km",
+            "implied_speed_kn",
+            "min_distance_m",
+            "imo",
+            "declared_flag",
+        )
         measures = ", ".join(
-            f"{k}={ev[k]:.2f}" if isinstance(ev.get(k), float) else f"{k}={ev[k]}" for k in keys if k in ev
+            f"{k}={ev[k]:.2f}" if isinstance(ev.get(k), float) else f"{k}={ev[k]}"
+            for k in keys
+            if k in ev
         )
         table.add_row(
-            rec["start"], rec["end"], kind, str(rec["mmsi"]), str(rec["other_mmsi"] or ""), where, measures
+            rec["start"],
+            rec["end"],
+            kind,
+            str(rec["mmsi"]),
+            str(rec["other_mmsi"] or ""),
+            where,
+            measures,
         )
     out_console.print(table)

@@ -87,7 +87,9 @@ def build_steps(store: Backend, params: EncounterParams) -> int:
     return int(store.query("SELECT count(*) AS n FROM _enc_steps").column("n")[0].as_py())
 
 
-def detect_encounters(store: Backend, params: EncounterParams, *, scope_table: str | None = None) -> None:
+def detect_encounters(
+    store: Backend, params: EncounterParams, *, scope_table: str | None = None
+) -> None:
     """Write ``_ev_encounters`` by pairing resampled positions.
 
     Pairs are drawn from ``_enc_steps`` (this run) plus, in an incremental run, the stored

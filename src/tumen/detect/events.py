@@ -270,6 +270,8 @@ def to_geojson(records: Iterable[dict[str, Any]]) -> Iterator[str]:
             "geometry": _geometry(rec),
             "properties": rec,
         }
-        yield ("" if first else ",\n") + json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
+        yield ("" if first else ",\n") + json.dumps(
+            feature, ensure_ascii=False, separators=(",", ":")
+        )
         first = False
     yield "\n]}\n"

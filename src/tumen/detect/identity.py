@@ -67,6 +67,7 @@ def load_mids() -> pa.Table:
             p,
             convert_options=pacsv.ConvertOptions(
                 column_types={"mid": pa.int32(), "iso2": pa.string(), "parent_iso2": pa.string()},
+                null_values=[""],  # not "NA": that is Namibia
                 strings_can_be_null=True,
             ),
         )
@@ -90,13 +91,19 @@ def mid_sql(mmsi: str) -> str:
 
 def imo_valid_sql(imo: str) -> str:
     """SQL condition: ``imo`` is a seven-digit IMO number with a correct check digit."""
-    digits = " + ".join(f"(({imo} // {10**p}) % 10) * {w}" for p, w in zip(range(6, 0, -1), range(7, 1, -1), strict=True))
+    digits = " + ".join(
+        f"(({imo} // {10**p}) % 10) * {w}"
+        for p, w in zip(range(6, 0, -1), range(7, 1, -1), strict=True)
+    )
     return f"({imo} BETWEEN 1000000 AND 9999999 AND ({digits}) % 10 = {imo} % 10)"
 
 
 def imo_check_sql(imo: str) -> str:
     """SQL expression: the check digit a seven-digit ``imo`` should end in."""
-    digits = " + ".join(f"(({imo} // {10**p}) % 10) * {w}" for p, w in zip(range(6, 0, -1), range(7, 1, -1), strict=True))
+    digits = " + ".join(
+        f"(({imo} // {10**p}) % 10) * {w}"
+        for p, w in zip(range(6, 0, -1), range(7, 1, -1), strict=True)
+    )
     return f"(({digits}) % 10)"
 
 
@@ -109,7 +116,9 @@ def clean_statics_sql(segments: SegmentParams, scope_table: str | None) -> str:
         where.append(f"mmsi IN (SELECT mmsi FROM {scope_table})")
 
     def text(col: str) -> str:
-        return f"nullif(upper(trim(regexp_replace(replace({col}, '@', ' '), '\\s+', ' ', 'g'))), '')"
+        return (
+            f"nullif(upper(trim(regexp_replace(replace({col}, '@', ' '), '\\s+', ' ', 'g'))), '')"
+        )
 
     return f"""
     SELECT static_id, mmsi, ts, {text("name")} AS name, {text("callsign")} AS callsign,
@@ -214,7 +223,9 @@ def _position_jumps(store: Backend) -> None:
     )
 
 
-def _static_identity(store: Backend, params: IdentityParams, segments: SegmentParams, scope_table: str | None) -> None:
+def _static_identity(
+    store: Backend, params: IdentityParams, segments: SegmentParams, scope_table: str | None
+) -> None:
     statics = clean_statics_sql(segments, scope_table)
     store.execute(f"CREATE OR REPLACE TEMP TABLE _statics_c AS {statics}")
     n = params.min_static_reports
@@ -283,7 +294,9 @@ def _static_identity(store: Backend, params: IdentityParams, segments: SegmentPa
         FROM i WHERE NOT {imo_valid_sql("imo")}
         """
     )
-    store.execute("CREATE OR REPLACE TEMP TABLE _mids (mid INTEGER, iso2 VARCHAR, parent_iso2 VARCHAR, country VARCHAR)")
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _mids (mid INTEGER, iso2 VARCHAR, parent_iso2 VARCHAR, country VARCHAR)"
+    )
     store.append("_mids", load_mids())
     store.execute(
         f"""

@@ -73,7 +73,8 @@ def _window_sql(source: str, partition: str, settings: DetectSettings) -> str:
     plus ``brk``, ``last`` and ``p_k``.
 
     The previous fix travels as one struct (one window expression instead of seven), and the
-    leg's length is computed once.
+    leg's length is computed once.  A leg exists only between fixes that continue each other
+    (``NOT brk``): within a segment whose runs fork, two consecutive fixes may not.
     """
     enc, loi, gap, seg = settings.encounters, settings.loitering, settings.gaps, settings.segments
     dist = haversine_m("p_lat", "p_lon", "lat", "lon")
@@ -92,19 +93,23 @@ def _window_sql(source: str, partition: str, settings: DetectSettings) -> str:
             FROM w
         ), d AS (
             SELECT *, {dist} AS leg_m FROM v
+        ), b AS (
+            SELECT *, (p_t IS NULL OR leg_m > {seg.noise_m} + {seg.max_speed_kn * KN_MS} * abs(t - p_t)) AS brk
+            FROM d
         )
         SELECT *,
-               (p_t IS NULL OR leg_m > {seg.noise_m} + {seg.max_speed_kn * KN_MS} * abs(t - p_t)) AS brk,
                n_t IS NULL AS last,
-               (p_t IS NOT NULL AND t - p_t >= {gap.min_gap_h * 3600.0}) AS is_gap,
-               (p_t IS NOT NULL AND t - p_t <= {enc.max_interp_gap_min * 60.0}
+               (NOT brk AND t - p_t >= {gap.min_gap_h * 3600.0}) AS is_gap,
+               (NOT brk AND t - p_t <= {enc.max_interp_gap_min * 60.0}
                 AND {slow_sql("p_", "", enc.max_speed_kn, "leg_m")}) AS slow_e,
-               (p_t IS NOT NULL AND t - p_t < {loi.max_silence_h * 3600.0}
+               (NOT brk AND t - p_t < {loi.max_silence_h * 3600.0}
                 AND {slow_sql("p_", "", loi.max_speed_kn, "leg_m")}) AS slow_l
-        FROM d"""
+        FROM b"""
 
 
-def _fixes_sql(settings: DetectSettings, scope_table: str | None, chunk: tuple[int, int] | None) -> str:
+def _fixes_sql(
+    settings: DetectSettings, scope_table: str | None, chunk: tuple[int, int] | None
+) -> str:
     clean = clean_positions_sql(settings.segments, scope_table, chunk)
     return f"""
         SELECT c.mmsi, c.k, c.t, c.lat, c.lon, c.sog_kn, c.pos_id, (nk.cy IS NOT NULL) AS near
@@ -181,7 +186,9 @@ def build_legs(
         GROUP BY r.mmsi HAVING count(*) = 1 AND bool_and(s.kind = 'track')
         """
     )
-    cols = ", ".join(f"p.{c.strip()}" if c.strip() != "seg" else "s.seg" for c in PASS_COLUMNS.split(","))
+    cols = ", ".join(
+        f"p.{c.strip()}" if c.strip() != "seg" else "s.seg" for c in PASS_COLUMNS.split(",")
+    )
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _legs0 AS

@@ -284,5 +284,7 @@ def _write(store: Backend, scope: str | None, state: dict[str, int], fingerprint
 
 
 def _totals(store: Backend) -> dict[str, int]:
-    rows = store.query("SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type").to_pylist()
+    rows = store.query(
+        "SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type"
+    ).to_pylist()
     return {r["type"]: int(r["n"]) for r in rows}

@@ -56,9 +56,13 @@ def load_ports(path: str | Path | None = None) -> pa.Table:
     try:
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise InputError("no such ports file; give a CSV with name,country,lat,lon,radius_km", p) from None
+        raise InputError(
+            "no such ports file; give a CSV with name,country,lat,lon,radius_km", p
+        ) from None
     except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file; give a CSV with name,country,lat,lon,radius_km", p) from None
+        raise InputError(
+            "not a UTF-8 text file; give a CSV with name,country,lat,lon,radius_km", p
+        ) from None
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
@@ -90,9 +94,13 @@ def load_ports(path: str | Path | None = None) -> pa.Table:
             try:
                 value = float(rec.get(col, ""))
             except ValueError:
-                raise InputError(f'{col} "{rec.get(col, "")}" is not a number; give {unit}', p, line_no) from None
+                raise InputError(
+                    f'{col} "{rec.get(col, "")}" is not a number; give {unit}', p, line_no
+                ) from None
             if not (lo <= value <= hi) or math.isnan(value):
-                raise InputError(f"{col} {value} is out of range [{lo:g}, {hi:g}]; give {unit}", p, line_no)
+                raise InputError(
+                    f"{col} {value} is out of range [{lo:g}, {hi:g}]; give {unit}", p, line_no
+                )
             values[col] = value
         rows["name"].append(name)
         rows["country"].append(rec.get("country", "").upper() or None)
@@ -165,7 +173,9 @@ def register_ports(store: Backend, ports: pa.Table, reach_km: float) -> None:
                           CAST(floor((p.lon + 180 + p.dlon) * {n}) AS BIGINT) + 1)) AS cx(cx)
         """
     )
-    store.execute("CREATE OR REPLACE TEMP TABLE _port_keys AS SELECT DISTINCT cy, cx FROM _port_cells")
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _port_keys AS SELECT DISTINCT cy, cx FROM _port_cells"
+    )
 
 
 def cell_keys_sql(lat: str, lon: str) -> tuple[str, str]:

@@ -39,7 +39,9 @@ def _voyages(ctx: Context) -> None:
 
 
 def _gaps(ctx: Context) -> None:
-    gaps.detect_gaps(ctx.store, ctx.settings.gaps, ctx.settings.segments, scope_table=ctx.scope_table)
+    gaps.detect_gaps(
+        ctx.store, ctx.settings.gaps, ctx.settings.segments, scope_table=ctx.scope_table
+    )
 
 
 def _loitering(ctx: Context) -> None:

@@ -137,7 +137,9 @@ def build_segments(
     return segments_from_marks(store, params, identity)
 
 
-def segments_from_marks(store: Backend, params: SegmentParams, identity: IdentityParams) -> SegmentStats:
+def segments_from_marks(
+    store: Backend, params: SegmentParams, identity: IdentityParams
+) -> SegmentStats:
     """From ``_marks`` (columns ``mmsi, k, t, lat, lon, pos_id, rn, brk, run_end``) build ``_runs``
     and ``_segments``; everything here works on the small tables of breaks and run ends."""
     # Runs: each break starts one, ending at the first run end at or after it.
@@ -208,13 +210,17 @@ def segments_from_marks(store: Backend, params: SegmentParams, identity: Identit
 def _resolve_roots(store: Backend) -> int:
     """Pointer jumping: replace each run's ``seg`` by its parent's until every run names a root."""
     for rounds in range(MAX_ROUNDS):
-        pending = store.query(
-            """
+        pending = (
+            store.query(
+                """
             SELECT count(*) AS n FROM _runs r
             JOIN _runs p ON p.mmsi = r.mmsi AND p.run_k = r.seg
             WHERE p.seg <> p.run_k
             """
-        ).column("n")[0].as_py()
+            )
+            .column("n")[0]
+            .as_py()
+        )
         if not pending:
             return rounds
         store.execute(
