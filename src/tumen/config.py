@@ -30,9 +30,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tumen.errors import ConfigError
+from tumen.risk.weights import RiskWeights
 
 
 class _Section(BaseModel):
@@ -41,21 +42,39 @@ class _Section(BaseModel):
 
 # --------------------------------------------------------------------------- ingest
 class IngestSettings(_Section):
-    """How raw AIS files are read into the store."""
+    """How raw AIS files are read into the store (see ``tumen.ingest``)."""
 
     batch_lines: int = Field(
         200_000, gt=0, description="Lines read per batch (memory bound; count)."
     )
     tz: str = Field(
         "UTC",
-        description="IANA time zone of logger-prefix times that carry no zone (e.g. 'Europe/Paris').",
+        description="IANA time zone of logger-prefix and CSV times that carry no zone (e.g. 'Europe/Paris').",
     )
     dedupe_window_s: float = Field(
         60.0,
         ge=0,
         description="Same payload heard again within this many seconds counts as a duplicate (s).",
     )
+    fragment_gap_lines: int = Field(
+        100,
+        ge=1,
+        description="Fragment k+1 of a multi-part message must follow fragment k within this many lines (count).",
+    )
     workers: int = Field(0, ge=0, description="Decode worker processes; 0 = one per CPU core.")
+
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; give an IANA name such as 'Europe/Paris' or 'UTC'"
+            ) from None
+        return value
 
 
 # --------------------------------------------------------------------------- detect
@@ -211,29 +230,101 @@ class DetectSettings(_Section):
 
 # --------------------------------------------------------------------------- screen
 class ScreenSettings(_Section):
-    """Sanctions screening."""
+    """Sanctions screening (tumen.screen; feature weights live in tumen.screen.match.WEIGHTS)."""
 
     threshold: float = Field(
         0.7, ge=0, le=1, description="Score at or above which a candidate is a match (0–1)."
     )
     max_candidates: int = Field(5, gt=0, description="Candidates kept per query (count).")
+    min_score: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Candidates scoring below this are not written to `matches` (0–1).",
+    )
     max_hops: int = Field(
         2, ge=1, description="Ownership-graph hops searched for a sanctioned party (count)."
     )
+    un_url: str = Field(
+        "https://scsanctions.un.org/resources/xml/en/consolidated.xml",
+        description="Download URL of the UN SC Consolidated List XML (`tumen lists update`).",
+    )
+    ofac_urls: list[str] = Field(
+        [
+            "https://www.treasury.gov/ofac/downloads/sdn.csv",
+            "https://www.treasury.gov/ofac/downloads/add.csv",
+            "https://www.treasury.gov/ofac/downloads/alt.csv",
+            "https://www.treasury.gov/ofac/downloads/sdn_comments.csv",
+        ],
+        description="Download URLs of the OFAC SDN legacy CSV files (`tumen lists update`).",
+    )
+    extra_urls: list[str] = Field(
+        [],
+        description="More list files to download and load with `tumen lists update` (e.g. FtM exports).",
+    )
+    lists_dir: Path = Field(
+        Path("lists"),
+        description="Folder where `tumen lists update` keeps the downloaded files (dated names).",
+    )
+    download_timeout_s: float = Field(120.0, gt=0, description="Timeout of one download (seconds).")
 
 
 # --------------------------------------------------------------------------- risk / report
 class RiskSettings(_Section):
-    """Risk ranking; the signal weights live in tumen.risk.weights."""
+    """Risk ranking (:mod:`tumen.risk`); the signal weights are documented in :mod:`tumen.risk.weights`."""
 
-    top_n: int = Field(20, gt=0, description="Vessels shown by default (count).")
+    top_n: int = Field(20, gt=0, description="Vessels listed by `tumen risk` by default (count).")
+    weights: RiskWeights = RiskWeights()
+    repeat_decay: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Each further occurrence of a signal counts this fraction of the previous one (ratio).",
+    )
+    near_port_km: float = Field(
+        10.0,
+        ge=0,
+        description="A gap end this close to a watched port's radius is 'near the port' (km).",
+    )
+    corridor_km: float = Field(
+        30.0,
+        ge=0,
+        description="Half-width of a shuttle route: the straight line from a North Korean to a Russian watched port (km).",
+    )
 
 
 class ReportSettings(_Section):
-    """Reports."""
+    """Reports (:mod:`tumen.report`)."""
 
     top_n: int = Field(10, gt=0, description="Vessels given a dossier by default (count).")
-    pdf: bool = Field(True, description="Also write the PDF (needs WeasyPrint's system libraries).")
+    pdf: bool = Field(True, description="Also write the PDF (WeasyPrint).")
+    title: str = Field(
+        "tumen evidence report: North Korea–Russia sea lanes",
+        description="Title on the report's first page.",
+    )
+    max_track_points: int = Field(
+        4000,
+        gt=10,
+        description="Track points drawn per vessel map; longer tracks are thinned evenly (count).",
+    )
+    annex_max_events: int = Field(
+        5000,
+        gt=0,
+        description="Events listed in the report's annex of all events; beyond it, see the exports (count).",
+    )
+    pdf_annex_max_events: int = Field(
+        400,
+        ge=0,
+        description="Events listed in the PDF's annex (a page holds about 25); the HTML lists up to annex_max_events (count).",
+    )
+    map_resolution: str = Field(
+        "auto",
+        pattern="^(auto|c|l|i|h|f)$",
+        description=(
+            "GSHHS coastline resolution: auto, c (crude), l (low), i (intermediate), h (high), f (full); "
+            "h and f need the optional `basemap-data-hires` package."
+        ),
+    )
 
 
 class Settings(_Section):

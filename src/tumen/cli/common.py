@@ -57,7 +57,12 @@ def _version_callback(value: bool) -> None:
 def _root(
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
 ) -> None:
@@ -67,15 +72,29 @@ def _root(
 # -- common options (same name, help and default everywhere) ------------------
 DbOpt = Annotated[
     Path | None,
-    typer.Option("--db", help="DuckDB store file [default: ./tumen.duckdb, or `db` in the config].", show_default=False),
+    typer.Option(
+        "--db",
+        help="DuckDB store file [default: ./tumen.duckdb, or `db` in the config].",
+        show_default=False,
+    ),
 ]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="TOML settings file [default: ./tumen.toml if present].", show_default=False),
+    typer.Option(
+        "--config",
+        help="TOML settings file [default: ./tumen.toml if present].",
+        show_default=False,
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
-VerboseOpt = Annotated[int, typer.Option("-v", "--verbose", count=True, help="More detail on stderr (repeatable).")]
-QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="No progress bars or summaries on stderr.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")
+]
+VerboseOpt = Annotated[
+    int, typer.Option("-v", "--verbose", count=True, help="More detail on stderr (repeatable).")
+]
+QuietOpt = Annotated[
+    bool, typer.Option("-q", "--quiet", help="No progress bars or summaries on stderr.")
+]
 
 
 def settings_from(config: Path | None, **flags: Any) -> Settings:
@@ -99,7 +118,9 @@ def progress(quiet: bool = False, unit: str = "lines") -> Iterator[Progress]:
     class RateColumn(ProgressColumn):
         def render(self, task: Any) -> Text:
             speed = task.finished_speed or task.speed
-            return Text(f"{speed:,.0f} {unit}/s" if speed else f"– {unit}/s", style="progress.data.speed")
+            return Text(
+                f"{speed:,.0f} {unit}/s" if speed else f"– {unit}/s", style="progress.data.speed"
+            )
 
     columns = [
         TextColumn("[progress.description]{task.description}"),

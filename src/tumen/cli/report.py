@@ -1,1 +1,280 @@
-"""Commands of this group are registered on tumen.cli.common.app when imported."""
+"""``tumen risk``, ``tumen report`` and ``tumen demo``: findings people can read and hand on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tumen.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    QuietOpt,
+    app,
+    err_console,
+    out_console,
+    print_json,
+    settings_from,
+)
+from tumen.errors import StoreError
+from tumen.store import DuckDBStore
+
+
+def _open_existing(db: Path) -> DuckDBStore:
+    """The store at ``db``; a missing file is an error (these commands read what ingest wrote)."""
+    if str(db) != ":memory:" and not Path(db).exists():
+        raise StoreError(
+            f"{db}: no such store; run `tumen ingest`, `tumen detect` and `tumen screen` first, or give --db"
+        )
+    return DuckDBStore(db)
+
+
+PortsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ports",
+        help="Watched-ports CSV the detectors used [default: the bundled list].",
+        show_default=False,
+    ),
+]
+
+
+@app.command("risk")
+def risk_cmd(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            help="Vessels to show (count) [default: risk.top_n = 20].",
+            show_default=False,
+        ),
+    ] = None,
+    ports: PortsOpt = None,
+) -> None:
+    """Rank vessels by explained risk signals and write table `risk`.
+
+    The score is a sum of points: sanctions matches (vessel, owner/manager, an
+    encounter partner), voyages between North Korean and Russian ports, dark
+    periods near watched ports or on a shuttle route, encounters at sea (more
+    with a listed or DPRK partner), loitering and identity fraud.  Weights:
+    `[risk.weights]` in tumen.toml (see `tumen config`).
+    """
+    from tumen.risk import rank_vessels
+
+    settings = settings_from(config, db=db, ports=ports)
+    n_top = top or settings.risk.top_n
+    with _open_existing(settings.db) as store:
+        table = rank_vessels(store, settings)
+    rows = table.slice(0, n_top).to_pylist()
+    for row in rows:
+        row["signals"] = json.loads(row["signals"])
+        row["weights"] = json.loads(row["weights"])
+    if json_out:
+        print_json(
+            {
+                "n_vessels": table.num_rows,
+                "n_with_signals": sum(1 for s in table.column("score").to_pylist() if s > 0),
+                "vessels": [
+                    {
+                        k: row[k]
+                        for k in (
+                            "rank",
+                            "mmsi",
+                            "imo",
+                            "name",
+                            "flag",
+                            "score",
+                            "n_events",
+                            "signals",
+                        )
+                    }
+                    for row in rows
+                ],
+            }
+        )
+        return
+    view = Table(
+        "rank",
+        "MMSI",
+        "IMO",
+        "name",
+        "score",
+        "signals (points)",
+        title="Vessels by risk",
+        show_lines=True,
+    )
+    for row in rows:
+        signals = "\n".join(
+            f"{s['title']}: {s['points']:g}"
+            + (f" — {'; '.join(s['notes'][:3])}" if s["notes"] else "")
+            for s in row["signals"]
+        )
+        view.add_row(
+            str(row["rank"]),
+            str(row["mmsi"]),
+            str(row["imo"] or ""),
+            row["name"] or "",
+            f"{row['score']:g}",
+            signals or "–",
+        )
+    out_console.print(view)
+    if not quiet:
+        err_console.print(f"{table.num_rows} vessels ranked; table `risk` written to {settings.db}")
+
+
+@app.command("report")
+def report_cmd(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write report.html and report.pdf into.")
+    ],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    vessel: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--vessel",
+            help="MMSI (9 digits) or IMO number (7 digits) to give a dossier; repeat for several.",
+            show_default=False,
+        ),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            help="Dossiers for the N highest-risk vessels (count) [default: report.top_n = 10 when no --vessel].",
+            show_default=False,
+        ),
+    ] = None,
+    pdf: Annotated[
+        bool,
+        typer.Option("--pdf/--no-pdf", help="Also write the PDF [default: report.pdf = true]."),
+    ] = True,
+    ports: PortsOpt = None,
+) -> None:
+    """Write the evidence report: one self-contained HTML file (opens offline) and the same as PDF.
+
+    A summary of the period and the top-risk vessels, then per vessel a dossier:
+    identity history, screening matches with their explanations, a map of the
+    track (gaps dashed, port visits, encounters, loitering), a timeline, and the
+    events with their provenance (file, SHA-256, lines, detector parameters).
+    Ranks the vessels first if `tumen risk` has not run.
+    """
+    from tumen.report import write_report
+
+    settings = settings_from(config, db=db, ports=ports, report__pdf=None if pdf else False)
+    with _open_existing(settings.db) as store:
+        if not quiet:
+            err_console.print(f"writing the report from {settings.db} …")
+        paths = write_report(store, out, settings, vessels=vessel or None, top=top)
+    if json_out:
+        print_json(paths)
+        return
+    out_console.print(f"report: {paths['html']}")
+    if paths["pdf"]:
+        out_console.print(f"pdf:    {paths['pdf']}")
+    if not quiet:
+        err_console.print(
+            f"{len(paths['vessels'])} dossiers, {paths['events']} events in the annex"
+        )
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Folder for the simulated input, the store and the report."),
+    ] = Path("demo-out"),
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    seed: Annotated[int, typer.Option("--seed", help="Simulator seed (same seed, same data).")] = 0,
+    hours: Annotated[
+        int, typer.Option("--hours", min=1, help="Hours of simulated traffic (hours).")
+    ] = 72,
+    vessels: Annotated[
+        int, typer.Option("--vessels", min=1, help="Simulated vessels (count).")
+    ] = 150,
+    real_lists: Annotated[
+        bool,
+        typer.Option(
+            "--real-lists/--no-real-lists",
+            help="Also screen against the real lists in ../shared/data/sanctions (or $TUMEN_SHARED_DATA) when present.",
+        ),
+    ] = True,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF.")] = True,
+) -> None:
+    """Run the whole chain on embedded defaults and print where the report is.
+
+    Simulates a 3-day scenario (shuttles between Rajin and Dunai/Vostochny, dark
+    port calls, ship-to-ship meetings, identity fraud), ingests it, runs every
+    detector, screens against the bundled demo list (and the real lists when
+    present), ranks the vessels and writes the report.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tumen.demo import run_demo
+
+    settings = settings_from(config, report__pdf=None if pdf else False)
+    columns = [
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
+        task = bar.add_task("demo", total=8)
+
+        def on_step(description: str, step: int, total: int) -> None:
+            bar.update(task, completed=step - 1, total=total, description=description)
+
+        result = run_demo(
+            out,
+            settings,
+            seed=seed,
+            hours=hours,
+            vessels=vessels,
+            real_lists=real_lists,
+            on_step=on_step,
+        )
+        bar.update(task, completed=bar.tasks[0].total, description="done")
+    if json_out:
+        print_json(result.to_json())
+        return
+    if not quiet:
+        steps = result.steps
+        ing = steps.get("ingest", {})
+        err_console.print(
+            f"ingested {ing.get('lines', '?')} lines: {ing.get('stored', '?')} stored, "
+            f"{ing.get('duplicates', '?')} duplicates, {ing.get('quarantined', '?')} quarantined"
+        )
+        risk = steps.get("risk", {})
+        err_console.print(
+            f"{risk.get('with_signals', '?')} of {risk.get('vessels', '?')} vessels show risk signals; top:"
+        )
+        for row in risk.get("top", []):
+            err_console.print(
+                f"  {row['rank']:>2}. {row['name'] or row['mmsi']} ({row['mmsi']}): {row['score']:.1f}"
+            )
+        overall = steps.get("evaluate", {}).get("overall")
+        if overall:
+            err_console.print(
+                "detections vs. the simulator's truth: "
+                + ", ".join(f"{k} {v:.3f}" for k, v in overall.items() if isinstance(v, float))
+            )
+        total = sum(s.get("seconds", 0.0) for s in steps.values())
+        err_console.print(f"done in {total:.0f} s")
+    out_console.print(f"report: {result.report['html']}")
+    if result.report.get("pdf"):
+        out_console.print(f"pdf:    {result.report['pdf']}")

@@ -144,7 +144,11 @@ class DuckDBStore:
 
     def export_parquet(self, table_or_sql: str, out: str | Path) -> int:
         """Write a table (or a SELECT) to a Parquet file; returns the row count."""
-        src = table_or_sql if table_or_sql.lstrip().lower().startswith("select") else f'SELECT * FROM "{table_or_sql}"'
+        src = (
+            table_or_sql
+            if table_or_sql.lstrip().lower().startswith("select")
+            else f'SELECT * FROM "{table_or_sql}"'
+        )
         self.con.execute(f"COPY ({src}) TO '{Path(out).as_posix()}' (FORMAT PARQUET)")
         return int(self.scalar(f"SELECT count(*) FROM ({src})"))
 

@@ -19,12 +19,15 @@ CREATE TABLE IF NOT EXISTS sources (
     lines         BIGINT,                -- lines read
     stored        BIGINT,                -- lines that ended in a stored row
     duplicates    BIGINT,                -- lines that repeated a stored message
-    quarantined   BIGINT                 -- lines quarantined with a reason
+    quarantined   BIGINT,                -- lines quarantined with a reason
+    params        VARCHAR                -- JSON: ingest settings used (tz, dedupe window, columns)
 );
 
--- Position reports (AIS types 1/2/3, 4 (base stations), 9, 18, 19, 21, 27 and CSV rows).
+-- Position reports (AIS types 1/2/3, 4 and 11 (base stations), 9, 18, 19, 21, 27 and CSV rows).
+-- pos_id / static_id / msg_id are unique over the store by construction: ingest is the only
+-- writer and numbers rows from max+1 inside its transaction (no index, so bulk appends stay fast).
 CREATE TABLE IF NOT EXISTS positions (
-    pos_id       BIGINT PRIMARY KEY,     -- unique over the store, assigned at ingest
+    pos_id       BIGINT NOT NULL,        -- unique over the store, assigned at ingest
     mmsi         BIGINT NOT NULL,        -- as transmitted (a claim, not an identity)
     ts           TIMESTAMP,              -- receive time, UTC; NULL when the input carries none
     lat          DOUBLE NOT NULL,        -- WGS84 degrees
@@ -38,12 +41,15 @@ CREATE TABLE IF NOT EXISTS positions (
     station      VARCHAR,                -- receiving station (tag block s:, CSV column), if known
     source_id    INTEGER NOT NULL,       -- → sources
     line_no      BIGINT  NOT NULL,       -- 1-based line of the (last) sentence in the source
-    line_first   BIGINT  NOT NULL        -- 1-based line of the first sentence (multi-part)
+    line_first   BIGINT  NOT NULL,       -- 1-based first line the message rests on: its first
+                                         -- fragment, or a header line ($PGHP, tag block) before it
+    accuracy     BOOLEAN,                -- position accuracy flag (true = better than 10 m); NULL for CSV
+    utc_second   TINYINT                 -- UTC second field of the report (0-59; 60-63 = n/a); NULL for CSV
 );
 
 -- Static and voyage-related reports (types 5, 19, 24 A/B, and CSV static columns).
 CREATE TABLE IF NOT EXISTS statics (
-    static_id    BIGINT PRIMARY KEY,
+    static_id    BIGINT NOT NULL,
     mmsi         BIGINT NOT NULL,
     ts           TIMESTAMP,              -- UTC; NULL when the input carries none
     imo          BIGINT,                 -- IMO number as transmitted (check digit NOT validated here)
@@ -61,7 +67,10 @@ CREATE TABLE IF NOT EXISTS statics (
     part         VARCHAR,                -- '24A' / '24B' for type 24 parts, else NULL
     source_id    INTEGER NOT NULL,
     line_no      BIGINT  NOT NULL,
-    line_first   BIGINT  NOT NULL
+    line_first   BIGINT  NOT NULL,
+    length_m     REAL,                   -- overall length, metres (to_bow_m + to_stern_m, or a CSV column)
+    width_m      REAL,                   -- beam, metres (to_port_m + to_starboard_m, or a CSV column)
+    eta          VARCHAR                 -- estimated time of arrival as sent, 'MM-DDTHH:MM' (AIS has no year)
 );
 
 -- Every input line that did not become a stored row or a counted duplicate.
@@ -69,7 +78,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
     source_id  INTEGER NOT NULL,
     line_no    BIGINT  NOT NULL,
     raw        VARCHAR,                  -- the line as read (decoded as UTF-8 with replacement)
-    reason     VARCHAR NOT NULL          -- e.g. 'bad checksum', 'incomplete multi-part'
+    reason     VARCHAR NOT NULL,         -- e.g. 'bad checksum', 'incomplete multi-part'
+                                         -- (vocabulary: tumen.ingest.quarantine.REASONS)
+    detail     VARCHAR                   -- what exactly was wrong, e.g. 'type 1 needs 168 bits, got 204'
 );
 
 -- Behaviour events written by `tumen detect` (see tumen.detect).
@@ -92,6 +103,120 @@ CREATE TABLE IF NOT EXISTS events (
     evidence      VARCHAR NOT NULL,      -- JSON: detector, params, position_ids / static_ids, measures
     tumen_version VARCHAR NOT NULL,
     detected_at   TIMESTAMP NOT NULL     -- UTC
+);
+
+-- === ingest ===
+-- Decoded AIS messages of the types that carry neither a position report nor static data
+-- (6, 7, 8, 10, 12-17, 20, 22, 23, 25, 26, 28): kept whole so nothing is lost; decode the
+-- payload with pyais (`pyais.decode` of a sentence rebuilt from payload and fill_bits).
+CREATE TABLE IF NOT EXISTS messages (
+    msg_id       BIGINT NOT NULL,        -- unique over the store, assigned at ingest
+    mmsi         BIGINT NOT NULL,        -- source MMSI (bits 8-37)
+    ts           TIMESTAMP,              -- receive time, UTC; NULL when the input carries none
+    msg_type     TINYINT NOT NULL,
+    payload      VARCHAR NOT NULL,       -- 6-bit armoured payload, fragments joined
+    fill_bits    TINYINT NOT NULL,
+    station      VARCHAR,
+    source_id    INTEGER NOT NULL,
+    line_no      BIGINT  NOT NULL,
+    line_first   BIGINT  NOT NULL
+);
+
+-- Dedupe keys: one per stored AIS message or CSV row.  `key` is a 64-bit hash of the
+-- payload (tumen.ingest.dedupe.payload_keys); `ts_us` the receive time in microseconds since
+-- 1970 UTC, or -4611686018427387904 (-2^62) when the input carries no time.
+-- The key is random by design: stored uncompressed (compressing it gains nothing and costs
+-- DuckDB most of the insert time; DuckDB-specific clause).
+CREATE TABLE IF NOT EXISTS ingest_keys (
+    key    BIGINT USING COMPRESSION uncompressed NOT NULL,
+    ts_us  BIGINT NOT NULL
+);
+
+-- === screening ===
+-- Sanctions lists loaded by `tumen lists load` (tumen.screen.lists) and the matches
+-- written by `tumen screen` (tumen.screen).  Entities are FollowTheMoney entities.
+
+-- One row per loaded list.  A newer copy of a list replaces the older one (same list_id)
+-- in one transaction; an older or identical copy is skipped.
+CREATE TABLE IF NOT EXISTS lists (
+    list_id       VARCHAR PRIMARY KEY,   -- un_sc | us_ofac_sdn | file stem for FtM / CSV lists
+    title         VARCHAR NOT NULL,      -- e.g. 'UN Security Council Consolidated List'
+    format        VARCHAR NOT NULL,      -- un_xml | ofac_csv | ofac_xml | ftm | vessels_csv | ownership_csv
+    path          VARCHAR NOT NULL,      -- main file, made absolute
+    sha256        VARCHAR NOT NULL,      -- of the main file's bytes as stored (a .gz hashed compressed)
+    files         VARCHAR NOT NULL,      -- JSON list of {path, sha256, role, rows} for every file read
+    list_date     DATE,                  -- publication date of the list (UTC), see tumen.screen.lists
+    loaded_at     TIMESTAMP NOT NULL,    -- UTC
+    tumen_version VARCHAR NOT NULL,
+    entities      BIGINT NOT NULL,       -- entities stored (all schemata)
+    counts        VARCHAR NOT NULL       -- JSON: entities by schema, orphans, skipped rows, ...
+);
+
+-- Every FollowTheMoney entity of every loaded list (Vessel, Company, Organization, Person,
+-- LegalEntity, Sanction, Ownership, Directorship, UnknownLink, ...).
+CREATE TABLE IF NOT EXISTS entities (
+    entity_id  VARCHAR NOT NULL,         -- FtM id, prefixed by the list (e.g. 'ofac-37095')
+    list_id    VARCHAR NOT NULL,         -- → lists
+    schema     VARCHAR NOT NULL,         -- FtM schema name
+    caption    VARCHAR,                  -- FtM caption (the primary name)
+    datasets   VARCHAR NOT NULL,         -- JSON list of dataset names
+    programs   VARCHAR,                  -- JSON list of sanction programs (targets only)
+    target     BOOLEAN NOT NULL,         -- a sanctioned party (has a Sanction entity)
+    entity     VARCHAR NOT NULL,         -- the FtM entity as JSON ({id, schema, properties})
+    PRIMARY KEY (list_id, entity_id)
+);
+
+-- Ownership / management / association edges between entities (from OFAC `Linked To:`
+-- remarks, FtM Ownership/Directorship/UnknownLink entities and ownership CSV files).
+CREATE TABLE IF NOT EXISTS links (
+    list_id     VARCHAR NOT NULL,        -- → lists (the list that states the link)
+    source_id   VARCHAR NOT NULL,        -- entity id (asset / organisation / subject)
+    target_id   VARCHAR NOT NULL,        -- entity id (owner / director / linked party)
+    role        VARCHAR NOT NULL,        -- owner | manager | operator | director | linked | ...
+    link_id     VARCHAR,                 -- the FtM link entity (Ownership, ...), if any
+    source      VARCHAR NOT NULL         -- JSON: {list, file, sha256, ref, text} where it is stated
+);
+
+-- Screening results written by `tumen screen` (one row per identity x candidate kept).
+CREATE TABLE IF NOT EXISTS matches (
+    mmsi        BIGINT,                  -- the identity screened (from statics)
+    imo         BIGINT,
+    name        VARCHAR,
+    callsign    VARCHAR,
+    flag        VARCHAR,
+    role        VARCHAR NOT NULL,        -- 'vessel' or the linked party's role: owner | manager | operator | linked | ...
+    entity_id   VARCHAR NOT NULL,        -- the list entry matched
+    list_id     VARCHAR,
+    caption     VARCHAR,
+    schema      VARCHAR,
+    score       DOUBLE NOT NULL,         -- 0..1
+    match       BOOLEAN NOT NULL,        -- score >= screen.threshold
+    features    VARCHAR NOT NULL,        -- JSON: feature -> {score, weight, detail, ...}
+    datasets    VARCHAR NOT NULL,        -- JSON list
+    programs    VARCHAR NOT NULL,        -- JSON list
+    designation VARCHAR,                 -- JSON list: {authority, program, listing_date, reference, list}
+    path        VARCHAR,                 -- JSON: ownership path (edges with sources) or NULL
+    static_ids  VARCHAR,                 -- JSON list of statics.static_id behind the identity (first 20)
+    params      VARCHAR,                 -- JSON of the screening settings used
+    tumen_version VARCHAR,
+    screened_at TIMESTAMP NOT NULL       -- UTC
+);
+
+-- === risk ===
+-- One row per vessel (MMSI as transmitted), written by `tumen risk` (tumen.risk.rank_vessels).
+CREATE TABLE IF NOT EXISTS risk (
+    mmsi          BIGINT  NOT NULL,
+    imo           BIGINT,                -- latest IMO broadcast by this MMSI
+    name          VARCHAR,               -- latest name broadcast
+    flag          VARCHAR,               -- latest declared flag (ISO 3166 alpha-2), if any
+    score         DOUBLE  NOT NULL,      -- risk points: the sum of the signals' points
+    rank          INTEGER NOT NULL,      -- 1 = highest score
+    signals       VARCHAR NOT NULL,      -- JSON list: {signal, title, weight, value, points, count,
+                                         --             event_ids, entity_ids, notes}
+    n_events      INTEGER,               -- distinct events behind the score
+    weights       VARCHAR,               -- JSON of the weights and parameters used
+    tumen_version VARCHAR NOT NULL,
+    ranked_at     TIMESTAMP NOT NULL     -- UTC
 );
 
 -- === detect ===

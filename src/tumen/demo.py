@@ -1,0 +1,213 @@
+"""The one-command demo: simulate → ingest → detect → screen → rank → report.
+
+Runs the whole chain on embedded defaults, on a machine without any feed:
+
+1. simulate a 3-day scenario of the sea between North Korea and Russia
+   (:func:`tumen.sim.simulate`: background traffic plus shuttles, dark port
+   calls, ship-to-ship meetings, identity fraud, with ground truth);
+2. ingest the simulated AIS (:func:`tumen.ingest.ingest_paths`);
+3. run every detector (:func:`tumen.detect.run_detectors`) with the
+   scenario's ports file;
+4. load the bundled demo list (:func:`tumen.screen.demo_list_path`, public
+   designations in the project's own words) and, when present, the real lists
+   of the shared data folder; screen every identity (:func:`tumen.screen.screen_store`);
+5. rank the vessels (:func:`tumen.risk.rank_vessels`);
+6. write the report (:func:`tumen.report.write_report`);
+7. score the detections against the simulator's truth
+   (:func:`tumen.sim.evaluate.evaluate`), so the demo also says how far to trust them.
+
+Everything lands in one folder: ``sim/`` (the simulated input), ``tumen.duckdb``
+(the store) and ``report/`` (``report.html``, ``report.pdf``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tumen.config import Settings
+
+#: the scenario the README's first command runs
+DEMO_HOURS = 72
+DEMO_VESSELS = 150
+DEMO_SEED = 0
+
+
+def find_shared_sanctions(start: Path | None = None) -> Path | None:
+    """The real sanctions lists folder, if this machine has one.
+
+    ``$TUMEN_SHARED_DATA/sanctions`` when the variable is set, else the first
+    ``shared/data/sanctions`` folder found walking up from ``start`` (default
+    the working directory) and from the installed package (the layout of a
+    checkout next to ``../shared``, as in tests/conftest.py).
+    """
+    env = os.environ.get("TUMEN_SHARED_DATA")
+    if env:
+        candidate = Path(env) / "sanctions"
+        return candidate if candidate.is_dir() else None
+    bases = [Path(start or Path.cwd()).resolve(), Path(__file__).resolve()]
+    for base in bases:
+        for parent in [base, *base.parents]:
+            candidate = parent / "shared" / "data" / "sanctions"
+            if candidate.is_dir():
+                return candidate
+    return None
+
+
+@dataclass
+class DemoResult:
+    """What the demo did and where it put it."""
+
+    out_dir: Path
+    db: Path
+    report: dict[str, Any]
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """step name → {"seconds": float, **figures}"""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "out_dir": str(self.out_dir),
+            "db": str(self.db),
+            "report": self.report,
+            "steps": self.steps,
+        }
+
+
+def run_demo(
+    out_dir: str | Path,
+    settings: Settings,
+    *,
+    seed: int = DEMO_SEED,
+    hours: int = DEMO_HOURS,
+    vessels: int = DEMO_VESSELS,
+    real_lists: bool = True,
+    db: str | Path | None = None,
+    on_step: Callable[[str, int, int], None] | None = None,
+) -> DemoResult:
+    """Run the whole chain into ``out_dir`` (replacing an earlier demo there).
+
+    Parameters
+    ----------
+    out_dir:
+        Folder for ``sim/``, ``tumen.duckdb`` and ``report/``.
+    settings:
+        Effective settings; the demo sets ``db`` and ``ports`` itself.
+    seed, hours, vessels:
+        Scenario of the simulator (hours of traffic, number of vessels).
+    db:
+        The store to create (replaced if it exists); default ``out_dir/tumen.duckdb``.
+    real_lists:
+        Also screen against the real lists when :func:`find_shared_sanctions` finds them.
+    on_step:
+        Called as ``on_step(description, step, n_steps)`` before each step (1-based).
+    """
+    from tumen.detect import run_detectors
+    from tumen.ingest import ingest_paths
+    from tumen.report import write_report
+    from tumen.risk import rank_vessels
+    from tumen.screen import demo_list_path, screen_store
+    from tumen.screen.lists import load_lists
+    from tumen.sim import simulate
+    from tumen.store import DuckDBStore
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sim_dir, report_dir = out / "sim", out / "report"
+    db = Path(db) if db is not None else out / "tumen.duckdb"
+    for old in (sim_dir, report_dir):
+        if old.exists():
+            shutil.rmtree(old)
+    for old in (db, db.with_suffix(".duckdb.wal")):
+        old.unlink(missing_ok=True)
+
+    steps: dict[str, dict[str, Any]] = {}
+    lists_dir = find_shared_sanctions() if real_lists else None
+    plan = ["simulate", "ingest", "detect", "lists", "screen", "risk", "report", "evaluate"]
+
+    def step(name: str, description: str) -> float:
+        if on_step is not None:
+            on_step(description, plan.index(name) + 1, len(plan))
+        return time.perf_counter()
+
+    t = step("simulate", f"simulating {hours} h of traffic, {vessels} vessels")
+    sim = simulate(sim_dir, seed=seed, hours=hours, vessels=vessels)
+    inputs = [Path(p) for p in _sim_inputs(sim)]
+    steps["simulate"] = {"seconds": time.perf_counter() - t, "files": [str(p) for p in inputs]}
+
+    ports = Path(sim.ports) if getattr(sim, "ports", None) else None
+    settings = settings.model_copy(update={"db": db, "ports": ports})
+    with DuckDBStore(db) as store:
+        t = step("ingest", "ingesting the simulated AIS")
+        ingest = ingest_paths(store, inputs, settings)
+        steps["ingest"] = {"seconds": time.perf_counter() - t, **_figures(ingest)}
+
+        t = step(
+            "detect", "detecting port visits, voyages, gaps, encounters, loitering, identity fraud"
+        )
+        detected = run_detectors(store, settings, ports=ports)
+        steps["detect"] = {"seconds": time.perf_counter() - t, **_figures(detected)}
+
+        t = step("lists", "loading sanctions lists")
+        paths = [demo_list_path()] + ([lists_dir] if lists_dir else [])
+        loaded = load_lists(store, paths)
+        steps["lists"] = {
+            "seconds": time.perf_counter() - t,
+            "lists": loaded,
+            "real_lists": str(lists_dir) if lists_dir else None,
+        }
+
+        t = step("screen", "screening every vessel identity")
+        screened = screen_store(store, settings)
+        steps["screen"] = {"seconds": time.perf_counter() - t, **_figures(screened)}
+
+        t = step("risk", "ranking vessels by risk")
+        ranked = rank_vessels(store, settings)
+        scores = ranked.column("score").to_pylist()
+        steps["risk"] = {
+            "seconds": time.perf_counter() - t,
+            "vessels": ranked.num_rows,
+            "with_signals": sum(1 for s in scores if s > 0),
+            "top": [
+                {k: r[k] for k in ("rank", "mmsi", "name", "score")}
+                for r in ranked.slice(0, 5).to_pylist()
+            ],
+        }
+
+        t = step("report", "writing the report (HTML and PDF)")
+        report = write_report(store, report_dir, settings)
+        steps["report"] = {"seconds": time.perf_counter() - t, **report}
+
+        truth = getattr(sim, "truth", None)
+        if truth:
+            from tumen.sim.evaluate import evaluate
+
+            t = step("evaluate", "scoring the detections against the simulator's truth")
+            scores_obj = evaluate(store, Path(truth), settings)
+            steps["evaluate"] = {
+                "seconds": time.perf_counter() - t,
+                "overall": scores_obj.get("overall"),
+            }
+    return DemoResult(out_dir=out, db=db, report=report, steps=steps)
+
+
+def _sim_inputs(sim: Any) -> list[str]:
+    """The AIS files a SimResult names (NMEA and/or CSV)."""
+    for attr in ("paths", "files", "inputs"):
+        value = getattr(sim, attr, None)
+        if value:
+            return [str(v) for v in value]
+    found = [getattr(sim, a) for a in ("nmea", "csv") if getattr(sim, a, None)]
+    return [str(v) for v in found]
+
+
+def _figures(report: Any) -> dict[str, Any]:
+    """A step report's figures (its ``to_json()`` when it has one)."""
+    if hasattr(report, "to_json"):
+        data = report.to_json()
+        return {k: v for k, v in data.items() if isinstance(v, int | float | str | dict | list)}
+    return {}

@@ -1,0 +1,126 @@
+"""Findings as CSV for spreadsheets: events with their provenance, or the risk ranking.
+
+``events`` (default): one row per event with the JSON-lines contract's fields
+(times ISO-8601 UTC with ``Z``), the vessel's name, the detector, its
+parameters and the evidence (JSON text), and the provenance (``source_files``,
+``source_sha256``, ``source_lines``: ``;``-separated per file, line ranges
+``a-b`` separated by ``,``).  ``risk``: the ranking, one row per vessel, with
+the signals as JSON text and a readable ``explanation``.
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from tumen.export.findings import EVENT_KEYS, collect, iso_z
+
+if TYPE_CHECKING:
+    from tumen.config import Settings
+    from tumen.store.backend import Backend
+
+EVENT_COLUMNS = (
+    *EVENT_KEYS,
+    "name",
+    "partner_name",
+    "detector",
+    "params",
+    "evidence",
+    "tumen_version",
+    "source_files",
+    "source_sha256",
+    "source_lines",
+)
+RISK_COLUMNS = (
+    "rank",
+    "mmsi",
+    "imo",
+    "name",
+    "flag",
+    "score",
+    "n_events",
+    "explanation",
+    "signals",
+)
+
+
+def _ranges(ranges: Sequence[tuple[int, int]]) -> str:
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+
+
+def event_rows(
+    store: Backend, settings: Settings, *, vessels: Sequence[int] | None = None
+) -> list[dict[str, Any]]:
+    """The events as flat CSV rows (see the module docstring)."""
+    rows = []
+    for ev in collect(store, settings, vessels=vessels).events:
+        row: dict[str, Any] = {k: ev.get(k) for k in EVENT_KEYS}
+        row["start"], row["end"] = iso_z(ev["start"]), iso_z(ev["end"])
+        row["name"], row["partner_name"] = ev.get("name"), ev.get("partner_name")
+        row["detector"], row["tumen_version"] = ev["detector"], ev["tumen_version"]
+        row["params"] = json.dumps(ev.get("params"), sort_keys=True)
+        row["evidence"] = json.dumps(ev.get("evidence"), sort_keys=True)
+        prov = ev.get("provenance", [])
+        row["source_files"] = ";".join(p["path"] or "" for p in prov)
+        row["source_sha256"] = ";".join(p["sha256"] or "" for p in prov)
+        row["source_lines"] = ";".join(_ranges(p["ranges"]) for p in prov)
+        rows.append(row)
+    return rows
+
+
+def risk_rows(
+    store: Backend, settings: Settings, *, vessels: Sequence[int] | None = None
+) -> list[dict[str, Any]]:
+    """The ranking as flat CSV rows."""
+    rows = []
+    for v in collect(store, settings, vessels=vessels).vessels:
+        row = {k: v.get(k) for k in RISK_COLUMNS if k not in ("explanation", "signals")}
+        row["explanation"] = "; ".join(
+            f"{s['title']} {s['points']:.1f} ({', '.join(s['notes'][:3])})" for s in v["signals"]
+        )
+        row["signals"] = json.dumps(v["signals"], ensure_ascii=False)
+        rows.append(row)
+    return rows
+
+
+def write_csv(
+    store: Backend,
+    out: str | Path | TextIO,
+    settings: Settings,
+    *,
+    vessels: Sequence[int] | None = None,
+    table: str = "events",
+) -> int:
+    """Write ``table`` (``events`` or ``risk``) as CSV to ``out`` (path, ``-`` or a stream); returns the row count."""
+    columns: tuple[str, ...]
+    if table == "events":
+        columns, rows = EVENT_COLUMNS, event_rows(store, settings, vessels=vessels)
+    elif table == "risk":
+        columns, rows = RISK_COLUMNS, risk_rows(store, settings, vessels=vessels)
+    else:
+        from tumen.errors import InputError
+
+        raise InputError(
+            f"CSV export of {table!r} is not a findings table; give events or risk (or use --format parquet)"
+        )
+    close = False
+    fh: TextIO
+    if isinstance(out, str | Path) and str(out) != "-":
+        fh = open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        close = True
+    elif isinstance(out, str | Path):
+        fh = sys.stdout
+    else:
+        fh = out
+    try:
+        writer = _csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    finally:
+        if close:
+            fh.close()
+    return len(rows)

@@ -1,0 +1,114 @@
+"""What the finding exporters (FtM, GeoJSON, KML, CSV) share: which vessels, their events, tracks and provenance.
+
+Every exporter writes the same findings — vessels (identity, risk), their
+events (the JSON-lines contract of ``tumen events`` plus provenance) and,
+where the format can draw them, their tracks — so an analyst sees the same
+thing in Aleph, QGIS and Google Earth as in the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from tumen.report import dossier as q
+
+if TYPE_CHECKING:
+    from tumen.config import Settings
+    from tumen.store.backend import Backend
+
+#: keys of an event in the public JSON-lines contract, in order
+EVENT_KEYS = (
+    "event_id",
+    "type",
+    "subtype",
+    "mmsi",
+    "other_mmsi",
+    "start",
+    "end",
+    "lat",
+    "lon",
+    "port",
+    "from_port",
+    "to_port",
+)
+
+
+def iso_z(value: datetime | None) -> str | None:
+    """ISO-8601 UTC with ``Z`` (the events contract's time format)."""
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def provenance_text(prov: Sequence[dict[str, Any]]) -> str:
+    """``file (sha256 …) lines a–b, c`` for each source file cited."""
+    return "; ".join(
+        f"{p['path']} (sha256 {p['sha256']}) lines {q.format_ranges(p['ranges'])}" for p in prov
+    )
+
+
+@dataclass
+class Findings:
+    """The vessels, events and provenance an export writes."""
+
+    vessels: list[dict[str, Any]]
+    """Rows of table ``risk`` (all vessels, or the selected ones), ``signals`` decoded, plus ``history``."""
+    events: list[dict[str, Any]]
+    """Events (see :func:`tumen.report.dossier.events_for`) with ``provenance`` attached."""
+    ports: list[Any]
+
+
+def collect(
+    store: Backend, settings: Settings, *, vessels: Sequence[int] | None = None
+) -> Findings:
+    """Read the findings to export (ranks first when table ``risk`` is empty).
+
+    Parameters
+    ----------
+    vessels:
+        MMSIs or IMO numbers; ``None`` exports every vessel the store has seen
+        and every event.
+    """
+    from tumen.risk.signals import load_watched_ports
+
+    ranking = q.ranking(store)
+    if not ranking:
+        from tumen.risk.rank import rank_vessels
+
+        rank_vessels(store, settings)
+        ranking = q.ranking(store)
+    chosen: set[int] | None = None
+    if vessels:
+        chosen = set(q.resolve_vessels(store, vessels))
+    rows = [r for r in ranking if chosen is None or r["mmsi"] in chosen]
+    events = [
+        e
+        for e in q.events_for(store)
+        if chosen is None
+        or e["mmsi"] in chosen
+        or (e["other_mmsi"] is not None and e["other_mmsi"] in chosen)
+    ]
+    prov = q.provenance(store, [e["event_id"] for e in events])
+    for e in events:
+        e["provenance"] = prov.get(e["event_id"], [])
+    return Findings(vessels=rows, events=events, ports=load_watched_ports(settings.ports))
+
+
+def event_record(ev: dict[str, Any]) -> dict[str, Any]:
+    """An event as in the JSON-lines contract (times ISO-8601 ``Z``) plus detector, evidence and provenance."""
+    out: dict[str, Any] = {}
+    for key in EVENT_KEYS:
+        value = ev.get(key)
+        out[key] = iso_z(value) if key in ("start", "end") else value
+    out["name"] = ev.get("name")
+    out["partner_name"] = ev.get("partner_name")
+    out["detector"] = ev.get("detector")
+    out["params"] = ev.get("params")
+    out["evidence"] = ev.get("evidence")
+    out["tumen_version"] = ev.get("tumen_version")
+    out["provenance"] = [
+        {"path": p["path"], "sha256": p["sha256"], "lines": [list(r) for r in p["ranges"]]}
+        for p in ev.get("provenance", [])
+    ]
+    return out

@@ -1,0 +1,365 @@
+"""One batch of lines: prepared (parsed, decoded, rows built) and then committed to the store.
+
+The work is split in two so that preparing batch *k+1* (numpy, no store access) can run
+while batch *k* is committed (dedupe against the store, appends):
+
+:func:`prepare_nmea` / :func:`tumen.ingest.csv.prepare_csv`
+    lines → :class:`Prepared`: candidate rows, dedupe keys, and every line's quarantine
+    reason where it has one.
+:func:`commit`
+    drops duplicates (within the batch and against ``ingest_keys``), appends the stored
+    rows with fresh ids, writes quarantined lines, and returns the line counts.
+
+Line accounting (see :mod:`tumen.ingest.quarantine`): every line gets a rank -- 3 stored,
+2 duplicate, 1 quarantined -- as the best rank of the messages on it; header lines copy
+the rank of the line they head.  Each line is counted exactly once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tumen.ingest import quarantine as Q
+from tumen.ingest.decode import decode_payloads
+from tumen.ingest.dedupe import batch_duplicates, remember, store_duplicates
+from tumen.ingest.files import LineBatch
+from tumen.ingest.nmea import ParsedBatch
+from tumen.ingest.records import CLASS_OF_TYPE, Part, build_rows
+from tumen.ingest.scan import I64, NO_TIME, B, spans_to_arrow
+from tumen.store.backend import Backend
+
+STORED, DUPLICATE, QUARANTINED = 3, 2, 1
+
+_CLASS_LUT = np.full(64, -1, dtype=np.int8)
+for _t, _c in CLASS_OF_TYPE.items():
+    _CLASS_LUT[_t] = 0 if _c == "A" else 1
+
+POSITION_COLUMNS: dict[str, pa.DataType] = {
+    "lat": pa.float64(),
+    "lon": pa.float64(),
+    "sog_kn": pa.float32(),
+    "cog_deg": pa.float32(),
+    "heading_deg": pa.int16(),
+    "nav_status": pa.int8(),
+    "msg_type": pa.int8(),
+    "accuracy": pa.bool_(),
+    "utc_second": pa.int8(),
+    "class_text": pa.string(),  # CSV: the class column; AIS: class follows from msg_type
+}
+STATIC_COLUMNS: dict[str, pa.DataType] = {
+    "imo": pa.int64(),
+    "name": pa.string(),
+    "callsign": pa.string(),
+    "ship_type": pa.int16(),
+    "to_bow_m": pa.int16(),
+    "to_stern_m": pa.int16(),
+    "to_port_m": pa.int16(),
+    "to_starboard_m": pa.int16(),
+    "destination": pa.string(),
+    "draught_m": pa.float32(),
+    "flag": pa.string(),
+    "msg_type": pa.int8(),
+    "part_code": pa.int8(),
+    "length_m": pa.float32(),
+    "width_m": pa.float32(),
+    "eta": pa.string(),
+}
+
+
+@dataclass
+class Prepared:
+    """A batch ready to commit.  Message arrays have one entry per message (or CSV row)."""
+
+    first_line: int  # 1-based number of line 0
+    n_lines: int
+    data: bytes
+    starts: I64
+    ends: I64
+    # messages
+    key: I64
+    ts: I64
+    mmsi: I64
+    code: I64  # quarantine code per message, 0 = fine
+    detail: dict[int, str]
+    dup_in_batch: B
+    frag_ptr: I64
+    frag_lines: I64
+    line_first: I64
+    line_no: I64
+    station: pa.Array
+    positions: list[Part]
+    statics: list[Part]
+    others: I64  # message indices for the ``messages`` table
+    other_type: I64
+    other_payload: pa.Array
+    other_fill: I64
+    # lines quarantined outside any message
+    q_line: I64
+    q_code: I64
+    q_detail: list[str | None]
+    line_code: I64
+    line_detail: dict[int, str]
+    hdr_target: I64
+    is_hdr: B
+    extra_lines: dict[int, str] = field(default_factory=dict)  # CSV: raw text of lines by index
+
+    def raw_line(self, i: int) -> str:
+        if i in self.extra_lines:
+            return self.extra_lines[i]
+        return self.data[int(self.starts[i]) : int(self.ends[i])].decode("utf-8", errors="replace")
+
+
+def prepare_nmea(batch: LineBatch, pb: ParsedBatch, window_us: int) -> Prepared:
+    """Decode the messages of a parsed NMEA batch and build its candidate rows."""
+    m = pb.messages
+    dec = decode_payloads(pb.pbuf, m.pay_s, m.pay_e, m.fill)
+    rows = build_rows(dec)
+    ok = rows.code == 0
+    dup = np.zeros(ok.size, dtype=bool)
+    idx = np.flatnonzero(ok)
+    dup[idx] = batch_duplicates(dec.key[idx], m.ts[idx], window_us)
+    others = rows.others
+    return Prepared(
+        first_line=batch.first_line,
+        n_lines=pb.n_lines,
+        data=batch.data,
+        starts=batch.starts,
+        ends=batch.ends,
+        key=dec.key,
+        ts=m.ts,
+        mmsi=dec.mmsi,
+        code=rows.code,
+        detail=rows.detail,
+        dup_in_batch=dup,
+        frag_ptr=m.frag_ptr,
+        frag_lines=m.frag_lines,
+        line_first=m.line_first,
+        line_no=m.line_no,
+        station=spans_to_arrow(pb.pbuf, m.st_s, m.st_e),
+        positions=rows.positions,
+        statics=rows.statics,
+        others=others,
+        other_type=dec.msg_type[others],
+        other_payload=spans_to_arrow(pb.pbuf, m.pay_s[others], m.pay_e[others]),
+        other_fill=m.fill[others],
+        q_line=pb.q_line,
+        q_code=pb.q_code,
+        q_detail=pb.q_detail,
+        line_code=pb.line_code,
+        line_detail=pb.line_detail,
+        hdr_target=pb.hdr_target,
+        is_hdr=pb.is_hdr,
+    )
+
+
+@dataclass
+class Context:
+    """State of one file's ingest, carried from batch to batch."""
+
+    store: Backend
+    source_id: int
+    window_us: int
+    next_pos_id: int
+    next_static_id: int
+    next_msg_id: int
+    has_keys: bool
+    lines: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    rows: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+def _ts_array(ts: I64) -> pa.Array:
+    none = ts == NO_TIME
+    return pa.array(
+        np.where(none, 0, ts), type=pa.timestamp("us"), mask=none if none.any() else None
+    )
+
+
+def _take(col: pa.Array | np.ndarray, keep: np.ndarray, typ: pa.DataType) -> pa.Array:
+    if isinstance(col, np.ndarray):
+        return pa.array(col[keep], type=typ)
+    return col.filter(pa.array(keep)).cast(typ)
+
+
+def _gather_parts(
+    parts: list[Part], stored: B, columns: dict[str, pa.DataType]
+) -> tuple[I64, dict[str, pa.Array]]:
+    """Concatenate the stored rows of several parts, column by column (NULL where a part lacks one)."""
+    msgs: list[np.ndarray] = []
+    cols: dict[str, list[pa.Array]] = {c: [] for c in columns}
+    for part in parts:
+        keep = stored[part.msg]
+        k = int(keep.sum())
+        if k == 0:
+            continue
+        msgs.append(part.msg[keep])
+        for c, typ in columns.items():
+            if c in part.cols:
+                cols[c].append(_take(part.cols[c], keep, typ))
+            else:
+                cols[c].append(pa.nulls(k, type=typ))
+    if not msgs:
+        return np.zeros(0, dtype=np.int64), {}
+    return np.concatenate(msgs), {c: pa.concat_arrays(v) for c, v in cols.items()}
+
+
+def _class_array(msg_type: pa.Array) -> pa.Array:
+    t = pc.fill_null(msg_type, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    idx = _CLASS_LUT[np.clip(t, 0, 63)]
+    none = idx < 0
+    ind = pa.array(np.where(none, 0, idx), type=pa.int8(), mask=none if none.any() else None)
+    return pa.DictionaryArray.from_arrays(ind, pa.array(["A", "B"]))
+
+
+def commit(ctx: Context, p: Prepared) -> None:
+    """Dedupe a prepared batch against the store, append its rows and count its lines."""
+    store = ctx.store
+    n_msg = p.key.size
+    ok = p.code == 0
+    cand = np.flatnonzero(ok & ~p.dup_in_batch)
+    sdup = store_duplicates(store, p.key[cand], p.ts[cand], ctx.window_us, ctx.has_keys)
+    stored = np.zeros(n_msg, dtype=bool)
+    stored[cand[~sdup]] = True
+    dup = ok & ~stored
+    st_idx = np.flatnonzero(stored)
+    if st_idx.size:
+        remember(store, p.key[st_idx], p.ts[st_idx])
+        ctx.has_keys = True
+
+    def common(msg: I64, id_name: str, first_id: int) -> dict[str, pa.Array]:
+        return {
+            id_name: pa.array(np.arange(first_id, first_id + msg.size, dtype=np.int64)),
+            "mmsi": pa.array(p.mmsi[msg]),
+            "ts": _ts_array(p.ts[msg]),
+            "source_id": pa.array(np.full(msg.size, ctx.source_id, dtype=np.int32)),
+            "line_no": pa.array(p.line_no[msg] + p.first_line),
+            "line_first": pa.array(p.line_first[msg] + p.first_line),
+        }
+
+    msg, cols = _gather_parts(p.positions, stored, POSITION_COLUMNS)
+    if msg.size:
+        table = common(msg, "pos_id", ctx.next_pos_id)
+        table.update(cols)
+        klass = _class_array(cols["msg_type"])
+        text = table.pop("class_text")
+        table["class"] = (
+            klass if text.null_count == len(text) else pc.coalesce(text, klass.cast(pa.string()))
+        )
+        table["station"] = p.station.take(pa.array(msg))
+        store.append("positions", pa.table(table))
+        ctx.next_pos_id += msg.size
+        ctx.rows["positions"] += msg.size
+    msg, cols = _gather_parts(p.statics, stored, STATIC_COLUMNS)
+    if msg.size:
+        table = common(msg, "static_id", ctx.next_static_id)
+        part = cols.pop("part_code").to_numpy(zero_copy_only=False)
+        part = np.nan_to_num(part.astype(np.float64), nan=0).astype(np.int8)
+        table.update(cols)
+        table["part"] = pa.DictionaryArray.from_arrays(
+            pa.array(np.where(part == 0, 0, part - 1), type=pa.int8(), mask=part == 0),
+            pa.array(["24A", "24B"]),
+        )
+        store.append("statics", pa.table(table))
+        ctx.next_static_id += msg.size
+        ctx.rows["statics"] += msg.size
+    if p.others.size:
+        keep = stored[p.others]
+        if keep.any():
+            msg = p.others[keep]
+            table = common(msg, "msg_id", ctx.next_msg_id)
+            table["msg_type"] = pa.array(p.other_type[keep].astype(np.int8))
+            table["payload"] = p.other_payload.filter(pa.array(keep))
+            table["fill_bits"] = pa.array(p.other_fill[keep].astype(np.int8))
+            table["station"] = p.station.take(pa.array(msg))
+            store.append("messages", pa.table(table))
+            ctx.next_msg_id += msg.size
+            ctx.rows["messages"] += msg.size
+
+    _account_lines(ctx, p, stored, dup)
+
+
+def _account_lines(ctx: Context, p: Prepared, stored: B, dup: B) -> None:
+    n = p.n_lines
+    rank = np.zeros(n, dtype=np.int8)
+    qcode = np.zeros(n, dtype=np.int64)
+    qdetail: dict[int, str] = {}
+    msg_rank = np.where(stored, STORED, np.where(dup, DUPLICATE, QUARANTINED)).astype(np.int8)
+    cnt = np.diff(p.frag_ptr)
+    if p.frag_lines.size:
+        mr = np.repeat(msg_rank, cnt)
+        np.maximum.at(rank, p.frag_lines, mr)
+        bad = np.flatnonzero(msg_rank == QUARANTINED)
+        if bad.size:
+            # reason (and detail) of the first quarantined message on each line
+            cb = cnt[bad]
+            starts = p.frag_ptr[bad]
+            pos = np.repeat(starts, cb) + (
+                np.arange(int(cb.sum())) - np.repeat(np.cumsum(cb) - cb, cb)
+            )
+            lines = p.frag_lines[pos]
+            owner = np.repeat(bad, cb)
+            qcode[lines[::-1]] = p.code[owner][::-1]
+            if p.detail:
+                for ln, i in zip(lines[::-1].tolist(), owner[::-1].tolist(), strict=True):
+                    d = p.detail.get(i)
+                    if d is not None:
+                        qdetail[ln] = d
+                    else:
+                        qdetail.pop(ln, None)
+    if p.q_line.size:
+        np.maximum.at(rank, p.q_line, QUARANTINED)
+        for ln, c, d in zip(
+            p.q_line[::-1].tolist(), p.q_code[::-1].tolist(), p.q_detail[::-1], strict=True
+        ):
+            if rank[ln] == QUARANTINED:
+                qcode[ln] = c
+                if d is not None:
+                    qdetail[ln] = d
+                else:
+                    qdetail.pop(ln, None)
+    nl = np.flatnonzero(p.line_code)
+    if nl.size:
+        rank[nl] = np.maximum(rank[nl], QUARANTINED)
+        qcode[nl] = np.where(rank[nl] == QUARANTINED, p.line_code[nl], qcode[nl])
+        for ln, d in p.line_detail.items():
+            qdetail[ln] = d
+    hdr = np.flatnonzero(p.is_hdr & (p.hdr_target >= 0))
+    if hdr.size:
+        tgt = p.hdr_target[hdr]
+        rank[hdr] = rank[tgt]
+        qcode[hdr] = qcode[tgt]
+        for h, t in zip(hdr.tolist(), tgt.tolist(), strict=True):
+            if rank[h] == QUARANTINED and t in qdetail:
+                qdetail[h] = qdetail[t]
+    if n and rank.min() < 1:
+        missing = int(np.flatnonzero(rank < 1)[0])
+        raise AssertionError(f"line {p.first_line + missing} was given no outcome (ingest bug)")
+    counts = np.bincount(rank, minlength=4)
+    ctx.lines += n
+    ctx.stored += int(counts[STORED])
+    ctx.duplicates += int(counts[DUPLICATE])
+    ctx.quarantined += int(counts[QUARANTINED])
+    q = np.flatnonzero(rank == QUARANTINED)
+    if q.size:
+        reasons = [Q.REASON_OF[int(c)] for c in qcode[q].tolist()]
+        ctx.reasons.update(reasons)
+        ctx.store.append(
+            "quarantine",
+            pa.table(
+                {
+                    "source_id": pa.array(np.full(q.size, ctx.source_id, dtype=np.int32)),
+                    "line_no": pa.array(q + p.first_line),
+                    "raw": pa.array([p.raw_line(i) for i in q.tolist()], type=pa.string()),
+                    "reason": pa.array(reasons, type=pa.string()),
+                    "detail": pa.array([qdetail.get(i) for i in q.tolist()], type=pa.string()),
+                }
+            ),
+        )

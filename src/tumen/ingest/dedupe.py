@@ -1,0 +1,127 @@
+"""Duplicates: the same AIS message heard twice, or the same file ingested twice.
+
+Definition
+----------
+A message is a **duplicate** when an earlier copy has the same payload key (a 64-bit
+hash of its 6-bit payload and bit length, :func:`tumen.ingest.decode.payload_keys`) and a
+receive time no more than ``ingest.dedupe_window_s`` seconds away -- the same radio
+transmission picked up by another station, or relayed by two feeds.  An AIS position
+report holds its UTC second and radio state, so two distinct reports practically never
+share a payload within a minute; static reports repeat identically every six minutes and
+are kept each time they are heard again later than the window.
+
+Messages without a receive time compare equal in time to each other (and never to timed
+ones): a file without times that holds the same payload twice keeps it once.
+
+A CSV row's key hashes its MMSI, time, position, speed, course and heading, so only
+identical rows are duplicates.
+
+A whole file whose SHA-256 is already in ``sources`` is not read again: all its lines
+count as duplicates.
+
+Implementation: within a batch, sort by (key, time) and compare neighbours; against
+the store, a join of the batch's keys with the ``ingest_keys`` table restricted to the
+batch's time range (DuckDB prunes by min/max per row group), all in the file's
+transaction, so batches and files see each other's keys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from tumen.ingest.scan import I64, NO_TIME, B
+from tumen.store.backend import Backend
+
+KEYS_TABLE = "ingest_keys"
+PROBE_TABLE = "ingest_probe"
+
+
+def batch_duplicates(key: I64, ts: I64, window_us: int) -> B:
+    """Which entries repeat an earlier entry (key equal, times within the window).
+
+    "Earlier" is by time, then by position in the batch; the first copy is kept.
+    """
+    n = key.size
+    dup = np.zeros(n, dtype=bool)
+    if n < 2:
+        return dup
+    order = np.lexsort((ts, key))  # stable: equal (key, time) keep batch order
+    ks = key[order]
+    t = ts[order]
+    same = (ks[1:] == ks[:-1]) & ((t[1:] - t[:-1]) <= window_us)
+    dup[order[1:]] = same
+    return dup
+
+
+def store_duplicates(store: Backend, key: I64, ts: I64, window_us: int, has_keys: bool) -> B:
+    """Which entries repeat a key already in the store (within the window).
+
+    Only entries whose time lies within the window of stored keys of the batch's time
+    range are probed (for a time-ordered feed: the first seconds of each batch).
+    """
+    n = key.size
+    dup = np.zeros(n, dtype=bool)
+    if n == 0 or not has_keys:
+        return dup
+    timed = ts != NO_TIME
+    probe = np.zeros(n, dtype=bool)
+    if timed.any():
+        lo = int(ts[timed].min()) - window_us
+        hi = int(ts[timed].max()) + window_us
+        got = store.query(
+            f"SELECT min(ts_us) AS a, max(ts_us) AS b FROM {KEYS_TABLE} WHERE ts_us BETWEEN ? AND ?",
+            [lo, hi],
+        )
+        a, b = got.column("a")[0].as_py(), got.column("b")[0].as_py()
+        if a is not None:
+            probe |= timed & (ts >= a - window_us) & (ts <= b + window_us)
+    if (~timed).any():
+        got = store.query(
+            f"SELECT 1 AS x FROM {KEYS_TABLE} WHERE ts_us = ? LIMIT 1", [int(NO_TIME)]
+        )
+        if got.num_rows:
+            probe |= ~timed
+    idx = np.flatnonzero(probe)
+    if idx.size == 0:
+        return dup
+    store.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {PROBE_TABLE} (i BIGINT, key BIGINT, ts_us BIGINT)"
+    )
+    store.execute(f"DELETE FROM {PROBE_TABLE}")
+    store.append(PROBE_TABLE, pa.table({"i": idx, "key": key[idx], "ts_us": ts[idx]}))
+    pt = ts[idx]
+    pt_timed = pt != NO_TIME
+    lo = int(pt[pt_timed].min()) - window_us if pt_timed.any() else 1
+    hi = int(pt[pt_timed].max()) + window_us if pt_timed.any() else 0
+    untimed = int(NO_TIME) if (~pt_timed).any() else 0
+    hits = store.query(
+        f"SELECT p.i FROM {PROBE_TABLE} p JOIN {KEYS_TABLE} k ON k.key = p.key "
+        "WHERE (k.ts_us BETWEEN ? AND ? OR k.ts_us = ?) AND abs(p.ts_us - k.ts_us) <= ?",
+        [lo, hi, untimed, window_us],
+    )
+    if hits.num_rows:
+        dup[hits.column("i").to_numpy()] = True
+    return dup
+
+
+def remember(store: Backend, key: I64, ts: I64) -> None:
+    """Record the keys of stored messages."""
+    if key.size:
+        store.append(KEYS_TABLE, pa.table({"key": key, "ts_us": ts}))
+
+
+def row_keys(columns: list[np.ndarray]) -> I64:
+    """64-bit key of table rows from numeric columns (floats by their bits; NaN equal to NaN)."""
+    from tumen.ingest.decode import mix64
+
+    n = columns[0].size if columns else 0
+    h = np.full(n, 0x51ED270B27A6F1C3, dtype=np.uint64)
+    for col in columns:
+        arr = np.asarray(col)
+        if arr.dtype.kind == "f":
+            arr = np.where(np.isnan(arr), np.nan, arr).astype(np.float64).view(np.uint64)
+        else:
+            arr = arr.astype(np.int64).view(np.uint64)
+        h = mix64(h ^ arr)
+    return h.view(np.int64)

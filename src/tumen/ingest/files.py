@@ -1,0 +1,349 @@
+"""Input files: finding them, recognising their format, and reading them in line batches.
+
+Formats (the ``sources.format`` column):
+
+``nmea``
+    NMEA 0183 AIS sentences (``!AIVDM``/``!AIVDO`` with any talker), with or without
+    tag blocks, ``$PGHP`` headers, logger prefixes and trailing fields.
+``noaa_csv``
+    NOAA MarineCadastre CSV (16 columns, 2015-2017; or 17 ending in ``TransceiverClass``).
+``dma_csv``
+    Danish Maritime Authority daily CSV (header ``# Timestamp,Type of mobile,MMSI,...``).
+``custom_csv``
+    Any other CSV, with ``--columns mmsi=...,ts=...,lat=...,lon=...``.
+
+Files ending in ``.gz`` are decompressed on the fly.  A directory stands for every
+file below it (sorted); files in it that are not AIS data are skipped and listed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from tumen.errors import InputError
+from tumen.ingest.scan import I64, U8, padded
+
+NMEA = "nmea"
+NOAA_CSV = "noaa_csv"
+DMA_CSV = "dma_csv"
+CUSTOM_CSV = "custom_csv"
+
+#: bytes read from the start of a file to recognise its format
+SNIFF_BYTES = 1 << 16
+#: a "line" longer than this (no newline in sight) is cut here and counted as one line
+MAX_LINE_BYTES = 1 << 24
+#: bytes read from disk at a time
+READ_BYTES = 1 << 22
+
+_WHAT_TO_DO = (
+    "give NMEA 0183 AIS sentences (.nmea/.log/.txt, optionally .gz), a NOAA MarineCadastre "
+    "or DMA CSV, or another CSV with --columns mmsi=...,ts=...,lat=...,lon=..."
+)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file to ingest."""
+
+    path: Path
+    format: str
+    size_bytes: int
+    #: CSV header line (column names) for CSV formats, else None
+    header: str | None = None
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file found in a directory that is not AIS data."""
+
+    path: Path
+    reason: str
+
+
+def open_bytes(path: Path) -> IO[bytes]:
+    """Open a file for reading its (decompressed) bytes."""
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open_bytes(path) as fh:
+            return fh.read(SNIFF_BYTES)
+    except gzip.BadGzipFile:
+        raise InputError(
+            "ends in .gz but is not gzip-compressed; rename it or recompress it", path
+        ) from None
+    except EOFError:
+        raise InputError("the gzip stream is truncated; recompress the file", path) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot be read ({exc.strerror or exc}); check the path and permissions", path
+        ) from None
+
+
+def _first_text_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip().lstrip("\ufeff")
+    return ""
+
+
+def sniff(path: Path, *, custom_columns: bool = False) -> tuple[str, str | None]:
+    """Recognise the format of ``path``: ``(format, csv header or None)``.
+
+    Raises
+    ------
+    InputError
+        The file is missing, a PDF, binary, or text of no known layout.
+    """
+    if not path.exists():
+        raise InputError("no such file; check the path", path)
+    if path.is_dir():
+        raise InputError("is a directory (expected a file)", path)
+    head = _head(path)
+    if head.startswith(b"%PDF"):
+        raise InputError(f"is a PDF document, not AIS data; {_WHAT_TO_DO}", path)
+    if not head:
+        return NMEA, None
+    text = head.decode("utf-8", errors="replace")
+    first = _first_text_line(text)
+    from tumen.ingest import csv as csv_layouts  # local: csv imports files
+
+    layout = csv_layouts.recognise_header(first)
+    if layout is not None:
+        return layout, first
+    if "VDM," in text or "VDO," in text:
+        return NMEA, None  # damaged lines inside are quarantined one by one
+    # binary: NUL bytes or mostly control bytes in the first block
+    sample = head[:8192]
+    ctrl = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if b"\x00" in sample or ctrl > len(sample) // 10:
+        raise InputError(f"is binary data, not text; {_WHAT_TO_DO}", path)
+    if custom_columns and "," in first:
+        return CUSTOM_CSV, first
+    if "," in first and not first.startswith(("!", "$", "\\")):
+        raise InputError(
+            f"CSV with an unknown column layout (header: {first[:120]!r}); name the columns with "
+            "--columns mmsi=COL,ts=COL,lat=COL,lon=COL",
+            path,
+        )
+    raise InputError(
+        f"holds no AIS sentences in its first {SNIFF_BYTES // 1024} KiB; {_WHAT_TO_DO}", path
+    )
+
+
+def resolve_inputs(
+    paths: list[str | Path], *, custom_columns: bool = False
+) -> tuple[list[InputFile], list[SkippedFile]]:
+    """Expand directories and recognise every file, before anything is written.
+
+    A file named explicitly that cannot be ingested raises :class:`InputError`;
+    a file found inside a directory that is not AIS data is skipped and returned.
+    """
+    files: list[InputFile] = []
+    skipped: list[SkippedFile] = []
+    if not paths:
+        raise InputError("no input files given; name at least one NMEA or CSV file or a directory")
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            for p in found:
+                try:
+                    fmt, header = sniff(p, custom_columns=custom_columns)
+                except InputError as exc:
+                    skipped.append(SkippedFile(p.resolve(), exc.reason))
+                    continue
+                files.append(InputFile(p.resolve(), fmt, p.stat().st_size, header))
+            continue
+        fmt, header = sniff(path, custom_columns=custom_columns)
+        files.append(InputFile(path.resolve(), fmt, path.stat().st_size, header))
+    return files, skipped
+
+
+@dataclass
+class LineBatch:
+    """A run of whole lines of one file.
+
+    Attributes
+    ----------
+    data:
+        The lines' bytes as read (newlines included).
+    buf:
+        ``data`` as a ``uint8`` array, bytes >= 0x80 replaced by 0x7F, zero-padded.
+    starts, ends:
+        Offset of each line's first byte and one past its last (without ``\\r\\n``).
+    first_line:
+        1-based number of the batch's first line in the file.
+    final:
+        Whether this is the file's last batch.
+    """
+
+    data: bytes
+    buf: U8
+    starts: I64
+    ends: I64
+    first_line: int
+    final: bool
+
+    @property
+    def n(self) -> int:
+        return int(self.starts.size)
+
+    def raw_line(self, i: int) -> str:
+        """Line ``i`` (0-based in the batch) as text, undecodable bytes replaced."""
+        return self.data[self.starts[i] : self.ends[i]].decode("utf-8", errors="replace")
+
+    def tail_bytes(self, i: int) -> bytes:
+        """The bytes of lines ``i`` and after (to hand back to the reader)."""
+        return self.data[int(self.starts[i]) :] if i < self.n else b""
+
+
+class _HashingReader:
+    """Wraps a binary file, feeding every byte read into SHA-256 and counting them."""
+
+    def __init__(self, raw: IO[bytes]):
+        self.raw = raw
+        self.sha = hashlib.sha256()
+        self.bytes_read = 0
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self.raw.read(n)
+        self.sha.update(chunk)
+        self.bytes_read += len(chunk)
+        return chunk
+
+    def readinto(self, b: bytearray | memoryview) -> int:
+        n = self.raw.readinto(b)  # type: ignore[attr-defined]
+        self.sha.update(memoryview(b)[:n])
+        self.bytes_read += n
+        return int(n)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class LineReader:
+    """Read a file as :class:`LineBatch` es of at most ``batch_lines`` lines.
+
+    While reading it computes the SHA-256 of the file's bytes as stored on disk
+    (compressed for ``.gz``) and counts bytes consumed (for progress).
+    Lines handed back with :meth:`unread` come first in the next batch.
+    """
+
+    def __init__(self, path: Path, batch_lines: int):
+        self.path = path
+        self.batch_lines = max(1, int(batch_lines))
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._hashing = _HashingReader(self._file)
+        self._stream: IO[bytes] = (
+            gzip.GzipFile(fileobj=self._hashing, mode="rb")  # type: ignore[arg-type]
+            if path.suffix.lower() == ".gz"
+            else self._hashing  # type: ignore[assignment]
+        )
+        self._pending = bytearray()
+        self._nl = np.zeros(0, dtype=np.int64)  # newline offsets inside _pending
+        self._next_line = 1
+        self._eof = False
+        self._extra = 0  # lines handed back: the next batch may be that much longer
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the file on disk consumed so far."""
+        return self._hashing.bytes_read
+
+    def sha256(self) -> str:
+        """SHA-256 of the whole file (valid once every batch has been read)."""
+        while self._hashing.read(READ_BYTES):  # bytes after the end of a gzip stream
+            pass
+        return self._hashing.sha.hexdigest()
+
+    def close(self) -> None:
+        self._stream.close()
+        self._file.close()
+
+    def unread(self, data: bytes, n_lines: int) -> None:
+        """Put the last ``n_lines`` lines (``data``) back in front of what is still unread."""
+        if not data:
+            return
+        nl = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10).astype(np.int64)
+        self._nl = np.concatenate([nl, self._nl + len(data)])
+        self._pending[0:0] = data
+        self._next_line -= n_lines
+        self._extra = n_lines
+
+    def _fill(self, want: int) -> None:
+        while not self._eof and self._nl.size < want:
+            try:
+                chunk = self._stream.read(READ_BYTES)
+            except (EOFError, gzip.BadGzipFile, OSError) as exc:
+                raise InputError(
+                    f"cannot be read to the end ({exc}); the file is damaged", self.path
+                ) from None
+            if not chunk:
+                self._eof = True
+                break
+            base = len(self._pending)
+            self._pending += chunk
+            new = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10).astype(np.int64) + base
+            self._nl = np.concatenate([self._nl, new])
+            if self._nl.size == 0 and len(self._pending) > MAX_LINE_BYTES:
+                # one endless "line": cut it into pieces of MAX_LINE_BYTES, each counted as a line
+                self._pending[MAX_LINE_BYTES:MAX_LINE_BYTES] = b"\n"
+                arr = np.frombuffer(self._pending, dtype=np.uint8)
+                self._nl = np.flatnonzero(arr == 10).astype(np.int64)
+
+    def __iter__(self) -> Iterator[LineBatch]:
+        while True:
+            want = self.batch_lines + self._extra
+            self._extra = 0
+            self._fill(want)
+            if self._nl.size >= want:
+                nl = self._nl[:want]
+                cut = int(nl[-1]) + 1
+                final = False
+            elif self._eof:
+                nl = self._nl
+                cut = len(self._pending)
+                final = True
+            else:  # pragma: no cover - _fill reads until one of the two holds
+                continue
+            data = bytes(self._pending[:cut])
+            del self._pending[:cut]
+            self._nl = self._nl[nl.size :] - cut
+            starts = np.concatenate([[0], nl + 1]).astype(np.int64)
+            ends = np.concatenate([nl, [cut]]).astype(np.int64)
+            if starts[-1] >= cut:  # the batch ends with a newline: no partial last line
+                starts, ends = starts[:-1], ends[:-1]
+            buf = padded(data)
+            # drop the CR of CRLF line ends
+            cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
+            ends = ends - cr
+            batch = LineBatch(data, buf, starts, ends, self._next_line, final)
+            self._next_line += batch.n
+            yield batch
+            if final:
+                return
+
+
+def count_lines(path: Path) -> int:
+    """Number of lines in a file (a last line without newline counts), reading it once."""
+    n = 0
+    last = b"\n"
+    with open_bytes(path) as fh:
+        while chunk := fh.read(READ_BYTES):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (0 if last == b"\n" else 1)

@@ -1,0 +1,539 @@
+"""The evidence report as one self-contained HTML file (and, through :mod:`tumen.report.pdf`, a PDF).
+
+Self-contained means: CSS inline, maps and timelines embedded as ``data:`` URIs,
+no script, no font or tile fetched from anywhere — the file opens offline and
+makes no request.  Structure:
+
+1. Summary of the period: what was read (files, lines, positions), what was
+   found (events by type, list matches), the findings at a glance, an overview
+   map and the top-risk vessels.
+2. One dossier per selected vessel: identity history, risk signals with the
+   events behind them, screening matches with their explanations, a map of the
+   track, a timeline, and the table of its events, each with provenance.
+3. Annexes: every event in the store with its provenance, the input files
+   with their SHA-256, and the methods (signal definitions, weights, detector
+   parameters).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+from tumen.errors import InputError
+from tumen.provenance import tumen_version, utc_now
+from tumen.report import dossier as q
+from tumen.report.maps import (
+    COUNTRY_COLOURS,
+    TYPE_COLOURS,
+    MapEvent,
+    MapSpec,
+    overview_map,
+    vessel_map,
+)
+from tumen.report.timeline import TimelineEvent, reception_intervals, vessel_timeline
+from tumen.risk.signals import SIGNAL_TITLES, Port, load_watched_ports
+from tumen.risk.weights import RiskWeights
+
+if TYPE_CHECKING:
+    from tumen.config import Settings
+    from tumen.store.backend import Backend
+
+TYPE_TITLES = {
+    "port_visit": "Port visit",
+    "voyage": "Voyage",
+    "gap": "AIS gap",
+    "encounter": "Encounter",
+    "loitering": "Loitering",
+    "identity": "Identity",
+}
+SUBTYPE_TITLES = {
+    "mmsi_conflict": "MMSI conflict",
+    "position_jump": "position jump",
+    "identity_change": "identity change",
+    "invalid_imo": "invalid IMO",
+    "flag_mismatch": "flag mismatch",
+    "dprk_mid": "DPRK MID",
+}
+
+
+def svg_data_uri(svg: str) -> str:
+    """``data:image/svg+xml;base64,…`` for an SVG document."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+# --------------------------------------------------------------------------- formatting
+def fmt_ts(value: datetime | None, seconds: bool = False) -> str:
+    if value is None:
+        return "–"
+    return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def fmt_duration(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return "–"
+    hours = (end - start).total_seconds() / 3600
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} d"
+
+
+def fmt_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, list):
+        return ", ".join(fmt_value(v) for v in value[:8]) + (" …" if len(value) > 8 else "")
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {fmt_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def fmt_features(features: Any) -> list[str]:
+    """Screening features as readable phrases: each feature's ``detail`` (and score), else ``name value``."""
+    if not isinstance(features, dict):
+        return [fmt_value(features)]
+    out = []
+    for name, f in features.items():
+        if isinstance(f, dict) and f.get("detail"):
+            score = f.get("score")
+            out.append(
+                f"{f['detail']}" + (f" ({score:.2f})" if isinstance(score, int | float) else "")
+            )
+        else:
+            out.append(f"{name} {fmt_value(f)}")
+    return out
+
+
+def fmt_source(source: Any) -> str:
+    """Where an ownership edge is stated: list, reference or file."""
+    if isinstance(source, str):
+        try:
+            source = json.loads(source)
+        except json.JSONDecodeError:
+            return str(source)
+    if isinstance(source, dict):
+        parts = [source.get("list"), source.get("ref"), source.get("text")]
+        return " · ".join(str(p) for p in parts if p)[:160] or fmt_value(source)
+    return fmt_value(source)
+
+
+def fmt_latlon(lat: float | None, lon: float | None) -> str:
+    if lat is None or lon is None:
+        return ""
+    return f"{abs(lat):.4f}°{'N' if lat >= 0 else 'S'} {abs(lon):.4f}°{'E' if lon >= 0 else 'W'}"
+
+
+def vessel_label(name: str | None, mmsi: int | None) -> str:
+    if mmsi is None:
+        return name or "–"
+    return f"{name} ({mmsi})" if name else f"MMSI {mmsi}"
+
+
+def event_what(ev: dict[str, Any]) -> str:
+    """One line saying what the event is."""
+    t = ev["type"]
+    if t == "port_visit":
+        return f"at {ev.get('port') or '?'}"
+    if t == "voyage":
+        return f"{ev.get('from_port') or '?'} → {ev.get('to_port') or '?'}"
+    if t == "encounter":
+        return "with " + vessel_label(ev.get("partner_name"), ev.get("other_mmsi"))
+    if t == "gap":
+        m = ev.get("measures", {})
+        parts = []
+        if "distance_km" in m:
+            parts.append(f"{fmt_value(m['distance_km'])} km")
+        if "implied_speed_kn" in m:
+            parts.append(f"{fmt_value(m['implied_speed_kn'])} kn implied")
+        return "dark" + (": " + ", ".join(parts) if parts else "")
+    if t == "identity":
+        return SUBTYPE_TITLES.get(ev.get("subtype") or "", ev.get("subtype") or "")
+    return ""
+
+
+def event_title(ev: dict[str, Any]) -> str:
+    title = str(TYPE_TITLES.get(ev["type"], ev["type"]))
+    if ev.get("subtype"):
+        title += f" · {SUBTYPE_TITLES.get(ev['subtype'], ev['subtype'])}"
+    return title
+
+
+def event_name(ev: dict[str, Any]) -> str:
+    """Title and what, without repeating: ``Voyage: Rajin → Dunai``, ``Identity · DPRK MID``."""
+    title, what = event_title(ev), event_what(ev)
+    return f"{title}: {what}" if what and what not in title else title
+
+
+def type_badge(type_: str) -> Markup:
+    colour = TYPE_COLOURS.get(type_, "#555")
+    return Markup('<span class="badge" style="background:{}">{}</span>').format(
+        colour, TYPE_TITLES.get(type_, type_)
+    )
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("tumen.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        ts=fmt_ts,
+        value=fmt_value,
+        latlon=fmt_latlon,
+        ranges=q.format_ranges,
+        features=fmt_features,
+        source=fmt_source,
+        jsonc=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str),
+    )
+    env.globals.update(
+        duration=fmt_duration,
+        what=event_what,
+        event_title=event_title,
+        badge=type_badge,
+        vessel_label=vessel_label,
+        type_colours=TYPE_COLOURS,
+        country_colours=COUNTRY_COLOURS,
+        type_titles=TYPE_TITLES,
+        subtype_titles=SUBTYPE_TITLES,
+        signal_titles=SIGNAL_TITLES,
+    )
+    return env
+
+
+# --------------------------------------------------------------------------- building the context
+def _select(
+    store: Backend,
+    settings: Settings,
+    ranking: list[dict[str, Any]],
+    vessels: Sequence[int] | None,
+    top: int | None,
+) -> list[int]:
+    chosen: list[int] = []
+    if vessels:
+        for ident in vessels:
+            found = q.resolve_vessels(store, [ident])
+            if not found:
+                raise InputError(
+                    f"vessel {ident} is not in the store {getattr(store, 'path', '')}; give an MMSI (9 digits) "
+                    "or IMO number (7 digits) that it has seen (see `tumen risk`)"
+                )
+            chosen += found
+    if top is not None or not vessels:
+        n = top if top is not None else settings.report.top_n
+        chosen += [r["mmsi"] for r in ranking if r["score"] > 0][:n]
+    return list(dict.fromkeys(chosen))
+
+
+def _findings(ranking: list[dict[str, Any]]) -> list[str]:
+    """Sentences for 'findings at a glance', from the signals of every ranked vessel."""
+    count: dict[str, set[int]] = {}
+    events: dict[str, set[str]] = {}
+    for r in ranking:
+        for s in r["signals"]:
+            count.setdefault(s["signal"], set()).add(r["mmsi"])
+            events.setdefault(s["signal"], set()).update(s["event_ids"])
+
+    def n_v(sig: str) -> int:
+        return len(count.get(sig, ()))
+
+    def n_e(sig: str) -> int:
+        return len(events.get(sig, ()))
+
+    def plural(n: int, word: str) -> str:
+        if n == 1:
+            return f"{n} {word}"
+        return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+
+    def verb(n: int, singular: str, plural_form: str) -> str:
+        return singular if n == 1 else plural_form
+
+    out = []
+    if n_v("sanctioned_vessel"):
+        n = n_v("sanctioned_vessel")
+        out.append(f"{plural(n, 'vessel')} {verb(n, 'matches', 'match')} a listed vessel.")
+    if n_v("sanctioned_party"):
+        n = n_v("sanctioned_party")
+        out.append(
+            f"{plural(n, 'vessel')} {verb(n, 'has', 'have')} a listed owner, manager or operator."
+        )
+    if n_e("nk_ru_voyage"):
+        out.append(
+            f"{plural(n_e('nk_ru_voyage'), 'voyage')} between North Korean and Russian ports, by {plural(n_v('nk_ru_voyage'), 'vessel')}."
+        )
+    if n_e("dprk_port_visit"):
+        out.append(f"{plural(n_e('dprk_port_visit'), 'port call')} at North Korean ports.")
+    dark = events.get("dark_shuttle_route", set()) | events.get("dark_near_port", set())
+    if dark:
+        out.append(f"{plural(len(dark), 'dark period')} near watched ports or on a shuttle route.")
+    if n_e("encounter"):
+        extra = ""
+        if n_e("sanctioned_partner") or n_e("encounter_dprk_partner"):
+            extra = f", {len(events.get('sanctioned_partner', set()) | events.get('encounter_dprk_partner', set()))} with a listed or DPRK vessel"
+        out.append(f"{plural(n_e('encounter'), 'ship-to-ship encounter')} at sea{extra}.")
+    ident = set().union(
+        *(
+            events.get(s, set())
+            for s in (
+                "mmsi_conflict",
+                "position_jump",
+                "identity_change",
+                "invalid_imo",
+                "flag_mismatch",
+            )
+        )
+    )
+    if ident:
+        out.append(
+            f"{plural(len(ident), 'identity anomaly')} (MMSI sharing, spoofed jumps, renaming, false IMO or flag)."
+        )
+    return out
+
+
+def _dossier(
+    store: Backend,
+    settings: Settings,
+    mmsi: int,
+    risk_row: dict[str, Any] | None,
+    ports: Sequence[Port],
+    prov: dict[str, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    ident = q.identity(store, mmsi)
+    events = q.events_for(store, mmsi)
+    for i, ev in enumerate(events, start=1):
+        ev["number"] = i
+        ev["provenance"] = prov.get(ev["event_id"], [])
+    imos = [h["imo"] for h in ident["history"] if h.get("imo")]
+    matches = q.matches_for(store, mmsi, imos)
+    tr = q.track(store, mmsi, settings.report.max_track_points)
+    gaps = q.gap_ends(store, [e["event_id"] for e in events if e["type"] == "gap"])
+
+    map_events: list[MapEvent] = []
+    for ev in events:
+        partner = None
+        if ev["type"] == "encounter":
+            other = ev["other_mmsi"] if ev["mmsi"] == mmsi else ev["mmsi"]
+            if other is not None:
+                window = (ev["start"] - timedelta(hours=3), ev["end"] + timedelta(hours=3))
+                partner = q.track(store, int(other), 400, window)
+        lat, lon = ev.get("lat"), ev.get("lon")
+        if ev["type"] == "port_visit" and ev.get("port"):
+            port = next((p for p in ports if p.name == ev["port"]), None)
+            if port is not None and lat is None:
+                lat, lon = port.lat, port.lon
+        map_events.append(
+            MapEvent(
+                number=ev["number"],
+                type=ev["type"],
+                subtype=ev.get("subtype"),
+                lat=lat,
+                lon=lon,
+                ends=gaps.get(ev["event_id"]),
+                partner=partner,
+            )
+        )
+    map_svg = None
+    if len(tr) or any(m.lat is not None for m in map_events):
+        map_svg = vessel_map(
+            MapSpec(
+                track=tr,
+                events=map_events,
+                ports=ports,
+                max_gap_s=settings.detect.gaps.min_gap_h * 3600,
+                max_speed_kn=settings.detect.segments.max_speed_kn,
+                resolution=settings.report.map_resolution,
+            )
+        )
+    starts = [ev["start"] for ev in events] + ([tr.ts[0].astype(datetime)] if len(tr) else [])
+    ends = [ev["end"] for ev in events] + ([tr.ts[-1].astype(datetime)] if len(tr) else [])
+    timeline_svg = None
+    if starts:
+        t0, t1 = min(starts), max(ends)
+        pad = max((t1 - t0) * 0.02, timedelta(minutes=30))
+        timeline_svg = vessel_timeline(
+            [TimelineEvent(ev["number"], ev["type"], ev["start"], ev["end"]) for ev in events],
+            (t0 - pad, t1 + pad),
+            reception_intervals(tr.ts, settings.detect.gaps.min_gap_h * 3600 / 2)
+            if len(tr)
+            else [],
+        )
+    mid = q.mid_country(mmsi)
+    event_number = {ev["event_id"]: ev["number"] for ev in events}
+    return {
+        "mmsi": mmsi,
+        "risk": risk_row or {"rank": None, "score": 0.0, "signals": []},
+        "identity": ident,
+        "ship_type": q.ship_type_name(ident.get("ship_type")),
+        "mid": {"code": mmsi // 1_000_000, "iso": mid[0], "country": mid[1]}
+        if mid
+        else {"code": mmsi // 1_000_000, "iso": None, "country": None},
+        "matches": [m for m in matches if m.get("match")],
+        "near_misses": [m for m in matches if not m.get("match")][:5],
+        "events": events,
+        "event_number": event_number,
+        "map": svg_data_uri(map_svg) if map_svg else None,
+        "timeline": svg_data_uri(timeline_svg) if timeline_svg else None,
+        "track_points": len(tr),
+        "first_fix": tr.ts[0].astype(datetime) if len(tr) else None,
+        "last_fix": tr.ts[-1].astype(datetime) if len(tr) else None,
+    }
+
+
+def build_context(
+    store: Backend,
+    settings: Settings,
+    *,
+    vessels: Sequence[int] | None = None,
+    top: int | None = None,
+) -> dict[str, Any]:
+    """Everything the template shows, read from the store (ranks first if table ``risk`` is empty)."""
+    ranking = q.ranking(store)
+    if not ranking:
+        from tumen.risk.rank import rank_vessels
+
+        rank_vessels(store, settings)
+        ranking = q.ranking(store)
+    ports = load_watched_ports(settings.ports)
+    period = q.period_summary(store)
+    chosen = _select(store, settings, ranking, vessels, top)
+    by_mmsi = {r["mmsi"]: r for r in ranking}
+
+    all_events = q.events_for(store, limit=settings.report.annex_max_events)
+    dossier_ids: set[str] = set()
+    for mmsi in chosen:
+        dossier_ids.update(
+            store.query(
+                f"SELECT event_id FROM events WHERE mmsi = {int(mmsi)} OR other_mmsi = {int(mmsi)}"
+            )
+            .column("event_id")
+            .to_pylist()
+        )
+    prov = q.provenance(store, sorted(dossier_ids | {e["event_id"] for e in all_events}))
+    for ev in all_events:
+        ev["provenance"] = prov.get(ev["event_id"], [])
+    dossiers = [_dossier(store, settings, m, by_mmsi.get(m), ports, prov) for m in chosen]
+    for d in dossiers:
+        d["anchor"] = f"v{d['mmsi']}"
+
+    overview_tracks = []
+    for d in dossiers[:10]:
+        tr = q.track(store, d["mmsi"], 1500)
+        label = f"{d['risk']['rank'] or '–'} {d['identity'].get('name') or d['mmsi']}"
+        overview_tracks.append((label, tr))
+    overview = (
+        overview_map(overview_tracks, ports, resolution=settings.report.map_resolution)
+        if ports
+        else None
+    )
+
+    ranked = [r for r in ranking if r["score"] > 0]
+    top_table = ranked[: max(len(chosen), settings.report.top_n, 10)]
+    weights = RiskWeights.model_fields
+    dossier_mmsis = {d["mmsi"] for d in dossiers}
+    return {
+        "title": settings.report.title,
+        "generated_at": utc_now(),
+        "tumen_version": tumen_version(),
+        "db": str(getattr(store, "path", "")),
+        "period": period,
+        "findings": _findings(ranking),
+        "ranking": top_table,
+        "n_ranked": len(ranked),
+        "dossier_mmsis": dossier_mmsis,
+        "dossiers": dossiers,
+        "overview": svg_data_uri(overview) if overview else None,
+        "all_events": all_events,
+        "annex_truncated": max(0, period["events"] - len(all_events)),
+        "annex_elsewhere": None,
+        "sources": q.sources(store),
+        "lists": q.lists_loaded(store),
+        "ports": ports,
+        "signals": [
+            {
+                "name": name,
+                "title": SIGNAL_TITLES[name],
+                "weight": settings.risk.weights.weight(name),
+                "description": weights[name].description,
+            }
+            for name in SIGNAL_TITLES
+        ],
+        "risk_settings": settings.risk.model_dump(exclude={"weights"}),
+        "detect_settings": settings.detect.model_dump(),
+        "screen_settings": settings.screen.model_dump(),
+    }
+
+
+def render_html(context: dict[str, Any]) -> str:
+    """Render the report template with ``context`` (see :func:`build_context`)."""
+    return _env().get_template("report.html.j2").render(**context)
+
+
+def write_report(
+    store: Backend,
+    out_dir: str | Path,
+    settings: Settings,
+    *,
+    vessels: Sequence[int] | None = None,
+    top: int | None = None,
+) -> dict[str, Any]:
+    """Write ``report.html`` (self-contained) and ``report.pdf`` into ``out_dir``.
+
+    Parameters
+    ----------
+    store:
+        A store with positions, statics, events and, when screened and ranked,
+        ``matches`` and ``risk`` (ranked first if ``risk`` is empty).
+    out_dir:
+        Folder to write into (created).
+    settings:
+        ``settings.report`` (top_n, pdf, title, map resolution, …), ``settings.risk``,
+        ``settings.ports``.
+    vessels:
+        MMSIs (9 digits) or IMO numbers (7 digits) to give a dossier.
+    top:
+        Also give a dossier to the N highest-scoring vessels (default
+        ``report.top_n`` when no ``vessels`` are given).
+
+    Returns
+    -------
+    dict
+        ``{"html": path, "pdf": path or None, "vessels": [mmsi, …], "events": n}``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    context = build_context(store, settings, vessels=vessels, top=top)
+    html = render_html(context)
+    html_path = out / "report.html"
+    html_path.write_text(html, encoding="utf-8")
+    pdf_path = None
+    if settings.report.pdf:
+        from tumen.report.pdf import write_pdf
+
+        n_pdf = settings.report.pdf_annex_max_events
+        pdf_html = html
+        if len(context["all_events"]) > n_pdf:
+            pdf_context = {
+                **context,
+                "all_events": context["all_events"][:n_pdf],
+                "annex_truncated": context["annex_truncated"] + len(context["all_events"]) - n_pdf,
+                "annex_elsewhere": "report.html",
+            }
+            pdf_html = render_html(pdf_context)
+        pdf_path = write_pdf(pdf_html, out / "report.pdf")
+    return {
+        "html": str(html_path),
+        "pdf": str(pdf_path) if pdf_path else None,
+        "vessels": [d["mmsi"] for d in context["dossiers"]],
+        "events": len(context["all_events"]),
+    }

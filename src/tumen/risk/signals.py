@@ -1,0 +1,415 @@
+"""Risk signals: what makes a vessel worth an analyst's time, each defined once.
+
+A *signal* is one indicator of sanctions evasion between North Korea and Russia,
+computed by one SQL query over the store's ``events`` and ``matches`` tables.
+Every query returns the same columns, one row per occurrence::
+
+    mmsi       BIGINT   the vessel (as transmitted) the occurrence counts for
+    event_id   VARCHAR  the event it rests on (NULL for a list match)
+    entity_id  VARCHAR  the listed entity it rests on (NULL for an event)
+    value      DOUBLE   1.0 for an event, the match score (0–1) for a list match
+    note       VARCHAR  a short human explanation ("Rajin → Dunai", "owner: M LEASING LLC")
+
+:func:`tumen.risk.rank.rank_vessels` turns these rows into points with the
+weights of :mod:`tumen.risk.weights`.  The indicators follow the UN Panel of
+Experts on DPRK (S/2019/171 §§ 24–60, S/2024/215) and the US advisory
+"Sanctions Risks Related to North Korea's Shipping Practices" (OFAC, State,
+USCG, 2019-03-21; "North Korea Ship-to-Ship Transfers", 2020-05-14): voyages and
+calls to North Korean ports, AIS disabling near them, ship-to-ship transfers,
+and identity manipulation (MMSI sharing, spoofing, renaming, false IMO numbers
+and flags).
+
+Definitions (distances are great-circle, km, on a sphere of radius 6 371 km):
+
+``sanctioned_vessel``
+    A ``matches`` row with ``role = 'vessel'`` and ``match`` true.  Rows keyed only
+    by IMO are attached to every MMSI that broadcast that IMO.
+``sanctioned_party``
+    A ``matches`` row with another role (owner, manager, operator): a listed
+    party reached through the ownership graph.
+``sanctioned_partner``
+    An ``encounter`` whose other vessel has a ``sanctioned_vessel`` match.
+``encounter``
+    Any ``encounter`` event (both vessels get it).
+``encounter_dprk_partner``
+    An ``encounter`` whose other vessel transmits with North Korea's MID
+    (``mmsi // 1 000 000 = detect.identity.dprk_mid``) or declares flag ``KP``.
+``nk_ru_voyage``
+    A ``voyage`` whose two ports are a North Korean (``KP``) and a Russian
+    (``RU``) watched port, in either direction.
+``dprk_port_visit``
+    A ``port_visit`` at a North Korean watched port.
+``dark_near_port``
+    A ``gap`` whose last fix before or first fix after lies within
+    ``radius_km + risk.near_port_km`` of a watched port.
+``dark_shuttle_route``
+    A ``gap`` whose two end fixes both lie within ``risk.corridor_km`` of the
+    straight line between one North Korean and one Russian watched port, or
+    whose ``evidence.dark_port_candidates`` names a North Korean port (the
+    vessel could have called there while dark).
+``loitering``
+    Any ``loitering`` event.
+``mmsi_conflict``, ``position_jump``, ``identity_change``, ``invalid_imo``, ``flag_mismatch``, ``dprk_mid``
+    An ``identity`` event of that subtype.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from tumen.errors import InputError
+
+EARTH_RADIUS_KM = 6371.0
+KM_PER_DEG_LAT = 110.574  # WGS84, mid-latitudes; used only for short corridor distances
+
+
+@dataclass(frozen=True)
+class Port:
+    """A watched port as the signals need it (degrees WGS84, km)."""
+
+    name: str
+    country: str
+    lat: float
+    lon: float
+    radius_km: float
+
+
+@dataclass(frozen=True)
+class SignalContext:
+    """What a signal query may depend on besides the store.
+
+    Attributes
+    ----------
+    ports:
+        The watched ports in use (the same file the detectors used).
+    near_port_km:
+        ``risk.near_port_km`` (km).
+    corridor_km:
+        ``risk.corridor_km`` (km).
+    dprk_mid:
+        ``detect.identity.dprk_mid`` (North Korea's Maritime Identification Digits, 445).
+    has_matches:
+        Whether the store has a ``matches`` table (screening has run).
+    """
+
+    ports: Sequence[Port]
+    near_port_km: float = 10.0
+    corridor_km: float = 30.0
+    dprk_mid: int = 445
+    has_matches: bool = False
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One risk signal: its name (= its weight's name), a title, and its query."""
+
+    name: str
+    title: str
+    query: Callable[[SignalContext], str | None]
+    """Builds the SQL; ``None`` when the store cannot have this signal (e.g. no matches table)."""
+
+
+# --------------------------------------------------------------------------- SQL helpers
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ports_cte(ports: Sequence[Port]) -> str:
+    """A ``ports(name, country, lat, lon, radius_km)`` CTE body from literal VALUES."""
+    if not ports:
+        return (
+            "SELECT CAST(NULL AS VARCHAR) AS name, CAST(NULL AS VARCHAR) AS country, "
+            "CAST(NULL AS DOUBLE) AS lat, CAST(NULL AS DOUBLE) AS lon, CAST(NULL AS DOUBLE) AS radius_km "
+            "WHERE false"
+        )
+    rows = ", ".join(
+        f"({_sql_str(p.name)}, {_sql_str(p.country.upper())}, {float(p.lat)!r}, {float(p.lon)!r}, {float(p.radius_km)!r})"
+        for p in ports
+    )
+    return f"SELECT * FROM (VALUES {rows}) AS t(name, country, lat, lon, radius_km)"
+
+
+def haversine_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
+    """SQL expression: great-circle distance in km between two points given in degrees."""
+    return (
+        f"(2 * {EARTH_RADIUS_KM} * asin(sqrt("
+        f"power(sin(radians({lat2} - {lat1}) / 2), 2) + "
+        f"cos(radians({lat1})) * cos(radians({lat2})) * power(sin(radians({lon2} - {lon1}) / 2), 2))))"
+    )
+
+
+def _segment_distance_sql(plat: str, plon: str) -> str:
+    """SQL: km from point (plat, plon) to segment k (ka_lat, ka_lon)–(kb_lat, kb_lon), local flat projection."""
+    kx = f"({KM_PER_DEG_LAT} * cos(radians((k.a_lat + k.b_lat) / 2)))"
+    ax, ay = f"(k.a_lon * {kx})", f"(k.a_lat * {KM_PER_DEG_LAT})"
+    bx, by = f"(k.b_lon * {kx})", f"(k.b_lat * {KM_PER_DEG_LAT})"
+    px, py = f"({plon} * {kx})", f"({plat} * {KM_PER_DEG_LAT})"
+    dx, dy = f"({bx} - {ax})", f"({by} - {ay})"
+    t = f"greatest(0.0, least(1.0, (({px} - {ax}) * {dx} + ({py} - {ay}) * {dy}) / nullif({dx} * {dx} + {dy} * {dy}, 0)))"
+    return f"sqrt(power({px} - ({ax} + {t} * {dx}), 2) + power({py} - ({ay} + {t} * {dy}), 2))"
+
+
+VESSEL_MATCHES_CTE = """
+vessel_matches AS (
+    SELECT coalesce(m.mmsi, s.mmsi) AS mmsi, m.entity_id, max(m.score) AS score,
+           max(m.caption) AS caption
+    FROM matches m
+    LEFT JOIN (SELECT DISTINCT imo, mmsi FROM statics WHERE imo IS NOT NULL) s
+           ON m.mmsi IS NULL AND m.imo = s.imo
+    WHERE m.match AND m.role = 'vessel' AND coalesce(m.mmsi, s.mmsi) IS NOT NULL
+    GROUP BY 1, 2
+)"""
+
+ENCOUNTER_SIDES_CTE = """
+enc AS (
+    SELECT event_id, mmsi, other_mmsi AS partner FROM events
+    WHERE type = 'encounter' AND other_mmsi IS NOT NULL
+    UNION ALL
+    SELECT event_id, other_mmsi AS mmsi, mmsi AS partner FROM events
+    WHERE type = 'encounter' AND other_mmsi IS NOT NULL
+)"""
+
+_COLUMNS = "CAST({mmsi} AS BIGINT) AS mmsi, CAST({event_id} AS VARCHAR) AS event_id, CAST({entity_id} AS VARCHAR) AS entity_id, CAST({value} AS DOUBLE) AS value, CAST({note} AS VARCHAR) AS note"
+
+
+def _cols(mmsi: str, event_id: str, entity_id: str, value: str, note: str) -> str:
+    return _COLUMNS.format(
+        mmsi=mmsi, event_id=event_id, entity_id=entity_id, value=value, note=note
+    )
+
+
+# --------------------------------------------------------------------------- the signals
+def _sanctioned_vessel(ctx: SignalContext) -> str | None:
+    if not ctx.has_matches:
+        return None
+    return f"""WITH {VESSEL_MATCHES_CTE}
+SELECT {_cols("mmsi", "NULL", "entity_id", "score", "'listed vessel: ' || caption")}
+FROM vessel_matches"""
+
+
+def _sanctioned_party(ctx: SignalContext) -> str | None:
+    if not ctx.has_matches:
+        return None
+    return f"""WITH parties AS (
+    SELECT coalesce(m.mmsi, s.mmsi) AS mmsi, m.entity_id, m.role, max(m.score) AS score,
+           max(m.caption) AS caption
+    FROM matches m
+    LEFT JOIN (SELECT DISTINCT imo, mmsi FROM statics WHERE imo IS NOT NULL) s
+           ON m.mmsi IS NULL AND m.imo = s.imo
+    WHERE m.match AND m.role <> 'vessel' AND coalesce(m.mmsi, s.mmsi) IS NOT NULL
+    GROUP BY 1, 2, 3
+)
+SELECT {_cols("mmsi", "NULL", "entity_id", "score", "role || ': ' || caption")}
+FROM parties"""
+
+
+def _sanctioned_partner(ctx: SignalContext) -> str | None:
+    if not ctx.has_matches:
+        return None
+    return f"""WITH {VESSEL_MATCHES_CTE}, {ENCOUNTER_SIDES_CTE},
+listed AS (SELECT mmsi, max(score) AS score, max(caption) AS caption FROM vessel_matches GROUP BY mmsi)
+SELECT {_cols("enc.mmsi", "enc.event_id", "NULL", "listed.score", "'met listed vessel ' || listed.caption || ' (MMSI ' || CAST(enc.partner AS VARCHAR) || ')'")}
+FROM enc JOIN listed ON listed.mmsi = enc.partner"""
+
+
+def _encounter(ctx: SignalContext) -> str:
+    return f"""WITH {ENCOUNTER_SIDES_CTE}
+SELECT {_cols("mmsi", "event_id", "NULL", "1.0", "'met MMSI ' || CAST(partner AS VARCHAR)")}
+FROM enc"""
+
+
+def _encounter_dprk_partner(ctx: SignalContext) -> str:
+    return f"""WITH {ENCOUNTER_SIDES_CTE},
+kp AS (SELECT DISTINCT mmsi FROM statics WHERE upper(flag) = 'KP')
+SELECT {_cols("enc.mmsi", "enc.event_id", "NULL", "1.0", "'met DPRK vessel MMSI ' || CAST(enc.partner AS VARCHAR)")}
+FROM enc
+WHERE enc.partner // 1000000 = {int(ctx.dprk_mid)} OR enc.partner IN (SELECT mmsi FROM kp)"""
+
+
+def _nk_ru_voyage(ctx: SignalContext) -> str:
+    return f"""WITH ports AS ({ports_cte(ctx.ports)})
+SELECT {_cols("e.mmsi", "e.event_id", "NULL", "1.0", "e.from_port || ' → ' || e.to_port")}
+FROM events e
+JOIN ports pf ON pf.name = e.from_port
+JOIN ports pt ON pt.name = e.to_port
+WHERE e.type = 'voyage'
+  AND ((pf.country = 'KP' AND pt.country = 'RU') OR (pf.country = 'RU' AND pt.country = 'KP'))"""
+
+
+def _dprk_port_visit(ctx: SignalContext) -> str:
+    return f"""WITH ports AS ({ports_cte(ctx.ports)})
+SELECT {_cols("e.mmsi", "e.event_id", "NULL", "1.0", "'called at ' || e.port")}
+FROM events e JOIN ports p ON p.name = e.port
+WHERE e.type = 'port_visit' AND p.country = 'KP'"""
+
+
+def _gap_ends_cte() -> str:
+    """``gap_ends(event_id, mmsi, a_lat, a_lon, b_lat, b_lon, candidates)``: each gap's last and first fix."""
+    return """
+gap_ends AS (
+    SELECT e.event_id, e.mmsi,
+           avg(pa.lat) AS a_lat, avg(pa.lon) AS a_lon,
+           avg(pb.lat) AS b_lat, avg(pb.lon) AS b_lon,
+           max(CAST(json_extract(e.evidence, '$.dark_port_candidates') AS VARCHAR)) AS candidates
+    FROM events e
+    JOIN positions pa ON pa.mmsi = e.mmsi AND pa.ts = e.start
+    JOIN positions pb ON pb.mmsi = e.mmsi AND pb.ts = e."end"
+    WHERE e.type = 'gap'
+    GROUP BY e.event_id, e.mmsi
+)"""
+
+
+def _dark_near_port(ctx: SignalContext) -> str:
+    da = haversine_sql("g.a_lat", "g.a_lon", "p.lat", "p.lon")
+    db = haversine_sql("g.b_lat", "g.b_lon", "p.lat", "p.lon")
+    return f"""WITH ports AS ({ports_cte(ctx.ports)}), {_gap_ends_cte()},
+near AS (
+    SELECT g.event_id, g.mmsi,
+           string_agg(DISTINCT p.name, ', ' ORDER BY p.name) AS names
+    FROM gap_ends g CROSS JOIN ports p
+    WHERE {da} <= p.radius_km + {float(ctx.near_port_km)!r}
+       OR {db} <= p.radius_km + {float(ctx.near_port_km)!r}
+    GROUP BY g.event_id, g.mmsi
+)
+SELECT {_cols("mmsi", "event_id", "NULL", "1.0", "'went dark near ' || names")}
+FROM near"""
+
+
+def _dark_shuttle_route(ctx: SignalContext) -> str:
+    da = _segment_distance_sql("g.a_lat", "g.a_lon")
+    db = _segment_distance_sql("g.b_lat", "g.b_lon")
+    return f"""WITH ports AS ({ports_cte(ctx.ports)}), {_gap_ends_cte()},
+routes AS (
+    SELECT a.name AS a_name, a.lat AS a_lat, a.lon AS a_lon,
+           b.name AS b_name, b.lat AS b_lat, b.lon AS b_lon
+    FROM ports a CROSS JOIN ports b
+    WHERE a.country = 'KP' AND b.country = 'RU'
+),
+on_route AS (
+    SELECT g.event_id, g.mmsi, arg_min(k.a_name || '–' || k.b_name, {da} + {db}) AS why
+    FROM gap_ends g CROSS JOIN routes k
+    WHERE {da} <= {float(ctx.corridor_km)!r} AND {db} <= {float(ctx.corridor_km)!r}
+    GROUP BY g.event_id, g.mmsi
+),
+dark_call AS (
+    SELECT g.event_id, g.mmsi, min(p.name) AS why
+    FROM gap_ends g JOIN ports p
+      ON p.country = 'KP' AND g.candidates IS NOT NULL
+     AND contains(g.candidates, '"' || p.name || '"')
+    GROUP BY g.event_id, g.mmsi
+),
+hits AS (
+    SELECT event_id, mmsi, 'dark on the ' || why || ' shuttle route' AS why FROM on_route
+    UNION ALL
+    SELECT event_id, mmsi, 'could have called at ' || why || ' while dark' AS why FROM dark_call
+)
+SELECT {_cols("mmsi", "event_id", "NULL", "1.0", "string_agg(why, '; ' ORDER BY why)")}
+FROM hits GROUP BY mmsi, event_id"""
+
+
+def _events_of(type_: str, note: str) -> Callable[[SignalContext], str]:
+    def query(ctx: SignalContext) -> str:
+        return f"""SELECT {_cols("mmsi", "event_id", "NULL", "1.0", note)}
+FROM events WHERE type = {_sql_str(type_)}"""
+
+    return query
+
+
+def _identity(subtype: str, note: str) -> Callable[[SignalContext], str]:
+    def query(ctx: SignalContext) -> str:
+        return f"""SELECT {_cols("mmsi", "event_id", "NULL", "1.0", _sql_str(note))}
+FROM events WHERE type = 'identity' AND subtype = {_sql_str(subtype)}"""
+
+    return query
+
+
+#: Every risk signal, strongest evidence first.  Each name is a field of
+#: :class:`tumen.risk.weights.RiskWeights`.
+SIGNALS: tuple[Signal, ...] = (
+    Signal("sanctioned_vessel", "Listed vessel", _sanctioned_vessel),
+    Signal("sanctioned_party", "Listed owner, manager or operator", _sanctioned_party),
+    Signal("sanctioned_partner", "Met a listed vessel", _sanctioned_partner),
+    Signal("nk_ru_voyage", "Voyage between North Korea and Russia", _nk_ru_voyage),
+    Signal("dprk_port_visit", "Call at a North Korean port", _dprk_port_visit),
+    Signal("dark_shuttle_route", "Dark on a shuttle route", _dark_shuttle_route),
+    Signal("dark_near_port", "Dark near a watched port", _dark_near_port),
+    Signal("encounter_dprk_partner", "Met a DPRK vessel at sea", _encounter_dprk_partner),
+    Signal("encounter", "Ship-to-ship encounter", _encounter),
+    Signal("loitering", "Loitering at sea", _events_of("loitering", "'loitered'")),
+    Signal("dprk_mid", "Transmits with DPRK MID 445", _identity("dprk_mid", "DPRK MID 445")),
+    Signal(
+        "mmsi_conflict",
+        "MMSI used from two places at once",
+        _identity("mmsi_conflict", "MMSI conflict"),
+    ),
+    Signal(
+        "identity_change",
+        "Changed name, IMO or call sign",
+        _identity("identity_change", "identity change"),
+    ),
+    Signal("invalid_imo", "Invalid IMO number", _identity("invalid_imo", "IMO check digit wrong")),
+    Signal("flag_mismatch", "MID disagrees with flag", _identity("flag_mismatch", "flag mismatch")),
+    Signal("position_jump", "Spoofed position jump", _identity("position_jump", "position jump")),
+)
+
+SIGNAL_TITLES: dict[str, str] = {s.name: s.title for s in SIGNALS}
+
+
+def signal_queries(ctx: SignalContext) -> list[tuple[str, str]]:
+    """``(signal name, SQL)`` for every signal the store can have."""
+    out: list[tuple[str, str]] = []
+    for signal in SIGNALS:
+        sql = signal.query(ctx)
+        if sql is not None:
+            out.append((signal.name, sql))
+    return out
+
+
+def union_query(ctx: SignalContext, names: Sequence[str] | None = None) -> str:
+    """One SQL query returning every signal occurrence with a ``signal`` column added."""
+    parts = [
+        f"SELECT {_sql_str(name)} AS signal, * FROM ({sql}) AS q_{i}"
+        for i, (name, sql) in enumerate(signal_queries(ctx))
+        if names is None or name in names
+    ]
+    return "\nUNION ALL\n".join(parts)
+
+
+def load_watched_ports(path: str | Path | None = None) -> list[Port]:
+    """The watched ports (``path`` = a ports CSV; ``None`` = the bundled ``tumen/data/ports.csv``)."""
+    if path is None:
+        text = resources.files("tumen.data").joinpath("ports.csv").read_text(encoding="utf-8")
+        where: str | Path = "tumen/data/ports.csv"
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the ports file ({exc.strerror}); give a CSV with name,country,lat,lon,radius_km",
+                path,
+            ) from None
+        where = path
+    ports: list[Port] = []
+    for line_no, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        try:
+            ports.append(
+                Port(
+                    str(row["name"]),
+                    str(row["country"]),
+                    float(row["lat"]),
+                    float(row["lon"]),
+                    float(row["radius_km"]),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            raise InputError(
+                "expected columns name,country,lat,lon,radius_km with numbers in degrees and km",
+                where,
+                line_no,
+            ) from None
+    return ports

@@ -1,0 +1,351 @@
+"""Fast candidate retrieval over the loaded lists.
+
+:class:`ScreenIndex` holds every sanctioned party of the store's lists (entities with
+a ``Sanction``), each with its names (``name``, ``alias``, ``weakAlias``,
+``previousName``) normalised by :mod:`tumen.screen.names`, and answers "which list
+names could this query be?" in microseconds, without comparing the query to every
+name:
+
+* an inverted index from words to names, weighted by inverse document frequency;
+* a symmetric-delete index (SymSpell, Garbe 2012) that finds words one edit away
+  (typos) without scanning the vocabulary;
+* the spacing-free form of every name (``KUMUNSAN3`` for ``KUM UN SAN 3``);
+* the Korean comparison keys (:mod:`tumen.screen.korean`) of names with a Korean context;
+* exact maps from IMO number, MMSI and call sign to entities.
+
+Only the few retrieved names are then scored by :mod:`tumen.screen.match`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from followthemoney import model
+
+from tumen.screen.lists.base import clean_imo
+from tumen.screen.names import NameForm, normalise, split_variants
+from tumen.store.backend import Backend
+
+#: FtM schema → the query type it answers to.
+KIND_BY_SCHEMA = {
+    "Vessel": "vessel",
+    "Person": "person",
+    "Organization": "company",
+    "Company": "company",
+    "LegalEntity": "company",
+    "PublicBody": "company",
+    "Airplane": "other",
+}
+NAME_PROPS = ("name", "alias", "weakAlias", "previousName")
+KOREAN_COUNTRIES = {"kp", "kr"}
+#: Postings longer than this (very common words) are not used for retrieval.
+MAX_POSTINGS = 3000
+#: Weight of a word found one edit away (relative to an exact word).
+TYPO_RETRIEVAL_WEIGHT = 0.8
+#: Extra retrieval weight of an exact spacing-free match.
+JOINED_BONUS = 50.0
+
+
+@dataclass(slots=True)
+class ListEntry:
+    """A sanctioned party as the screener sees it."""
+
+    entity_id: str
+    list_id: str
+    schema: str
+    caption: str
+    kind: str
+    datasets: list[str]
+    programs: list[str]
+    designations: list[dict[str, Any]] = field(default_factory=list)
+    imos: set[str] = field(default_factory=set)
+    mmsis: set[str] = field(default_factory=set)
+    callsigns: set[str] = field(default_factory=set)
+    flags: set[str] = field(default_factory=set)
+    korean: bool = False
+
+
+@dataclass(slots=True)
+class IndexedName:
+    """One name of one entry, normalised."""
+
+    entry: int
+    prop: str
+    form: NameForm
+
+
+class ScreenIndex:
+    """Every sanctioned party of the loaded lists, ready for :func:`tumen.screen.match.screen_query`.
+
+    Build with :meth:`from_store` (reads ``entities``) or :meth:`from_entities`.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[ListEntry] = []
+        self.names: list[IndexedName] = []
+        self._postings: dict[str, Any] = defaultdict(list)
+        self._joined: dict[str, Any] = defaultdict(list)
+        self._deletes: dict[str, list[str]] = defaultdict(list)
+        self._idf: dict[str, float] = {}
+        self.by_imo: dict[str, list[int]] = defaultdict(list)
+        self.by_mmsi: dict[str, list[int]] = defaultdict(list)
+        self.by_callsign: dict[str, list[int]] = defaultdict(list)
+        self.by_id: dict[str, int] = {}
+        self._name_kind: np.ndarray = np.zeros(0, dtype=np.int8)
+        self.fingerprint = ""
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_store(cls, store: Backend) -> ScreenIndex:
+        """Index the sanctioned parties of every list loaded in ``store``."""
+        rows = store.query(
+            "SELECT entity_id, list_id, schema, caption, datasets, programs, entity FROM entities "
+            "WHERE target ORDER BY list_id, entity_id"
+        ).to_pylist()
+        sanctions = store.query(
+            "SELECT s.list_id, s.entity FROM entities s WHERE s.schema = 'Sanction'"
+        ).to_pylist()
+        index = cls()
+        by_target: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in sanctions:
+            ent = json.loads(row["entity"])
+            props = ent.get("properties", {})
+            for target in props.get("entity", []):
+                by_target[(row["list_id"], target)].append(
+                    {
+                        "list": row["list_id"],
+                        "authority": (props.get("authority") or [None])[0],
+                        "programs": props.get("program", []),
+                        "listing_date": (props.get("listingDate") or [None])[0],
+                        "reference": (props.get("unscId") or props.get("authorityId") or [None])[0],
+                        "source_url": (props.get("sourceUrl") or [None])[0],
+                    }
+                )
+        for row in rows:
+            ent = json.loads(row["entity"])
+            index._add(
+                ent,
+                list_id=row["list_id"],
+                datasets=json.loads(row["datasets"]),
+                programs=json.loads(row["programs"] or "[]"),
+                designations=by_target.get((row["list_id"], row["entity_id"]), []),
+            )
+        index._finish()
+        index.fingerprint = lists_fingerprint(store)
+        return index
+
+    @classmethod
+    def from_entities(cls, entities: list[dict[str, Any]], list_id: str = "adhoc") -> ScreenIndex:
+        """Index FtM entity dicts directly (tests, notebooks); all are treated as sanctioned."""
+        index = cls()
+        for ent in entities:
+            index._add(
+                ent,
+                list_id=list_id,
+                datasets=[list_id],
+                programs=ent["properties"].get("program", []),
+                designations=[],
+            )
+        index._finish()
+        return index
+
+    def _add(
+        self,
+        ent: dict[str, Any],
+        *,
+        list_id: str,
+        datasets: list[str],
+        programs: list[str],
+        designations: list[dict[str, Any]],
+    ) -> None:
+        schema = ent["schema"]
+        props: dict[str, list[str]] = ent.get("properties", {})
+        kind = KIND_BY_SCHEMA.get(
+            schema,
+            "company" if model.get(schema) and model.get(schema).is_a("LegalEntity") else "other",
+        )
+        countries = set(
+            props.get("flag", [])
+            + props.get("country", [])
+            + props.get("nationality", [])
+            + props.get("citizenship", [])
+            + props.get("pastFlags", [])
+            + props.get("jurisdiction", [])
+        )
+        all_names = [n for p in NAME_PROPS for n in props.get(p, [])]
+        korean = (
+            any("DPRK" in p.upper() or "1718" in p for p in programs)
+            or bool(countries & KOREAN_COUNTRIES)
+            or any(any("\uac00" <= ch <= "\ud7a3" for ch in n) for n in all_names)
+        )
+        caption = (props.get("name") or [ent.get("caption") or ent["id"]])[0]
+        entry = ListEntry(
+            entity_id=ent["id"],
+            list_id=list_id,
+            schema=schema,
+            caption=caption,
+            kind=kind,
+            datasets=datasets,
+            programs=programs,
+            designations=designations,
+            imos={i for i in (clean_imo(v) for v in props.get("imoNumber", [])) if i},
+            mmsis={m.strip() for m in props.get("mmsi", [])},
+            callsigns={c.strip().upper() for c in props.get("callSign", [])},
+            flags=set(props.get("flag", [])) | set(props.get("pastFlags", [])),
+            korean=korean,
+        )
+        idx = len(self.entries)
+        self.entries.append(entry)
+        self.by_id.setdefault(entry.entity_id, idx)
+        norm_kind = {"vessel": "vessel", "person": "person", "company": "organization"}.get(
+            kind, "any"
+        )
+        seen: set[tuple[str, ...]] = set()
+        for prop in NAME_PROPS:
+            for raw in props.get(prop, []):
+                for variant in split_variants(raw):
+                    form = normalise(variant, norm_kind)
+                    if not form.tokens or form.tokens in seen:
+                        continue
+                    seen.add(form.tokens)
+                    self._add_name(IndexedName(idx, prop, form), korean)
+        if entry.kind == "vessel" or schema == "Vessel":
+            for imo in entry.imos:
+                self.by_imo[imo].append(idx)
+            for mmsi in entry.mmsis:
+                self.by_mmsi[mmsi].append(idx)
+            for cs in entry.callsigns:
+                self.by_callsign[cs].append(idx)
+        else:
+            for imo in entry.imos:  # company IMO numbers: kept apart from ship numbers
+                self.by_imo["C" + imo].append(idx)
+
+    def _add_name(self, name: IndexedName, korean: bool) -> None:
+        nid = len(self.names)
+        self.names.append(name)
+        keys = [name.form.tokens] + (
+            [name.form.korean] if korean and name.form.korean != name.form.tokens else []
+        )
+        for toks in keys:
+            for tok in set(toks):
+                self._postings[tok].append(nid)
+            self._joined["".join(toks)].append(nid)
+
+    def _finish(self) -> None:
+        n = max(len(self.names), 1)
+        postings: dict[str, Any] = {}
+        for tok, ids in self._postings.items():
+            arr = np.unique(np.asarray(ids, dtype=np.int32))
+            postings[tok] = arr
+            self._idf[tok] = math.log(1 + n / len(arr))
+            if len(tok) >= 4 and not tok.isdigit():
+                for d in _deletes(tok):
+                    self._deletes[d].append(tok)
+        self._postings = postings
+        self._joined = {
+            k: np.unique(np.asarray(v, dtype=np.int32)) for k, v in self._joined.items()
+        }
+        self._deletes = dict(self._deletes)
+        kinds = {"vessel": 0, "company": 1, "person": 2, "other": 3}
+        self._name_kind = np.asarray(
+            [kinds[self.entries[nm.entry].kind] for nm in self.names], dtype=np.int8
+        )
+
+    # ------------------------------------------------------------------ retrieval
+    def candidates(self, form: NameForm, kind: str | None = None, limit: int = 40) -> list[int]:
+        """Ids of the names most likely to match ``form`` (best first), optionally of one kind.
+
+        Words are weighted by inverse document frequency; words one edit away count
+        :data:`TYPO_RETRIEVAL_WEIGHT` of an exact word; an exact spacing-free match adds
+        :data:`JOINED_BONUS`.
+        """
+        arrays: list[np.ndarray] = []
+        weights: list[float] = []
+        for position in _positions(form):
+            found: list[np.ndarray] = []
+            weight = 0.0
+            for tok in position:
+                post = self._postings.get(tok)
+                if post is not None and len(post) <= MAX_POSTINGS:
+                    found.append(post)
+                    weight = max(weight, self._idf[tok])
+                if len(tok) >= 4 and not tok.isdigit():
+                    near: set[str] = set()
+                    for d in (tok, *_deletes(tok)):
+                        near.update(self._deletes.get(d, ()))
+                        if d != tok and d in self._postings:
+                            near.add(d)
+                    near.difference_update(position)
+                    for other in near:
+                        post = self._postings[other]
+                        if len(post) <= MAX_POSTINGS:
+                            found.append(post)
+                            weight = max(weight, self._idf[other] * TYPO_RETRIEVAL_WEIGHT)
+            if found:
+                arrays.append(np.unique(np.concatenate(found)) if len(found) > 1 else found[0])
+                weights.append(weight)
+        joined_hits = [
+            self._joined[j] for j in {form.joined, "".join(form.korean)} if j in self._joined
+        ]
+        if joined_hits:
+            arrays.append(np.unique(np.concatenate(joined_hits)))
+            weights.append(JOINED_BONUS)
+        if not arrays:
+            return []
+        ids = np.concatenate(arrays)
+        w = np.repeat(np.asarray(weights), [len(a) for a in arrays])
+        if kind is not None:
+            code = {"vessel": 0, "company": 1, "person": 2, "other": 3}[kind]
+            keep = self._name_kind[ids] == code
+            ids, w = ids[keep], w[keep]
+            if len(ids) == 0:
+                return []
+        uniq, inv = np.unique(ids, return_inverse=True)
+        score = np.bincount(inv, weights=w)
+        if len(uniq) > limit:
+            top = np.argpartition(-score, limit)[:limit]
+            order = top[np.argsort(-score[top], kind="stable")]
+        else:
+            order = np.argsort(-score, kind="stable")
+        return [int(i) for i in uniq[order]]
+
+    def entries_by_identifier(
+        self, *, imo: str | None = None, mmsi: str | None = None, callsign: str | None = None
+    ) -> dict[int, set[str]]:
+        """Entries sharing an identifier with the query: entry → {'imo', 'mmsi', 'callsign'}."""
+        out: dict[int, set[str]] = defaultdict(set)
+        for key, value, table in (
+            ("imo", imo, self.by_imo),
+            ("mmsi", mmsi, self.by_mmsi),
+            ("callsign", callsign, self.by_callsign),
+        ):
+            if value:
+                for idx in table.get(value, ()):
+                    out[idx].add(key)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def _positions(form: NameForm) -> list[set[str]]:
+    """The query's words, each with its Korean key (one retrieval vote per word)."""
+    return [{t, k} for t, k in zip(form.tokens, form.korean, strict=True)]
+
+
+def _deletes(token: str) -> list[str]:
+    """Every string one deletion away from ``token`` (the SymSpell symmetric-delete keys)."""
+    return [token[:i] + token[i + 1 :] for i in range(len(token))]
+
+
+def lists_fingerprint(store: Backend) -> str:
+    """Changes whenever a list is loaded or replaced (for caching an index)."""
+    if not store.table_exists("lists"):
+        return ""
+    rows = store.query("SELECT list_id, sha256, loaded_at FROM lists ORDER BY list_id").to_pylist()
+    return "|".join(f"{r['list_id']}:{r['sha256']}:{r['loaded_at']}" for r in rows)

@@ -1,0 +1,452 @@
+"""Scoring a query against list entries, with the features that explain each score.
+
+The design follows nomenklatura's ``logic-v2`` matcher: a few **main features**
+give the evidence for a match, **qualifiers** move the score up or down, and every
+feature reports what it compared.  All weights live in :data:`WEIGHTS` below (one
+place; change them there and re-run ``bench/screen_eval.py``).
+
+Main features (each in [0, 1] before its weight):
+
+``imo_exact``
+    The query's IMO number equals a listed vessel's (both pass the IMO check digit;
+    see :func:`tumen.screen.lists.base.imo_ship_valid`).  The hull is the same
+    whatever it is called now.
+``mmsi_exact`` / ``callsign_exact``
+    Same MMSI / call sign as listed.  Weaker: both are reassigned with the flag.
+``name_similarity``
+    The best similarity of the query name to the entry's names and aliases.
+``previous_name``
+    The best similarity to a former name (``f.k.a.``; ``previousName``).
+``weak_alias``
+    The best similarity to a weak alias (OFAC weak a.k.a., UN low-quality alias).
+
+The score is the noisy-OR of the strongest name feature and the identifier
+features (independent evidence adds up: ``1 - Π(1 - wᵢ·sᵢ)``), plus the qualifiers:
+
+``imo_mismatch``
+    Both sides give a valid IMO number and they differ: a different hull.
+``mmsi_mismatch``
+    Both give an MMSI and they differ (weak: MMSIs change with the flag).
+``flag_match`` / ``flag_mismatch``
+    The query's flag is / is not among the listed flag and former flags.
+
+The result is clipped to [0, 1]; ``match`` is ``score >= threshold``
+(``screen.threshold``, default 0.7).
+
+**Name similarity** compares the normalised words of two names
+(:mod:`tumen.screen.names`) with rigour's ``compare_parts`` (the residue-distance
+aligner nomenklatura uses: typo-tolerant, number-strict, cheap token merge/split
+so ``KUMUNSAN`` ~ ``KUM UN SAN``), in the given word order and sorted, keeping the
+better.  Aligned words count by their score; words left over on the query side
+count :data:`WEIGHTS` ``extra_query_word`` and on the list side
+``extra_list_word`` as zeros, and query words the listed name lacks multiply the
+similarity by ``extra_word``; words shorter than ``min_fuzzy_letters`` must be equal
+(one letter makes another Korean syllable); when both sides have a word the other lacks (one word
+*replaced* by another, ``RI CHOL HO`` vs ``RI CHOL MIN``) the similarity is
+multiplied by ``substitution``; different numbers (``SPARTA 3`` vs ``SPARTA 4``)
+multiply it by ``number_mismatch``, a number on one side only by ``number_missing``.
+For entries with a Korean context the Korean comparison keys
+(:mod:`tumen.screen.korean`) are compared as well and the better result kept
+(feature detail ``korean_key``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.fuzz import ratio as _ratio
+from rapidfuzz.fuzz import token_sort_ratio as _token_sort
+from rigour.names import NamePart, compare_parts
+
+from tumen.screen.index import IndexedName, ListEntry, ScreenIndex
+from tumen.screen.lists.base import clean_country, clean_imo, imo_ship_valid
+from tumen.screen.names import NameForm, normalise, split_variants
+from tumen.store.backend import Backend
+
+#: Every weight of the screener, in one place.
+WEIGHTS: dict[str, float] = {
+    # main features (multiplied with the feature's value)
+    "imo_exact": 1.0,
+    "mmsi_exact": 0.85,
+    "callsign_exact": 0.6,
+    "name_similarity": 1.0,  # organisations and people
+    "vessel_name_similarity": 0.9,  # a vessel name alone is weaker evidence than its IMO
+    "previous_name": 0.85,
+    "weak_alias": 0.8,
+    # qualifiers (added to the score)
+    "imo_mismatch": -0.45,
+    "mmsi_mismatch": -0.1,
+    "flag_match": 0.05,
+    "flag_mismatch": -0.05,
+    # name similarity internals
+    "extra_query_word": 1.5,
+    "extra_list_word": 0.6,
+    "min_fuzzy_letters": 5,  # words shorter than this must be equal (RI CHOL HO ≠ RI CHOL MIN)
+    "single_word_edit": 0.8,  # one Damerau edit in a one-word name of 5+ letters (HENNA ~ HNENA)
+    "substitution": 0.75,
+    "extra_word": 0.85,  # the query has words the listed name lacks (SASCO ANGARA is not ANGARA)
+    "number_mismatch": 0.5,
+    "number_missing": 0.8,
+    "weak_pair": 0.5,  # an aligned pair scoring below this counts as a replaced word
+}
+
+QUERY_TYPES = ("vessel", "company", "person")
+#: How a query type normalises its names.
+_NORM_KIND = {"vessel": "vessel", "company": "organization", "person": "person", None: "any"}
+#: How many names are retrieved per query (by word overlap) ...
+RETRIEVE = 24
+#: ... and how many of them, ranked by a quick rapidfuzz score, are aligned and scored.
+SCORE_TOP = 6
+
+
+@dataclass
+class Match:
+    """One candidate list entry for a query, with its score and features."""
+
+    entry: ListEntry
+    score: float
+    match: bool
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def explanation(self) -> list[str]:
+        """One line per feature, e.g. ``name_similarity 0.93 'KUM UN SAN 3' ~ 'KUMUNSAN 3'``."""
+        return [f["detail"] for f in self.features.values()]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of the ``--query-file`` output contract."""
+        e = self.entry
+        return {
+            "entity_id": e.entity_id,
+            "caption": e.caption,
+            "schema": e.schema,
+            "score": round(self.score, 4),
+            "match": self.match,
+            "features": self.features,
+            "datasets": e.datasets,
+            "programs": e.programs,
+            "list_id": e.list_id,
+            "designation": e.designations,
+            "explanation": self.explanation,
+        }
+
+
+# --------------------------------------------------------------------------- name similarity
+@lru_cache(maxsize=400_000)
+def _parts(tokens: tuple[str, ...]) -> list[NamePart]:
+    return [NamePart(t.lower(), i, phonetics=False) for i, t in enumerate(tokens)]
+
+
+def _align_score(q: tuple[str, ...], r: tuple[str, ...]) -> float:
+    if not q or not r:
+        return 0.0
+    if "".join(q) == "".join(r):
+        return 1.0
+    num = den = 0.0
+    q_left = r_left = 0
+    weak = WEIGHTS["weak_pair"]
+    short = WEIGHTS["min_fuzzy_letters"]
+    for a in compare_parts(_parts(q), _parts(r)):
+        nq, nr = len(a.qps), len(a.rps)
+        if nq and nr:
+            a_score = a.score
+            if (
+                a_score < 1.0
+                and min(len(a.qstr.replace(" ", "")), len(a.rstr.replace(" ", ""))) < short
+            ):
+                a_score = 0.0
+            if a_score < weak:
+                q_left += nq
+                r_left += nr
+                den += nq * WEIGHTS["extra_query_word"] + nr * WEIGHTS["extra_list_word"]
+            else:
+                num += a_score * (nq + nr)
+                den += nq + nr
+        elif nq:
+            q_left += nq
+            den += nq * WEIGHTS["extra_query_word"]
+        else:
+            r_left += nr
+            den += nr * WEIGHTS["extra_list_word"]
+    score = num / den if den else 0.0
+    if q_left and r_left:
+        score *= WEIGHTS["substitution"]
+    elif q_left:
+        score *= WEIGHTS["extra_word"]
+    if (
+        len(q) == 1
+        and len(r) == 1
+        and min(len(q[0]), len(r[0])) >= short
+        and score < WEIGHTS["single_word_edit"]
+        and DamerauLevenshtein.distance(q[0], r[0], score_cutoff=1) <= 1
+    ):
+        score = WEIGHTS["single_word_edit"]
+    return score
+
+
+@lru_cache(maxsize=400_000)
+def token_similarity(q: tuple[str, ...], r: tuple[str, ...]) -> float:
+    """Similarity of two token tuples in [0, 1] (word order free; see the module docstring)."""
+    score = _align_score(q, r)
+    if score < 0.95 and len(q) > 1 and len(r) > 1:
+        qs, rs = tuple(sorted(q)), tuple(sorted(r))
+        if qs != q or rs != r:
+            score = max(score, _align_score(qs, rs))
+    return score
+
+
+def name_similarity(q: NameForm, r: NameForm, korean: bool = False) -> tuple[float, bool]:
+    """Similarity of two normalised names and whether the Korean key gave it.
+
+    Numbers must agree: different numbers multiply the similarity by
+    ``WEIGHTS['number_mismatch']``, a number on one side only by ``WEIGHTS['number_missing']``.
+    """
+    score = token_similarity(q.tokens, r.tokens)
+    by_korean = False
+    if korean and score < 1.0 and (q.korean != q.tokens or r.korean != r.tokens):
+        k = token_similarity(q.korean, r.korean)
+        if k > score:
+            score, by_korean = k, True
+    if q.numbers or r.numbers:
+        if q.numbers and r.numbers:
+            if sorted(q.numbers) != sorted(r.numbers):
+                score *= WEIGHTS["number_mismatch"]
+        else:
+            score *= WEIGHTS["number_missing"]
+    return score, by_korean
+
+
+def prefilter(index: ScreenIndex, form: NameForm, name_ids: list[int]) -> list[IndexedName]:
+    """The :data:`SCORE_TOP` retrieved names closest to ``form`` by a quick measure.
+
+    The quick measure is the larger of rapidfuzz's ``ratio`` on the spacing-free forms and
+    ``token_sort_ratio`` on the words (and on the Korean keys for Korean-context entries).
+    """
+    if len(name_ids) <= SCORE_TOP:
+        return [index.names[i] for i in name_ids]
+    q_joined, q_text = form.joined, form.text
+    k_joined, k_text = "".join(form.korean), " ".join(form.korean)
+    ranked = []
+    for nid in name_ids:
+        nm = index.names[nid]
+        f = nm.form
+        quick = max(_ratio(q_joined, f.joined), _token_sort(q_text, f.text))
+        if index.entries[nm.entry].korean and f.korean != f.tokens:
+            quick = max(
+                quick, _ratio(k_joined, "".join(f.korean)), _token_sort(k_text, " ".join(f.korean))
+            )
+        ranked.append((-quick, nid))
+    ranked.sort()
+    return [index.names[nid] for _, nid in ranked[:SCORE_TOP]]
+
+
+# --------------------------------------------------------------------------- one query
+def _clean_mmsi(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text if text.isdigit() and len(text) == 9 else None
+
+
+def _feature(score: float, weight: float, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"score": round(score, 4), "weight": weight, "detail": detail, **extra}
+
+
+def score_entry(
+    index: ScreenIndex,
+    idx: int,
+    forms: Sequence[NameForm],
+    names: Sequence[IndexedName],
+    *,
+    imo: str | None,
+    mmsi: str | None,
+    callsign: str | None,
+    flag: str | None,
+    id_hits: set[str],
+    threshold: float,
+) -> Match:
+    """Score one list entry against a query (names already normalised)."""
+    entry = index.entries[idx]
+    features: dict[str, dict[str, Any]] = {}
+    best: dict[str, tuple[float, IndexedName, NameForm, bool]] = {}
+    for nm in names:
+        group = {"previousName": "previous_name", "weakAlias": "weak_alias"}.get(
+            nm.prop, "name_similarity"
+        )
+        for form in forms:
+            s, by_korean = name_similarity(form, nm.form, entry.korean)
+            if group not in best or s > best[group][0]:
+                best[group] = (s, nm, form, by_korean)
+    name_weight_key = "vessel_name_similarity" if entry.kind == "vessel" else "name_similarity"
+    name_evidence = 0.0
+    for group, (s, nm, form, by_korean) in best.items():
+        if s <= 0:
+            continue
+        weight = WEIGHTS[name_weight_key] if group == "name_similarity" else WEIGHTS[group]
+        detail = f"{group} {s:.2f} {nm.form.original!r} ~ {form.original!r}"
+        if by_korean:
+            detail += f" (korean_key {' '.join(nm.form.korean)} ~ {' '.join(form.korean)})"
+        features[group] = _feature(
+            s, weight, detail, query=form.original, candidate=nm.form.original, korean_key=by_korean
+        )
+        name_evidence = max(name_evidence, s * weight)
+    evidence = [name_evidence]
+    if "imo" in id_hits:
+        features["imo_exact"] = _feature(1.0, WEIGHTS["imo_exact"], f"imo_exact IMO {imo}")
+        evidence.append(WEIGHTS["imo_exact"])
+    if "mmsi" in id_hits:
+        features["mmsi_exact"] = _feature(1.0, WEIGHTS["mmsi_exact"], f"mmsi_exact MMSI {mmsi}")
+        evidence.append(WEIGHTS["mmsi_exact"])
+    if "callsign" in id_hits:
+        features["callsign_exact"] = _feature(
+            1.0, WEIGHTS["callsign_exact"], f"callsign_exact {callsign}"
+        )
+        evidence.append(WEIGHTS["callsign_exact"])
+    miss = 1.0
+    for e in evidence:
+        miss *= 1.0 - min(max(e, 0.0), 1.0)
+    score = 1.0 - miss
+    if score > 0:
+        if imo and entry.imos and "imo" not in id_hits:
+            w = WEIGHTS["imo_mismatch"]
+            features["imo_mismatch"] = _feature(
+                1.0, w, f"imo_mismatch IMO {imo} vs listed {', '.join(sorted(entry.imos))}"
+            )
+            score += w
+        if mmsi and entry.mmsis and "mmsi" not in id_hits:
+            w = WEIGHTS["mmsi_mismatch"]
+            features["mmsi_mismatch"] = _feature(
+                1.0, w, f"mmsi_mismatch MMSI {mmsi} vs listed {', '.join(sorted(entry.mmsis))}"
+            )
+            score += w
+        if flag and entry.flags:
+            if flag in entry.flags:
+                w = WEIGHTS["flag_match"]
+                features["flag_match"] = _feature(1.0, w, f"flag_match {flag}")
+            else:
+                w = WEIGHTS["flag_mismatch"]
+                features["flag_mismatch"] = _feature(
+                    1.0, w, f"flag_mismatch {flag} vs listed {', '.join(sorted(entry.flags))}"
+                )
+            score += w
+    score = min(max(score, 0.0), 1.0)
+    return Match(entry, score, score >= threshold, features)
+
+
+def screen_query(
+    store_or_index: Backend | ScreenIndex,
+    name: str | None,
+    *,
+    type: str | None = None,
+    imo: str | int | None = None,
+    mmsi: str | int | None = None,
+    flag: str | None = None,
+    callsign: str | None = None,
+    threshold: float = 0.7,
+    limit: int = 5,
+    min_score: float = 0.0,
+) -> list[Match]:
+    """Screen one name (and optional identifiers) against the loaded lists.
+
+    Parameters
+    ----------
+    store_or_index:
+        A store with lists loaded (its index is built once and cached) or a
+        :class:`~tumen.screen.index.ScreenIndex`.
+    name:
+        The name to screen (any script); may be ``None`` when identifiers are given.
+    type:
+        ``vessel``, ``company`` or ``person`` to restrict the candidates; ``None`` for all.
+    imo, mmsi, callsign, flag:
+        Vessel identifiers.  An IMO number counts only if it passes the ship check
+        digit; ``flag`` is a country name or ISO code.
+    threshold:
+        Score at or above which a candidate is a match (``screen.threshold``).
+    limit:
+        Candidates returned, best first.
+    min_score:
+        Candidates scoring below this are left out.
+
+    Returns
+    -------
+    list of Match
+        Ranked by score (best first).
+
+    Examples
+    --------
+    >>> from tumen.screen import demo_index
+    >>> [m.entry.caption for m in screen_query(demo_index(), "KUMUNSAN 3", type="vessel")][:1]
+    ['KUM UN SAN 3']
+    """
+    index = store_or_index if isinstance(store_or_index, ScreenIndex) else get_index(store_or_index)
+    if type is not None and type not in QUERY_TYPES:
+        from tumen.errors import InputError
+
+        raise InputError(f"type {type!r} is not one of {', '.join(QUERY_TYPES)}")
+    imo_text = clean_imo(imo)
+    imo_valid = imo_text if imo_text and imo_ship_valid(imo_text) else None
+    mmsi_text = _clean_mmsi(mmsi)
+    cs = callsign.strip().upper() if callsign and callsign.strip() else None
+    flag_code = clean_country(flag) if flag else None
+    kinds = [type] if type is not None else list(QUERY_TYPES)
+    forms_by_kind: dict[str, list[NameForm]] = {}
+    by_entry: dict[int, list[IndexedName]] = {}
+    for kind in kinds:
+        forms = [normalise(v, _NORM_KIND[kind]) for v in split_variants(name)] if name else []
+        forms_by_kind[kind] = forms = [f for f in forms if f.tokens]
+        for form in forms:
+            for nm in prefilter(index, form, index.candidates(form, kind=kind, limit=RETRIEVE)):
+                by_entry.setdefault(nm.entry, []).append(nm)
+    id_hits = index.entries_by_identifier(imo=imo_valid, mmsi=mmsi_text, callsign=cs)
+    if type is not None:
+        id_hits = {k: v for k, v in id_hits.items() if index.entries[k].kind == type}
+    results: list[Match] = []
+    for idx in set(by_entry) | set(id_hits):
+        kind = index.entries[idx].kind
+        m = score_entry(
+            index,
+            idx,
+            forms_by_kind.get(kind) or forms_by_kind.get("company", []),
+            _dedupe(by_entry.get(idx, [])),
+            imo=imo_valid,
+            mmsi=mmsi_text,
+            callsign=cs,
+            flag=flag_code,
+            id_hits=id_hits.get(idx, set()),
+            threshold=threshold,
+        )
+        if m.score > 0 and m.score >= min_score:
+            results.append(m)
+    results.sort(key=lambda m: (-m.score, m.entry.caption, m.entry.entity_id))
+    return results[:limit]
+
+
+def _dedupe(names: list[IndexedName]) -> list[IndexedName]:
+    seen: set[int] = set()
+    out = []
+    for nm in names:
+        if id(nm) not in seen:
+            seen.add(id(nm))
+            out.append(nm)
+    return out
+
+
+_INDEX_CACHE: dict[tuple[int, str], ScreenIndex] = {}
+
+
+def get_index(store: Backend) -> ScreenIndex:
+    """The index of the lists loaded in ``store``, built once per loaded-lists state."""
+    from tumen.screen.index import lists_fingerprint
+
+    key = (id(store), lists_fingerprint(store))
+    cached = _INDEX_CACHE.get(key)
+    if cached is None:
+        for old in [k for k in _INDEX_CACHE if k[0] == id(store)]:
+            del _INDEX_CACHE[old]
+        cached = ScreenIndex.from_store(store)
+        _INDEX_CACHE[key] = cached
+    return cached

@@ -1,0 +1,216 @@
+"""Reading and loading the real lists: formats, counts from the README, replacement, bad files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from tumen.errors import ListError
+from tumen.screen import demo_list_path
+from tumen.screen.lists import detect_format, load_lists, loaded_lists
+from tumen.screen.lists.base import imo_company_valid, imo_ship_valid
+from tumen.screen.lists.ofac import parse_remarks, programs_of, split_remarks
+from tumen.store import DuckDBStore
+
+
+def test_formats_are_recognised_from_content(shared_data: Path, tmp_path: Path) -> None:
+    s = shared_data / "sanctions"
+    assert detect_format(s / "un" / "un_sc_consolidated_2026-02-27.xml.gz") == "un_xml"
+    assert detect_format(s / "ofac" / "sdn_2024-05-03.csv.gz") == "ofac_csv"
+    assert detect_format(s / "ofac" / "alt_2025-01-06.csv") == "ofac_alt"
+    assert detect_format(s / "ofac" / "add_2025-01-06.csv") == "ofac_add"
+    assert detect_format(s / "ofac" / "sdn_comments_2025-01-06.csv") == "ofac_comments"
+    assert detect_format(s / "opensanctions" / "sample_consolidated_entities.ftm.json") == "ftm"
+    assert detect_format(s / "README.md") is None
+    # the name says nothing: an OFAC file renamed .txt is still OFAC
+    renamed = tmp_path / "whatever.txt"
+    renamed.write_bytes(gzip.decompress((s / "ofac" / "sdn_2024-05-03.csv.gz").read_bytes())[:5000])
+    assert detect_format(renamed) == "ofac_csv"
+
+
+def test_imo_check_digits() -> None:
+    assert imo_ship_valid(9161003) and imo_ship_valid("IMO 7937317")
+    assert not imo_ship_valid(9161004) and not imo_ship_valid("916100") and not imo_ship_valid(None)
+    assert imo_company_valid(1790183) and not imo_company_valid(1790184)
+
+
+def test_ofac_remarks_are_parsed() -> None:
+    items = split_remarks(
+        "Former Vessel Flag Malta; alt. Former Vessel Flag Tuvalu; Vessel Registration Identification IMO "
+        "9187629; MMSI 572469210; f.k.a. 'ALPHA'; Linked To: NATIONAL IRANIAN TANKER COMPANY."
+    )
+    facts = parse_remarks(items, "Vessel")
+    props = dict(facts.props)
+    assert ("imoNumber", "9187629") in facts.props and props["mmsi"] == "572469210"
+    assert ("pastFlags", "Malta") in facts.props and ("pastFlags", "Tuvalu") in facts.props
+    assert ("previousName", "ALPHA") in facts.props
+    assert facts.linked[0][0] == "NATIONAL IRANIAN TANKER COMPANY"
+    assert programs_of("DPRK3] [DPRK4") == ["DPRK3", "DPRK4"]
+
+
+def test_real_lists_load_with_readme_counts(lists_db: Path) -> None:
+    with DuckDBStore(lists_db, read_only=True) as store:
+        lists = {r["list_id"]: r for r in loaded_lists(store)}
+        ofac, un = lists["us_ofac_sdn"], lists["un_sc"]
+        # README: 14,965 SDN entries, 851 vessels; the newest SDN file wins over the 2024-04-04 copy
+        assert (
+            ofac["list_date"] == "2024-05-03"
+            and ofac["targets"] == 14965
+            and ofac["vessels"] == 851
+        )
+        assert {f["role"] for f in ofac["files"]} == {"sdn", "alt", "add", "comments"}
+        assert ofac["counts"]["orphans"]["alt"] > 0  # ALT rows of later designations are tolerated
+        # README: 1,003 UN entries, 155 DPRK, no vessels
+        assert un["list_date"] == "2026-02-27" and un["targets"] == 1003 and un["vessels"] == 0
+        assert un["counts"]["dprk"] == 155
+        rows = store.query(
+            "SELECT entity FROM entities WHERE entity_id IN ('ofac-37095', 'ofac-15036', 'unsc-kpe.020')"
+        ).to_pylist()
+        ents = {json.loads(r["entity"])["id"]: json.loads(r["entity"]) for r in rows}
+    lady_r = ents["ofac-37095"]["properties"]
+    assert lady_r["imoNumber"] == ["IMO9161003"] and lady_r["program"] == ["RUSSIA-EO14024"]
+    artavil = ents["ofac-15036"]["properties"]
+    assert artavil["mmsi"] == ["572469210"] and artavil["callSign"] == ["T2EU4"]
+    assert {"ALPHA", "ABADAN"} <= set(artavil["previousName"])  # from remarks and ALT.CSV fka
+    omm = ents["unsc-kpe.020"]["properties"]
+    assert omm["imoNumber"] == ["IMO1790183"]  # the IMO *company* number, check digit valid
+
+
+def test_every_ofac_vessel_imo_passes_its_check_digit(lists_db: Path) -> None:
+    with DuckDBStore(lists_db, read_only=True) as store:
+        rows = store.query(
+            "SELECT entity FROM entities WHERE list_id = 'us_ofac_sdn' AND schema = 'Vessel'"
+        ).to_pylist()
+    per_vessel = [json.loads(r["entity"])["properties"].get("imoNumber", []) for r in rows]
+    # README: 842 of the 851 vessels carry an IMO number in SDN.CSV (two more in SDN_COMMENTS),
+    # and every one passes the check digit
+    assert sum(1 for imos in per_vessel if imos) >= 842
+    assert all(imo_ship_valid(i) for imos in per_vessel for i in imos)
+
+
+def test_linked_to_becomes_a_link_with_its_source(lists_db: Path) -> None:
+    with DuckDBStore(lists_db, read_only=True) as store:
+        rows = store.query(
+            "SELECT target_id, role, source FROM links WHERE source_id = 'ofac-37095'"
+        ).to_pylist()
+    assert rows and rows[0]["target_id"] == "ofac-37049" and rows[0]["role"] == "linked"
+    src = json.loads(rows[0]["source"])
+    assert (
+        src["text"] == "Linked To: TRANSMORFLOT LLC."
+        and "37095" in src["ref"]
+        and len(src["sha256"]) == 64
+    )
+
+
+def test_newer_copy_replaces_older_and_older_is_skipped(
+    shared_data: Path, store: DuckDBStore
+) -> None:
+    ofac = shared_data / "sanctions" / "ofac"
+    first = load_lists(store, [ofac / "sdn_2024-04-04.csv.gz"])[0]
+    assert first["status"] == "loaded" and first["targets"] == 14574
+    second = load_lists(store, [ofac / "sdn_2024-05-03.csv.gz"])[0]
+    assert second["status"] == "replaced" and second["targets"] == 14965
+    # README: 403 entries added and 12 removed between the two snapshots (each entry = entity + sanction)
+    assert second["added"] >= 2 * 403 and second["removed"] >= 2 * 12
+    assert (
+        store.scalar("SELECT count(*) FROM entities WHERE list_id = 'us_ofac_sdn' AND target")
+        == 14965
+    )
+    again = load_lists(store, [ofac / "sdn_2024-04-04.csv.gz"])[0]
+    assert again["status"] == "skipped_older"
+    same = load_lists(store, [ofac / "sdn_2024-05-03.csv.gz"])[0]
+    assert same["status"] == "unchanged"
+    assert (
+        store.scalar("SELECT list_date FROM lists WHERE list_id = 'us_ofac_sdn'").isoformat()
+        == "2024-05-03"
+    )
+
+
+def _truncate_gz(src: Path, dst: Path, keep: float) -> None:
+    raw = gzip.decompress(src.read_bytes())
+    dst.write_bytes(gzip.compress(raw[: int(len(raw) * keep)]))
+
+
+@pytest.mark.parametrize("kind", ["un_xml", "ofac_csv", "gzip", "ftm"])
+def test_malformed_list_names_file_and_element_and_leaves_store_untouched(
+    kind: str, shared_data: Path, tmp_path: Path, store: DuckDBStore
+) -> None:
+    load_lists(store, [demo_list_path()])
+    before = store.scalar("SELECT count(*) FROM entities")
+    s = shared_data / "sanctions"
+    if kind == "un_xml":
+        bad = tmp_path / "un.xml.gz"
+        _truncate_gz(s / "un" / "un_sc_consolidated_2026-02-27.xml.gz", bad, 0.5)
+        fragment = "<INDIVIDUAL>"
+    elif kind == "ofac_csv":
+        bad = tmp_path / "sdn.csv"
+        raw = gzip.decompress((s / "ofac" / "sdn_2024-05-03.csv.gz").read_bytes())
+        bad.write_bytes(raw[: len(raw) // 2])
+        fragment = "truncated"
+    elif kind == "gzip":
+        bad = tmp_path / "sdn.csv.gz"
+        raw = (s / "ofac" / "sdn_2024-05-03.csv.gz").read_bytes()
+        bad.write_bytes(raw[: len(raw) // 2])
+        fragment = "gzip data is truncated"
+    else:
+        bad = tmp_path / "entities.ftm.json"
+        lines = demo_list_path().read_text().splitlines()
+        bad.write_text("\n".join(lines[:3] + [lines[3][:40]]) + "\n")
+        fragment = "line 4"
+    with pytest.raises(ListError) as err:
+        load_lists(store, [bad])
+    assert str(bad) in str(err.value) and fragment in str(err.value)
+    assert store.scalar("SELECT count(*) FROM entities") == before
+    assert store.scalar("SELECT count(*) FROM lists") == 1
+
+
+def test_companion_files_alone_are_refused(shared_data: Path, store: DuckDBStore) -> None:
+    with pytest.raises(ListError, match="need their SDN.CSV"):
+        load_lists(store, [shared_data / "sanctions" / "ofac" / "alt_2025-01-06.csv"])
+
+
+def test_vessels_and_ownership_csv(tmp_path: Path, store: DuckDBStore) -> None:
+    vessels = tmp_path / "un_1718_vessels_2024-03-01.csv"
+    vessels.write_text(
+        "name,imo,flag,listed_on,reference,previous_names\n"
+        "CHONG CHON GANG,7937317,Democratic People's Republic of Korea,2016-03-02,KPv.example,\n"
+        "KUM UN SAN 3,8705539,kp,2017-10-10,KPv.example2,KUMUNSAN 3\n"
+    )
+    summary = load_lists(store, [vessels])[0]
+    assert (
+        summary["list_id"] == "un_1718_vessels"
+        and summary["vessels"] == 2
+        and summary["list_date"] == "2024-03-01"
+    )
+    bad = tmp_path / "bad_vessels.csv"
+    bad.write_text("name,imo,flag,listed_on,reference\nX,7937318,kp,2016-03-02,r\n")
+    with pytest.raises(ListError, match="line 2: imo '7937318' is not a valid IMO ship number"):
+        load_lists(store, [bad])
+    owners = tmp_path / "owners.csv"
+    owners.write_text(
+        "vessel_imo,role,company,country\n7937317,ISM manager,Ocean Maritime Management,KP\n"
+    )
+    s = load_lists(store, [owners])[0]
+    assert s["format"] == "ownership_csv" and s["links"] == 1 and s["targets"] == 0
+    assert store.scalar("SELECT role FROM links WHERE list_id = 'owners'") == "manager"
+
+
+def test_demo_list_holds_the_contract_identities(store: DuckDBStore) -> None:
+    summary = load_lists(store, [demo_list_path()])[0]
+    assert summary["vessels"] == 6 and summary["list_date"] == "2024-05-03"
+    rows = store.query("SELECT entity FROM entities WHERE schema = 'Vessel'").to_pylist()
+    imos = {json.loads(r["entity"])["properties"]["imoNumber"][0] for r in rows}
+    assert imos == {
+        "IMO9179842",
+        "IMO9161003",
+        "IMO9358010",
+        "IMO9743033",
+        "IMO8705539",
+        "IMO7937317",
+    }
+    assert all(imo_ship_valid(i) for i in imos)
+    roles = {r["role"] for r in store.query("SELECT role FROM links").to_pylist()}
+    assert roles == {"owner", "manager"}
