@@ -290,9 +290,9 @@ def screen_cmd(
             threshold=cfg.threshold,
             limit=cfg.max_candidates,
         )
-        obj = {"id": None, "query": query, "matches": _match_rows(found)}
+        single = {"id": None, "query": query, "matches": _match_rows(found)}
         if json_out or fmt in ("json", "jsonl"):
-            print_json(obj)
+            print_json(single)
             return
         table = Table(
             "score",
@@ -356,11 +356,11 @@ def screen_cmd(
             out_lines.append(obj)
     if out_lines:
         table = Table("id", "best match", "score", "match", title=f"screening {query_file}")
-        for obj in out_lines:
-            best = obj["matches"][0] if obj["matches"] else None
+        for row in out_lines:
+            best = row["matches"][0] if row["matches"] else None
             table.add_row(
-                str(obj.get("id")),
-                best["caption"] if best else obj.get("error", ""),
+                str(row.get("id")),
+                best["caption"] if best else str(row.get("error", "")),
                 f"{best['score']:.2f}" if best else "",
                 "yes" if best and best["match"] else "",
             )

@@ -229,7 +229,7 @@ def _entity_rows(parsed: ParsedList) -> pa.Table:
         if eid in seen:
             raise ListError(f"entity id {eid!r} occurs twice; the file is malformed", parsed.path)
         seen.add(eid)
-        target = "sanction" in e.get("topics", quiet=True) and e.schema.name != "Sanction"
+        is_target = "sanction" in e.get("topics", quiet=True) and e.schema.name != "Sanction"
         progs = programs.get(eid, []) + [
             p for p in e.get("program", quiet=True) if p not in programs.get(eid, [])
         ]
@@ -238,8 +238,8 @@ def _entity_rows(parsed: ParsedList) -> pa.Table:
         rows["schema"].append(e.schema.name)
         rows["caption"].append(e.caption)
         rows["datasets"].append(json.dumps(by_entity.get(eid) or [parsed.list_id]))
-        rows["programs"].append(json.dumps(progs) if target else None)
-        rows["target"].append(bool(target))
+        rows["programs"].append(json.dumps(progs) if is_target else None)
+        rows["target"].append(bool(is_target))
         rows["entity"].append(json.dumps(e.to_dict(), ensure_ascii=False, sort_keys=True))
     return pa.table(rows)
 
@@ -450,7 +450,7 @@ def loaded_lists(store: Backend) -> list[dict[str, Any]]:
         r["loaded_at"] = r["loaded_at"].isoformat(timespec="seconds") + "Z"
         r["files"] = json.loads(r["files"])
         r["counts"] = json.loads(r["counts"])
-    return rows
+    return list(rows)
 
 
 __all__ = ["FORMATS", "detect_format", "load_lists", "loaded_lists", "plan"]
