@@ -270,6 +270,31 @@ def _link_rows(parsed: ParsedList) -> pa.Table:
     return pa.table(rows, schema=pa.schema([(k, pa.string()) for k in rows]))
 
 
+def _job_fingerprint(job: _Job) -> str:
+    from tumen.provenance import sha256_file
+
+    shas = [sha256_file(job.path), *(sha256_file(p) for p in job.companions.values())]
+    return hashlib.sha256("|".join(sorted(shas)).encode()).hexdigest()
+
+
+def _stored_fingerprints(store: Backend) -> dict[str, dict[str, Any]]:
+    """Fingerprint of each loaded list's files → a short summary of it."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in store.query(
+        "SELECT list_id, title, format, list_date, entities, files FROM lists"
+    ).to_pylist():
+        shas = [f["sha256"] for f in json.loads(r["files"])]
+        fp = hashlib.sha256("|".join(sorted(shas)).encode()).hexdigest()
+        out[fp] = {
+            "list_id": r["list_id"],
+            "title": r["title"],
+            "format": r["format"],
+            "list_date": r["list_date"].isoformat() if r["list_date"] else None,
+            "entities": r["entities"],
+        }
+    return out
+
+
 def _fingerprint(parsed: ParsedList) -> str:
     return hashlib.sha256("|".join(sorted(f["sha256"] for f in parsed.files)).encode()).hexdigest()
 
@@ -312,8 +337,14 @@ def load_lists(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     jobs, notes = plan(paths)
+    stored = {} if force else _stored_fingerprints(store)
     parsed_by_id: dict[str, ParsedList] = {}
+    unchanged: list[dict[str, Any]] = []
     for job in jobs:
+        fp = _job_fingerprint(job)
+        if fp in stored:  # the very same files are loaded already: nothing to read
+            unchanged.append(stored[fp] | {"path": str(job.path), "status": "unchanged"})
+            continue
         parsed = parse_job(job)
         if on_progress:
             on_progress(str(job.path), len(parsed.entities))
@@ -330,7 +361,7 @@ def load_lists(
             )
             parsed = newer
         parsed_by_id[parsed.list_id] = parsed
-    summaries: list[dict[str, Any]] = []
+    summaries: list[dict[str, Any]] = list(unchanged)
     with store.transaction():
         for parsed in parsed_by_id.values():
             summaries.append(_write(store, parsed, force=force))
