@@ -71,11 +71,13 @@ def lists_show(
         return
     from tumen.screen.lists import loaded_lists
 
-    settings, store = _open_store(
-        db, config, read_only=Path(str(settings_from(config, db=db).db)).exists()
-    )
-    with store:
-        rows = loaded_lists(store) if store.table_exists("lists") else []
+    settings = settings_from(config, db=db)
+    rows: list[dict[str, Any]] = []
+    if Path(str(settings.db)).exists():  # never create a store just to say it is empty
+        from tumen.store import DuckDBStore
+
+        with DuckDBStore(settings.db, read_only=True) as store:
+            rows = loaded_lists(store) if store.table_exists("lists") else []
     if json_out:
         print_json({"db": str(settings.db), "lists": rows})
         return
