@@ -92,8 +92,22 @@ class SegmentParams(_Section):
     max_speed_kn: float = Field(
         50.0, gt=0, description="Implied speed above which a fix starts a new segment (knots)."
     )
+    noise_m: float = Field(
+        500.0,
+        ge=0,
+        description="Position noise allowed on top of max_speed_kn when linking two fixes (metres).",
+    )
+    lookback_h: float = Field(
+        6.0,
+        gt=0,
+        description="How far back a fix that breaks its track looks for a fix it can continue (hours).",
+    )
     min_segment_positions: int = Field(
         3, ge=1, description="Segments with fewer fixes are treated as noise (count)."
+    )
+    vessels_only: bool = Field(
+        True,
+        description="Only ship-station MMSIs (2xxxxxxxx-7xxxxxxxx) and vessel message types; no base stations or AtoN.",
     )
 
 
@@ -128,6 +142,11 @@ class GapParams(_Section):
         le=1,
         description="Quantile of reported SOG taken as the vessel's top speed (ratio).",
     )
+    min_speed_reports: int = Field(
+        10,
+        ge=1,
+        description="Reports above 1 knot needed before the vessel's own top speed is used (count).",
+    )
 
 
 class EncounterParams(_Section):
@@ -159,6 +178,11 @@ class LoiteringParams(_Section):
     min_port_distance_km: float = Field(
         10.0, ge=0, description="At least this far from every watched port (km)."
     )
+    max_silence_h: float = Field(
+        6.0,
+        gt=0,
+        description="A silence this long or longer ends the loitering (hours; default = the gap threshold).",
+    )
 
 
 class IdentityParams(_Section):
@@ -167,8 +191,26 @@ class IdentityParams(_Section):
     conflict_min_h: float = Field(
         1.0, gt=0, description="Two simultaneous tracks for at least this long (hours)."
     )
+    conflict_min_switches: int = Field(
+        4,
+        ge=2,
+        description="Times the MMSI must switch between the two tracks to be a conflict (count).",
+    )
     jump_max_h: float = Field(
         3.0, gt=0, description="Longest excursion still called a position jump (hours)."
+    )
+    jump_min_positions: int = Field(
+        3, ge=1, description="Fixes an excursion needs to be a position jump (count)."
+    )
+    min_static_reports: int = Field(
+        2,
+        ge=1,
+        description="Static reports a name, IMO or call sign needs before it counts (count; guards against bit errors).",
+    )
+    change_merge_h: float = Field(
+        1.0,
+        ge=0,
+        description="Changes of several fields this close together form one identity change (hours).",
     )
     dprk_mid: int = Field(445, description="Maritime Identification Digits of North Korea.")
 
@@ -176,6 +218,15 @@ class IdentityParams(_Section):
 class DetectSettings(_Section):
     """Parameters of every behaviour detector."""
 
+    memory_limit: str | None = Field(
+        None,
+        description="DuckDB memory limit for `tumen detect`, e.g. '1GB' (spills to disk beyond it); None = DuckDB's default.",
+    )
+    chunk_positions: int = Field(
+        3_000_000,
+        gt=0,
+        description="Positions per window pass: vessels are processed in chunks of about this many (count; bounds memory).",
+    )
     segments: SegmentParams = SegmentParams()
     port_visits: PortVisitParams = PortVisitParams()
     voyages: VoyageParams = VoyageParams()
@@ -183,6 +234,124 @@ class DetectSettings(_Section):
     encounters: EncounterParams = EncounterParams()
     loitering: LoiteringParams = LoiteringParams()
     identity: IdentityParams = IdentityParams()
+
+
+# --------------------------------------------------------------------------- sim
+class SimReceptionParams(_Section):
+    """How the simulated receivers' feed passes reports on (see tumen.sim.reception)."""
+
+    feed_interval_s: float = Field(
+        120.0,
+        ge=2.0,
+        description="The feed forwards at most one position report per vessel per this many seconds (s).",
+    )
+    static_interval_s: float = Field(
+        1800.0,
+        ge=360.0,
+        description="The feed forwards at most one static report per vessel per this many seconds (s).",
+    )
+    p_terrestrial: float = Field(
+        0.85,
+        ge=0,
+        le=1,
+        description="Probability that a coastal station next to a vessel hears a report (0-1).",
+    )
+    p_satellite_a: float = Field(
+        0.08,
+        ge=0,
+        le=1,
+        description="Probability that the satellite feed hears a class A report (0-1).",
+    )
+    p_satellite_b: float = Field(
+        0.03,
+        ge=0,
+        le=1,
+        description="Probability that the satellite feed hears a class B report (0-1).",
+    )
+    area: tuple[float, float, float, float] = Field(
+        (38.6, 45.5, 127.0, 137.0),
+        description="Feed area lat_min, lat_max, lon_min, lon_max (degrees); reports outside are not delivered.",
+    )
+
+
+class SimNoiseParams(_Section):
+    """Damage in the simulated feed (see tumen.sim.noise); rates are per line."""
+
+    bad_checksum: float = Field(
+        0.002, ge=0, le=0.2, description="Lines with a wrong NMEA checksum (ratio)."
+    )
+    bad_armour: float = Field(
+        0.0005,
+        ge=0,
+        le=0.2,
+        description="Lines with a character outside the 6-bit armouring under a valid checksum (ratio).",
+    )
+    bad_length: float = Field(
+        0.0005,
+        ge=0,
+        le=0.2,
+        description="Lines whose payload is too short for its type under a valid checksum (ratio).",
+    )
+    truncated: float = Field(0.001, ge=0, le=0.2, description="Lines cut short (ratio).")
+    junk: float = Field(
+        0.0005, ge=0, le=0.2, description="Extra lines carrying no AIS message, per line (ratio)."
+    )
+    not_available: float = Field(
+        0.001,
+        ge=0,
+        le=0.2,
+        description="Extra reports with lat 91 / lon 181 (position not available), per report (ratio).",
+    )
+    out_of_order: float = Field(
+        0.01, ge=0, le=1, description="Lines written up to 20 s after their time (ratio)."
+    )
+    csv_duplicates: float = Field(
+        0.002, ge=0, le=0.2, description="CSV rows written twice (ratio)."
+    )
+
+
+class EvaluateParams(_Section):
+    """How `tumen evaluate` matches detected events to the truth (time tolerance per type)."""
+
+    port_visit_h: float = Field(
+        1.0,
+        ge=0,
+        description="Port visits match when their times overlap within this slack (hours).",
+    )
+    voyage_h: float = Field(
+        2.0, ge=0, description="Voyages match when their times overlap within this slack (hours)."
+    )
+    gap_h: float = Field(
+        1.0, ge=0, description="Gaps match when their times overlap within this slack (hours)."
+    )
+    encounter_h: float = Field(
+        1.0,
+        ge=0,
+        description="Encounters match when their times overlap within this slack (hours).",
+    )
+    loitering_h: float = Field(
+        1.0, ge=0, description="Loitering matches when times overlap within this slack (hours)."
+    )
+    identity_h: float = Field(
+        2.0,
+        ge=0,
+        description="mmsi_conflict, position_jump and identity_change match within this slack (hours).",
+    )
+    timeless_subtypes: tuple[str, ...] = Field(
+        ("dprk_mid", "invalid_imo", "flag_mismatch"),
+        description="Identity subtypes that describe a vessel, not a moment: matched whatever their times.",
+    )
+
+
+class SimSettings(_Section):
+    """The scenario simulator (`tumen simulate`) and its evaluation (`tumen evaluate`)."""
+
+    start: str = Field(
+        "2024-03-04T00:00:00Z", description="Start of the simulated period (ISO 8601, UTC)."
+    )
+    reception: SimReceptionParams = SimReceptionParams()
+    noise: SimNoiseParams = SimNoiseParams()
+    evaluate: EvaluateParams = EvaluateParams()
 
 
 # --------------------------------------------------------------------------- screen
@@ -224,6 +393,11 @@ class ScreenSettings(_Section):
         description="Folder where `tumen lists update` keeps the downloaded files (dated names).",
     )
     download_timeout_s: float = Field(120.0, gt=0, description="Timeout of one download (seconds).")
+    workers: int = Field(
+        0,
+        ge=0,
+        description="Processes screening many names at once (2 000+ queries); 0 = one per CPU core.",
+    )
 
 
 # --------------------------------------------------------------------------- risk / report
@@ -260,7 +434,7 @@ class ReportSettings(_Section):
         description="Title on the report's first page.",
     )
     max_track_points: int = Field(
-        4000,
+        2000,
         gt=10,
         description="Track points drawn per vessel map; longer tracks are thinned evenly (count).",
     )
@@ -294,6 +468,7 @@ class Settings(_Section):
     screen: ScreenSettings = ScreenSettings()
     risk: RiskSettings = RiskSettings()
     report: ReportSettings = ReportSettings()
+    sim: SimSettings = SimSettings()
 
 
 ENV_PREFIX = "TUMEN_"
@@ -310,11 +485,15 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """``TUMEN_*`` variables that name a setting; others (e.g. ``TUMEN_SHARED_DATA``, read by the
+    tests and the demo to find the shared data folder) are not settings and are left alone."""
     out: dict[str, Any] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
         path = name[len(ENV_PREFIX) :].lower().split("__")
+        if path[0] not in Settings.model_fields:
+            continue
         node = out
         for part in path[:-1]:
             node = node.setdefault(part, {})
