@@ -208,10 +208,10 @@ def test_same_message_heard_by_two_stations(tmp_path: Path) -> None:
         tmp_path, tag(s="station-c", c=t0 + 30) + s + "\n", name="other.nmea", store=store
     )
     assert (report.stored, report.duplicates) == (0, 1)
-    # a narrower window makes it a new report
+    # 15 s after the last copy (itself a duplicate, at t0 + 30): a new report with a 10 s window
     report, store = ingest_text(
         tmp_path,
-        tag(s="station-d", c=t0 + 31) + s + "\n",
+        tag(s="station-d", c=t0 + 45) + s + "\n",
         name="third.nmea",
         store=store,
         ingest__dedupe_window_s=10,
@@ -249,7 +249,9 @@ def test_ids_are_unique_over_the_store(shared_data: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("workers", [0, 1])
-def test_truncated_gzip_is_an_input_error_and_writes_nothing(shared_data: Path, tmp_path: Path, workers: int) -> None:
+def test_truncated_gzip_is_an_input_error_and_writes_nothing(
+    shared_data: Path, tmp_path: Path, workers: int
+) -> None:
     import gzip
 
     from tumen.errors import InputError
@@ -258,7 +260,9 @@ def test_truncated_gzip_is_an_input_error_and_writes_nothing(shared_data: Path, 
     path = tmp_path / "cut.nmea.gz"
     path.write_bytes(gzip.compress(raw)[:-500])
     store = DuckDBStore(tmp_path / "t.duckdb")
-    settings_ = load_settings(overrides={"ingest.workers": workers, "ingest.batch_lines": 1000}, environ={})
+    settings_ = load_settings(
+        overrides={"ingest.workers": workers, "ingest.batch_lines": 1000}, environ={}
+    )
     with pytest.raises(InputError, match="damaged"):
         ingest_paths(store, [path], settings_)
     assert store.scalar("SELECT count(*) FROM positions") == 0

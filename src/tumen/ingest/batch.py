@@ -222,9 +222,11 @@ def commit(ctx: Context, p: Prepared) -> None:
     stored = np.zeros(n_msg, dtype=bool)
     stored[cand[~sdup]] = True
     dup = ok & ~stored
-    st_idx = np.flatnonzero(stored)
-    if st_idx.size:
-        remember(store, p.key[st_idx], p.ts[st_idx])
+    # remember every copy, stored or duplicate: a copy within the window of a duplicate is a
+    # duplicate too, in this batch (neighbours in time) and in the next ones alike
+    seen = np.flatnonzero(ok)
+    if seen.size:
+        remember(store, p.key[seen], p.ts[seen])
         ctx.has_keys = True
 
     def common(msg: I64, id_name: str, first_id: int) -> dict[str, pa.Array]:

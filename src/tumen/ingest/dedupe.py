@@ -2,13 +2,19 @@
 
 Definition
 ----------
-A message is a **duplicate** when an earlier copy has the same payload key (a 64-bit
-hash of its 6-bit payload and bit length, :func:`tumen.ingest.decode.payload_keys`) and a
-receive time no more than ``ingest.dedupe_window_s`` seconds away -- the same radio
-transmission picked up by another station, or relayed by two feeds.  An AIS position
-report holds its UTC second and radio state, so two distinct reports practically never
-share a payload within a minute; static reports repeat identically every six minutes and
-are kept each time they are heard again later than the window.
+A message is a **duplicate** when an earlier copy -- same payload key (a 64-bit hash of
+its 6-bit payload and bit length, :func:`tumen.ingest.decode.payload_keys`) -- was received
+no more than ``ingest.dedupe_window_s`` seconds before it (or after it, for copies already
+in the store): the same radio transmission picked up by another station, or relayed by
+two feeds.  The earlier copy may itself be a duplicate, so a run of identical reports
+each within the window of the previous one is stored once.  An AIS position report holds
+its UTC second and radio state, so two distinct reports practically never share a payload
+within a minute; static reports repeat identically every six minutes and are kept each
+time they are heard again later than the window.
+
+For input in time order the outcome does not depend on the batch size: within a batch,
+copies are compared with their neighbour in time; across batches and files, with the
+keys of every earlier copy (stored or duplicate) kept in ``ingest_keys``.
 
 Messages without a receive time compare equal in time to each other (and never to timed
 ones): a file without times that holds the same payload twice keeps it once.
@@ -115,7 +121,7 @@ def store_duplicates(store: Backend, key: I64, ts: I64, window_us: int, has_keys
 
 
 def remember(store: Backend, key: I64, ts: I64) -> None:
-    """Record the keys of stored messages."""
+    """Record the keys of messages seen (stored or duplicate)."""
     if key.size:
         store.append(KEYS_TABLE, pa.table({"key": key, "ts_us": ts}))
 

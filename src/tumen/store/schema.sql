@@ -122,7 +122,7 @@ CREATE TABLE IF NOT EXISTS messages (
     line_first   BIGINT  NOT NULL
 );
 
--- Dedupe keys: one per stored AIS message or CSV row.  `key` is a 64-bit hash of the
+-- Dedupe keys: one per AIS message or CSV row seen (stored or duplicate).  `key` is a 64-bit hash of the
 -- payload (tumen.ingest.dedupe.payload_keys); `ts_us` the receive time in microseconds since
 -- 1970 UTC, or -4611686018427387904 (-2^62) when the input carries no time.
 -- The key is random by design: stored uncompressed (compressing it gains nothing and costs
