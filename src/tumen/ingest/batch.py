@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tumen.ingest import quarantine as Q
-from tumen.ingest.decode import decode_payloads
+from tumen.ingest.decode import STORED_FIELDS, Decoded, decode_payloads
 from tumen.ingest.dedupe import batch_duplicates, remember, store_duplicates
 from tumen.ingest.files import LineBatch
 from tumen.ingest.nmea import ParsedBatch
@@ -109,10 +109,19 @@ class Prepared:
         return self.lines.raw_line(i)
 
 
-def prepare_nmea(batch: LineBatch, pb: ParsedBatch, window_us: int) -> Prepared:
-    """Decode the messages of a parsed NMEA batch and build its candidate rows."""
+def decode_batch(pb: ParsedBatch) -> Decoded:
+    """Decode the payloads of a parsed batch (the fields ingest stores)."""
     m = pb.messages
-    dec = decode_payloads(pb.pbuf, m.pay_s, m.pay_e, m.fill)
+    return decode_payloads(pb.pbuf, m.pay_s, m.pay_e, m.fill, only=STORED_FIELDS)
+
+
+def prepare_nmea(
+    batch: LineBatch, pb: ParsedBatch, window_us: int, dec: Decoded | None = None
+) -> Prepared:
+    """Decode the messages of a parsed NMEA batch (unless ``dec`` is given) and build its candidate rows."""
+    m = pb.messages
+    if dec is None:
+        dec = decode_batch(pb)
     rows = build_rows(dec)
     ok = rows.code == 0
     dup = np.zeros(ok.size, dtype=bool)
@@ -344,17 +353,23 @@ def _account_lines(ctx: Context, p: Prepared, stored: B, dup: B) -> None:
     ctx.quarantined += int(counts[QUARANTINED])
     q = np.flatnonzero(rank == QUARANTINED)
     if q.size:
-        reasons = [Q.REASON_OF[int(c)] for c in qcode[q].tolist()]
-        ctx.reasons.update(reasons)
+        codes = qcode[q]
+        reason_names = np.array([""] + list(Q.REASONS), dtype=object)
+        reasons = reason_names[codes]
+        for c, k in zip(*np.unique(codes, return_counts=True), strict=True):
+            ctx.reasons[Q.REASON_OF[int(c)]] += int(k)
         ctx.store.append(
             "quarantine",
             pa.table(
                 {
                     "source_id": pa.array(np.full(q.size, ctx.source_id, dtype=np.int32)),
                     "line_no": pa.array(q + p.first_line),
-                    "raw": pa.array([p.raw_line(i) for i in q.tolist()], type=pa.string()),
+                    "raw": p.lines.raw_lines(q),
                     "reason": pa.array(reasons, type=pa.string()),
-                    "detail": pa.array([qdetail.get(i) for i in q.tolist()], type=pa.string()),
+                    "detail": pa.array(
+                        [qdetail.get(i) for i in q.tolist()] if qdetail else [None] * q.size,
+                        type=pa.string(),
+                    ),
                 }
             ),
         )

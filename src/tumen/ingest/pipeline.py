@@ -307,8 +307,8 @@ def _run_with_child(
     """Stage A in a child process, stage B (decode, dedupe, append) here; returns the SHA-256."""
     child = ParsingProcess(f.path, ing.batch_lines, ing.tz, ing.fragment_gap_lines)
     try:
-        for batch, pb in child:
-            commit(ctx, prepare_nmea(batch, pb, window_us))
+        for batch, pb, dec in child:
+            commit(ctx, prepare_nmea(batch, pb, window_us, dec))
             progress.update(ctx.lines, child.bytes_read)
     finally:
         child.close()

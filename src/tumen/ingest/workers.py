@@ -1,7 +1,8 @@
 """Reading and parsing an NMEA file in a separate process, so that it has a core of its own.
 
-Ingest runs in two stages: (A) read lines and parse them into messages
-(:func:`tumen.ingest.nmea.parse_batch`), (B) decode, dedupe and append to the store.
+Ingest runs in two stages: (A) read lines, parse them into messages
+(:func:`tumen.ingest.nmea.parse_batch`) and decode the payloads, (B) build rows, dedupe and
+append to the store.
 Both are numpy/DuckDB work, but between their vectorised loops Python holds the GIL, so
 two threads of one process overlap badly.  For large files stage A runs in a child
 interpreter (``python -m tumen.ingest.workers FILE ...``, a plain subprocess: it never
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tumen.errors import InputError
+from tumen.ingest.decode import Decoded
 from tumen.ingest.files import LineBatch, LineReader
 from tumen.ingest.nmea import ParsedBatch, parse_batch
 
@@ -42,13 +44,15 @@ def read_and_parse(
 
 
 def _child(path: str, batch_lines: int, tz: str, fragment_gap: int, out: IO[bytes]) -> None:
-    """Body of the reading process: pickles ("batch", batch, parsed, bytes read) ..., then ("done", sha256)."""
+    """Body of the reading process: pickles ("batch", batch, parsed, decoded, bytes read) ...,
+    then ("done", sha256)."""
+    from tumen.ingest.batch import decode_batch  # (imports pyarrow.compute: only here)
+
     reader = LineReader(Path(path), batch_lines)
     try:
         for batch, pb in read_and_parse(reader, tz, fragment_gap):
-            pickle.dump(
-                ("batch", batch, pb, reader.bytes_read), out, protocol=pickle.HIGHEST_PROTOCOL
-            )
+            item = ("batch", batch, pb, decode_batch(pb), reader.bytes_read)
+            pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(("done", reader.sha256()), out, protocol=pickle.HIGHEST_PROTOCOL)
     except InputError as exc:
         pickle.dump(("error", exc.reason), out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -58,7 +62,7 @@ def _child(path: str, batch_lines: int, tz: str, fragment_gap: int, out: IO[byte
 
 
 class ParsingProcess:
-    """Stage A of one NMEA file in a child interpreter; iterate to get ``(batch, parsed)`` pairs.
+    """Stage A of one NMEA file in a child interpreter; iterate to get ``(batch, parsed, decoded)``.
 
     After the iteration ends, :attr:`sha256` holds the file's digest.
     """
@@ -94,7 +98,7 @@ class ParsingProcess:
             f"the reading process failed ({last}); run again with ingest.workers = 0", self.path
         )
 
-    def __iter__(self) -> Iterator[tuple[LineBatch, ParsedBatch]]:
+    def __iter__(self) -> Iterator[tuple[LineBatch, ParsedBatch, Decoded]]:
         assert self._proc.stdout is not None
         while True:
             try:
@@ -102,8 +106,8 @@ class ParsingProcess:
             except (EOFError, pickle.UnpicklingError):
                 raise self._failure() from None
             if item[0] == "batch":
-                self.bytes_read = item[3]
-                yield item[1], item[2]
+                self.bytes_read = item[4]
+                yield item[1], item[2], item[3]
             elif item[0] == "done":
                 self.sha256 = item[1]
                 return
