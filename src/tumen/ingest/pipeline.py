@@ -417,7 +417,7 @@ def ingest_paths(
 
 @contextmanager
 def _store_tuned_for_ingest(store: Backend) -> Iterator[None]:
-    """While ingest runs, let DuckDB append with one thread and at most 256 MiB of cache.
+    """While ingest runs, let DuckDB append with one thread and at most 128 MiB of cache.
 
     The second core is busy reading the next batch; DuckDB's own worker threads would only
     compete with it (measured: half the CPU per appended row with one thread).  The cache
@@ -430,7 +430,7 @@ def _store_tuned_for_ingest(store: Backend) -> Iterator[None]:
     threads = store.scalar("SELECT current_setting('threads')")
     limit = store.scalar("SELECT current_setting('memory_limit')")
     store.execute("SET threads = 1")
-    store.execute("SET memory_limit = '256MiB'")
+    store.execute("SET memory_limit = '128MiB'")
     try:
         yield
     finally:
