@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from tumen.ingest import quarantine as Q
 from tumen.ingest.decode import STORED_FIELDS, Decoded, decode_payloads
-from tumen.ingest.dedupe import batch_duplicates, remember, store_duplicates
+from tumen.ingest.dedupe import SeenKeys, batch_duplicates, remember
 from tumen.ingest.files import LineBatch
 from tumen.ingest.nmea import ParsedBatch
 from tumen.ingest.records import CLASS_OF_TYPE, Part, build_rows
@@ -169,7 +169,7 @@ class Context:
     next_pos_id: int
     next_static_id: int
     next_msg_id: int
-    has_keys: bool
+    seen: SeenKeys
     lines: int = 0
     stored: int = 0
     duplicates: int = 0
@@ -227,7 +227,7 @@ def commit(ctx: Context, p: Prepared) -> None:
     n_msg = p.key.size
     ok = p.code == 0
     cand = np.flatnonzero(ok & ~p.dup_in_batch)
-    sdup = store_duplicates(store, p.key[cand], p.ts[cand], ctx.window_us, ctx.has_keys)
+    sdup = ctx.seen.duplicates(store, p.key[cand], p.ts[cand])
     stored = np.zeros(n_msg, dtype=bool)
     stored[cand[~sdup]] = True
     dup = ok & ~stored
@@ -236,7 +236,7 @@ def commit(ctx: Context, p: Prepared) -> None:
     seen = np.flatnonzero(ok)
     if seen.size:
         remember(store, p.key[seen], p.ts[seen])
-        ctx.has_keys = True
+        ctx.seen.add(p.key[seen], p.ts[seen])
 
     def common(msg: I64, id_name: str, first_id: int) -> dict[str, pa.Array]:
         return {

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS positions (
     heading_deg  SMALLINT,               -- true heading, degrees; NULL = not available (511)
     nav_status   TINYINT,                -- ITU-R M.1371 navigational status 0–15; NULL for class B
     msg_type     TINYINT,                -- AIS message type; NULL for CSV rows
-    class        VARCHAR,                -- 'A' or 'B' transponder class (NULL if unknown)
+    class        ENUM('A', 'B'),         -- 'A' or 'B' transponder class (NULL if unknown; an ENUM: cheap to append)
     station      VARCHAR,                -- receiving station (tag block s:, CSV column), if known
     source_id    INTEGER NOT NULL,       -- → sources
     line_no      BIGINT  NOT NULL,       -- 1-based line of the (last) sentence in the source
