@@ -316,10 +316,10 @@ def _run_with_child(
     ctx: Context, f: InputFile, ing: IngestSettings, window_us: int, progress: _Progress
 ) -> str:
     """Stage A in a child process, stage B (decode, dedupe, append) here; returns the SHA-256."""
-    child = ParsingProcess(f.path, ing.batch_lines, ing.tz, ing.fragment_gap_lines)
+    child = ParsingProcess(f.path, ing.batch_lines, ing.tz, ing.fragment_gap_lines, window_us)
     try:
-        for batch, pb, dec in child:
-            commit(ctx, prepare_nmea(batch, pb, window_us, dec))
+        for prepared in child:
+            commit(ctx, prepared)
             progress.update(ctx.lines, child.bytes_read)
     finally:
         child.close()
