@@ -32,7 +32,9 @@ def real(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
     ports.write_text(PORTS)
     store = DuckDBStore(tmp / "real.duckdb")
     settings = load_settings(environ={})
-    files = sorted((shared_data / "ais" / "nmea").iterdir()) + sorted((shared_data / "ais" / "csv").iterdir())
+    files = sorted((shared_data / "ais" / "nmea").iterdir()) + sorted(
+        (shared_data / "ais" / "csv").iterdir()
+    )
     ingest_paths(store, files, settings)
     report = run_detectors(store, settings, ports=ports)
     events = list(event_records(query_events(store)))
@@ -45,7 +47,13 @@ def test_every_detector_finds_something_plausible(real):
     assert report.mode == "full" and report.positions > 200_000
     types = {e["type"] for e in events}
     # every encounter in these captures is in a harbour (see the last test): none with these ports
-    assert {"port_visit", "voyage", "gap", "loitering", "identity"} <= types and "encounter" not in types
+    assert {
+        "port_visit",
+        "voyage",
+        "gap",
+        "loitering",
+        "identity",
+    } <= types and "encounter" not in types
 
 
 def test_no_event_rests_on_a_missing_or_quarantined_row(real):
@@ -65,7 +73,10 @@ def test_no_event_rests_on_a_missing_or_quarantined_row(real):
     ).to_pylist()
     assert all(r["pos_id"] is not None and r["sha256"] for r in rows)  # each traces to a file
     assert all(r["reason"] is None for r in rows)
-    found = store.query("SELECT count(*) AS n FROM statics WHERE static_id IN (SELECT unnest(?::BIGINT[]))", [st_ids])
+    found = store.query(
+        "SELECT count(*) AS n FROM statics WHERE static_id IN (SELECT unnest(?::BIGINT[]))",
+        [st_ids],
+    )
     assert found.column("n")[0].as_py() == len(st_ids)
 
 
@@ -81,7 +92,10 @@ def test_events_are_well_formed(real):
         else:
             assert e["other_mmsi"] is None
         if e["type"] == "gap":
-            assert ev["duration_h"] >= 6 and ev["implied_speed_kn"] <= 50 + 0.5 * 3600 / 1852 / ev["duration_h"]
+            assert (
+                ev["duration_h"] >= 6
+                and ev["implied_speed_kn"] <= 50 + 0.5 * 3600 / 1852 / ev["duration_h"]
+            )
         if e["type"] == "loitering":
             assert ev["duration_h"] >= 4
         if e["type"] == "port_visit":

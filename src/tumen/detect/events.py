@@ -154,7 +154,8 @@ def query_events(
     ``mmsi`` matches either vessel of an encounter; ``since``/``until`` (UTC) keep the events that
     overlap the interval (``end >= since`` and ``start <= until``).
     """
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if types:
         where.append(f"type IN ({', '.join('?' for _ in types)})")
         params.extend(types)

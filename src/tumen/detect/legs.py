@@ -10,10 +10,9 @@ For each leg this pass decides, once, what the detectors ask of it:
 - ``lo_leg``: the same for loitering (``loitering.*``; the leg shorter than ``loitering.max_silence_h``);
 - ``port``: the watched port each fix near a port is in (:mod:`tumen.detect.ports`), or NULL.
 
-Speed of a fix: its reported SOG in knots, or, where the report has none, the implied speed of its
-leg (distance / time).  A leg is *slow* below ``v`` knots when both fixes are and, for legs of ten
-minutes or more, the implied speed is too (so a vessel that reports 0 kn but moved is not slow;
-shorter legs are not judged by implied speed, which position noise dominates).
+A leg is *slow* below ``v`` knots when its implied speed (distance / time) is, or when it lasts less
+than ten minutes and the reported SOG at both ends is (see :func:`slow_sql`): the movement decides,
+and reported speeds only where the movement over a short leg is dominated by position noise.
 
 How it runs: **one** window pass over all clean positions, ordered by MMSI and time, computes both
 the segmentation marks (breaks and run ends, :func:`tumen.tracks.segments.marks_sql`) and the leg
@@ -56,14 +55,18 @@ PASS_COLUMNS = (
 def slow_sql(a: str, b: str, speed_kn: float, dist: str | None = None) -> str:
     """SQL condition: the leg from fix ``{a}`` to fix ``{b}`` is slower than ``speed_kn`` knots.
 
-    ``dist`` names a column holding the leg's length in metres (else it is computed).
+    A leg is slow when its implied speed (distance / time) is, or when it is shorter than ten
+    minutes and the reported SOG at both ends is (implied speed where SOG is not available).  So a
+    vessel that reports 0 kn but moved is not slow, one corrupt SOG value does not interrupt a
+    vessel that has not moved, and position noise over a few seconds does not make a slow vessel
+    fast.  ``dist`` names a column holding the leg's length in metres (else it is computed).
     """
     dist = dist or haversine_m(f"{a}lat", f"{a}lon", f"{b}lat", f"{b}lon")
     dt = f"({b}t - {a}t)"
     implied = f"({dist} / greatest({dt}, 1.0) / {KN_MS})"
     return (
-        f"(coalesce({a}sog_kn, {implied}) < {speed_kn} AND coalesce({b}sog_kn, {implied}) < {speed_kn} "
-        f"AND ({dt} < {MIN_IMPLIED_DT_S} OR {implied} < {speed_kn}))"
+        f"({implied} < {speed_kn} OR ({dt} < {MIN_IMPLIED_DT_S} "
+        f"AND coalesce({a}sog_kn, {implied}) < {speed_kn} AND coalesce({b}sog_kn, {implied}) < {speed_kn}))"
     )
 
 
