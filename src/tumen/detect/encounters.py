@@ -112,25 +112,33 @@ def detect_encounters(
     dist = haversine_m("a.lat", "a.lon", "b.lat", "b.lon")
     store.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE _pts AS
+        SELECT row_number() OVER () AS id, q.*, {iy} AS iy, {cell_x_sql("lon", iy, size)} AS ix
+        FROM ({points}) q
+        """
+    )
+    store.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE _ev_encounters AS
-        WITH pts AS (
-            SELECT *, {iy} AS iy FROM ({points}) q
-        ), own AS (
-            SELECT *, {cell_x_sql("lon", "iy", size)} AS ix FROM pts
-        ), nb0 AS (
-            SELECT pts.*, pts.iy + dy.dy AS j FROM pts, (VALUES (-1), (0), (1)) dy(dy)
-        ), nb AS (
-            SELECT nb0.mmsi, nb0.step_t, nb0.lat, nb0.lon, nb0.a_pos, nb0.b_pos, nb0.c0_t, nb0.c1_t, nb0.j,
+        WITH nb AS (
+            SELECT p.id, p.mmsi, p.step_t, p.iy + dy.dy AS j, p.lon
+            FROM _pts p, (VALUES (-1), (0), (1)) dy(dy)
+        ), nbx AS (
+            SELECT nb.id, nb.mmsi, nb.step_t, nb.j,
                    ((({ix_j}) + dx.dx) % {nx_j} + {nx_j}) % {nx_j} AS ix
-            FROM nb0, (VALUES (-1), (0), (1)) dx(dx)
+            FROM nb, (VALUES (-1), (0), (1)) dx(dx)
+        ), cand AS (
+            SELECT DISTINCT a.id AS ida, b.id AS idb
+            FROM _pts a JOIN nbx b ON b.step_t = a.step_t AND b.j = a.iy AND b.ix = a.ix
+            WHERE a.mmsi < b.mmsi
         ), hit AS (
             SELECT a.mmsi, b.mmsi AS other_mmsi, a.step_t,
                    min_by(struct_pack(d := {dist}, lat := a.lat, lon := a.lon,
                                       ac0 := a.c0_t, ac1 := a.c1_t, aa_pos := a.a_pos, ab_pos := a.b_pos,
                                       bc0 := b.c0_t, bc1 := b.c1_t, ba_pos := b.a_pos, bb_pos := b.b_pos),
                           {dist}) AS h
-            FROM own a JOIN nb b ON b.step_t = a.step_t AND b.j = a.iy AND b.ix = a.ix
-            WHERE a.mmsi < b.mmsi AND {dist} <= {size} {in_scope}
+            FROM cand JOIN _pts a ON a.id = cand.ida JOIN _pts b ON b.id = cand.idb
+            WHERE {dist} <= {size} {in_scope}
             GROUP BY a.mmsi, b.mmsi, a.step_t
         ), runs AS (
             SELECT *, step_t // {step} - row_number() OVER (
