@@ -264,7 +264,9 @@ def generate(db: Path, positions: int, vessels: int, block_rows: int = 2_000_000
     con.execute("SET TimeZone = 'UTC'")
     con.execute(schema_sql())
     con.execute(
-        "INSERT INTO sources VALUES (1, 'bench://synthetic', 'bench', 0, 'custom_csv', now()::TIMESTAMP, 'bench', 0, 0, 0, 0)"
+        "INSERT INTO sources (source_id, path, sha256, size_bytes, format, ingested_at, tumen_version, "
+        "lines, stored, duplicates, quarantined) "
+        "VALUES (1, 'bench://synthetic', 'bench', 0, 'custom_csv', now()::TIMESTAMP, 'bench', 0, 0, 0, 0)"
     )
     cols_per_block = max(1, block_rows // vessels)
     pos_id = 0

@@ -39,7 +39,13 @@ import math
 from tumen.config import EncounterParams
 from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
-from tumen.tracks.geo import cell_count_sql, cell_x_sql, cell_y_sql, haversine_m, interp_lon, ts_sql
+from tumen.tracks.geo import (
+    cell_lon_deg_sql,
+    cell_y_sql,
+    haversine_m,
+    interp_lon,
+    ts_sql,
+)
 
 NAME = "encounters"
 EVENT_TYPE = "encounter"
@@ -107,25 +113,34 @@ def detect_encounters(
     else:
         points, in_scope = f"SELECT {STEP_COLUMNS} FROM _enc_steps", ""
     iy = cell_y_sql("lat", size)
-    nx_j = cell_count_sql("j", size)
-    ix_j = cell_x_sql("lon", "j", size)
     dist = haversine_m("a.lat", "a.lon", "b.lat", "b.lon")
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _pts AS
-        SELECT row_number() OVER () AS id, q.*, {iy} AS iy, {cell_x_sql("lon", iy, size)} AS ix
-        FROM ({points}) q
+        WITH q AS (
+            SELECT row_number() OVER () AS id, q.*, {iy} AS iy FROM ({points}) q
+        ), bands AS (
+            SELECT iy, {cell_lon_deg_sql("iy", size)} AS w FROM (SELECT DISTINCT iy FROM q) b
+        )
+        SELECT q.*, CAST(floor((q.lon + 180.0) / b.w) AS BIGINT)
+                    % greatest(1, CAST(floor(360.0 / b.w) AS BIGINT)) AS ix
+        FROM q JOIN bands b ON b.iy = q.iy
         """
     )
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_encounters AS
-        WITH nb AS (
+        WITH nb0 AS (
             SELECT p.id, p.mmsi, p.step_t, p.iy + dy.dy AS j, p.lon
             FROM _pts p, (VALUES (-1), (0), (1)) dy(dy)
+        ), bands AS (
+            SELECT j, {cell_lon_deg_sql("j", size)} AS w FROM (SELECT DISTINCT j FROM nb0) b
+        ), nb AS (
+            SELECT nb0.id, nb0.mmsi, nb0.step_t, nb0.j, greatest(1, CAST(floor(360.0 / b.w) AS BIGINT)) AS n,
+                   CAST(floor((nb0.lon + 180.0) / b.w) AS BIGINT) AS x
+            FROM nb0 JOIN bands b ON b.j = nb0.j
         ), nbx AS (
-            SELECT nb.id, nb.mmsi, nb.step_t, nb.j,
-                   ((({ix_j}) + dx.dx) % {nx_j} + {nx_j}) % {nx_j} AS ix
+            SELECT nb.id, nb.mmsi, nb.step_t, nb.j, (((nb.x % nb.n) + dx.dx) % nb.n + nb.n) % nb.n AS ix
             FROM nb, (VALUES (-1), (0), (1)) dx(dx)
         ), cand AS (
             SELECT DISTINCT a.id AS ida, b.id AS idb
