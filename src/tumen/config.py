@@ -233,6 +233,124 @@ class DetectSettings(_Section):
     identity: IdentityParams = IdentityParams()
 
 
+# --------------------------------------------------------------------------- sim
+class SimReceptionParams(_Section):
+    """How the simulated receivers' feed passes reports on (see tumen.sim.reception)."""
+
+    feed_interval_s: float = Field(
+        120.0,
+        ge=2.0,
+        description="The feed forwards at most one position report per vessel per this many seconds (s).",
+    )
+    static_interval_s: float = Field(
+        1800.0,
+        ge=360.0,
+        description="The feed forwards at most one static report per vessel per this many seconds (s).",
+    )
+    p_terrestrial: float = Field(
+        0.85,
+        ge=0,
+        le=1,
+        description="Probability that a coastal station next to a vessel hears a report (0-1).",
+    )
+    p_satellite_a: float = Field(
+        0.08,
+        ge=0,
+        le=1,
+        description="Probability that the satellite feed hears a class A report (0-1).",
+    )
+    p_satellite_b: float = Field(
+        0.03,
+        ge=0,
+        le=1,
+        description="Probability that the satellite feed hears a class B report (0-1).",
+    )
+    area: tuple[float, float, float, float] = Field(
+        (38.6, 45.5, 127.0, 137.0),
+        description="Feed area lat_min, lat_max, lon_min, lon_max (degrees); reports outside are not delivered.",
+    )
+
+
+class SimNoiseParams(_Section):
+    """Damage in the simulated feed (see tumen.sim.noise); rates are per line."""
+
+    bad_checksum: float = Field(
+        0.002, ge=0, le=0.2, description="Lines with a wrong NMEA checksum (ratio)."
+    )
+    bad_armour: float = Field(
+        0.0005,
+        ge=0,
+        le=0.2,
+        description="Lines with a character outside the 6-bit armouring under a valid checksum (ratio).",
+    )
+    bad_length: float = Field(
+        0.0005,
+        ge=0,
+        le=0.2,
+        description="Lines whose payload is too short for its type under a valid checksum (ratio).",
+    )
+    truncated: float = Field(0.001, ge=0, le=0.2, description="Lines cut short (ratio).")
+    junk: float = Field(
+        0.0005, ge=0, le=0.2, description="Extra lines carrying no AIS message, per line (ratio)."
+    )
+    not_available: float = Field(
+        0.001,
+        ge=0,
+        le=0.2,
+        description="Extra reports with lat 91 / lon 181 (position not available), per report (ratio).",
+    )
+    out_of_order: float = Field(
+        0.01, ge=0, le=1, description="Lines written up to 20 s after their time (ratio)."
+    )
+    csv_duplicates: float = Field(
+        0.002, ge=0, le=0.2, description="CSV rows written twice (ratio)."
+    )
+
+
+class EvaluateParams(_Section):
+    """How `tumen evaluate` matches detected events to the truth (time tolerance per type)."""
+
+    port_visit_h: float = Field(
+        1.0,
+        ge=0,
+        description="Port visits match when their times overlap within this slack (hours).",
+    )
+    voyage_h: float = Field(
+        2.0, ge=0, description="Voyages match when their times overlap within this slack (hours)."
+    )
+    gap_h: float = Field(
+        1.0, ge=0, description="Gaps match when their times overlap within this slack (hours)."
+    )
+    encounter_h: float = Field(
+        1.0,
+        ge=0,
+        description="Encounters match when their times overlap within this slack (hours).",
+    )
+    loitering_h: float = Field(
+        1.0, ge=0, description="Loitering matches when times overlap within this slack (hours)."
+    )
+    identity_h: float = Field(
+        2.0,
+        ge=0,
+        description="mmsi_conflict, position_jump and identity_change match within this slack (hours).",
+    )
+    timeless_subtypes: tuple[str, ...] = Field(
+        ("dprk_mid", "invalid_imo", "flag_mismatch"),
+        description="Identity subtypes that describe a vessel, not a moment: matched whatever their times.",
+    )
+
+
+class SimSettings(_Section):
+    """The scenario simulator (`tumen simulate`) and its evaluation (`tumen evaluate`)."""
+
+    start: str = Field(
+        "2024-03-04T00:00:00Z", description="Start of the simulated period (ISO 8601, UTC)."
+    )
+    reception: SimReceptionParams = SimReceptionParams()
+    noise: SimNoiseParams = SimNoiseParams()
+    evaluate: EvaluateParams = EvaluateParams()
+
+
 # --------------------------------------------------------------------------- screen
 class ScreenSettings(_Section):
     """Sanctions screening (tumen.screen; feature weights live in tumen.screen.match.WEIGHTS)."""
@@ -272,6 +390,11 @@ class ScreenSettings(_Section):
         description="Folder where `tumen lists update` keeps the downloaded files (dated names).",
     )
     download_timeout_s: float = Field(120.0, gt=0, description="Timeout of one download (seconds).")
+    workers: int = Field(
+        0,
+        ge=0,
+        description="Processes screening many names at once (2 000+ queries); 0 = one per CPU core.",
+    )
 
 
 # --------------------------------------------------------------------------- risk / report
@@ -308,7 +431,7 @@ class ReportSettings(_Section):
         description="Title on the report's first page.",
     )
     max_track_points: int = Field(
-        4000,
+        2000,
         gt=10,
         description="Track points drawn per vessel map; longer tracks are thinned evenly (count).",
     )
@@ -342,6 +465,7 @@ class Settings(_Section):
     screen: ScreenSettings = ScreenSettings()
     risk: RiskSettings = RiskSettings()
     report: ReportSettings = ReportSettings()
+    sim: SimSettings = SimSettings()
 
 
 ENV_PREFIX = "TUMEN_"
@@ -358,11 +482,15 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """``TUMEN_*`` variables that name a setting; others (e.g. ``TUMEN_SHARED_DATA``, read by the
+    tests and the demo to find the shared data folder) are not settings and are left alone."""
     out: dict[str, Any] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
         path = name[len(ENV_PREFIX) :].lower().split("__")
+        if path[0] not in Settings.model_fields:
+            continue
         node = out
         for part in path[:-1]:
             node = node.setdefault(part, {})

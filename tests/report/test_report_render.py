@@ -19,6 +19,8 @@ from scenario_store import ANGARA, BELLA, KUMUNSAN, SEAHORSE, build_scenario_sto
 from tumen.config import load_settings
 from tumen.report import write_report
 from tumen.risk import rank_vessels
+from tumen.screen import demo_list_path
+from tumen.screen.lists import load_lists
 from tumen.store import DuckDBStore
 
 pytestmark = pytest.mark.browser
@@ -42,6 +44,7 @@ def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
     store = DuckDBStore(folder / "store.duckdb")
     build_scenario_store(store, folder / "raw")
+    load_lists(store, [demo_list_path()])  # the list the matches were screened against
     settings = load_settings(environ={})
     rank_vessels(store, settings)
     paths = write_report(store, folder / "out", settings)
@@ -94,6 +97,10 @@ def test_page_in_chromium_shows_map_timeline_and_every_event(report, page, tmp_p
     body = page.inner_text("body")
     for heading in SECTIONS:
         assert heading in body
+    lists = page.locator("table.lists").inner_text()
+    assert "tumen_demo" in lists and re.search(
+        r"[0-9a-f]{64}", lists
+    )  # the list file and its SHA-256
 
     # one dossier per ranked vessel with signals, each with map, timeline and event table
     for mmsi in (ANGARA, KUMUNSAN, BELLA, SEAHORSE):
@@ -234,3 +241,15 @@ def test_pdf_annex_is_capped_but_html_lists_every_event(tmp_path: Path) -> None:
     )
     text = re.sub(r"\s+", " ", _pdf_text(Path(out["pdf"])))
     assert f"{n_events - 3} more not listed here" in text and "report.html" in text
+
+
+def test_an_empty_store_gives_a_report_that_says_so(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "empty.duckdb")
+    out = write_report(
+        store, tmp_path / "r", load_settings(overrides={"report.pdf": False}, environ={})
+    )
+    store.close()
+    assert out["vessels"] == [] and out["events"] == 0
+    doc = lxml_html.fromstring(Path(out["html"]).read_text(encoding="utf-8"))
+    text = doc.text_content()
+    assert "No vessel shows any risk signal in this period." in text and "Annex A" in text

@@ -71,11 +71,13 @@ def lists_show(
         return
     from tumen.screen.lists import loaded_lists
 
-    settings, store = _open_store(
-        db, config, read_only=Path(str(settings_from(config, db=db).db)).exists()
-    )
-    with store:
-        rows = loaded_lists(store) if store.table_exists("lists") else []
+    settings = settings_from(config, db=db)
+    rows: list[dict[str, Any]] = []
+    if Path(str(settings.db)).exists():  # never create a store just to say it is empty
+        from tumen.store import DuckDBStore
+
+        with DuckDBStore(settings.db, read_only=True) as store:
+            rows = loaded_lists(store) if store.table_exists("lists") else []
     if json_out:
         print_json({"db": str(settings.db), "lists": rows})
         return
@@ -236,7 +238,7 @@ def screen_cmd(
 ) -> None:
     """Screen the store's vessels (writes table `matches`), or names given with --query / --query-file."""
     from tumen.screen import screen_store
-    from tumen.screen.match import QUERY_TYPES, get_index, screen_query
+    from tumen.screen.match import QUERY_TYPES, get_index, screen_many, screen_query
 
     if fmt not in ("table", "json", "jsonl"):
         raise InputError(f"--format {fmt!r}: give table, json or jsonl")
@@ -290,9 +292,9 @@ def screen_cmd(
             threshold=cfg.threshold,
             limit=cfg.max_candidates,
         )
-        obj = {"id": None, "query": query, "matches": _match_rows(found)}
+        single = {"id": None, "query": query, "matches": _match_rows(found)}
         if json_out or fmt in ("json", "jsonl"):
-            print_json(obj)
+            print_json(single)
             return
         table = Table(
             "score",
@@ -318,54 +320,49 @@ def screen_cmd(
         return
     assert query_file is not None
     fh = _query_file(query_file)
-    n = errors = 0
-    out_lines: list[dict[str, Any]] = []
+    parsed: list[tuple[int, dict[str, Any] | None, str | None]] = []  # (line, query, error)
     try:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            n += 1
             try:
                 q = json.loads(line)
                 if not isinstance(q, dict) or not (q.get("name") or q.get("imo") or q.get("mmsi")):
                     raise ValueError("needs at least a 'name'")
-                qtype = q.get("type")
-                if qtype is not None and qtype not in QUERY_TYPES:
-                    raise ValueError(f"type {qtype!r} is not vessel, company or person")
-                found = screen_query(
-                    index,
-                    q.get("name"),
-                    type=qtype,
-                    imo=q.get("imo"),
-                    mmsi=q.get("mmsi"),
-                    flag=q.get("flag"),
-                    callsign=q.get("callsign"),
-                    threshold=cfg.threshold,
-                    limit=cfg.max_candidates,
-                )
-                obj = {"id": q.get("id"), "matches": _match_rows(found)}
-            except (ValueError, InputError) as exc:
-                errors += 1
-                obj = {
-                    "id": None,
-                    "line": line_no,
-                    "error": f"{query_file} line {line_no}: {exc}",
-                    "matches": [],
-                }
-            if fmt in ("json", "jsonl") or json_out:
-                sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            else:
-                out_lines.append(obj)
+                if q.get("type") is not None and q["type"] not in QUERY_TYPES:
+                    raise ValueError(f"type {q['type']!r} is not vessel, company or person")
+                parsed.append((line_no, q, None))
+            except ValueError as exc:
+                parsed.append((line_no, None, f"{query_file} line {line_no}: {exc}"))
     finally:
         if fh is not sys.stdin:
             fh.close()
+    good = [q for _, q, _ in parsed if q is not None]
+    with progress(quiet or fmt != "table", unit="queries") as bar:
+        bar.add_task(f"screening {len(good)} queries", total=None)
+        results = iter(
+            screen_many(
+                index, good, threshold=cfg.threshold, limit=cfg.max_candidates, workers=cfg.workers
+            )
+        )
+    n, errors = len(parsed), sum(1 for _, q, _ in parsed if q is None)
+    out_lines: list[dict[str, Any]] = []
+    for line_no, q, error in parsed:
+        if q is None:
+            obj: dict[str, Any] = {"id": None, "line": line_no, "error": error, "matches": []}
+        else:
+            obj = {"id": q.get("id"), "matches": _match_rows(next(results))}
+        if fmt in ("json", "jsonl") or json_out:
+            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        else:
+            out_lines.append(obj)
     if out_lines:
         table = Table("id", "best match", "score", "match", title=f"screening {query_file}")
-        for obj in out_lines:
-            best = obj["matches"][0] if obj["matches"] else None
+        for row in out_lines:
+            best = row["matches"][0] if row["matches"] else None
             table.add_row(
-                str(obj.get("id")),
-                best["caption"] if best else obj.get("error", ""),
+                str(row.get("id")),
+                best["caption"] if best else str(row.get("error", "")),
                 f"{best['score']:.2f}" if best else "",
                 "yes" if best and best["match"] else "",
             )
