@@ -544,7 +544,7 @@ def markdown(res: dict[str, Any], cmd: str) -> str:
     pe_full = p["pandas_encounters_s"] * scale**2
     enc_full = rep["timings"].get("encounter steps", 0) + rep["timings"].get("encounters", 0)
     lines = [
-        "## Detectors (`bench/detect.py`)",
+        f"## Detectors (`bench/detect.py`), {n / 1e6:g} M positions",
         "",
         f"Command: `{cmd}`  ",
         f"Machine: {res['machine']}  ",
@@ -592,9 +592,11 @@ def markdown(res: dict[str, Any], cmd: str) -> str:
     return "\n".join(lines)
 
 
-def update_benchmarks(section: str) -> None:
+def update_benchmarks(section: str, positions: int) -> None:
+    """Replace (or append) this size's section of BENCHMARKS.md; other sizes' sections stay."""
     path = ROOT / "BENCHMARKS.md"
-    start, end = "<!-- bench:detect:start -->", "<!-- bench:detect:end -->"
+    size = f"{positions / 1e6:g}M"
+    start, end = f"<!-- bench:detect:{size}:start -->", f"<!-- bench:detect:{size}:end -->"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
     block = f"{start}\n{section}\n{end}"
     if start in text and end in text:
@@ -688,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
     section = markdown(res, cmd.strip())
     print(section)
     if a.markdown:
-        update_benchmarks(section)
+        update_benchmarks(section, gen["positions"])
     if not a.keep and a.db is None:
         db.unlink(missing_ok=True)
     if mismatches or det["gaps_over_50kn"]:
