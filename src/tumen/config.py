@@ -84,8 +84,22 @@ class SegmentParams(_Section):
     max_speed_kn: float = Field(
         50.0, gt=0, description="Implied speed above which a fix starts a new segment (knots)."
     )
+    noise_m: float = Field(
+        500.0,
+        ge=0,
+        description="Position noise allowed on top of max_speed_kn when linking two fixes (metres).",
+    )
+    lookback_h: float = Field(
+        6.0,
+        gt=0,
+        description="How far back a fix that breaks its track looks for a fix it can continue (hours).",
+    )
     min_segment_positions: int = Field(
         3, ge=1, description="Segments with fewer fixes are treated as noise (count)."
+    )
+    vessels_only: bool = Field(
+        True,
+        description="Only ship-station MMSIs (2xxxxxxxx-7xxxxxxxx) and vessel message types; no base stations or AtoN.",
     )
 
 
@@ -120,6 +134,11 @@ class GapParams(_Section):
         le=1,
         description="Quantile of reported SOG taken as the vessel's top speed (ratio).",
     )
+    min_speed_reports: int = Field(
+        10,
+        ge=1,
+        description="Reports above 1 knot needed before the vessel's own top speed is used (count).",
+    )
 
 
 class EncounterParams(_Section):
@@ -151,6 +170,11 @@ class LoiteringParams(_Section):
     min_port_distance_km: float = Field(
         10.0, ge=0, description="At least this far from every watched port (km)."
     )
+    max_silence_h: float = Field(
+        6.0,
+        gt=0,
+        description="A silence this long or longer ends the loitering (hours; default = the gap threshold).",
+    )
 
 
 class IdentityParams(_Section):
@@ -159,8 +183,26 @@ class IdentityParams(_Section):
     conflict_min_h: float = Field(
         1.0, gt=0, description="Two simultaneous tracks for at least this long (hours)."
     )
+    conflict_min_switches: int = Field(
+        4,
+        ge=2,
+        description="Times the MMSI must switch between the two tracks to be a conflict (count).",
+    )
     jump_max_h: float = Field(
         3.0, gt=0, description="Longest excursion still called a position jump (hours)."
+    )
+    jump_min_positions: int = Field(
+        3, ge=1, description="Fixes an excursion needs to be a position jump (count)."
+    )
+    min_static_reports: int = Field(
+        2,
+        ge=1,
+        description="Static reports a name, IMO or call sign needs before it counts (count; guards against bit errors).",
+    )
+    change_merge_h: float = Field(
+        1.0,
+        ge=0,
+        description="Changes of several fields this close together form one identity change (hours).",
     )
     dprk_mid: int = Field(445, description="Maritime Identification Digits of North Korea.")
 
@@ -168,6 +210,15 @@ class IdentityParams(_Section):
 class DetectSettings(_Section):
     """Parameters of every behaviour detector."""
 
+    memory_limit: str | None = Field(
+        None,
+        description="DuckDB memory limit for `tumen detect`, e.g. '1GB' (spills to disk beyond it); None = DuckDB's default.",
+    )
+    chunk_positions: int = Field(
+        3_000_000,
+        gt=0,
+        description="Positions per window pass: vessels are processed in chunks of about this many (count; bounds memory).",
+    )
     segments: SegmentParams = SegmentParams()
     port_visits: PortVisitParams = PortVisitParams()
     voyages: VoyageParams = VoyageParams()
@@ -334,6 +385,11 @@ class ScreenSettings(_Section):
         description="Folder where `tumen lists update` keeps the downloaded files (dated names).",
     )
     download_timeout_s: float = Field(120.0, gt=0, description="Timeout of one download (seconds).")
+    workers: int = Field(
+        0,
+        ge=0,
+        description="Processes screening many names at once (2 000+ queries); 0 = one per CPU core.",
+    )
 
 
 # --------------------------------------------------------------------------- risk / report

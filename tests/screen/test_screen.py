@@ -170,3 +170,15 @@ def test_evaluation_set_meets_the_bar(real_index) -> None:
     )
     base = evaluate_rapidfuzz(real_index, queries)
     assert ours.recall > base.recall and ours.precision >= base.precision
+
+
+def test_screen_many_in_worker_processes_equals_one_process(real_index, monkeypatch) -> None:
+    from tumen.screen import match
+
+    queries = [q.to_json() for q in generate(real_index, n_positive=30, n_negative=30, seed=3)]
+    one = match.screen_many(real_index, queries, workers=1)
+    monkeypatch.setattr(match, "PARALLEL_MIN", 10)
+    two = match.screen_many(real_index, queries, workers=2)
+    assert [[(m.entry.entity_id, m.score, m.match) for m in r] for r in one] == [
+        [(m.entry.entity_id, m.score, m.match) for m in r] for r in two
+    ]

@@ -1,1 +1,257 @@
-"""Commands of this group are registered on tumen.cli.common.app when imported."""
+"""``tumen detect`` (run the behaviour detectors) and ``tumen events`` (print what they found)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tumen.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    QuietOpt,
+    VerboseOpt,
+    app,
+    err_console,
+    out_console,
+    print_json,
+    progress,
+    settings_from,
+)
+from tumen.detect.events import (
+    EVENT_TYPES,
+    event_records,
+    query_events,
+    to_csv,
+    to_geojson,
+    to_jsonl,
+)
+from tumen.errors import ConfigError, StoreError
+from tumen.store import DuckDBStore
+
+
+def _open(db: Path, *, read_only: bool = False, memory_limit: str | None = None) -> DuckDBStore:
+    if read_only and not db.exists():
+        raise StoreError(
+            f"{db}: no such store; run `tumen ingest` and `tumen detect` first, or give --db"
+        )
+    return DuckDBStore(db, read_only=read_only, memory_limit=memory_limit)
+
+
+@app.command("detect")
+def detect_cmd(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    ports: Annotated[
+        Path | None,
+        typer.Option(
+            "--ports",
+            help="Watched-ports CSV (header with at least name,country,lat,lon,radius_km; radius in km) "
+            "replacing the bundled list of North Korean and Russian Far East ports.",
+            show_default=False,
+        ),
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Recompute every vessel, even where an incremental run would do."
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run every behaviour detector over the store and write the `events` table.
+
+    Detects port visits (≥ 30 min inside a port's radius), voyages between two watched ports, AIS
+    gaps (≥ 6 h of silence, with the ports reachable while dark), encounters (two vessels ≤ 500 m
+    apart for ≥ 2 h, both < 2 kn, ≥ 10 km from every port), loitering (< 2 kn for ≥ 4 h, ≥ 10 km from
+    every port) and identity fraud.  Every threshold is a setting (`tumen config`).  When the store
+    has only grown since the last run, only the vessels with new data are recomputed.
+    """
+    from tumen.detect import run_detectors
+
+    settings = settings_from(config, db=db, ports=ports)
+    with (
+        _open(settings.db, memory_limit=settings.detect.memory_limit) as store,
+        progress(quiet or json_out, unit="steps") as bar,
+    ):
+        task = bar.add_task("detecting", total=None)
+
+        def on_progress(step: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"detect: {step}")
+
+        report = run_detectors(store, settings, on_progress=on_progress, full=full)
+    if json_out:
+        print_json(report.to_json())
+        return
+    if quiet:
+        return
+    err_console.print(
+        f"{report.mode} run: {report.positions:,} positions of {report.vessels:,} vessels in "
+        f"{report.seconds:.1f} s ({report.positions / max(report.seconds, 1e-9):,.0f} positions/s); "
+        f"segments {report.segments}",
+        highlight=False,
+    )
+    table = Table("type", "written this run", "in store", title="events")
+    for etype in EVENT_TYPES:
+        table.add_row(
+            etype, str(report.events.get(etype, 0)), str(report.events_total.get(etype, 0))
+        )
+    err_console.print(table)
+    if verbose:
+        for step, secs in report.timings.items():
+            err_console.print(f"  {step:<16} {secs:8.2f} s", highlight=False)
+
+
+class EventFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+    geojson = "geojson"
+    table = "table"
+
+
+def _parse_time(value: str | None, flag: str) -> datetime | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"{flag} {value!r} is not an ISO-8601 time; give e.g. 2024-01-10 or 2024-01-10T10:00Z"
+        ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+@app.command("events")
+def events_cmd(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    type_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            "-t",
+            help="Only events of this type (repeatable): " + ", ".join(EVENT_TYPES) + ".",
+            show_default=False,
+        ),
+    ] = None,
+    mmsi: Annotated[
+        int | None,
+        typer.Option("--mmsi", help="Only events of this MMSI (either vessel of an encounter)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only events ending at or after this UTC time (ISO-8601, e.g. 2024-01-10).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Only events starting at or before this UTC time (ISO-8601)."),
+    ] = None,
+    fmt: Annotated[
+        EventFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="jsonl (one JSON object per line: the public contract), csv, geojson, or table.",
+        ),
+    ] = EventFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of stdout ('-' = stdout)."),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Same as --format jsonl.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Print the detected events, filtered (times are ISO-8601 UTC with Z)."""
+    settings = settings_from(config, db=db)
+    types = list(type_ or [])
+    unknown = [t for t in types if t not in EVENT_TYPES]
+    if unknown:
+        raise ConfigError(
+            f"--type {unknown[0]!r} is not an event type; use one of {', '.join(EVENT_TYPES)}"
+        )
+    since_dt, until_dt = _parse_time(since, "--since"), _parse_time(until, "--until")
+    with _open(settings.db, read_only=True) as store:
+        table = query_events(store, types=types, mmsi=mmsi, since=since_dt, until=until_dt)
+    if json_out:
+        fmt = EventFormat.jsonl
+    records = event_records(table)
+    if fmt is EventFormat.table and (output is None or str(output) == "-"):
+        _print_table(records, table.num_rows)
+        return
+    chunks = {
+        EventFormat.jsonl: to_jsonl,
+        EventFormat.csv: to_csv,
+        EventFormat.geojson: to_geojson,
+        EventFormat.table: to_csv,
+    }[fmt](records)
+    if output is None or str(output) == "-":
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+    else:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.writelines(chunks)
+        if not quiet:
+            err_console.print(f"wrote {table.num_rows:,} events to {output}", highlight=False)
+
+
+def _print_table(records: object, n: int) -> None:
+    table = Table(
+        "start (UTC)",
+        "end (UTC)",
+        "type",
+        "mmsi",
+        "other",
+        "where",
+        "measures",
+        title=f"{n} events",
+    )
+    for column in table.columns:
+        column.overflow = "fold"
+    for rec in records:  # type: ignore[attr-defined]
+        ev = rec["evidence"]
+        where = (
+            rec["port"]
+            or (f"{rec['from_port']} → {rec['to_port']}" if rec["from_port"] else "")
+            or (f"{rec['lat']:.4f}, {rec['lon']:.4f}" if rec["lat"] is not None else "")
+        )
+        kind = rec["type"] + (f"/{rec['subtype']}" if rec["subtype"] else "")
+        keys = (
+            "duration_h",
+            "distance_km",
+            "implied_speed_kn",
+            "min_distance_m",
+            "imo",
+            "declared_flag",
+        )
+        measures = ", ".join(
+            f"{k}={ev[k]:.2f}" if isinstance(ev.get(k), float) else f"{k}={ev[k]}"
+            for k in keys
+            if k in ev
+        )
+        table.add_row(
+            rec["start"],
+            rec["end"],
+            kind,
+            str(rec["mmsi"]),
+            str(rec["other_mmsi"] or ""),
+            where,
+            measures,
+        )
+    out_console.print(table)

@@ -236,7 +236,7 @@ def screen_cmd(
 ) -> None:
     """Screen the store's vessels (writes table `matches`), or names given with --query / --query-file."""
     from tumen.screen import screen_store
-    from tumen.screen.match import QUERY_TYPES, get_index, screen_query
+    from tumen.screen.match import QUERY_TYPES, get_index, screen_many, screen_query
 
     if fmt not in ("table", "json", "jsonl"):
         raise InputError(f"--format {fmt!r}: give table, json or jsonl")
@@ -318,47 +318,42 @@ def screen_cmd(
         return
     assert query_file is not None
     fh = _query_file(query_file)
-    n = errors = 0
-    out_lines: list[dict[str, Any]] = []
+    parsed: list[tuple[int, dict[str, Any] | None, str | None]] = []  # (line, query, error)
     try:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            n += 1
             try:
                 q = json.loads(line)
                 if not isinstance(q, dict) or not (q.get("name") or q.get("imo") or q.get("mmsi")):
                     raise ValueError("needs at least a 'name'")
-                qtype = q.get("type")
-                if qtype is not None and qtype not in QUERY_TYPES:
-                    raise ValueError(f"type {qtype!r} is not vessel, company or person")
-                found = screen_query(
-                    index,
-                    q.get("name"),
-                    type=qtype,
-                    imo=q.get("imo"),
-                    mmsi=q.get("mmsi"),
-                    flag=q.get("flag"),
-                    callsign=q.get("callsign"),
-                    threshold=cfg.threshold,
-                    limit=cfg.max_candidates,
-                )
-                obj = {"id": q.get("id"), "matches": _match_rows(found)}
-            except (ValueError, InputError) as exc:
-                errors += 1
-                obj = {
-                    "id": None,
-                    "line": line_no,
-                    "error": f"{query_file} line {line_no}: {exc}",
-                    "matches": [],
-                }
-            if fmt in ("json", "jsonl") or json_out:
-                sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            else:
-                out_lines.append(obj)
+                if q.get("type") is not None and q["type"] not in QUERY_TYPES:
+                    raise ValueError(f"type {q['type']!r} is not vessel, company or person")
+                parsed.append((line_no, q, None))
+            except ValueError as exc:
+                parsed.append((line_no, None, f"{query_file} line {line_no}: {exc}"))
     finally:
         if fh is not sys.stdin:
             fh.close()
+    good = [q for _, q, _ in parsed if q is not None]
+    with progress(quiet or fmt != "table", unit="queries") as bar:
+        bar.add_task(f"screening {len(good)} queries", total=None)
+        results = iter(
+            screen_many(
+                index, good, threshold=cfg.threshold, limit=cfg.max_candidates, workers=cfg.workers
+            )
+        )
+    n, errors = len(parsed), sum(1 for _, q, _ in parsed if q is None)
+    out_lines: list[dict[str, Any]] = []
+    for line_no, q, error in parsed:
+        if q is None:
+            obj: dict[str, Any] = {"id": None, "line": line_no, "error": error, "matches": []}
+        else:
+            obj = {"id": q.get("id"), "matches": _match_rows(next(results))}
+        if fmt in ("json", "jsonl") or json_out:
+            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        else:
+            out_lines.append(obj)
     if out_lines:
         table = Table("id", "best match", "score", "match", title=f"screening {query_file}")
         for obj in out_lines:

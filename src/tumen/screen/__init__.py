@@ -27,7 +27,7 @@ from tumen.errors import StoreError
 from tumen.provenance import tumen_version, utc_now
 from tumen.screen.index import ScreenIndex
 from tumen.screen.lists.base import imo_ship_valid
-from tumen.screen.match import Match, get_index, screen_query
+from tumen.screen.match import Match, get_index, screen_many, screen_query
 from tumen.screen.ownership import OwnershipGraph
 from tumen.store.backend import Backend
 
@@ -209,20 +209,27 @@ def screen_store(
         ],
     )
     matched_mmsi: set[int] = set()
-    for i, ident in enumerate(identities):
+    queries = [
+        {
+            "name": i["name"],
+            "type": "vessel",
+            "imo": str(i["imo"]) if i["imo"] else None,
+            "mmsi": i["mmsi"],
+            "callsign": i["callsign"],
+            "flag": i["flag"],
+        }
+        for i in identities
+    ]
+    results = screen_many(
+        index,
+        queries,
+        threshold=cfg.threshold,
+        limit=cfg.max_candidates,
+        min_score=cfg.min_score,
+        workers=cfg.workers,
+    )
+    for i, (ident, found) in enumerate(zip(identities, results, strict=True)):
         imo = str(ident["imo"]) if ident["imo"] else None
-        found = screen_query(
-            index,
-            ident["name"],
-            type="vessel",
-            imo=imo,
-            mmsi=ident["mmsi"],
-            callsign=ident["callsign"],
-            flag=ident["flag"],
-            threshold=cfg.threshold,
-            limit=cfg.max_candidates,
-            min_score=cfg.min_score,
-        )
         starts: dict[str, float] = {}
         if imo and imo_ship_valid(imo):
             starts[f"imo:{imo}"] = 1.0

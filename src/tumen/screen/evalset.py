@@ -190,7 +190,22 @@ ENGLISH_LEGAL = {
     "PAO",
     "ZAO",
     "OAO",
+    "CORPORATION",
+    "CORP",
+    "INCORPORATED",
+    "INC",
+    "SPOL",
+    "SRO",
+    "OBSHCHESTVO",
+    "OGRANICHENNOI",
+    "OGRANICHENNOY",
+    "OTVETSTVENNOSTYU",
+    "AKTSIONERNOE",
+    "PRIVATE",
 }
+#: Letters and pairs that BGN/PCGN romanisation of Russian never writes: names with them are
+#: English (or other) words, which have no faithful Cyrillic spelling to test against.
+NOT_RUSSIAN = re.compile(r"[WQXC]|TH|OO|EE|PH")
 ROMAN = {"2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI", "7": "VII", "8": "VIII"}
 
 
@@ -222,6 +237,9 @@ def _to_cyrillic(text: str) -> str:
     """Latin (BGN/PCGN-like, as OFAC writes Russian names) → Cyrillic, letter by letter."""
     out, i, up = [], 0, text.upper()
     while i < len(up):
+        if up[i] == "H" and i and up[i - 1] not in "KZSC" and up[i - 1] not in "AEIOUY":
+            i += 1  # JOHN → Джон: an H after a consonant is silent
+            continue
         if up[i] == "Y" and not any(up.startswith(p, i) for p in ("YA", "YU", "YE", "YO")):
             prev = up[i - 1] if i else ""
             out.append("Й" if (not prev or prev in "AEIOU") else "Ы")
@@ -300,6 +318,7 @@ def generate(
             out |= imo_ids[imo]
         return out
 
+    korean_by_kind = {k: [i for i in v if index.entries[i].korean] for k, v in by_kind.items()}
     queries: list[Query] = []
     kinds = ["vessel"] * 4 + ["company"] * 3 + ["person"] * 3
     attempts = 0
@@ -309,7 +328,10 @@ def generate(
         pool = by_kind[kind]
         # half of the draws from entries with a Korean or Russian context (the region watched)
         i = rng.choice(pool)
-        if rng.random() < 0.5:
+        korean_pool = korean_by_kind.get(kind, [])
+        if kind in ("person", "company") and korean_pool and rng.random() < 0.35:
+            i = rng.choice(korean_pool)
+        elif rng.random() < 0.5:
             focus = [
                 j
                 for j in rng.sample(pool, min(len(pool), 40))
@@ -426,7 +448,13 @@ def _variant(
         options += ["word_order"]
     if e.korean and kind in ("person", "company"):
         options += ["south_korean"] * 8 + ["mccune_reischauer"] * 5
-    if any("RUSSIA" in p for p in e.programs) and kind in ("company", "person", "vessel"):
+    core_words = [w for w in re.sub(r"[-,.']", " ", base).upper().split() if w not in ENGLISH_LEGAL]
+    if (
+        any("RUSSIA" in p for p in e.programs)
+        and kind in ("company", "person", "vessel")
+        and core_words
+        and not NOT_RUSSIAN.search(" ".join(core_words))
+    ):
         options += ["cyrillic"] * 2
     if kind == "vessel" and re.search(r"\b(\d|II|III|IV|V|VI|VII|VIII)\b", base):
         options += ["roman_numeral"]

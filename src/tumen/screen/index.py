@@ -68,15 +68,26 @@ class ListEntry:
     callsigns: set[str] = field(default_factory=set)
     flags: set[str] = field(default_factory=set)
     korean: bool = False
+    idx: int = -1  # position in ScreenIndex.entries
 
 
 @dataclass(slots=True)
 class IndexedName:
-    """One name of one entry, normalised."""
+    """One name of one entry, normalised (with its strings precomputed for quick scoring)."""
 
     entry: int
     prop: str
     form: NameForm
+    text: str = ""
+    joined: str = ""
+    korean_text: str = ""
+    korean_joined: str = ""
+
+    def __post_init__(self) -> None:
+        self.text = " ".join(self.form.tokens)
+        self.joined = "".join(self.form.tokens)
+        self.korean_text = " ".join(self.form.korean)
+        self.korean_joined = "".join(self.form.korean)
 
 
 class ScreenIndex:
@@ -200,6 +211,7 @@ class ScreenIndex:
             korean=korean,
         )
         idx = len(self.entries)
+        entry.idx = idx
         self.entries.append(entry)
         self.by_id.setdefault(entry.entity_id, idx)
         norm_kind = {"vessel": "vessel", "person": "person", "company": "organization"}.get(
@@ -274,7 +286,8 @@ class ScreenIndex:
                 if post is not None and len(post) <= MAX_POSTINGS:
                     found.append(post)
                     weight = max(weight, self._idf[tok])
-                if len(tok) >= 4 and not tok.isdigit():
+                # a word the lists know is taken as written; others may carry a typo
+                if post is None and len(tok) >= 4 and not tok.isdigit():
                     near: set[str] = set()
                     for d in (tok, *_deletes(tok)):
                         near.update(self._deletes.get(d, ()))

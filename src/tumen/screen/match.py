@@ -86,6 +86,7 @@ WEIGHTS: dict[str, float] = {
     "extra_query_word": 1.5,
     "extra_list_word": 0.6,
     "min_fuzzy_letters": 5,  # words shorter than this must be equal (RI CHOL HO ≠ RI CHOL MIN)
+    "min_fuzzy_letters_korean_person": 7,  # Korean syllables differ by one letter (PYONG ≠ KYONG)
     "single_word_edit": 0.8,  # one Damerau edit in a one-word name of 5+ letters (HENNA ~ HNENA)
     "substitution": 0.75,
     "extra_word": 0.85,  # the query has words the listed name lacks (SASCO ANGARA is not ANGARA)
@@ -98,9 +99,11 @@ QUERY_TYPES = ("vessel", "company", "person")
 #: How a query type normalises its names.
 _NORM_KIND = {"vessel": "vessel", "company": "organization", "person": "person", None: "any"}
 #: How many names are retrieved per query (by word overlap) ...
-RETRIEVE = 24
-#: ... and how many of them, ranked by a quick rapidfuzz score, are aligned and scored.
-SCORE_TOP = 6
+RETRIEVE = 16
+#: ... and how many of them, ranked by a quick rapidfuzz score, are aligned and scored
+SCORE_TOP = 4
+#: (names with a quick score below this, 0–100, are not scored at all).
+QUICK_FLOOR = 40.0
 
 
 @dataclass
@@ -141,7 +144,7 @@ def _parts(tokens: tuple[str, ...]) -> list[NamePart]:
     return [NamePart(t.lower(), i, phonetics=False) for i, t in enumerate(tokens)]
 
 
-def _align_score(q: tuple[str, ...], r: tuple[str, ...]) -> float:
+def _align_score(q: tuple[str, ...], r: tuple[str, ...], short: float) -> float:
     if not q or not r:
         return 0.0
     if "".join(q) == "".join(r):
@@ -149,7 +152,6 @@ def _align_score(q: tuple[str, ...], r: tuple[str, ...]) -> float:
     num = den = 0.0
     q_left = r_left = 0
     weak = WEIGHTS["weak_pair"]
-    short = WEIGHTS["min_fuzzy_letters"]
     for a in compare_parts(_parts(q), _parts(r)):
         nq, nr = len(a.qps), len(a.rps)
         if nq and nr:
@@ -189,26 +191,44 @@ def _align_score(q: tuple[str, ...], r: tuple[str, ...]) -> float:
 
 
 @lru_cache(maxsize=400_000)
-def token_similarity(q: tuple[str, ...], r: tuple[str, ...]) -> float:
-    """Similarity of two token tuples in [0, 1] (word order free; see the module docstring)."""
-    score = _align_score(q, r)
+def token_similarity(
+    q: tuple[str, ...], r: tuple[str, ...], short: float = WEIGHTS["min_fuzzy_letters"]
+) -> float:
+    """Similarity of two token tuples in [0, 1] (word order free; see the module docstring).
+
+    Aligned words with fewer than ``short`` letters (the longer of the two) must be equal.
+    """
+    score = _align_score(q, r, short)
     if score < 0.95 and len(q) > 1 and len(r) > 1:
-        qs, rs = tuple(sorted(q)), tuple(sorted(r))
-        if qs != q or rs != r:
-            score = max(score, _align_score(qs, rs))
+        shared = set(q) & set(r)
+        # sorting can only help when the shared words come in another order (or none is shared)
+        if not shared or [t for t in q if t in shared] != [t for t in r if t in shared]:
+            qs, rs = tuple(sorted(q)), tuple(sorted(r))
+            if qs != q or rs != r:
+                score = max(score, _align_score(qs, rs, short))
     return score
 
 
-def name_similarity(q: NameForm, r: NameForm, korean: bool = False) -> tuple[float, bool]:
+def name_similarity(
+    q: NameForm, r: NameForm, korean: bool = False, person: bool = False
+) -> tuple[float, bool]:
     """Similarity of two normalised names and whether the Korean key gave it.
 
-    Numbers must agree: different numbers multiply the similarity by
-    ``WEIGHTS['number_mismatch']``, a number on one side only by ``WEIGHTS['number_missing']``.
+    ``korean``: the list entry has a Korean context (compare the Korean keys too);
+    with ``person`` as well, words shorter than ``min_fuzzy_letters_korean_person``
+    must be equal (a Korean given name is syllables of 1–5 letters).  Numbers must
+    agree: different numbers multiply the similarity by ``WEIGHTS['number_mismatch']``,
+    a number on one side only by ``WEIGHTS['number_missing']``.
     """
-    score = token_similarity(q.tokens, r.tokens)
+    short = (
+        WEIGHTS["min_fuzzy_letters_korean_person"]
+        if korean and person
+        else WEIGHTS["min_fuzzy_letters"]
+    )
+    score = token_similarity(q.tokens, r.tokens, short)
     by_korean = False
     if korean and score < 1.0 and (q.korean != q.tokens or r.korean != r.tokens):
-        k = token_similarity(q.korean, r.korean)
+        k = token_similarity(q.korean, r.korean, short)
         if k > score:
             score, by_korean = k, True
     if q.numbers or r.numbers:
@@ -226,22 +246,21 @@ def prefilter(index: ScreenIndex, form: NameForm, name_ids: list[int]) -> list[I
     The quick measure is the larger of rapidfuzz's ``ratio`` on the spacing-free forms and
     ``token_sort_ratio`` on the words (and on the Korean keys for Korean-context entries).
     """
-    if len(name_ids) <= SCORE_TOP:
-        return [index.names[i] for i in name_ids]
     q_joined, q_text = form.joined, form.text
     k_joined, k_text = "".join(form.korean), " ".join(form.korean)
     ranked = []
+    names, entries = index.names, index.entries
     for nid in name_ids:
-        nm = index.names[nid]
-        f = nm.form
-        quick = max(_ratio(q_joined, f.joined), _token_sort(q_text, f.text))
-        if index.entries[nm.entry].korean and f.korean != f.tokens:
+        nm = names[nid]
+        quick = max(_ratio(q_joined, nm.joined), _token_sort(q_text, nm.text))
+        if entries[nm.entry].korean and nm.korean_joined != nm.joined:
             quick = max(
-                quick, _ratio(k_joined, "".join(f.korean)), _token_sort(k_text, " ".join(f.korean))
+                quick, _ratio(k_joined, nm.korean_joined), _token_sort(k_text, nm.korean_text)
             )
-        ranked.append((-quick, nid))
+        if quick >= QUICK_FLOOR:
+            ranked.append((-quick, nid))
     ranked.sort()
-    return [index.names[nid] for _, nid in ranked[:SCORE_TOP]]
+    return [names[nid] for _, nid in ranked[:SCORE_TOP]]
 
 
 # --------------------------------------------------------------------------- one query
@@ -278,7 +297,7 @@ def score_entry(
             nm.prop, "name_similarity"
         )
         for form in forms:
-            s, by_korean = name_similarity(form, nm.form, entry.korean)
+            s, by_korean = name_similarity(form, nm.form, entry.korean, entry.kind == "person")
             if group not in best or s > best[group][0]:
                 best[group] = (s, nm, form, by_korean)
     name_weight_key = "vessel_name_similarity" if entry.kind == "vessel" else "name_similarity"
@@ -392,11 +411,14 @@ def screen_query(
     mmsi_text = _clean_mmsi(mmsi)
     cs = callsign.strip().upper() if callsign and callsign.strip() else None
     flag_code = clean_country(flag) if flag else None
+    variants = split_variants(name) if name else []
+    if name and ("Х" in name or "х" in name):  # Cyrillic Х: KH (BGN/PCGN, as OFAC writes) or H
+        variants += [v.replace("Х", "H").replace("х", "h") for v in variants]
     kinds = [type] if type is not None else list(QUERY_TYPES)
     forms_by_kind: dict[str, list[NameForm]] = {}
     by_entry: dict[int, list[IndexedName]] = {}
     for kind in kinds:
-        forms = [normalise(v, _NORM_KIND[kind]) for v in split_variants(name)] if name else []
+        forms = [normalise(v, _NORM_KIND[kind]) for v in variants]
         forms_by_kind[kind] = forms = [f for f in forms if f.tokens]
         for form in forms:
             for nm in prefilter(index, form, index.candidates(form, kind=kind, limit=RETRIEVE)):
@@ -450,3 +472,75 @@ def get_index(store: Backend) -> ScreenIndex:
         cached = ScreenIndex.from_store(store)
         _INDEX_CACHE[key] = cached
     return cached
+
+
+# --------------------------------------------------------------------------- many queries
+#: Below this many queries, screening stays in one process (forking costs more than it saves).
+PARALLEL_MIN = 2000
+_FORK_INDEX: ScreenIndex | None = None
+
+
+def _screen_chunk(
+    args: tuple[list[dict[str, Any]], dict[str, Any]],
+) -> list[list[tuple[int, float, bool, Any]]]:
+    queries, opts = args
+    assert _FORK_INDEX is not None
+    index = _FORK_INDEX
+    out = []
+    for q in queries:
+        found = screen_query(
+            index,
+            q.get("name"),
+            **{k: q.get(k) for k in ("type", "imo", "mmsi", "flag", "callsign")},
+            **opts,
+        )
+        out.append([(m.entry.idx, m.score, m.match, m.features) for m in found])
+    return out
+
+
+def screen_many(
+    index: ScreenIndex,
+    queries: Sequence[dict[str, Any]],
+    *,
+    threshold: float = 0.7,
+    limit: int = 5,
+    min_score: float = 0.0,
+    workers: int = 1,
+) -> list[list[Match]]:
+    """Screen many queries (dicts with ``name`` and optional ``type``, ``imo``, ``mmsi``,
+    ``flag``, ``callsign``); results in input order.
+
+    With ``workers`` > 1 (0 = one per CPU core) and at least :data:`PARALLEL_MIN`
+    queries, the queries are split over forked worker processes that share the index
+    (copy-on-write); results are identical to the one-process run.
+    """
+    import os
+
+    n_workers = (os.cpu_count() or 1) if workers == 0 else workers
+    opts = {"threshold": threshold, "limit": limit, "min_score": min_score}
+    if n_workers <= 1 or len(queries) < PARALLEL_MIN:
+        return [
+            screen_query(
+                index,
+                q.get("name"),
+                **{k: q.get(k) for k in ("type", "imo", "mmsi", "flag", "callsign")},
+                **opts,
+            )
+            for q in queries
+        ]
+    import multiprocessing
+
+    global _FORK_INDEX
+    _FORK_INDEX = index
+    size = max(1, len(queries) // (n_workers * 4))
+    chunks = [(list(queries[i : i + size]), opts) for i in range(0, len(queries), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(n_workers) as pool:
+            parts = pool.map(_screen_chunk, chunks)
+    finally:
+        _FORK_INDEX = None
+    return [
+        [Match(index.entries[idx], score, match, features) for idx, score, match, features in row]
+        for part in parts
+        for row in part
+    ]

@@ -49,6 +49,7 @@ GENERIC_WORDS = frozenset(
         "CO",
         "COMPANY",
         "COMPANIES",
+        "LIABILITY",
         "CORP",
         "CORPORATION",
         "INCORPORATED",

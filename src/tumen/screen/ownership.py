@@ -10,9 +10,13 @@ each with its role and the place it is stated.  A party that is not itself on a
 list (a company from an ownership CSV) is joined by a ``same_as`` edge to the list
 entries its name matches (score ≥ ``screen.threshold``), with the matching features.
 
-Edges are followed in both directions: a vessel's owner's owner, and the owner's
-other links, are both within reach.  ``same_as`` and ``same_imo`` edges cost no hop;
-every other edge costs one.  :meth:`OwnershipGraph.paths_to_sanctioned` returns, for
+Edges are followed **upwards**, from the party that states a link to the party it
+names: asset → owner, vessel → manager/operator, organisation → director, OFAC entry
+→ the entry it is ``Linked To`` — so a vessel reaches its owner and its owner's owner,
+but not the other ships of its owner (which would make every hub, such as a national
+tanker company with a hundred ships, a neighbour of all of them).  ``same_as`` and
+``same_imo`` edges join two nodes for the same thing, cost no hop and are followed both
+ways; every other edge costs one hop.  :meth:`OwnershipGraph.paths_to_sanctioned` returns, for
 each sanctioned party (a list entry with a designation that is not a vessel or an
 aircraft) within ``max_hops``, the shortest path with each edge's source.
 """
@@ -51,10 +55,15 @@ class PathResult:
 
 
 class OwnershipGraph:
-    """An undirected multigraph of links between list entities (see the module docstring)."""
+    """A directed multigraph of links between list entities (see the module docstring)."""
 
     def __init__(self) -> None:
-        self.g: nx.MultiGraph = nx.MultiGraph()
+        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
+
+    def _same(self, u: str, v: str, **attrs: Any) -> None:
+        """A free edge both ways (the same vessel / the same party)."""
+        self.g.add_edge(u, v, **attrs)
+        self.g.add_edge(v, u, **attrs)
 
     @classmethod
     def from_store(
@@ -107,7 +116,7 @@ class OwnershipGraph:
                             list_id=None,
                             programs=[],
                         )
-                        g.add_edge(
+                        graph._same(
                             f"imo:{imo}",
                             eid,
                             role="same_imo",
@@ -148,7 +157,7 @@ class OwnershipGraph:
                     list_id=m.entry.list_id,
                     programs=m.entry.programs,
                 )
-                self.g.add_edge(
+                self._same(
                     eid,
                     m.entry.entity_id,
                     role="same_as",

@@ -218,3 +218,35 @@ CREATE TABLE IF NOT EXISTS risk (
     tumen_version VARCHAR NOT NULL,
     ranked_at     TIMESTAMP NOT NULL     -- UTC
 );
+
+-- === detect ===
+-- Derived tables written by `tumen detect` (replaced per MMSI on each run; see tumen.tracks.segments
+-- and tumen.detect.encounters).  They let a later run recompute only the vessels with new data.
+
+-- One row per segment (a physically possible track of one MMSI).
+CREATE TABLE IF NOT EXISTS segments (
+    mmsi          BIGINT NOT NULL,
+    seg_id        BIGINT NOT NULL,       -- ordering key of the segment's first fix (unique per MMSI)
+    kind          VARCHAR NOT NULL,      -- track | noise | jump
+    start         TIMESTAMP NOT NULL,    -- UTC, first fix
+    "end"         TIMESTAMP NOT NULL,    -- UTC, last fix
+    n_positions   BIGINT NOT NULL,
+    n_runs        BIGINT NOT NULL,       -- stretches of consecutive fixes it is made of
+    first_pos_id  BIGINT NOT NULL,       -- → positions
+    last_pos_id   BIGINT NOT NULL,
+    lat           DOUBLE,                -- first fix, WGS84 degrees
+    lon           DOUBLE
+);
+
+-- Slow positions at sea resampled on the encounter grid (inputs of the encounter search).
+CREATE TABLE IF NOT EXISTS encounter_steps (
+    mmsi    BIGINT NOT NULL,
+    seg     BIGINT NOT NULL,             -- segments.seg_id
+    step_t  BIGINT NOT NULL,             -- grid time, seconds since 1970 UTC
+    lat     DOUBLE NOT NULL,             -- interpolated, WGS84 degrees
+    lon     DOUBLE NOT NULL,
+    a_pos   BIGINT NOT NULL,             -- → positions: the fixes bracketing step_t
+    b_pos   BIGINT NOT NULL,
+    c0_t    DOUBLE NOT NULL,             -- start and end (s since 1970) of the vessel's run of slow
+    c1_t    DOUBLE NOT NULL              --   legs at sea containing this step
+);

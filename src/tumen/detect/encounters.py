@@ -1,0 +1,163 @@
+"""Encounters: two vessels side by side, slow, at sea, for hours — the ship-to-ship transfer signal.
+
+Definition
+----------
+Each vessel's slow legs at sea (:mod:`tumen.detect.legs`: ``enc_leg`` — both fixes under
+``max_speed_kn`` knots, at least ``min_port_distance_km`` km from every watched port, and at most
+``max_interp_gap_min`` minutes apart) are resampled on a fixed UTC grid of ``step_min`` minutes: at
+each grid time ``s`` with ``a.t ≤ s < b.t`` on a leg ``a → b`` the position is interpolated linearly
+(the short way across the 180° meridian).
+
+Two **distinct** MMSIs are *paired* at a grid time when their resampled positions are at most
+``max_distance_m`` metres apart (great circle).  An *encounter* is a run of consecutive grid times at
+which the pair is paired.  Its ``start`` is the later of (first paired grid time − one step) and the
+start of each vessel's run of slow legs there; its ``end`` the earlier of (last paired grid time + one
+step) and the end of each vessel's run of slow legs there — so when a vessel arrives or leaves (speeds
+up, enters port, stops reporting) the interval is as precise as its fixes, and otherwise it errs by
+less than one step.  It is reported when ``end − start`` is at least
+``min_duration_h`` hours.  One event per pair: ``mmsi`` is the smaller MMSI, ``other_mmsi`` the larger;
+``lat``/``lon`` is the first vessel's position at the closest approach.
+
+Not quadratic: resampled positions are bucketed by grid time and by a latitude/longitude cell of at
+least ``max_distance_m`` a side (:mod:`tumen.tracks.geo`), and each position is compared only with
+those of its own and the eight neighbouring cells at the same time (hash join).
+
+Source: Global Fishing Watch's encounters — two vessels within 500 m for at least 2 hours at a
+median speed under 2 knots, at least 10 km from a coastal anchorage
+(https://globalfishingwatch.github.io/GFW_technical_documentation/Encounters.html,
+https://globalfishingwatch.org/faqs/what-is-a-vessel-encounter/).  GFW's median-speed rule is
+replaced by "every leg slow", which also rejects ships passing fast within 500 m.
+
+Evidence: for each vessel the fixes bracketing the first and last paired times (``position_ids``),
+``n_steps``, ``duration_h``, ``min_distance_m``, ``mean_distance_m``, ``step_min``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tumen.config import EncounterParams
+from tumen.detect.events import id_list_sql
+from tumen.store.backend import Backend
+from tumen.tracks.geo import cell_count_sql, cell_x_sql, cell_y_sql, haversine_m, interp_lon, ts_sql
+
+NAME = "encounters"
+EVENT_TYPE = "encounter"
+
+#: Columns of the persistent ``encounter_steps`` table (store/schema.sql).
+STEP_COLUMNS = "mmsi, seg, step_t, lat, lon, a_pos, b_pos, c0_t, c1_t"
+
+
+def step_seconds(params: EncounterParams) -> int:
+    """The grid step in whole seconds (at least 1)."""
+    return max(1, round(params.step_min * 60.0))
+
+
+def build_steps(store: Backend, params: EncounterParams) -> int:
+    """Resample the ``enc_leg`` legs of ``_legs`` on the grid into ``_enc_steps``; returns the count.
+
+    Each leg is at most ``max_interp_gap_min`` long, so it holds at most ``ceil(gap / step) + 1``
+    grid times: a join with that many offsets (no per-row table function) generates them.
+    """
+    step = step_seconds(params)
+    frac = "((l.step_t - l.p_t) / (l.t - l.p_t))"
+    offsets = math.ceil(params.max_interp_gap_min * 60.0 / step) + 1
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _enc_steps AS
+        WITH e AS (
+            SELECT *, rn - row_number() OVER (PARTITION BY mmsi, seg ORDER BY rn) AS chain
+            FROM _legs WHERE enc_leg AND t > p_t
+        ), l AS (
+            SELECT *, min(p_t) OVER c AS c0_t, max(t) OVER c AS c1_t,
+                   CAST(ceil(p_t / {step}) AS BIGINT) * {step} AS first_step
+            FROM e WINDOW c AS (PARTITION BY mmsi, seg, chain)
+        ), s AS (
+            SELECT l.*, l.first_step + o.i * {step} AS step_t
+            FROM l, range(0, {offsets}) o(i)
+            WHERE l.first_step + o.i * {step} < l.t
+        )
+        SELECT l.mmsi, l.seg, l.step_t,
+               l.p_lat + {frac} * (l.lat - l.p_lat) AS lat,
+               {interp_lon("l.p_lon", "l.lon", frac)} AS lon,
+               l.p_pos AS a_pos, l.pos_id AS b_pos, l.c0_t, l.c1_t
+        FROM s l
+        """
+    )
+    return int(store.query("SELECT count(*) AS n FROM _enc_steps").column("n")[0].as_py())
+
+
+def detect_encounters(
+    store: Backend, params: EncounterParams, *, scope_table: str | None = None
+) -> None:
+    """Write ``_ev_encounters`` by pairing resampled positions.
+
+    Pairs are drawn from ``_enc_steps`` (this run) plus, in an incremental run, the stored
+    ``encounter_steps`` of the vessels outside ``scope_table``; only pairs with at least one vessel in
+    scope are reported (the others are unchanged since the last run).
+    """
+    step = step_seconds(params)
+    size = params.max_distance_m
+    if scope_table:
+        points = (
+            f"SELECT {STEP_COLUMNS} FROM _enc_steps UNION ALL "
+            f"SELECT {STEP_COLUMNS} FROM encounter_steps WHERE mmsi NOT IN (SELECT mmsi FROM {scope_table})"
+        )
+        in_scope = f"AND (a.mmsi IN (SELECT mmsi FROM {scope_table}) OR b.mmsi IN (SELECT mmsi FROM {scope_table}))"
+    else:
+        points, in_scope = f"SELECT {STEP_COLUMNS} FROM _enc_steps", ""
+    iy = cell_y_sql("lat", size)
+    nx_j = cell_count_sql("j", size)
+    ix_j = cell_x_sql("lon", "j", size)
+    dist = haversine_m("a.lat", "a.lon", "b.lat", "b.lon")
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ev_encounters AS
+        WITH pts AS (
+            SELECT *, {iy} AS iy FROM ({points}) q
+        ), own AS (
+            SELECT *, {cell_x_sql("lon", "iy", size)} AS ix FROM pts
+        ), nb0 AS (
+            SELECT pts.*, pts.iy + dy.dy AS j FROM pts, (VALUES (-1), (0), (1)) dy(dy)
+        ), nb AS (
+            SELECT nb0.mmsi, nb0.step_t, nb0.lat, nb0.lon, nb0.a_pos, nb0.b_pos, nb0.c0_t, nb0.c1_t, nb0.j,
+                   ((({ix_j}) + dx.dx) % {nx_j} + {nx_j}) % {nx_j} AS ix
+            FROM nb0, (VALUES (-1), (0), (1)) dx(dx)
+        ), hit AS (
+            SELECT a.mmsi, b.mmsi AS other_mmsi, a.step_t,
+                   min_by(struct_pack(d := {dist}, lat := a.lat, lon := a.lon,
+                                      ac0 := a.c0_t, ac1 := a.c1_t, aa_pos := a.a_pos, ab_pos := a.b_pos,
+                                      bc0 := b.c0_t, bc1 := b.c1_t, ba_pos := b.a_pos, bb_pos := b.b_pos),
+                          {dist}) AS h
+            FROM own a JOIN nb b ON b.step_t = a.step_t AND b.j = a.iy AND b.ix = a.ix
+            WHERE a.mmsi < b.mmsi AND {dist} <= {size} {in_scope}
+            GROUP BY a.mmsi, b.mmsi, a.step_t
+        ), runs AS (
+            SELECT *, step_t // {step} - row_number() OVER (
+                       PARTITION BY mmsi, other_mmsi ORDER BY step_t) AS grp
+            FROM hit
+        ), ev AS (
+            SELECT mmsi, other_mmsi, count(*) AS n_steps,
+                   min(step_t) AS first_step, max(step_t) AS last_step,
+                   min_by(h, step_t) AS f, max_by(h, step_t) AS l, min_by(h, h.d) AS c,
+                   min(h.d) AS min_d, avg(h.d) AS mean_d
+            FROM runs GROUP BY mmsi, other_mmsi, grp
+        ), se AS (
+            SELECT *, greatest(first_step - {step}, f.ac0, f.bc0) AS t0,
+                      least(last_step + {step}, l.ac1, l.bc1) AS t1
+            FROM ev
+        )
+        SELECT 'encounter' AS type, CAST(NULL AS VARCHAR) AS subtype, mmsi, other_mmsi,
+               {ts_sql("t0")} AS start, {ts_sql("t1")} AS "end",
+               c.lat AS lat, c.lon AS lon, CAST(NULL AS VARCHAR) AS port,
+               CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
+               {id_list_sql("f.aa_pos", "f.ba_pos", "l.ab_pos", "l.bb_pos")} AS position_ids,
+               CAST(NULL AS BIGINT) AS n_positions, CAST(NULL AS BIGINT[]) AS static_ids,
+               json_object('duration_h', (t1 - t0) / 3600.0, 'n_steps', n_steps,
+                           'min_distance_m', min_d, 'mean_distance_m', mean_d,
+                           'step_min', {step / 60.0}) AS measures,
+               CAST(NULL AS VARCHAR) AS id_key
+        FROM se
+        WHERE t1 - t0 >= {params.min_duration_h * 3600.0}
+        """
+    )

@@ -1,0 +1,277 @@
+"""Events: the common shape of every detector's output, how it is stored, and how it is printed.
+
+Each detector writes a temporary table (``_ev_<detector>``) with the columns of
+:data:`DETECTOR_COLUMNS`.  :func:`stage_events` turns them into rows of the ``events`` table
+(``store/schema.sql``) by adding
+
+- ``event_id``: deterministic — the first 20 hex digits of the MD5 of type, subtype, vessels, start
+  (µs), detector and ports, so the same data and parameters give the same ids in every run;
+- ``detector``, ``params`` (JSON of the detector's settings), ``tumen_version``, ``detected_at`` (UTC);
+- ``evidence``: a JSON object with ``detector``, ``params``, ``position_ids`` (ids of ``positions``
+  rows; for long events only the key fixes, with ``n_positions`` the count of fixes the event spans),
+  ``static_ids`` where static reports are the evidence, then the detector's measures.
+
+The public JSON-lines form (``tumen events --format jsonl``, see CONTRACTS.md) is produced by
+:func:`event_records` / :func:`to_jsonl`; times are ISO-8601 UTC with ``Z``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from tumen.store.backend import Backend
+
+#: Columns every ``_ev_*`` table has (extra columns are ignored).
+DETECTOR_COLUMNS = (
+    "type",
+    "subtype",
+    "mmsi",
+    "other_mmsi",
+    "start",
+    "end",
+    "lat",
+    "lon",
+    "port",
+    "from_port",
+    "to_port",
+    "position_ids",
+    "n_positions",
+    "static_ids",
+    "measures",
+    "id_key",
+)
+
+#: Columns of the ``events`` table, in order.
+EVENT_COLUMNS = (
+    "event_id",
+    "type",
+    "subtype",
+    "mmsi",
+    "other_mmsi",
+    "start",
+    "end",
+    "lat",
+    "lon",
+    "port",
+    "from_port",
+    "to_port",
+    "detector",
+    "params",
+    "evidence",
+    "tumen_version",
+    "detected_at",
+)
+
+#: Event types and identity subtypes of the public contract.
+EVENT_TYPES = ("port_visit", "voyage", "gap", "encounter", "loitering", "identity")
+IDENTITY_SUBTYPES = (
+    "mmsi_conflict",
+    "position_jump",
+    "identity_change",
+    "invalid_imo",
+    "flag_mismatch",
+    "dprk_mid",
+)
+
+
+def event_id_sql(alias: str, detector: str) -> str:
+    """SQL expression of the deterministic event id of row ``alias`` of an ``_ev_*`` table."""
+    a = f"{alias}." if alias else ""
+    return (
+        "left(md5(concat_ws('|', "
+        f"{a}type, coalesce({a}subtype, ''), CAST({a}mmsi AS VARCHAR), "
+        f"coalesce(CAST({a}other_mmsi AS VARCHAR), ''), CAST(epoch_us({a}start) AS VARCHAR), "
+        f"'{detector}', coalesce({a}port, ''), coalesce({a}from_port, ''), coalesce({a}to_port, ''), "
+        f"coalesce({a}id_key, ''))), 20)"
+    )
+
+
+def id_list_sql(*exprs: str) -> str:
+    """SQL list of the non-null BIGINT values of ``exprs``, first occurrence kept, in order."""
+    parts = []
+    for i, expr in enumerate(exprs):
+        cond = f"({expr}) IS NOT NULL"
+        if i:
+            cond += f" AND NOT list_contains([{', '.join(exprs[:i])}], {expr})"
+        parts.append(f"(CASE WHEN {cond} THEN [CAST({expr} AS BIGINT)] ELSE []::BIGINT[] END)")
+    return "(" + " || ".join(parts) + ")"
+
+
+def stage_events(store: Backend, detector: str, params_json: str, version: str) -> int:
+    """Append the rows of ``_ev_{detector}`` to the staging table ``_events_new``; returns the count."""
+    evidence = (
+        "json_merge_patch(json_object('detector', ?, 'params', json(?), "
+        "'position_ids', coalesce(e.position_ids, []::BIGINT[])), "
+        "json_merge_patch(CASE WHEN e.n_positions IS NULL THEN '{}'::JSON "
+        "ELSE json_object('n_positions', e.n_positions) END, "
+        "json_merge_patch(CASE WHEN e.static_ids IS NULL THEN '{}'::JSON "
+        "ELSE json_object('static_ids', e.static_ids) END, coalesce(e.measures, '{}')::JSON)))"
+    )
+    store.execute(
+        f"""
+        INSERT INTO _events_new
+        SELECT {event_id_sql("e", detector)} AS event_id, e.type, e.subtype,
+               CAST(e.mmsi AS BIGINT), CAST(e.other_mmsi AS BIGINT), e.start, e."end",
+               CAST(e.lat AS DOUBLE), CAST(e.lon AS DOUBLE), e.port, e.from_port, e.to_port,
+               ? AS detector, ? AS params, CAST({evidence} AS VARCHAR) AS evidence,
+               ? AS tumen_version, ? AS detected_at
+        FROM _ev_{detector} e
+        """,
+        [detector, params_json, detector, params_json, version, _now()],
+    )
+    return int(store.query(f"SELECT count(*) AS n FROM _ev_{detector}").column("n")[0].as_py())
+
+
+def create_staging(store: Backend) -> None:
+    """(Re)create the empty staging table ``_events_new`` with the columns of ``events``."""
+    store.execute("CREATE OR REPLACE TEMP TABLE _events_new AS SELECT * FROM events LIMIT 0")
+
+
+def _now() -> datetime:
+    from tumen.provenance import utc_now
+
+    return utc_now()
+
+
+# ----------------------------------------------------------------------------- reading and printing
+def query_events(
+    store: Backend,
+    *,
+    types: Sequence[str] = (),
+    mmsi: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pa.Table:
+    """Events ordered by start, type and MMSI, filtered.
+
+    ``mmsi`` matches either vessel of an encounter; ``since``/``until`` (UTC) keep the events that
+    overlap the interval (``end >= since`` and ``start <= until``).
+    """
+    where, params = [], []
+    if types:
+        where.append(f"type IN ({', '.join('?' for _ in types)})")
+        params.extend(types)
+    if mmsi is not None:
+        where.append("(mmsi = ? OR other_mmsi = ?)")
+        params.extend([mmsi, mmsi])
+    if since is not None:
+        where.append('"end" >= ?')
+        params.append(since)
+    if until is not None:
+        where.append("start <= ?")
+        params.append(until)
+    cond = f"WHERE {' AND '.join(where)}" if where else ""
+    cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+    return store.query(
+        f"SELECT {cols} FROM events {cond} ORDER BY start, type, mmsi, other_mmsi NULLS FIRST, event_id",
+        params,
+    )
+
+
+def iso_z(value: datetime | None) -> str | None:
+    """A naive UTC datetime as ISO-8601 with ``Z`` (seconds, or milliseconds when present)."""
+    if value is None:
+        return None
+    if value.microsecond:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def event_records(table: pa.Table) -> Iterator[dict[str, Any]]:
+    """The public JSON-lines objects of the rows of an events table (see CONTRACTS.md)."""
+    for row in table.to_pylist():
+        yield {
+            "event_id": row["event_id"],
+            "type": row["type"],
+            "subtype": row["subtype"],
+            "mmsi": row["mmsi"],
+            "other_mmsi": row["other_mmsi"],
+            "start": iso_z(row["start"]),
+            "end": iso_z(row["end"]),
+            "lat": row["lat"],
+            "lon": row["lon"],
+            "port": row["port"],
+            "from_port": row["from_port"],
+            "to_port": row["to_port"],
+            "detector": row["detector"],
+            "evidence": json.loads(row["evidence"]),
+            "tumen_version": row["tumen_version"],
+        }
+
+
+def to_jsonl(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """One JSON object per line (UTF-8, no trailing spaces)."""
+    for rec in records:
+        yield json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+CSV_COLUMNS = (
+    "event_id",
+    "type",
+    "subtype",
+    "mmsi",
+    "other_mmsi",
+    "start",
+    "end",
+    "lat",
+    "lon",
+    "port",
+    "from_port",
+    "to_port",
+    "detector",
+    "evidence",
+)
+
+
+def to_csv(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """CSV with a header; ``evidence`` as compact JSON text; times ISO-8601 UTC with ``Z``."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    yield buf.getvalue()
+    for rec in records:
+        buf.seek(0)
+        buf.truncate()
+        row = dict(rec, evidence=json.dumps(rec["evidence"], separators=(",", ":")))
+        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+        yield buf.getvalue()
+
+
+def _geometry(rec: dict[str, Any]) -> dict[str, Any] | None:
+    ev = rec["evidence"]
+    if rec["type"] == "gap" and ev.get("start_lat") is not None:
+        return {
+            "type": "LineString",
+            "coordinates": [[ev["start_lon"], ev["start_lat"]], [ev["end_lon"], ev["end_lat"]]],
+        }
+    if rec["lat"] is None or rec["lon"] is None:
+        return None
+    return {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]}
+
+
+def to_geojson(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """A GeoJSON FeatureCollection (RFC 7946): points at the event position, gaps as lines.
+
+    Written as a stream, one feature per line, so large exports need no memory.
+    """
+    yield '{"type":"FeatureCollection","features":[\n'
+    first = True
+    for rec in records:
+        feature = {
+            "type": "Feature",
+            "id": rec["event_id"],
+            "geometry": _geometry(rec),
+            "properties": rec,
+        }
+        yield ("" if first else ",\n") + json.dumps(
+            feature, ensure_ascii=False, separators=(",", ":")
+        )
+        first = False
+    yield "\n]}\n"

@@ -1,0 +1,98 @@
+"""AIS gaps: a vessel silent for hours — and where it could have gone meanwhile.
+
+Definition
+----------
+A *gap* is a leg of a ``track`` segment (two consecutive fixes, :mod:`tumen.tracks.segments`) that
+lasts at least ``min_gap_h`` hours.  ``start`` is the last fix before the silence, ``end`` the first
+fix after it (UTC); ``lat``/``lon`` is where the vessel went dark.  A silence at the end of the data
+(no fix after it) is not a gap: its end is unknown.  Because legs never join two segments, a second
+transmitter on the same MMSI or a spoofed position cannot open or close a gap.
+
+Measures: the positions at both ends, ``distance_km`` (great circle) and ``implied_speed_kn``
+across the silence, the watched port each end lies in (``start_port``/``end_port``, or null), and
+``dark_port_candidates``: every watched port the vessel could have called at while dark — reachable
+from the last fix and back to the next fix at the vessel's top speed with at least
+``min_port_stay_h`` hours in port:
+
+    (d(last fix, port circle) + d(port circle, next fix)) / top speed + min stay ≤ gap duration
+
+where ``d`` is the great-circle distance to the edge of the port's circle (0 inside it).  The top
+speed is the ``top_speed_quantile`` quantile of the vessel's reported SOG (capped at
+``segments.max_speed_kn``) when it has at least ``min_speed_reports`` reports above 1 knot, else
+``default_top_speed_kn``.  This is the "dark port call" of the 2023–24 Rajin–Dunai shuttles.
+
+Source: after Global Fishing Watch's AIS gap / disabling events (gaps of 6 h and more between
+consecutive positions of a segment; https://globalfishingwatch.github.io/GFW_technical_documentation/
+Gaps.html).  GFW also filters on satellite reception quality and distance from shore to call a gap
+*intentional*; tumen reports every gap and leaves that judgement to the analyst (``distance_km`` and
+the in-port flags help).
+"""
+
+from __future__ import annotations
+
+from tumen.config import GapParams, SegmentParams
+from tumen.detect.events import id_list_sql
+from tumen.store.backend import Backend
+from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
+from tumen.tracks.positions import clean_positions_sql
+
+NAME = "gaps"
+EVENT_TYPE = "gap"
+
+
+def detect_gaps(
+    store: Backend, params: GapParams, segments: SegmentParams, *, scope_table: str | None = None
+) -> None:
+    """Write ``_ev_gaps`` from the ``is_gap`` legs of ``_legs``."""
+    clean = clean_positions_sql(segments, scope_table)
+    d_out = haversine_m("g.p_lat", "g.p_lon", "p.lat", "p.lon")
+    d_back = haversine_m("p.lat", "p.lon", "g.lat", "g.lon")
+    detour = f"(greatest(0.0, {d_out} - p.radius_m) + greatest(0.0, {d_back} - p.radius_m))"
+    across = haversine_m("p_lat", "p_lon", "lat", "lon")
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ev_gaps AS
+        WITH g0 AS (SELECT * FROM _legs WHERE is_gap),
+        top AS (
+            SELECT mmsi, quantile_cont(sog_kn, {params.top_speed_quantile}) AS top_kn,
+                   count(*) FILTER (WHERE sog_kn > 1.0) AS n_moving
+            FROM ({clean}) c
+            WHERE mmsi IN (SELECT mmsi FROM g0) AND sog_kn IS NOT NULL AND sog_kn <= {segments.max_speed_kn}
+            GROUP BY mmsi
+        ), g AS (
+            SELECT g0.*,
+                   CASE WHEN top.n_moving >= {params.min_speed_reports} AND top.top_kn > 0
+                        THEN top.top_kn ELSE {params.default_top_speed_kn} END AS v_kn,
+                   (top.n_moving >= {params.min_speed_reports} AND top.top_kn > 0) AS v_observed,
+                   t - p_t AS dt
+            FROM g0 LEFT JOIN top ON top.mmsi = g0.mmsi
+        ), cand AS (
+            SELECT g.mmsi, g.k,
+                   list(struct_pack(port := p.name, country := p.country,
+                                    detour_km := round({detour} / 1000.0, 3),
+                                    max_stay_h := round((g.dt - {detour} / (g.v_kn * {KN_MS})) / 3600.0, 3))
+                        ORDER BY {detour}, p.name) AS ports
+            FROM g JOIN _ports p
+              ON {detour} / (g.v_kn * {KN_MS}) + {params.min_port_stay_h * 3600.0} <= g.dt
+            GROUP BY g.mmsi, g.k
+        )
+        SELECT 'gap' AS type, CAST(NULL AS VARCHAR) AS subtype, g.mmsi, CAST(NULL AS BIGINT) AS other_mmsi,
+               {ts_sql("g.p_t")} AS start, {ts_sql("g.t")} AS "end", g.p_lat AS lat, g.p_lon AS lon,
+               CAST(NULL AS VARCHAR) AS port, CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
+               {id_list_sql("g.p_pos", "g.pos_id")} AS position_ids, CAST(NULL AS BIGINT) AS n_positions,
+               CAST(NULL AS BIGINT[]) AS static_ids,
+               json_object(
+                   'duration_h', g.dt / 3600.0,
+                   'distance_km', {across} / 1000.0,
+                   'implied_speed_kn', {across} / greatest(g.dt, 1.0) / {KN_MS},
+                   'start_lat', g.p_lat, 'start_lon', g.p_lon, 'end_lat', g.lat, 'end_lon', g.lon,
+                   'start_port', g.p_port, 'end_port', g.port,
+                   'starts_in_port', g.p_port IS NOT NULL, 'ends_in_port', g.port IS NOT NULL,
+                   'top_speed_kn', g.v_kn,
+                   'top_speed_source', CASE WHEN g.v_observed THEN 'observed' ELSE 'default' END,
+                   'dark_port_candidates', coalesce(to_json(cand.ports), '[]'::JSON)
+               ) AS measures,
+               CAST(g.seg AS VARCHAR) AS id_key
+        FROM g LEFT JOIN cand ON cand.mmsi = g.mmsi AND cand.k = g.k
+        """
+    )

@@ -1,0 +1,214 @@
+"""Watched ports: loading the ports file and placing it in the store for the detectors.
+
+The bundled list (``tumen/data/ports.csv``, documented in ``tumen/data/PORTS.md``) holds the North
+Korean and Russian Far East ports of the issue; ``--ports FILE.csv`` replaces it with any CSV whose
+header has at least ``name,country,lat,lon,radius_km`` (other columns are kept but unused).
+
+A fix is *in* a port when its great-circle distance to the port's position is at most
+``radius_km × detect.port_visits.radius_scale``; where circles overlap, the port with the nearest
+position wins.  A fix's *distance from port* is its distance to the nearest port position
+(used by the encounter and loitering "at least 10 km from every watched port" rules).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from importlib import resources
+from pathlib import Path
+
+import pyarrow as pa
+
+from tumen.errors import InputError
+from tumen.store.backend import Backend
+from tumen.tracks.geo import M_PER_DEG, haversine_m
+
+REQUIRED = ("name", "country", "lat", "lon", "radius_km")
+#: Size of the cells of the port look-up grid (degrees of latitude and of longitude).
+CELL_DEG = 0.1
+
+
+def bundled_ports_path() -> Path:
+    """Path of the ports file shipped with tumen."""
+    return Path(str(resources.files("tumen.data").joinpath("ports.csv")))
+
+
+def load_ports(path: str | Path | None = None) -> pa.Table:
+    """Read and check a ports CSV; returns an Arrow table.
+
+    Columns: ``name`` (str), ``country`` (ISO 3166 alpha-2), ``lat``/``lon`` (WGS84 degrees),
+    ``radius_km`` (km, > 0), then ``locode``, ``aliases``, ``source`` when present (else null).
+
+    Raises
+    ------
+    InputError
+        Naming the file and line, when the file is missing, lacks a required column, or a value
+        is not a number in range, or a name repeats.
+
+    Examples
+    --------
+    >>> ports = load_ports()
+    >>> "Rajin" in ports.column("name").to_pylist()
+    True
+    """
+    p = Path(path) if path is not None else bundled_ports_path()
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(
+            "no such ports file; give a CSV with name,country,lat,lon,radius_km", p
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(
+            "not a UTF-8 text file; give a CSV with name,country,lat,lon,radius_km", p
+        ) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(
+            f"header lacks {', '.join(missing)}; the first line must name at least "
+            "name,country,lat,lon,radius_km",
+            p,
+            1,
+        )
+    rows: dict[str, list[object]] = {c: [] for c in (*REQUIRED, "locode", "aliases", "source")}
+    seen: set[str] = set()
+    for line_no, raw in enumerate(reader, start=2):
+        rec = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if not any(rec.values()):
+            continue
+        name = rec.get("name", "")
+        if not name:
+            raise InputError("empty port name; give each port a name", p, line_no)
+        if name in seen:
+            raise InputError(f'port "{name}" appears twice; names must be unique', p, line_no)
+        seen.add(name)
+        values = {}
+        for col, lo, hi, unit in (
+            ("lat", -90.0, 90.0, "degrees, e.g. 42.24"),
+            ("lon", -180.0, 180.0, "degrees, e.g. 130.30"),
+            ("radius_km", 1e-6, 500.0, "kilometres, e.g. 5.0"),
+        ):
+            try:
+                value = float(rec.get(col, ""))
+            except ValueError:
+                raise InputError(
+                    f'{col} "{rec.get(col, "")}" is not a number; give {unit}', p, line_no
+                ) from None
+            if not (lo <= value <= hi) or math.isnan(value):
+                raise InputError(
+                    f"{col} {value} is out of range [{lo:g}, {hi:g}]; give {unit}", p, line_no
+                )
+            values[col] = value
+        rows["name"].append(name)
+        rows["country"].append(rec.get("country", "").upper() or None)
+        rows["lat"].append(values["lat"])
+        rows["lon"].append(values["lon"])
+        rows["radius_km"].append(values["radius_km"])
+        for extra in ("locode", "aliases", "source"):
+            rows[extra].append(rec.get(extra) or None)
+    if not rows["name"]:
+        raise InputError("no ports in the file; give at least one row after the header", p)
+    schema = pa.schema(
+        [
+            ("name", pa.string()),
+            ("country", pa.string()),
+            ("lat", pa.float64()),
+            ("lon", pa.float64()),
+            ("radius_km", pa.float64()),
+            ("locode", pa.string()),
+            ("aliases", pa.string()),
+            ("source", pa.string()),
+        ]
+    )
+    return pa.table(rows, schema=schema)
+
+
+def register_ports(store: Backend, ports: pa.Table, reach_km: float) -> None:
+    """Create the temporary tables ``_ports``, ``_port_cells`` and ``_port_keys`` used by the detectors.
+
+    ``_port_cells`` has one row per cell of a 0.1° × 0.1° grid (``cy = floor(lat × 10)``,
+    ``cx = floor((lon + 180) × 10) mod 3600``) and port whose position lies within ``reach_km`` of
+    some point of the cell, so a fix needs one equality join to find the ports it may be in or near;
+    ``_port_keys`` lists those cells once.  ``reach_km`` must cover every radius and every
+    "distance from port" rule.
+    """
+    store.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ports (
+            idx INTEGER, name VARCHAR, country VARCHAR, lat DOUBLE, lon DOUBLE, radius_m DOUBLE
+        )
+        """
+    )
+    table = pa.table(
+        {
+            "idx": pa.array(range(ports.num_rows), pa.int32()),
+            "name": ports.column("name"),
+            "country": ports.column("country"),
+            "lat": ports.column("lat"),
+            "lon": ports.column("lon"),
+            "radius_m": pa.array([r * 1000.0 for r in ports.column("radius_km").to_pylist()]),
+        }
+    )
+    store.append("_ports", table)
+    reach_m = reach_km * 1000.0 + 1.0
+    dlat = reach_m / M_PER_DEG
+    n = round(1 / CELL_DEG)
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _port_cells AS
+        WITH p AS (
+            SELECT idx, lat, lon,
+                   least(180.0, {reach_m} / ({M_PER_DEG} * greatest(0.01,
+                       cos(radians(least(89.0, abs(lat) + {dlat})))))) AS dlon
+            FROM _ports
+        )
+        SELECT DISTINCT cy.cy, ((cx.cx % {360 * n}) + {360 * n}) % {360 * n} AS cx, p.idx
+        FROM p,
+             unnest(range(CAST(floor((p.lat - {dlat}) * {n}) AS BIGINT),
+                          CAST(floor((p.lat + {dlat}) * {n}) AS BIGINT) + 1)) AS cy(cy),
+             unnest(range(CAST(floor((p.lon + 180 - p.dlon) * {n}) AS BIGINT),
+                          CAST(floor((p.lon + 180 + p.dlon) * {n}) AS BIGINT) + 1)) AS cx(cx)
+        """
+    )
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _port_keys AS SELECT DISTINCT cy, cx FROM _port_cells"
+    )
+
+
+def cell_keys_sql(lat: str, lon: str) -> tuple[str, str]:
+    """SQL expressions ``(cy, cx)`` of the port look-up cell of a point."""
+    n = round(1 / CELL_DEG)
+    return (
+        f"CAST(floor(({lat}) * {n}) AS BIGINT)",
+        f"(CAST(floor((({lon}) + 180) * {n}) AS BIGINT) % {360 * n})",
+    )
+
+
+def near_join_sql(alias: str, lat: str, lon: str) -> str:
+    """LEFT JOIN clause marking points whose cell holds some port (``{alias}.cy IS NOT NULL``).
+
+    Points outside every such cell are farther than the look-up reach from every port.
+    """
+    cy, cx = cell_keys_sql(lat, lon)
+    return f"LEFT JOIN _port_keys {alias} ON {alias}.cy = {cy} AND {alias}.cx = {cx}"
+
+
+def port_features_sql(points: str, radius_scale: float) -> str:
+    """SELECT giving, for each point of ``points`` (columns ``id, lat, lon``), the watched port it is
+    in (``port``, NULL if none; the nearest containing port where circles overlap) and the distance
+    in metres to the nearest port position (``port_dist``, NULL when none is within reach)."""
+    cy, cx = cell_keys_sql("pt.lat", "pt.lon")
+    d = haversine_m("pt.lat", "pt.lon", "q.lat", "q.lon")
+    return f"""
+        SELECT id, min(d) AS port_dist,
+               min_by(name, d) FILTER (WHERE d <= radius_m * {radius_scale}) AS port
+        FROM (
+            SELECT pt.id, q.name, q.radius_m, {d} AS d
+            FROM ({points}) pt
+            JOIN _port_cells pc ON pc.cy = {cy} AND pc.cx = {cx}
+            JOIN _ports q ON q.idx = pc.idx
+        ) c
+        GROUP BY id"""

@@ -1,0 +1,1 @@
+"""Track cleaning and segmentation: positions → clean fixes → segments."""

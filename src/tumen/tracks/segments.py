@@ -1,0 +1,283 @@
+"""Segmentation: split each MMSI's clean positions into physically possible tracks.
+
+Definition (after Global Fishing Watch's segmenter, ``GlobalFishingWatch/pipe-segment`` and
+``gpsdio-segment``, https://github.com/GlobalFishingWatch/pipe-segment):
+
+1. Take the clean positions of one MMSI (:mod:`tumen.tracks.positions`) in time order.
+2. A fix *continues* an earlier fix when the vessel could have sailed between them:
+   ``distance ≤ noise_m + max_speed_kn × Δt`` (great-circle metres, 1 kn = 1852 m/h).
+3. The *parent* of a fix is the fix just before it if it continues that one; otherwise the latest
+   fix of the same MMSI in the preceding ``lookback_h`` hours that it continues and that is the last
+   of its run of consecutive fixes (the end of some track at that moment — a fix that its own track
+   has since moved on from cannot be resumed); otherwise it has none and starts a new segment.
+4. A *segment* is a set of fixes joined by parent links.  Every leg (parent → fix) of a segment
+   is therefore at most ``max_speed_kn`` (+ noise): no 2 000-knot legs.
+5. Kinds of segment:
+
+   - ``noise``: fewer than ``min_segment_positions`` fixes (a corrupt report, a lone spoofed fix);
+   - ``jump``: a short excursion — at least ``identity.jump_min_positions`` fixes spanning at most
+     ``identity.jump_max_h`` hours, with no other fix of the MMSI among them, preceded and followed by
+     fixes of one and the same other (non-noise) segment, which it could not have reached
+     (the vessel "was" far away and came back at an impossible speed: a spoofed or faulty position);
+   - ``track``: everything else.  Only ``track`` segments feed the behaviour detectors.
+
+Two transmitters sharing one MMSI yield two ``track`` segments whose fixes interleave in time
+(an ``identity/mmsi_conflict``); a spoofed excursion yields a ``jump`` (``identity/position_jump``)
+and the vessel's own track continues across it.  Because every detector works inside segments,
+neither creates a fake gap, a fake encounter or an impossible voyage.
+
+How it runs (set-based, one sort of the positions): one window pass over the clean positions in
+``(mmsi, k)`` order marks the fixes that do not continue their predecessor ("breaks") and those whose
+successor breaks ("run ends"); consecutive fixes between them form *runs*.  Only break fixes (few)
+look back for a parent among the run ends (a join of two small tables, bucketed by time), run → parent-run links are resolved to a root by
+pointer jumping (a handful of set-based rounds over the small table of runs), and each segment is the
+set of runs sharing a root.  No query ever loops over rows.
+
+Tables written (temporary, in the store's session)::
+
+    _runs      mmsi, run_k, k_end, rn_start, rn_end, t_start, t_end,
+               pos_start, pos_end, lat_start, lon_start, lat_end, lon_end, seg
+    _segments  mmsi, seg, kind, start, end, n_positions, n_runs, rn_min, rn_max,
+               first_pos_id, last_pos_id, lat, lon
+
+Times are UTC; ``t_*`` are seconds since 1970; ``seg`` is the ordering key ``k`` of the segment's
+first fix (unique within its MMSI, the same whatever the input order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tumen.config import IdentityParams, SegmentParams
+from tumen.store.backend import Backend
+from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
+from tumen.tracks.positions import clean_positions_sql
+
+#: Upper bound on pointer-jumping rounds (2**40 runs in one chain; never reached).
+MAX_ROUNDS = 40
+
+
+@dataclass(frozen=True)
+class SegmentStats:
+    """What segmentation found: counts of clean positions, runs and segments by kind."""
+
+    positions: int
+    runs: int
+    segments: int
+    track: int
+    noise: int
+    jump: int
+    rounds: int
+
+
+def continues_sql(a: str, b: str, params: SegmentParams) -> str:
+    """SQL condition: fix ``b`` (columns ``{b}t, {b}lat, {b}lon``) can continue fix ``a``."""
+    dist = haversine_m(f"{a}lat", f"{a}lon", f"{b}lat", f"{b}lon")
+    return f"({dist} <= {params.noise_m} + {params.max_speed_kn * KN_MS} * abs({b}t - {a}t))"
+
+
+def marks_sql(params: SegmentParams) -> tuple[str, str]:
+    """SQL conditions ``(brk, run_end)`` over a row with ``t, lat, lon`` and its neighbours.
+
+    ``brk``: the fix does not continue the fix before it (columns ``p_t, p_lat, p_lon``; NULL for
+    the first fix).  ``run_end``: the fix after it (``n_t, n_lat, n_lon``) does not continue it.
+    Both use the same expression with the earlier fix first, so they agree bit for bit.
+    """
+    step = continues_sql("p_", "", params)
+    nxt = continues_sql("", "n_", params)
+    return f"(p_t IS NULL OR NOT {step})", f"(n_t IS NULL OR NOT {nxt})"
+
+
+def build_marks(store: Backend, params: SegmentParams, *, scope_table: str | None = None) -> None:
+    """Pass A on its own: one window over the clean positions, keeping breaks and run ends in ``_marks``.
+
+    (:func:`tumen.detect.legs.build_legs` folds this pass into the detectors' window instead.)
+    """
+    clean = clean_positions_sql(params, scope_table)
+    brk, run_end = marks_sql(params)
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _marks AS
+        WITH w AS (
+            SELECT mmsi, k, t, lat, lon, pos_id,
+                   row_number() OVER w AS rn,
+                   lag(t) OVER w AS p_t, lag(lat) OVER w AS p_lat, lag(lon) OVER w AS p_lon,
+                   lead(t) OVER w AS n_t, lead(lat) OVER w AS n_lat, lead(lon) OVER w AS n_lon
+            FROM ({clean}) c
+            WINDOW w AS (PARTITION BY mmsi ORDER BY k)
+        ), f AS (
+            SELECT mmsi, k, t, lat, lon, pos_id, rn, {brk} AS brk, {run_end} AS run_end FROM w
+        )
+        SELECT * FROM f WHERE brk OR run_end
+        """
+    )
+
+
+def build_segments(
+    store: Backend,
+    params: SegmentParams,
+    identity: IdentityParams,
+    *,
+    scope_table: str | None = None,
+) -> SegmentStats:
+    """Segment the clean positions (of the MMSIs in ``scope_table``, or all) into ``_runs``/``_segments``.
+
+    Parameters
+    ----------
+    store:
+        The store (any :class:`~tumen.store.backend.Backend`).
+    params:
+        ``detect.segments`` settings (speed in knots, noise in metres, look-back in hours).
+    identity:
+        ``detect.identity`` settings (what counts as a position jump).
+    scope_table:
+        Table with a column ``mmsi`` restricting the vessels (incremental runs).
+    """
+    build_marks(store, params, scope_table=scope_table)
+    return segments_from_marks(store, params, identity)
+
+
+def segments_from_marks(
+    store: Backend, params: SegmentParams, identity: IdentityParams
+) -> SegmentStats:
+    """From ``_marks`` (columns ``mmsi, k, t, lat, lon, pos_id, rn, brk, run_end``) build ``_runs``
+    and ``_segments``; everything here works on the small tables of breaks and run ends."""
+    # Runs: each break starts one, ending at the first run end at or after it.
+    store.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _runs0 AS
+        WITH m AS (
+            SELECT *, min(CASE WHEN run_end THEN rn END) OVER (
+                       PARTITION BY mmsi ORDER BY rn ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING
+                   ) AS end_rn
+            FROM _marks
+        )
+        SELECT s.mmsi, s.k AS run_k, e.k AS k_end, s.rn AS rn_start, e.rn AS rn_end,
+               s.t AS t_start, e.t AS t_end, s.pos_id AS pos_start, e.pos_id AS pos_end,
+               s.lat AS lat_start, s.lon AS lon_start, e.lat AS lat_end, e.lon AS lon_end
+        FROM m s JOIN _marks e ON e.mmsi = s.mmsi AND e.rn = s.end_rn
+        WHERE s.brk
+        """
+    )
+    # Look-back: a break fix links to the latest earlier run end (within lookback_h) it can continue.
+    lookback_s = params.lookback_h * 3600.0
+    link = continues_sql("c.", "b.", params)
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _links AS
+        WITH b0 AS (
+            SELECT mmsi, k, t, lat, lon, CAST(floor(t / {lookback_s}) AS BIGINT) AS bucket
+            FROM _marks WHERE brk AND rn > 1
+        ), b AS (
+            SELECT mmsi, k, t, lat, lon, bucket FROM b0
+            UNION ALL SELECT mmsi, k, t, lat, lon, bucket - 1 FROM b0
+        ), c AS (
+            SELECT mmsi, k, t, lat, lon, CAST(floor(t / {lookback_s}) AS BIGINT) AS bucket
+            FROM _marks WHERE run_end
+        ), p AS (
+            SELECT b.mmsi, b.k AS child_k, max(c.k) AS parent_k
+            FROM b JOIN c ON c.mmsi = b.mmsi AND c.bucket = b.bucket
+            WHERE c.k < b.k AND c.t >= b.t - {lookback_s} AND {link}
+            GROUP BY b.mmsi, b.k
+        )
+        SELECT p.mmsi, p.child_k, r.run_k AS parent_run_k
+        FROM p JOIN _runs0 r ON r.mmsi = p.mmsi AND p.parent_k = r.k_end
+        """
+    )
+    store.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _runs AS
+        SELECT r.*, coalesce(l.parent_run_k, r.run_k) AS seg
+        FROM _runs0 r LEFT JOIN _links l ON l.mmsi = r.mmsi AND l.child_k = r.run_k
+        """
+    )
+    rounds = _resolve_roots(store)
+    _classify(store, params, identity)
+    row = store.query(
+        """
+        SELECT (SELECT coalesce(sum(rn_end - rn_start + 1), 0) FROM _runs) AS positions,
+               (SELECT count(*) FROM _runs) AS runs,
+               count(*) AS segments,
+               count(*) FILTER (WHERE kind = 'track') AS track,
+               count(*) FILTER (WHERE kind = 'noise') AS noise,
+               count(*) FILTER (WHERE kind = 'jump') AS jump
+        FROM _segments
+        """
+    ).to_pylist()[0]
+    return SegmentStats(rounds=rounds, **{k: int(v) for k, v in row.items()})
+
+
+def _resolve_roots(store: Backend) -> int:
+    """Pointer jumping: replace each run's ``seg`` by its parent's until every run names a root."""
+    for rounds in range(MAX_ROUNDS):
+        pending = (
+            store.query(
+                """
+            SELECT count(*) AS n FROM _runs r
+            JOIN _runs p ON p.mmsi = r.mmsi AND p.run_k = r.seg
+            WHERE p.seg <> p.run_k
+            """
+            )
+            .column("n")[0]
+            .as_py()
+        )
+        if not pending:
+            return rounds
+        store.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _runs AS
+            SELECT r.* EXCLUDE (seg), coalesce(p.seg, r.seg) AS seg
+            FROM _runs r LEFT JOIN _runs p ON p.mmsi = r.mmsi AND p.run_k = r.seg
+            """
+        )
+    raise RuntimeError("segmentation did not converge")  # pragma: no cover - 2**40 runs
+
+
+def _classify(store: Backend, params: SegmentParams, identity: IdentityParams) -> None:
+    """Build ``_segments`` from ``_runs`` and label each segment track, noise or jump."""
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _segments AS
+        WITH s AS (
+            SELECT mmsi, seg, {ts_sql("min(t_start)")} AS start, {ts_sql("max(t_end)")} AS "end",
+                   min(t_start) AS t_start, max(t_end) AS t_end,
+                   CAST(sum(rn_end - rn_start + 1) AS BIGINT) AS n_positions,
+                   count(*) AS n_runs, min(rn_start) AS rn_min, max(rn_end) AS rn_max,
+                   min_by(pos_start, run_k) AS first_pos_id, max_by(pos_end, k_end) AS last_pos_id,
+                   min_by(lat_start, run_k) AS lat, min_by(lon_start, run_k) AS lon
+            FROM _runs GROUP BY mmsi, seg
+        ), j AS (
+            SELECT s.mmsi, s.seg
+            FROM s
+            JOIN _runs pr ON pr.mmsi = s.mmsi AND pr.rn_end = s.rn_min - 1
+            JOIN _runs nx ON nx.mmsi = s.mmsi AND nx.rn_start = s.rn_max + 1
+            JOIN s host ON host.mmsi = s.mmsi AND host.seg = pr.seg
+            WHERE pr.seg = nx.seg AND pr.seg <> s.seg
+              AND s.rn_max - s.rn_min + 1 = s.n_positions
+              AND s.n_positions >= {identity.jump_min_positions}
+              AND s.t_end - s.t_start <= {identity.jump_max_h * 3600.0}
+              AND host.n_positions >= {params.min_segment_positions}
+        )
+        SELECT s.*,
+               CASE WHEN j.seg IS NOT NULL THEN 'jump'
+                    WHEN s.n_positions < {params.min_segment_positions} THEN 'noise'
+                    ELSE 'track' END AS kind
+        FROM s LEFT JOIN j ON j.mmsi = s.mmsi AND j.seg = s.seg
+        """
+    )
+
+
+def track_runs_sql() -> str:
+    """SELECT of the runs of ``track`` segments with one row per UTC day each run touches.
+
+    Columns ``mmsi, seg, run_k, k_end, day``; used to give every clean fix its segment with an
+    equality join on ``(mmsi, day)`` plus a range test on ``k`` (cheap even for MMSIs with
+    thousands of interleaved runs).
+    """
+    return """
+    SELECT r.mmsi, r.seg, r.run_k, r.k_end, d.day
+    FROM _runs r
+    JOIN _segments s ON s.mmsi = r.mmsi AND s.seg = r.seg AND s.kind = 'track',
+         unnest(range(CAST(floor(r.t_start / 86400) AS BIGINT),
+                      CAST(floor(r.t_end / 86400) AS BIGINT) + 1)) AS d(day)
+    """

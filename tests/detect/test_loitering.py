@@ -1,0 +1,97 @@
+"""Loitering: one vessel < 2 kn for ≥ 4 h, ≥ 10 km from every watched port."""
+
+from __future__ import annotations
+
+import pytest
+
+from builders import detect, of, offset, track, write
+
+MMSI = 273456780
+SEA = (41.0, 134.5)
+
+
+def loitering(store, **kw):
+    return of(detect(store, **kw), "loitering")
+
+
+@pytest.mark.parametrize(("hours", "found"), [("4h5min", 1), ("3h55min", 0)])
+def test_duration_just_over_and_under_four_hours(store, hours, found):
+    write(store, track(MMSI).at("2024-01-10T10:00Z", *SEA, sog=0.8).stay(hours, every="5min"))
+    got = loitering(store)
+    assert len(got) == found
+    if found:
+        assert (got[0]["start"], got[0]["end"]) == ("2024-01-10T10:00:00Z", "2024-01-10T14:05:00Z")
+        assert got[0]["evidence"]["n_positions"] == 50
+
+
+@pytest.mark.parametrize(("sog", "found"), [(1.95, 1), (2.05, 0)])
+def test_speed_just_under_and_over_two_knots(store, sog, found):
+    write(store, track(MMSI).at("2024-01-10T10:00Z", *SEA, sog=sog).stay("5h"))
+    assert len(loitering(store)) == found
+
+
+def test_drifting_at_one_knot_is_loitering_and_steaming_is_not(store):
+    drift_to = offset(*SEA, north_m=1852 * 5)  # 5 nmi in 5 h
+    write(
+        store,
+        track(MMSI).at("2024-01-10T10:00Z", *SEA, sog=1.0).to(*drift_to, over="5h", sog=1.0),
+        track(MMSI + 1)
+        .at("2024-01-10T10:00Z", 40.0, 134.5, sog=8)
+        .to(40.5, 134.5, over="5h", sog=8),
+    )
+    (got,) = loitering(store)
+    assert got["mmsi"] == MMSI
+    assert got["evidence"]["net_speed_kn"] == pytest.approx(1.0, rel=0.01)
+
+
+def test_reported_zero_knots_while_moving_is_not_loitering(store):
+    write(
+        store,
+        track(MMSI).at("2024-01-10T10:00Z", *SEA, sog=0.0).to(41.5, 134.5, over="5h", sog=0.0),
+    )
+    assert loitering(store) == []
+
+
+def test_near_a_port_is_not_loitering(store, ports_csv):
+    ports = ports_csv([("Alpha", "RU", SEA[0], SEA[1], 3.0)])
+    write(
+        store,
+        track(MMSI).at("2024-01-10T10:00Z", *offset(*SEA, north_m=9_500), sog=0.3).stay("5h"),
+        track(MMSI + 1).at("2024-01-10T10:00Z", *offset(*SEA, north_m=10_500), sog=0.3).stay("5h"),
+    )
+    assert [x["mmsi"] for x in of(detect(store, ports=ports), "loitering")] == [MMSI + 1]
+
+
+def test_a_short_silence_does_not_split_but_a_gap_does(store):
+    t = (
+        track(MMSI)
+        .at("2024-01-10T00:00Z", *SEA, sog=0.5)
+        .stay("3h")
+        .silence("2h")
+        .fix(*SEA)
+        .stay("3h")
+    )
+    write(store, t)
+    (got,) = loitering(store)
+    assert (got["start"], got["end"]) == ("2024-01-10T00:00:00Z", "2024-01-10T08:00:00Z")
+
+
+def test_a_gap_ends_the_loitering(store):
+    t = (
+        track(MMSI)
+        .at("2024-01-10T00:00Z", *SEA, sog=0.5)
+        .stay("3h")
+        .silence("7h")
+        .fix(*SEA)
+        .stay("3h")
+    )
+    write(store, t)
+    events = detect(store)
+    assert of(events, "loitering") == [] and len(of(events, "gap")) == 1
+
+
+def test_class_b_without_sog(store):
+    write(
+        store, track(MMSI, cls="B").at("2024-01-10T00:00Z", *SEA, sog=None).stay("5h", every="3min")
+    )
+    assert len(loitering(store)) == 1
