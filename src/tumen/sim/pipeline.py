@@ -581,8 +581,8 @@ def derive_truth(
         st_name,
         st_imo,
         st_call,
-        min_reports=int(getattr(ip, "min_static_reports", 2)),
-        merge_h=float(getattr(ip, "change_merge_h", 1.0)),
+        min_reports=ip.min_static_reports,
+        merge_h=ip.change_merge_h,
     )
     heard = intact & ~is_na
     all_mmsi = np.concatenate([reports.mmsi[heard], st_mmsi])
@@ -601,7 +601,7 @@ def derive_truth(
             sel = intact & (reports.vessel == v.idx) & reports.spoofed
         sel &= (reports.t >= a) & (reports.t <= b)
         if d["subtype"] == "position_jump":
-            if sel.sum() < int(getattr(ip, "jump_min_positions", 3)):
+            if sel.sum() < ip.jump_min_positions:
                 continue
         else:
             # the MMSI must switch between the two transmitters often enough
@@ -614,9 +614,7 @@ def derive_truth(
             )
             order = np.argsort(reports.t[same], kind="stable")
             who = (reports.vessel[same] == imp.idx)[order]
-            if int(np.count_nonzero(who[1:] != who[:-1])) < int(
-                getattr(ip, "conflict_min_switches", 4)
-            ):
+            if int(np.count_nonzero(who[1:] != who[:-1])) < ip.conflict_min_switches:
                 continue
         t = reports.t[sel]
         events.append(

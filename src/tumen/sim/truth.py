@@ -36,7 +36,7 @@ detection, not a difference in what the data showed:
     positions, when there are at least ``jump_min_positions``).
 
 Loitering runs also end at a silence of ``max_silence_h`` (default the gap threshold):
-a loitering never spans a gap.  Parameters the settings lack take those defaults.
+a loitering never spans a gap.
 
 A *vessel* here is one transmitter under one MMSI (an impostor's reports under a
 stolen MMSI form their own track), which is what a correct segmenter recovers.
@@ -263,7 +263,7 @@ def loitering(f: Fixes, ports: Sequence[Port], params: DetectSettings) -> list[d
     p = params.loitering
     slow = (f.sog < p.max_speed_kn) & (port_distance(f.lat, f.lon, ports) >= p.min_port_distance_km)
     # a silence of max_silence_h (default: the gap threshold) or more ends the run
-    silence_s = float(getattr(p, "max_silence_h", params.gaps.min_gap_h)) * 3600.0
+    silence_s = p.max_silence_h * 3600.0
     run_id = np.zeros(len(f), dtype=np.int64)
     if len(f) > 1:
         run_id[1:] = np.cumsum(np.diff(f.ts) >= silence_s)
