@@ -68,3 +68,9 @@ def test_config_command_prints_effective_json(cli, tmp_path: Path) -> None:
     data = json.loads(out)
     assert data["db"].endswith("x.duckdb")
     assert data["detect"]["encounters"]["max_speed_kn"] == 2.0
+
+
+def test_tumen_variables_that_are_not_settings_are_ignored() -> None:
+    # TUMEN_SHARED_DATA locates the shared data folder (tests, demo); it is not a setting
+    s = load_settings(environ={"TUMEN_SHARED_DATA": "/data", "TUMEN_REPORT__TOP_N": "3"})
+    assert s.report.top_n == 3

@@ -426,7 +426,7 @@ class ReportSettings(_Section):
         description="Title on the report's first page.",
     )
     max_track_points: int = Field(
-        4000,
+        2000,
         gt=10,
         description="Track points drawn per vessel map; longer tracks are thinned evenly (count).",
     )
@@ -477,11 +477,15 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """``TUMEN_*`` variables that name a setting; others (e.g. ``TUMEN_SHARED_DATA``, read by the
+    tests and the demo to find the shared data folder) are not settings and are left alone."""
     out: dict[str, Any] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
         path = name[len(ENV_PREFIX) :].lower().split("__")
+        if path[0] not in Settings.model_fields:
+            continue
         node = out
         for part in path[:-1]:
             node = node.setdefault(part, {})

@@ -196,13 +196,8 @@ def run_demo(
 
 
 def _sim_inputs(sim: Any) -> list[str]:
-    """The AIS files a SimResult names (NMEA and/or CSV)."""
-    for attr in ("paths", "files", "inputs"):
-        value = getattr(sim, attr, None)
-        if value:
-            return [str(v) for v in value]
-    found = [getattr(sim, a) for a in ("nmea", "csv") if getattr(sim, a, None)]
-    return [str(v) for v in found]
+    """The AIS files a SimResult names: its NMEA and/or CSV file (not truth.jsonl or ports.csv)."""
+    return [str(p) for p in (sim.nmea, sim.csv) if p is not None]
 
 
 def _figures(report: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from shapely.geometry import shape
 
 from scenario_store import ANGARA, BELLA, KUMUNSAN, build_scenario_store
 from tumen.config import load_settings
-from tumen.export.csv import EVENT_COLUMNS, write_csv
+from tumen.export.evidence_csv import EVENT_COLUMNS, write_csv
 from tumen.export.ftm import vessel_id, write_ftm
 from tumen.export.geojson import write_geojson
 from tumen.export.kml import KML_NS, write_kml
@@ -230,3 +230,51 @@ def test_csv_events_with_provenance_and_risk(scenario, settings, tmp_path: Path)
     write_csv(scenario, out, settings, table="risk")
     risk = list(csv.DictReader(out.open(encoding="utf-8")))
     assert risk[0]["mmsi"] == str(ANGARA) and "Rajin → Dunai" in risk[0]["explanation"]
+
+
+@pytest.mark.parametrize(
+    "fmt, name, table",
+    [
+        ("ftm", "f.ftm.json", None),
+        ("geojson", "f.geojson", "events"),
+        ("kml", "f.kml", None),
+        ("csv-evidence", "e.csv", "events"),
+    ],
+)
+def test_tumen_export_findings_formats(
+    cli, scenario, tmp_path: Path, fmt: str, name: str, table: str | None
+) -> None:
+    path = scenario.path
+    scenario.close()
+    out = tmp_path / name
+    args = [
+        "export",
+        *([table] if table else []),
+        "--out",
+        out,
+        "--format",
+        fmt,
+        "--db",
+        path,
+        "--json",
+    ]
+    code, stdout, err = cli(*args)
+    assert code == 0, err
+    obj = json.loads(stdout)
+    assert obj["format"] == fmt and obj["rows"] > 0 and out.stat().st_size > 0
+    # the store was opened read-only and never ranked: nothing was written to it
+    from tumen.store import DuckDBStore
+
+    with DuckDBStore(path, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM risk") == 0
+
+
+def test_tumen_export_suffix_and_scope(cli, scenario, tmp_path: Path) -> None:
+    path = scenario.path
+    scenario.close()
+    code, stdout, err = cli("export", "--out", tmp_path / "x.geojson", "--db", path, "--json")
+    assert code == 0 and json.loads(stdout)["format"] == "geojson"
+    code, stdout, err = cli("export", "positions", "--out", tmp_path / "x.kml", "--db", path)
+    assert code == 2 and "writes findings" in err
+    code, stdout, err = cli("export", "--out", tmp_path / "x.parquet", "--db", path)
+    assert code == 2 and "give the table" in err

@@ -19,6 +19,8 @@ from scenario_store import ANGARA, BELLA, KUMUNSAN, SEAHORSE, build_scenario_sto
 from tumen.config import load_settings
 from tumen.report import write_report
 from tumen.risk import rank_vessels
+from tumen.screen import demo_list_path
+from tumen.screen.lists import load_lists
 from tumen.store import DuckDBStore
 
 pytestmark = pytest.mark.browser
@@ -42,6 +44,7 @@ def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
     store = DuckDBStore(folder / "store.duckdb")
     build_scenario_store(store, folder / "raw")
+    load_lists(store, [demo_list_path()])  # the list the matches were screened against
     settings = load_settings(environ={})
     rank_vessels(store, settings)
     paths = write_report(store, folder / "out", settings)
@@ -94,6 +97,10 @@ def test_page_in_chromium_shows_map_timeline_and_every_event(report, page, tmp_p
     body = page.inner_text("body")
     for heading in SECTIONS:
         assert heading in body
+    lists = page.locator("table.lists").inner_text()
+    assert "tumen_demo" in lists and re.search(
+        r"[0-9a-f]{64}", lists
+    )  # the list file and its SHA-256
 
     # one dossier per ranked vessel with signals, each with map, timeline and event table
     for mmsi in (ANGARA, KUMUNSAN, BELLA, SEAHORSE):

@@ -214,3 +214,137 @@ def test_demo_list_holds_the_contract_identities(store: DuckDBStore) -> None:
     assert all(imo_ship_valid(i) for i in imos)
     roles = {r["role"] for r in store.query("SELECT role FROM links").to_pylist()}
     assert roles == {"owner", "manager"}
+
+
+def _sdn_rows(shared_data: Path, ent_nums: set[str]) -> list[list[str]]:
+    import csv
+    import io
+
+    text = gzip.decompress(
+        (shared_data / "sanctions" / "ofac" / "sdn_2024-05-03.csv.gz").read_bytes()
+    )
+    rows = csv.reader(io.StringIO(text.decode("cp1252").rstrip("\x1a")))
+    return [r for r in rows if r and r[0] in ent_nums]
+
+
+def _as_sdn_xml(rows: list[list[str]], count: int | None = None) -> str:
+    """Real SDN.CSV records written the way OFAC's sdn.xml carries them."""
+    from xml.sax.saxutils import escape
+
+    def null(v: str) -> str:
+        return "" if v.strip() == "-0-" else v.strip()
+
+    out = [
+        '<?xml version="1.0" standalone="yes"?>',
+        '<sdnList xmlns="https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/XML">',
+        f"<publshInformation><Publish_Date>05/03/2024</Publish_Date><Record_Count>{count or len(rows)}"
+        "</Record_Count></publshInformation>",
+    ]
+    for r in rows:
+        kind = {"individual": "Individual", "vessel": "Vessel", "aircraft": "Aircraft"}.get(
+            null(r[2]), "Entity"
+        )
+        if "," in r[1] and kind == "Individual":
+            last, first = r[1].split(",", 1)
+            names = f"<firstName>{escape(first.strip())}</firstName><lastName>{escape(last.strip())}</lastName>"
+        else:
+            names = f"<lastName>{escape(r[1])}</lastName>"
+        ids = []
+        remarks = []
+        for item in null(r[11]).rstrip(".").split("; "):
+            if item.startswith("Vessel Registration Identification IMO"):
+                ids.append(
+                    (
+                        "Vessel Registration Identification",
+                        item.rsplit(" ", 2)[-2] + " " + item.rsplit(" ", 1)[-1],
+                    )
+                )
+            elif item.startswith("MMSI"):
+                ids.append(("MMSI", item.split()[-1]))
+            elif item.startswith("Linked To:"):
+                ids.append(("Linked To", item.split(":", 1)[1].strip()))
+            else:
+                remarks.append(item)
+        id_xml = "".join(
+            f"<id><uid>{i}</uid><idType>{escape(t)}</idType><idNumber>{escape(n)}</idNumber></id>"
+            for i, (t, n) in enumerate(ids)
+        )
+        progs = "".join(f"<program>{p}</program>" for p in r[3].strip(" []").split("] ["))
+        vessel = (
+            (
+                f"<vesselInfo><callSign>{null(r[5])}</callSign><vesselType>{escape(null(r[6]))}</vesselType>"
+                f"<vesselFlag>{escape(null(r[9]))}</vesselFlag></vesselInfo>"
+            )
+            if kind == "Vessel"
+            else ""
+        )
+        out.append(
+            f"<sdnEntry><uid>{r[0]}</uid>{names}<sdnType>{kind}</sdnType><programList>{progs}</programList>"
+            f"<idList>{id_xml}</idList>{vessel}<remarks>{escape('; '.join(remarks))}</remarks></sdnEntry>"
+        )
+    out.append("</sdnList>")
+    return "\n".join(out)
+
+
+def test_ofac_xml_reads_the_same_records_as_the_csv(
+    shared_data: Path, tmp_path: Path, store: DuckDBStore
+) -> None:
+    rows = _sdn_rows(shared_data, {"37095", "37049", "15036", "23163", "23151"})
+    xml = tmp_path / "sdn.xml"
+    xml.write_text(_as_sdn_xml(rows), encoding="utf-8")
+    assert detect_format(xml) == "ofac_xml"
+    summary = load_lists(store, [xml])[0]
+    assert (
+        summary["format"] == "ofac_xml"
+        and summary["list_date"] == "2024-05-03"
+        and summary["targets"] == 5
+    )
+    ents = {
+        r["entity_id"]: json.loads(r["entity"])["properties"]
+        for r in store.query("SELECT entity_id, entity FROM entities").to_pylist()
+    }
+    assert ents["ofac-37095"]["imoNumber"] == ["IMO9161003"] and ents["ofac-15036"]["mmsi"] == [
+        "572469210"
+    ]
+    assert ents["ofac-15036"]["callSign"] == ["T2EU4"] and ents["ofac-15036"]["flag"] == ["ir"]
+    links = store.query("SELECT source_id, target_id FROM links ORDER BY 1").to_pylist()
+    assert {"source_id": "ofac-37095", "target_id": "ofac-37049"} in links
+    assert {"source_id": "ofac-23163", "target_id": "ofac-23151"} in links
+    # a file that says it holds more records than it does is truncated
+    short = tmp_path / "short.xml"
+    short.write_text(_as_sdn_xml(rows, count=9), encoding="utf-8")
+    with pytest.raises(ListError, match="says 9 records but the file holds 5"):
+        load_lists(store, [short])
+    cut = tmp_path / "cut.xml"
+    cut.write_text(_as_sdn_xml(rows)[:-400], encoding="utf-8")
+    with pytest.raises(ListError, match="in <sdnEntry>"):
+        load_lists(store, [cut])
+
+
+def test_lists_update_downloads_then_loads(shared_data: Path, tmp_path: Path) -> None:
+    """`tumen lists update` with the URLs pointed at local files (file://): no network in tests."""
+    from tumen.config import load_settings
+    from tumen.screen.lists.update import download_lists
+
+    s = shared_data / "sanctions"
+    sdn = tmp_path / "sdn.csv"
+    sdn.write_bytes(gzip.decompress((s / "ofac" / "sdn_2024-05-03.csv.gz").read_bytes()))
+    settings = load_settings(
+        environ={},
+        overrides={
+            "screen.un_url": (s / "un" / "un_sc_consolidated_2026-02-27.xml.gz").as_uri(),
+            "screen.ofac_urls": [sdn.as_uri(), (s / "ofac" / "alt_2025-01-06.csv").as_uri()],
+            "screen.lists_dir": str(tmp_path / "downloads"),
+        },
+    ).screen
+    files = download_lists(settings)
+    assert len(files) == 3 and all(f.exists() and f.parent == tmp_path / "downloads" for f in files)
+    assert not list((tmp_path / "downloads").glob("*.part"))
+    with DuckDBStore(tmp_path / "u.duckdb") as store:
+        statuses = {r["list_id"]: r["status"] for r in load_lists(store, files)}
+    assert statuses == {"us_ofac_sdn": "loaded", "un_sc": "loaded"}
+    bad = settings.model_copy(
+        update={"un_url": (tmp_path / "missing.xml").as_uri(), "ofac_urls": []}
+    )
+    with pytest.raises(ListError, match="download of .*missing.xml failed"):
+        download_lists(bad)

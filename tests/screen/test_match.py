@@ -68,6 +68,15 @@ def test_korean_table_is_documented_and_consistent() -> None:
         ("Ким Чен Ын", {"type": "person"}, "KIM, Jong Un", "name_similarity"),
         ("Yun Ho Jin", {"type": "person"}, "YUN HO-JIN", "name_similarity"),
         ("Jin Ho Yun", {"type": "person"}, "YUN HO-JIN", "name_similarity"),  # word order
+        ("李方伟", {"type": "person"}, "LI, Fangwei", "name_similarity"),  # Chinese script → pinyin
+        ("马晓红", {"type": "person"}, "MA, Xiaohong", "name_similarity"),
+        (
+            "김정은",
+            {"type": "person"},
+            "KIM, Jong Un",
+            "name_similarity",
+        ),  # Hangul → RR → Korean key
+        ("리제선", {"type": "person"}, "RI JE-SON", "name_similarity"),
     ],
 )
 def test_true_variants_match(real_index, query, kwargs, caption, feature) -> None:

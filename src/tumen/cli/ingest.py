@@ -146,17 +146,26 @@ def ingest_cmd(
 
 @app.command("export")
 def export_cmd(
-    table: Annotated[
-        str,
-        typer.Argument(help="Store table to export, e.g. positions, statics, quarantine, events."),
-    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write.", show_default=False)],
+    table: Annotated[
+        str | None,
+        typer.Argument(
+            help=(
+                "Store table to export, e.g. positions, statics, quarantine, events; "
+                "the findings formats (ftm, geojson, kml, csv-evidence) default to all findings."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[
         str | None,
         typer.Option(
             "--format",
             "-f",
-            help="parquet or csv (and formats other parts add) (default: from the --out suffix, else parquet).",
+            help=(
+                "parquet, csv (any table); ftm, geojson, kml, csv-evidence (findings) "
+                "(default: from the --out suffix, else parquet)."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -173,6 +182,8 @@ def export_cmd(
     with DuckDBStore(settings.db, read_only=True) as store:
         n = export_table(store, table, out, chosen.name, settings)
     if json_out:
-        print_json({"table": table, "out": str(out), "format": chosen.name, "rows": n})
+        print_json(
+            {"table": table or "findings", "out": str(out), "format": chosen.name, "rows": n}
+        )
     elif not quiet:
-        out_console.print(f"wrote {n:,} rows of {table} to {out} ({chosen.name})")
+        out_console.print(f"wrote {n:,} rows of {table or 'findings'} to {out} ({chosen.name})")

@@ -71,11 +71,13 @@ def lists_show(
         return
     from tumen.screen.lists import loaded_lists
 
-    settings, store = _open_store(
-        db, config, read_only=Path(str(settings_from(config, db=db).db)).exists()
-    )
-    with store:
-        rows = loaded_lists(store) if store.table_exists("lists") else []
+    settings = settings_from(config, db=db)
+    rows: list[dict[str, Any]] = []
+    if Path(str(settings.db)).exists():  # never create a store just to say it is empty
+        from tumen.store import DuckDBStore
+
+        with DuckDBStore(settings.db, read_only=True) as store:
+            rows = loaded_lists(store) if store.table_exists("lists") else []
     if json_out:
         print_json({"db": str(settings.db), "lists": rows})
         return
@@ -290,9 +292,9 @@ def screen_cmd(
             threshold=cfg.threshold,
             limit=cfg.max_candidates,
         )
-        obj = {"id": None, "query": query, "matches": _match_rows(found)}
+        single = {"id": None, "query": query, "matches": _match_rows(found)}
         if json_out or fmt in ("json", "jsonl"):
-            print_json(obj)
+            print_json(single)
             return
         table = Table(
             "score",
@@ -356,11 +358,11 @@ def screen_cmd(
             out_lines.append(obj)
     if out_lines:
         table = Table("id", "best match", "score", "match", title=f"screening {query_file}")
-        for obj in out_lines:
-            best = obj["matches"][0] if obj["matches"] else None
+        for row in out_lines:
+            best = row["matches"][0] if row["matches"] else None
             table.add_row(
-                str(obj.get("id")),
-                best["caption"] if best else obj.get("error", ""),
+                str(row.get("id")),
+                best["caption"] if best else str(row.get("error", "")),
                 f"{best['score']:.2f}" if best else "",
                 "yes" if best and best["match"] else "",
             )

@@ -38,7 +38,14 @@ if TYPE_CHECKING:
 Writer = Callable[[Backend, str, Path, "Settings"], int]
 
 #: modules that register formats when imported (add yours here)
-FORMAT_MODULES: tuple[str, ...] = ("tumen.export.parquet", "tumen.export.tablecsv")
+FORMAT_MODULES: tuple[str, ...] = (
+    "tumen.export.parquet",
+    "tumen.export.tablecsv",
+    "tumen.export.ftm",
+    "tumen.export.geojson",
+    "tumen.export.kml",
+    "tumen.export.evidence_csv",
+)
 
 
 @dataclass(frozen=True)
@@ -56,12 +63,14 @@ _FORMATS: dict[str, ExportFormat] = {}
 
 
 def register(
-    name: str, *, suffixes: tuple[str, ...], description: str
+    name: str, *, suffixes: tuple[str, ...], description: str, any_table: bool = True
 ) -> Callable[[Writer], Writer]:
     """Register a writer function as export format ``name`` (decorator)."""
 
     def deco(fn: Writer) -> Writer:
-        _FORMATS[name] = ExportFormat(name, tuple(s.lower() for s in suffixes), description, fn)
+        _FORMATS[name] = ExportFormat(
+            name, tuple(s.lower() for s in suffixes), description, fn, any_table
+        )
         return fn
 
     return deco
@@ -92,7 +101,7 @@ def format_for(out: Path, name: str | None = None) -> ExportFormat:
 
 def export_table(
     store: Backend,
-    table: str,
+    table: str | None,
     out: str | Path,
     fmt: str | None = None,
     settings: Settings | None = None,
@@ -108,7 +117,11 @@ def export_table(
     """
     out = Path(out)
     chosen = format_for(out, fmt)
-    if chosen.any_table and not store.table_exists(table):
+    if chosen.any_table and table is None:
+        raise InputError(
+            f"give the table to export as {chosen.name}, e.g. `tumen export events --out FILE`"
+        )
+    if chosen.any_table and not store.table_exists(str(table)):
         names = store.query("SELECT table_name FROM information_schema.tables ORDER BY table_name")
         listed = ", ".join(names.column("table_name").to_pylist())
         raise InputError(f"no table {table!r} in the store; export one of: {listed}")
@@ -120,7 +133,7 @@ def export_table(
         from tumen.config import Settings as _Settings
 
         settings = _Settings()
-    return chosen.writer(store, table, out, settings)
+    return chosen.writer(store, table or "findings", out, settings)
 
 
 __all__ = ["ExportFormat", "FORMAT_MODULES", "export_table", "format_for", "formats", "register"]

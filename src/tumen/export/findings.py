@@ -8,10 +8,13 @@ thing in Aleph, QGIS and Google Earth as in the report.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tumen.report import dossier as q
 
@@ -34,6 +37,37 @@ EVENT_KEYS = (
     "from_port",
     "to_port",
 )
+
+
+@contextmanager
+def open_output(out: str | Path | TextIO, newline: str | None = None) -> Iterator[TextIO]:
+    """A text stream for ``out``: a path (opened for writing, UTF-8), ``-`` (stdout) or an open stream."""
+    if isinstance(out, str | Path) and str(out) != "-":
+        with open(out, "w", encoding="utf-8", newline=newline) as fh:
+            yield fh
+    elif isinstance(out, str | Path):
+        yield sys.stdout
+    else:
+        yield out
+
+
+#: what ``tumen export TABLE`` may name for the findings formats (all mean: every finding)
+FINDINGS_TABLES = ("findings", "events", "risk")
+
+
+def check_findings_table(
+    table: str | None, fmt: str, allowed: Sequence[str] = FINDINGS_TABLES
+) -> str:
+    """The scope ``tumen export TABLE --format fmt`` asks for; raises InputError for a raw table."""
+    from tumen.errors import InputError
+
+    scope = table or allowed[0]
+    if scope not in allowed:
+        raise InputError(
+            f"format {fmt} writes findings, not table {table!r}: give {' or '.join(allowed)} "
+            "(or use --format parquet / csv for raw tables)"
+        )
+    return scope
 
 
 def iso_z(value: datetime | None) -> str | None:
@@ -73,11 +107,14 @@ def collect(
     from tumen.risk.signals import load_watched_ports
 
     ranking = q.ranking(store)
-    if not ranking:
+    if not ranking:  # not ranked yet: rank in memory (the store may be read-only)
+        import json
+
         from tumen.risk.rank import rank_vessels
 
-        rank_vessels(store, settings)
-        ranking = q.ranking(store)
+        ranking = rank_vessels(store, settings, write=False).to_pylist()
+        for r in ranking:
+            r["signals"] = json.loads(r["signals"])
     chosen: set[int] | None = None
     if vessels:
         chosen = set(q.resolve_vessels(store, vessels))

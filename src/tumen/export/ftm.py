@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from followthemoney import EntityProxy, model
 
-from tumen.export.findings import Findings, collect, provenance_text
+from tumen.export import register
+from tumen.export.findings import (
+    Findings,
+    check_findings_table,
+    collect,
+    open_output,
+    provenance_text,
+)
 from tumen.report.html import event_title, event_what, fmt_value
 
 if TYPE_CHECKING:
@@ -262,23 +269,20 @@ def write_ftm(
 
     Load into Aleph with ``alephclient write-entities -i FILE -f COLLECTION``.
     """
-    import sys
-
     n = 0
-    fh: TextIO
-    close = False
-    if isinstance(out, str | Path) and str(out) != "-":
-        fh = open(out, "w", encoding="utf-8")  # noqa: SIM115
-        close = True
-    elif isinstance(out, str | Path):
-        fh = sys.stdout
-    else:
-        fh = out
-    try:
+    with open_output(out) as fh:
         for proxy in entities(store, settings, vessels=vessels):
             fh.write(json.dumps(proxy.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
-    finally:
-        if close:
-            fh.close()
     return n
+
+
+@register(
+    "ftm",
+    suffixes=(".ftm.json", ".ftm.jsonl", ".ftm"),
+    description="FollowTheMoney entities (JSON lines) of vessels, events, matches and risk, for Aleph",
+    any_table=False,
+)
+def _export_ftm(store: Backend, table: str, out: Path, settings: Settings) -> int:
+    check_findings_table(table, "ftm")
+    return write_ftm(store, out, settings)

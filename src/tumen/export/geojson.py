@@ -17,14 +17,14 @@ Coordinates are [longitude, latitude] in WGS84 degrees, times ISO-8601 UTC.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from tumen.export.findings import collect, event_record, iso_z
+from tumen.export import register
+from tumen.export.findings import check_findings_table, collect, event_record, iso_z, open_output
 from tumen.report import dossier as q
 from tumen.report.maps import split_points
 
@@ -135,12 +135,17 @@ def write_geojson(
     """Write the FeatureCollection to ``out`` (a path, or ``-`` / a text stream); returns the feature count."""
     feats = features(store, settings, vessels=vessels)
     doc = {"type": "FeatureCollection", "features": feats}
-    text = json.dumps(doc, ensure_ascii=False, default=str)
-    if isinstance(out, str | Path):
-        if str(out) == "-":
-            sys.stdout.write(text + "\n")
-        else:
-            Path(out).write_text(text + "\n", encoding="utf-8")
-    else:
-        out.write(text + "\n")
+    with open_output(out) as fh:
+        fh.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
     return len(feats)
+
+
+@register(
+    "geojson",
+    suffixes=(".geojson",),
+    description="tracks of vessels with risk signals, every event, and the watched ports (RFC 7946)",
+    any_table=False,
+)
+def _export_geojson(store: Backend, table: str, out: Path, settings: Settings) -> int:
+    check_findings_table(table, "geojson")
+    return write_geojson(store, out, settings)

@@ -24,7 +24,8 @@ import numpy as np
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from tumen.export.findings import collect, iso_z, provenance_text
+from tumen.export import register
+from tumen.export.findings import check_findings_table, collect, iso_z, provenance_text
 from tumen.report import dossier as q
 from tumen.report.html import event_name, event_title, event_what, fmt_value
 from tumen.report.maps import COUNTRY_COLOURS, TRACK, TYPE_COLOURS, split_points
@@ -208,3 +209,14 @@ def write_kml(
         etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     )
     return len(root.findall(f".//{{{KML_NS}}}Placemark"))
+
+
+@register(
+    "kml",
+    suffixes=(".kml",),
+    description="Google Earth: a folder per vessel with its track and events, and the watched ports",
+    any_table=False,
+)
+def _export_kml(store: Backend, table: str, out: Path, settings: Settings) -> int:
+    check_findings_table(table, "kml")
+    return write_kml(store, out, settings)

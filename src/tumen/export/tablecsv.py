@@ -1,6 +1,7 @@
 """CSV export of any store table: a header row, UTF-8, times as ISO 8601 UTC (format ``csv``).
 
-The findings CSV (events and risk with provenance columns) is :mod:`tumen.export.csv`."""
+The findings CSV (events and risk with provenance columns) is :mod:`tumen.export.evidence_csv`
+(format ``csv-evidence``)."""
 
 from __future__ import annotations
 

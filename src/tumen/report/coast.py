@@ -128,18 +128,20 @@ def shapes(extent: tuple[float, float, float, float], res: str) -> tuple[Shape, 
     """
     w, e, s, n = extent
     clip = box(w, s, e, n)
+    # drop detail finer than ~1/1500 of the view: invisible at report size, and it keeps the SVG small
+    tolerance = max(e - w, n - s) / 1500
     out: list[Shape] = []
     for level, xy in _read("gshhs", res, extent):
         poly = Polygon(xy)
         if not poly.is_valid:
             poly = shapely.make_valid(poly)
-        piece = shapely.clip_by_rect(poly, w, s, e, n)
+        piece = shapely.clip_by_rect(poly, w, s, e, n).simplify(tolerance, preserve_topology=True)
         for geom in getattr(piece, "geoms", [piece]):
             if isinstance(geom, Polygon) and not geom.is_empty:
                 out.append(Shape(level, np.asarray(geom.exterior.coords)))
     border_res = res if res in ("c", "l", "i") else "i"
     for _level, xy in _read("countries", border_res, extent):
-        line = shapely.LineString(xy).intersection(clip)
+        line = shapely.LineString(xy).intersection(clip).simplify(tolerance)
         for geom in getattr(line, "geoms", [line]):
             if isinstance(geom, shapely.LineString) and not geom.is_empty:
                 out.append(Shape(0, np.asarray(geom.coords)))

@@ -25,7 +25,14 @@ if TYPE_CHECKING:
     from tumen.store.backend import Backend
 
 #: evidence keys that are bookkeeping, not measures
-_NOT_MEASURES = {"detector", "params", "position_ids", "static_ids", "n_positions"}
+_NOT_MEASURES = {"detector", "params", "position_ids", "static_ids", "n_positions", "country"}
+#: evidence key endings that repeat what the event's own columns say (its places and row ids)
+_NOT_MEASURE_SUFFIXES = ("_lat", "_lon", "_id", "_ids", "_country")
+
+
+def is_measure(key: str) -> bool:
+    """Whether an evidence entry is a measure worth showing (not an id, a coordinate or bookkeeping)."""
+    return key not in _NOT_MEASURES and not key.endswith(_NOT_MEASURE_SUFFIXES)
 
 
 def _rows(store: Backend, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
@@ -191,7 +198,7 @@ def matches_for(store: Backend, mmsi: int, imos: Sequence[int]) -> list[dict[str
         store,
         f"""SELECT * FROM matches
             WHERE mmsi = ? OR (mmsi IS NULL AND imo IN {_in_list(int(i) for i in imos if i)})
-            ORDER BY match DESC, score DESC, role""",
+            ORDER BY match DESC, (role = 'vessel') DESC, score DESC, role""",
         [mmsi],
     )
     seen: set[tuple[Any, Any]] = set()
@@ -273,7 +280,7 @@ def events_for(
             except json.JSONDecodeError:
                 r[col] = {"raw": r[col]}
         ev = r["evidence"] if isinstance(r["evidence"], dict) else {}
-        r["measures"] = {k: v for k, v in ev.items() if k not in _NOT_MEASURES}
+        r["measures"] = {k: v for k, v in ev.items() if is_measure(k)}
         r["n_rows"] = len(ev.get("position_ids") or []) + len(ev.get("static_ids") or [])
     return rows
 

@@ -88,6 +88,10 @@ def fmt_duration(start: datetime | None, end: datetime | None) -> str:
 
 
 def fmt_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == []:
+        return "none"
     if isinstance(value, float):
         return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, list):
@@ -95,6 +99,29 @@ def fmt_value(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k} {fmt_value(v)}" for k, v in value.items())
     return str(value)
+
+
+def fmt_params(params: Any) -> str:
+    """A detector's parameters in one short line: scalars as ``name value``; a file as its name and SHA-256 prefix.
+
+    Nested groups other than files are named only (their values are in the report's methods annex).
+    """
+    if not isinstance(params, dict):
+        return fmt_value(params)
+    parts = []
+    nested = []
+    for key, value in params.items():
+        if isinstance(value, dict) and ("path" in value or "sha256" in value):
+            name = str(value.get("path") or "?").rsplit("/", 1)[-1]
+            digest = str(value.get("sha256") or "")[:12]
+            parts.append(f"{key} {name}" + (f" (sha256 {digest}…)" if digest else ""))
+        elif isinstance(value, dict | list):
+            nested.append(key)
+        else:
+            parts.append(f"{key} {fmt_value(value)}")
+    if nested:
+        parts.append("+ " + ", ".join(nested))
+    return ", ".join(parts)
 
 
 def fmt_features(features: Any) -> list[str]:
@@ -194,6 +221,7 @@ def _env() -> jinja2.Environment:
         latlon=fmt_latlon,
         ranges=q.format_ranges,
         features=fmt_features,
+        params=fmt_params,
         source=fmt_source,
         jsonc=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str),
     )
@@ -370,6 +398,10 @@ def _dossier(
         )
     mid = q.mid_country(mmsi)
     event_number = {ev["event_id"]: ev["number"] for ev in events}
+    signal_numbers = {
+        sig["signal"]: sorted(event_number[e] for e in sig["event_ids"] if e in event_number)
+        for sig in (risk_row or {}).get("signals", [])
+    }
     return {
         "mmsi": mmsi,
         "risk": risk_row or {"rank": None, "score": 0.0, "signals": []},
@@ -382,6 +414,7 @@ def _dossier(
         "near_misses": [m for m in matches if not m.get("match")][:5],
         "events": events,
         "event_number": event_number,
+        "signal_numbers": signal_numbers,
         "map": svg_data_uri(map_svg) if map_svg else None,
         "timeline": svg_data_uri(timeline_svg) if timeline_svg else None,
         "track_points": len(tr),

@@ -252,6 +252,46 @@ def _scale_bar(ax: Any, extent: tuple[float, float, float, float]) -> None:
     )
 
 
+def _number_badge(
+    ax: Any, text: str, xy: tuple[float, float], colour: str, offset: tuple[float, float]
+) -> None:
+    """White text in a coloured disc (a rounded box for several numbers) next to ``xy``."""
+    shape = "circle,pad=0.2" if len(text) <= 2 else "round,pad=0.25"
+    ax.annotate(
+        text,
+        xy,
+        xytext=offset,
+        textcoords="offset points",
+        fontsize=7,
+        fontweight="bold",
+        color="white",
+        zorder=10,
+        bbox={"boxstyle": shape, "fc": colour, "ec": "white", "lw": 0.6},
+    )
+
+
+def _group_labels(
+    labels: Sequence[tuple[float, float, int, str]], extent: tuple[float, float, float, float]
+) -> list[tuple[tuple[float, float], list[int], str]]:
+    """Merge event numbers whose markers fall within 2 % of the map's width of each other.
+
+    Repeated calls at one port, or several gaps on one route, then read ``1, 4, 10``
+    instead of badges drawn on top of each other.  The group keeps the first
+    event's position and colour.
+    """
+    w, e, s, n = extent
+    tol_x, tol_y = (e - w) * 0.02, (n - s) * 0.02
+    groups: list[tuple[tuple[float, float], list[int], str]] = []
+    for x, y, number, colour in sorted(labels, key=lambda item: item[2]):
+        for (gx, gy), numbers, _c in groups:
+            if abs(gx - x) <= tol_x and abs(gy - y) <= tol_y:
+                numbers.append(number)
+                break
+        else:
+            groups.append(((x, y), [number], colour))
+    return groups
+
+
 def _svg(fig: Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
@@ -305,6 +345,7 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
         if len(tr):
             ax.plot(tr.lon[0], tr.lat[0], "o", ms=5, mfc="white", mec=TRACK, mew=1.2, zorder=7)
             ax.plot(tr.lon[-1], tr.lat[-1], "o", ms=5, color=TRACK, zorder=7)
+        labels: list[tuple[float, float, int, str]] = []
         for ev in spec.events:
             colour = TYPE_COLOURS.get(ev.type, "#444444")
             if ev.partner is not None and len(ev.partner):
@@ -352,17 +393,9 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
                     mew=1.4 if face == "none" else 0.6,
                     zorder=8,
                 )
-            ax.annotate(
-                str(ev.number),
-                (x, y),
-                xytext=(6, -9),
-                textcoords="offset points",
-                fontsize=7,
-                fontweight="bold",
-                color="white",
-                zorder=10,
-                bbox={"boxstyle": "circle,pad=0.2", "fc": colour, "ec": "white", "lw": 0.6},
-            )
+            labels.append((x, y, ev.number, colour))
+        for (x, y), numbers, colour in _group_labels(labels, extent):
+            _number_badge(ax, ", ".join(map(str, numbers)), (x, y), colour, (6, -9))
         _scale_bar(ax, extent)
         present = {
             ev.type
@@ -492,17 +525,7 @@ def overview_map(
             for part in np.split(np.arange(len(tr)), cuts):
                 if len(part) >= 2:
                     ax.plot(tr.lon[part], tr.lat[part], color=colour, lw=1.0, alpha=0.85, zorder=4)
-            ax.annotate(
-                label.split(" ")[0],
-                (tr.lon[-1], tr.lat[-1]),
-                xytext=(3, 3),
-                textcoords="offset points",
-                fontsize=7,
-                fontweight="bold",
-                color="white",
-                zorder=10,
-                bbox={"boxstyle": "circle,pad=0.2", "fc": colour, "ec": "white", "lw": 0.6},
-            )
+            _number_badge(ax, label.split(" ")[0], (tr.lon[-1], tr.lat[-1]), colour, (3, 3))
             handles.append(Line2D([], [], color=colour, lw=1.5, label=label))
         _scale_bar(ax, extent)
         if handles:

@@ -160,7 +160,7 @@ def _signal_json(rows: list[dict[str, Any]]) -> str:
 
 
 def rank_vessels(
-    store: Backend, settings: Settings, *, ports: str | Path | None = None
+    store: Backend, settings: Settings, *, ports: str | Path | None = None, write: bool = True
 ) -> pa.Table:
     """Score and rank every vessel in the store; replace table ``risk``; return it.
 
@@ -174,6 +174,8 @@ def rank_vessels(
         ``corridor_km``; ``settings.ports`` (or ``ports``) the watched-ports file.
     ports:
         Watched-ports CSV overriding ``settings.ports`` (the file the detectors used).
+    write:
+        Replace table ``risk`` with the result (``False``: only return it, e.g. on a read-only store).
 
     Returns
     -------
@@ -238,5 +240,6 @@ def rank_vessels(
         },
         schema=RISK_SCHEMA,
     )
-    store.replace("risk", out)
+    if write:
+        store.replace("risk", out)
     return out

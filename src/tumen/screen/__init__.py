@@ -191,7 +191,7 @@ def screen_store(
     """
     t0 = time.perf_counter()
     cfg = settings.screen
-    if not store.scalar("SELECT count(*) FROM lists"):
+    if not store.query("SELECT count(*) AS n FROM lists").column("n")[0].as_py():
         raise StoreError(
             "no sanctions list is loaded; run `tumen lists load PATH` (or the demo list) first"
         )

@@ -176,9 +176,10 @@ class ScreenIndex:
     ) -> None:
         schema = ent["schema"]
         props: dict[str, list[str]] = ent.get("properties", {})
+        schema_obj = model.get(schema)
         kind = KIND_BY_SCHEMA.get(
             schema,
-            "company" if model.get(schema) and model.get(schema).is_a("LegalEntity") else "other",
+            "company" if schema_obj is not None and schema_obj.is_a("LegalEntity") else "other",
         )
         countries = set(
             props.get("flag", [])

@@ -480,6 +480,21 @@ PARALLEL_MIN = 2000
 _FORK_INDEX: ScreenIndex | None = None
 
 
+def _one(index: ScreenIndex, q: dict[str, Any], opts: dict[str, Any]) -> list[Match]:
+    return screen_query(
+        index,
+        q.get("name"),
+        type=q.get("type"),
+        imo=q.get("imo"),
+        mmsi=q.get("mmsi"),
+        flag=q.get("flag"),
+        callsign=q.get("callsign"),
+        threshold=float(opts["threshold"]),
+        limit=int(opts["limit"]),
+        min_score=float(opts["min_score"]),
+    )
+
+
 def _screen_chunk(
     args: tuple[list[dict[str, Any]], dict[str, Any]],
 ) -> list[list[tuple[int, float, bool, Any]]]:
@@ -488,12 +503,7 @@ def _screen_chunk(
     index = _FORK_INDEX
     out = []
     for q in queries:
-        found = screen_query(
-            index,
-            q.get("name"),
-            **{k: q.get(k) for k in ("type", "imo", "mmsi", "flag", "callsign")},
-            **opts,
-        )
+        found = _one(index, q, opts)
         out.append([(m.entry.idx, m.score, m.match, m.features) for m in found])
     return out
 
@@ -517,17 +527,9 @@ def screen_many(
     import os
 
     n_workers = (os.cpu_count() or 1) if workers == 0 else workers
-    opts = {"threshold": threshold, "limit": limit, "min_score": min_score}
+    opts: dict[str, Any] = {"threshold": threshold, "limit": limit, "min_score": min_score}
     if n_workers <= 1 or len(queries) < PARALLEL_MIN:
-        return [
-            screen_query(
-                index,
-                q.get("name"),
-                **{k: q.get(k) for k in ("type", "imo", "mmsi", "flag", "callsign")},
-                **opts,
-            )
-            for q in queries
-        ]
+        return [_one(index, q, opts) for q in queries]
     import multiprocessing
 
     global _FORK_INDEX

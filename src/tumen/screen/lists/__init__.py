@@ -229,7 +229,7 @@ def _entity_rows(parsed: ParsedList) -> pa.Table:
         if eid in seen:
             raise ListError(f"entity id {eid!r} occurs twice; the file is malformed", parsed.path)
         seen.add(eid)
-        target = "sanction" in e.get("topics", quiet=True) and e.schema.name != "Sanction"
+        is_target = "sanction" in e.get("topics", quiet=True) and e.schema.name != "Sanction"
         progs = programs.get(eid, []) + [
             p for p in e.get("program", quiet=True) if p not in programs.get(eid, [])
         ]
@@ -238,8 +238,8 @@ def _entity_rows(parsed: ParsedList) -> pa.Table:
         rows["schema"].append(e.schema.name)
         rows["caption"].append(e.caption)
         rows["datasets"].append(json.dumps(by_entity.get(eid) or [parsed.list_id]))
-        rows["programs"].append(json.dumps(progs) if target else None)
-        rows["target"].append(bool(target))
+        rows["programs"].append(json.dumps(progs) if is_target else None)
+        rows["target"].append(bool(is_target))
         rows["entity"].append(json.dumps(e.to_dict(), ensure_ascii=False, sort_keys=True))
     return pa.table(rows)
 
@@ -268,6 +268,31 @@ def _link_rows(parsed: ParsedList) -> pa.Table:
             )
         )
     return pa.table(rows, schema=pa.schema([(k, pa.string()) for k in rows]))
+
+
+def _job_fingerprint(job: _Job) -> str:
+    from tumen.provenance import sha256_file
+
+    shas = [sha256_file(job.path), *(sha256_file(p) for p in job.companions.values())]
+    return hashlib.sha256("|".join(sorted(shas)).encode()).hexdigest()
+
+
+def _stored_fingerprints(store: Backend) -> dict[str, dict[str, Any]]:
+    """Fingerprint of each loaded list's files → a short summary of it."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in store.query(
+        "SELECT list_id, title, format, list_date, entities, files FROM lists"
+    ).to_pylist():
+        shas = [f["sha256"] for f in json.loads(r["files"])]
+        fp = hashlib.sha256("|".join(sorted(shas)).encode()).hexdigest()
+        out[fp] = {
+            "list_id": r["list_id"],
+            "title": r["title"],
+            "format": r["format"],
+            "list_date": r["list_date"].isoformat() if r["list_date"] else None,
+            "entities": r["entities"],
+        }
+    return out
 
 
 def _fingerprint(parsed: ParsedList) -> str:
@@ -312,8 +337,14 @@ def load_lists(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     jobs, notes = plan(paths)
+    stored = {} if force else _stored_fingerprints(store)
     parsed_by_id: dict[str, ParsedList] = {}
+    unchanged: list[dict[str, Any]] = []
     for job in jobs:
+        fp = _job_fingerprint(job)
+        if fp in stored:  # the very same files are loaded already: nothing to read
+            unchanged.append(stored[fp] | {"path": str(job.path), "status": "unchanged"})
+            continue
         parsed = parse_job(job)
         if on_progress:
             on_progress(str(job.path), len(parsed.entities))
@@ -330,7 +361,7 @@ def load_lists(
             )
             parsed = newer
         parsed_by_id[parsed.list_id] = parsed
-    summaries: list[dict[str, Any]] = []
+    summaries: list[dict[str, Any]] = list(unchanged)
     with store.transaction():
         for parsed in parsed_by_id.values():
             summaries.append(_write(store, parsed, force=force))
@@ -450,7 +481,7 @@ def loaded_lists(store: Backend) -> list[dict[str, Any]]:
         r["loaded_at"] = r["loaded_at"].isoformat(timespec="seconds") + "Z"
         r["files"] = json.loads(r["files"])
         r["counts"] = json.loads(r["counts"])
-    return rows
+    return list(rows)
 
 
 __all__ = ["FORMATS", "detect_format", "load_lists", "loaded_lists", "plan"]

@@ -316,7 +316,7 @@ class Builder:
         country: str | None = None,
     ) -> EntityProxy:
         """The ``Sanction`` entity (the designation) of ``target``."""
-        s = self.make("Sanction", target.id.removeprefix(self.prefix + "-"), "sanction")
+        s = self.make("Sanction", str(target.id).removeprefix(self.prefix + "-"), "sanction")
         s.add("entity", target.id)
         self.add(s, "authority", authority)
         self.add(s, "program", programs)

@@ -395,11 +395,11 @@ def parse_csv(
             }
         )
         for _, row in rows:
-            rec = records.get(row[0].strip())
-            if rec is None:
+            found = records.get(row[0].strip())
+            if found is None:
                 orphans["comments"] += 1
                 continue
-            rec.remark_items = [rec.remark_items[0] + _null(row[1])]
+            found.remark_items = [rec.remark_items[0] + _null(row[1])]
     for rec in records.values():
         rec.remark_items = split_remarks(rec.remark_items[0])
     if alt is not None:
@@ -413,15 +413,15 @@ def parse_csv(
             }
         )
         for _, row in rows:
-            rec = records.get(row[0].strip())
-            if rec is None:
+            found = records.get(row[0].strip())
+            if found is None:
                 orphans["alt"] += 1
                 continue
             kind = _null(row[2]).lower()
             remarks = _null(row[4]).lower()
             if "weak" in remarks:
                 kind = "weak"
-            rec.aliases.append((kind, _null(row[3])))
+            found.aliases.append((kind, _null(row[3])))
     if add is not None:
         rows = _read_csv_rows(add, read_bytes(add), "add", 6)
         files.append(
@@ -433,14 +433,14 @@ def parse_csv(
             }
         )
         for _, row in rows:
-            rec = records.get(row[0].strip())
-            if rec is None:
+            found = records.get(row[0].strip())
+            if found is None:
                 orphans["add"] += 1
                 continue
             parts = [_null(row[2]), _null(row[3]), _null(row[4])]
             text = ", ".join(p for p in parts if p)
             if text:
-                rec.addresses.append((text, _null(row[4])))
+                found.addresses.append((text, _null(row[4])))
     asm = _Assembler(sdn_path)
     for rec in records.values():
         asm.add(rec)

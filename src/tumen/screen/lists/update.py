@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from tumen.config import ScreenSettings
@@ -56,10 +57,8 @@ def download_lists(
         tmp = target.with_name(target.name + ".part")
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         try:
-            with (
-                opener(request, timeout=settings.download_timeout_s) as resp,
-                open(tmp, "wb") as fh,
-            ):  # type: ignore[attr-defined]
+            resp_cm: Any = opener(request, timeout=settings.download_timeout_s)
+            with resp_cm as resp, open(tmp, "wb") as fh:
                 while chunk := resp.read(1 << 20):
                     fh.write(chunk)
         except OSError as exc:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import csv as _csv
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tumen.export.findings import EVENT_KEYS, collect, iso_z
+from tumen.export import register
+from tumen.export.findings import EVENT_KEYS, check_findings_table, collect, iso_z, open_output
 
 if TYPE_CHECKING:
     from tumen.config import Settings
@@ -107,20 +107,19 @@ def write_csv(
         raise InputError(
             f"CSV export of {table!r} is not a findings table; give events or risk (or use --format parquet)"
         )
-    close = False
-    fh: TextIO
-    if isinstance(out, str | Path) and str(out) != "-":
-        fh = open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        close = True
-    elif isinstance(out, str | Path):
-        fh = sys.stdout
-    else:
-        fh = out
-    try:
+    with open_output(out, newline="") as fh:
         writer = _csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    finally:
-        if close:
-            fh.close()
     return len(rows)
+
+
+@register(
+    "csv-evidence",
+    suffixes=(".evidence.csv",),
+    description="events with provenance columns (files, SHA-256, lines), or the risk ranking explained",
+    any_table=False,
+)
+def _export_evidence_csv(store: Backend, table: str, out: Path, settings: Settings) -> int:
+    scope = check_findings_table(table, "csv-evidence", ("events", "risk"))
+    return write_csv(store, out, settings, table=scope)

@@ -1,0 +1,105 @@
+"""`tumen demo`: the README's first command, end to end (simulate → ingest → detect → screen → risk → report)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from tumen.demo import find_shared_sanctions
+from tumen.store import DuckDBStore
+
+pytestmark = pytest.mark.slow
+
+#: IMO numbers of the real designations the simulator's shuttle and DPRK vessels carry (CONTRACTS.md)
+DESIGNATED_IMOS = {9179842, 9161003, 9358010, 9743033, 8705539, 7937317}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, shared_data):
+    """One demo run with the real lists of the shared data folder (as CI and a checkout have them)."""
+    import contextlib
+    import io
+    import os
+
+    from tumen.cli import app
+    from tumen.cli.common import run_app
+
+    out_dir = tmp_path_factory.mktemp("demo")
+    old = os.environ.get("TUMEN_SHARED_DATA")
+    os.environ["TUMEN_SHARED_DATA"] = str(shared_data)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = run_app(app, ["demo", "--out", str(out_dir), "--json", "-q"])
+    finally:
+        if old is None:
+            os.environ.pop("TUMEN_SHARED_DATA", None)
+        else:
+            os.environ["TUMEN_SHARED_DATA"] = old
+    assert code == 0, err.getvalue()
+    return out_dir, json.loads(out.getvalue())
+
+
+def test_demo_writes_the_report_and_says_where(demo) -> None:
+    out_dir, result = demo
+    html, pdf = Path(result["report"]["html"]), Path(result["report"]["pdf"])
+    assert html.parent == out_dir / "report" and html.exists() and pdf.read_bytes()[:5] == b"%PDF-"
+    steps = result["steps"]
+    assert list(steps) == [
+        "simulate",
+        "ingest",
+        "detect",
+        "lists",
+        "screen",
+        "risk",
+        "report",
+        "evaluate",
+    ]
+    ing = steps["ingest"]
+    assert ing["lines"] == ing["stored"] + ing["duplicates"] + ing["quarantined"] > 0
+    # the bundled demo list and the real lists were loaded
+    loaded = {
+        entry.get("list_id") for entry in steps["lists"]["lists"] if entry.get("status") == "loaded"
+    }
+    assert "tumen_demo" in loaded and {"us_ofac_sdn", "un_sc"} <= loaded
+    # the detections are trustworthy on the scenario
+    assert steps["evaluate"]["overall"]["f1"] >= 0.98
+
+
+def test_demo_ranks_the_designated_shuttles_first(demo) -> None:
+    out_dir, result = demo
+    with DuckDBStore(out_dir / "tumen.duckdb", read_only=True) as store:
+        top = store.query(
+            "SELECT mmsi, imo, name, score FROM risk ORDER BY rank LIMIT 6"
+        ).to_pylist()
+        event_ids = set(store.query("SELECT event_id FROM events").column("event_id").to_pylist())
+        nk_ru = store.scalar(
+            "SELECT count(*) FROM risk, unnest(json_extract_string(signals, '$[*].signal')) AS t(s)"
+            " WHERE s = 'nk_ru_voyage'"
+        )
+    assert sum(1 for r in top if r["imo"] in DESIGNATED_IMOS) >= 4, top
+    assert nk_ru >= 3
+    # every event of the store is in the report
+    doc = lxml_html.fromstring(Path(result["report"]["html"]).read_text(encoding="utf-8"))
+    listed = set(doc.xpath("//table[contains(@class, 'events-annex')]//tr/@data-event-id"))
+    assert listed == event_ids
+    assert len(doc.xpath("//article[contains(@class, 'dossier')]")) == 10
+    assert re.search(r"ANGARA|LADY R|SPARTA IV|KUM UN SAN 3", doc.text_content())
+
+
+def test_find_shared_sanctions(tmp_path: Path, monkeypatch, shared_data) -> None:
+    monkeypatch.setenv("TUMEN_SHARED_DATA", str(shared_data))
+    assert find_shared_sanctions() == shared_data / "sanctions"
+    monkeypatch.setenv("TUMEN_SHARED_DATA", str(tmp_path))
+    assert find_shared_sanctions() is None
+    monkeypatch.delenv("TUMEN_SHARED_DATA")
+    (tmp_path / "a" / "shared" / "data" / "sanctions").mkdir(parents=True)
+    (tmp_path / "a" / "repo").mkdir()
+    assert (
+        find_shared_sanctions(tmp_path / "a" / "repo")
+        == tmp_path / "a" / "shared" / "data" / "sanctions"
+    )
