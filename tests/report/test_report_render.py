@@ -241,3 +241,15 @@ def test_pdf_annex_is_capped_but_html_lists_every_event(tmp_path: Path) -> None:
     )
     text = re.sub(r"\s+", " ", _pdf_text(Path(out["pdf"])))
     assert f"{n_events - 3} more not listed here" in text and "report.html" in text
+
+
+def test_an_empty_store_gives_a_report_that_says_so(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "empty.duckdb")
+    out = write_report(
+        store, tmp_path / "r", load_settings(overrides={"report.pdf": False}, environ={})
+    )
+    store.close()
+    assert out["vessels"] == [] and out["events"] == 0
+    doc = lxml_html.fromstring(Path(out["html"]).read_text(encoding="utf-8"))
+    text = doc.text_content()
+    assert "No vessel shows any risk signal in this period." in text and "Annex A" in text
