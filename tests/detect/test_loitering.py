@@ -44,10 +44,17 @@ def test_one_corrupt_speed_report_does_not_interrupt(store):
     assert (got["start"], got["end"]) == ("2024-01-10T10:00:00Z", "2024-01-10T15:06:00Z")
 
 
-def test_reported_slow_but_not_moving_at_all_is_loitering(store):
-    # SOG over the threshold while the position does not change: the movement decides
-    write(store, track(MMSI).at("2024-01-10T10:00Z", *SEA, sog=2.5).stay("5h"))
+def test_reported_fast_but_not_moving_between_frequent_reports_is_loitering(store):
+    # SOG over the threshold while the position does not change between 5-min reports
+    write(store, track(MMSI).at("2024-01-10T10:00Z", *SEA, sog=2.5).stay("5h", every="5min"))
     assert len(loitering(store)) == 1
+
+
+def test_a_fast_vessel_back_where_it_was_after_a_silence_is_not_loitering(store):
+    # 4 kn reported at both ends of 4 h silences; the net displacement is small
+    t = track(MMSI).at("2024-01-10T00:00Z", *SEA, sog=4.0).after("4h", sog=4.0).after("4h", sog=4.0)
+    write(store, t)
+    assert loitering(store) == []
 
 
 def test_drifting_at_one_knot_is_loitering_and_steaming_is_not(store):
