@@ -465,7 +465,18 @@ def build_context(
         label = f"{d['risk']['rank'] or '–'} {d['identity'].get('name') or d['mmsi']}"
         overview_tracks.append((label, tr))
     overview = (
-        overview_map(overview_tracks, ports, resolution=settings.report.map_resolution)
+        overview_map(
+            overview_tracks,
+            ports,
+            resolution=settings.report.map_resolution,
+            label_ports={
+                p
+                for d in dossiers
+                for ev in d["events"]
+                for p in (ev.get("port"), ev.get("from_port"), ev.get("to_port"))
+                if p
+            },
+        )
         if ports
         else None
     )

@@ -171,8 +171,13 @@ def _legend_below(fig: Figure, handles: list[Line2D]) -> None:
 
 
 def _base(
-    fig: Figure, extent: tuple[float, float, float, float], ports: Sequence[Port], resolution: str
+    fig: Figure,
+    extent: tuple[float, float, float, float],
+    ports: Sequence[Port],
+    resolution: str,
+    label_ports: set[str] | None = None,
 ) -> Any:
+    """Sea, land, borders, graticule and the watched ports (named unless ``label_ports`` leaves them out)."""
     ax = fig.add_axes(AXES_RECT)
     w, e, s, n = extent
     ax.set_facecolor(SEA)
@@ -208,6 +213,8 @@ def _base(
             ax.plot(
                 port.lon, port.lat, marker="s", ms=3.5, color=colour, mec="white", mew=0.5, zorder=6
             )
+            if label_ports is not None and port.name not in label_ports:
+                continue
             ax.annotate(
                 port.name,
                 (port.lon, port.lat),
@@ -480,6 +487,7 @@ def overview_map(
     ports: Sequence[Port],
     *,
     resolution: str = "auto",
+    label_ports: set[str] | None = None,
     width_in: float = 7.0,
     height_in: float = 5.6,
 ) -> str:
@@ -489,6 +497,8 @@ def overview_map(
     ----------
     tracks:
         ``(label, track)`` pairs, e.g. ``("1", track)`` for the top-ranked vessel.
+    label_ports:
+        Names of the ports to name on the map (e.g. those the vessels called at); ``None``: all.
     """
     lats = [t.lat for _l, t in tracks if len(t)] + [np.array([p.lat for p in ports])]
     lons = [t.lon for _l, t in tracks if len(t)] + [np.array([p.lon for p in ports])]
@@ -515,7 +525,7 @@ def overview_map(
     ]
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = Figure(figsize=(width_in, height_in))
-        ax = _base(fig, extent, ports, resolution)
+        ax = _base(fig, extent, ports, resolution, label_ports)
         handles = []
         for i, (label, tr) in enumerate(tracks):
             if not len(tr):
@@ -525,7 +535,7 @@ def overview_map(
             for part in np.split(np.arange(len(tr)), cuts):
                 if len(part) >= 2:
                     ax.plot(tr.lon[part], tr.lat[part], color=colour, lw=1.0, alpha=0.85, zorder=4)
-            _number_badge(ax, label.split(" ")[0], (tr.lon[-1], tr.lat[-1]), colour, (3, 3))
+            _number_badge(ax, label.split(" ")[0], (tr.lon[-1], tr.lat[-1]), colour, (-13, -11))
             handles.append(Line2D([], [], color=colour, lw=1.5, label=label))
         _scale_bar(ax, extent)
         if handles:
