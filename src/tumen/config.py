@@ -45,7 +45,9 @@ class IngestSettings(_Section):
     """How raw AIS files are read into the store (see ``tumen.ingest``)."""
 
     batch_lines: int = Field(
-        200_000, gt=0, description="Lines read per batch (memory bound; count)."
+        100_000,
+        gt=0,
+        description="Lines read per batch; bounds memory (about 3 KiB per line in flight; count).",
     )
     tz: str = Field(
         "UTC",
@@ -61,7 +63,13 @@ class IngestSettings(_Section):
         ge=1,
         description="Fragment k+1 of a multi-part message must follow fragment k within this many lines (count).",
     )
-    workers: int = Field(0, ge=0, description="Decode worker processes; 0 = one per CPU core.")
+    workers: int = Field(
+        -1,
+        ge=-1,
+        le=1,
+        description="Processes that read and parse NMEA beside the main one: -1 = automatic (one for files "
+        "over 32 MiB, or 8 MiB gzipped, on a multi-core machine), 0 = none (a thread), 1 = always (count).",
+    )
 
     @field_validator("tz")
     @classmethod

@@ -22,8 +22,21 @@ Modules, in the order data flows through them:
 ``quarantine``  the vocabulary of quarantine reasons and the line-accounting rules
 ``batch``       prepare a batch, commit it (dedupe, append, count lines)
 ``pipeline``    ``ingest_paths``: one transaction per file, reports
+``workers``     the reading process used for large files
 """
 
-from tumen.ingest.pipeline import FileReport, IngestReport, ingest_paths
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tumen.ingest.pipeline import FileReport, IngestReport, ingest_paths
 
 __all__ = ["FileReport", "IngestReport", "ingest_paths"]
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use, so that the reading process (tumen.ingest.workers) starts light
+    if name in __all__:
+        from tumen.ingest import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'tumen.ingest' has no attribute {name!r}")

@@ -77,9 +77,7 @@ class Prepared:
 
     first_line: int  # 1-based number of line 0
     n_lines: int
-    data: bytes
-    starts: I64
-    ends: I64
+    lines: LineBatch  # the batch's text (for quarantined lines)
     # messages
     key: I64
     ts: I64
@@ -106,12 +104,9 @@ class Prepared:
     line_detail: dict[int, str]
     hdr_target: I64
     is_hdr: B
-    extra_lines: dict[int, str] = field(default_factory=dict)  # CSV: raw text of lines by index
 
     def raw_line(self, i: int) -> str:
-        if i in self.extra_lines:
-            return self.extra_lines[i]
-        return self.data[int(self.starts[i]) : int(self.ends[i])].decode("utf-8", errors="replace")
+        return self.lines.raw_line(i)
 
 
 def prepare_nmea(batch: LineBatch, pb: ParsedBatch, window_us: int) -> Prepared:
@@ -127,9 +122,7 @@ def prepare_nmea(batch: LineBatch, pb: ParsedBatch, window_us: int) -> Prepared:
     return Prepared(
         first_line=batch.first_line,
         n_lines=pb.n_lines,
-        data=batch.data,
-        starts=batch.starts,
-        ends=batch.ends,
+        lines=batch,
         key=dec.key,
         ts=m.ts,
         mmsi=dec.mmsi,
@@ -140,7 +133,7 @@ def prepare_nmea(batch: LineBatch, pb: ParsedBatch, window_us: int) -> Prepared:
         frag_lines=m.frag_lines,
         line_first=m.line_first,
         line_no=m.line_no,
-        station=spans_to_arrow(pb.pbuf, m.st_s, m.st_e),
+        station=pc.dictionary_encode(spans_to_arrow(pb.pbuf, m.st_s, m.st_e)),
         positions=rows.positions,
         statics=rows.statics,
         others=others,

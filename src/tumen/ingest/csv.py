@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv as _csv
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -164,7 +165,7 @@ class CsvLayout:
 
     @classmethod
     def of(
-        cls, fmt: str, header_line: str, columns: dict[str, str] | None, path: object
+        cls, fmt: str, header_line: str, columns: dict[str, str] | None, path: str | Path | None
     ) -> CsvLayout:
         header = split_header(header_line)
         lower = [_norm(h) for h in header]
@@ -459,9 +460,7 @@ def prepare_csv(batch: LineBatch, state: CsvState, window_us: int) -> Prepared:
     return Prepared(
         first_line=batch.first_line,
         n_lines=n,
-        data=batch.data,
-        starts=batch.starts,
-        ends=batch.ends,
+        lines=batch,
         key=key,
         ts=ts,
         mmsi=mmsi,

@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from tumen.ingest import quarantine as Q
-from tumen.ingest.scan import I64, U8, spans_to_arrow
+from tumen.ingest.scan import I64, U8, spans_to_arrow, windows
 
 # 6-bit value of each armouring character, -1 outside the armouring
 SIXBIT = np.full(256, -1, dtype=np.int16)
@@ -289,7 +289,11 @@ SPECS: dict[int | str, tuple[FieldSpec, ...]] = {
 
 
 class SixBits:
-    """The 6-bit values of a group of payloads, as ``(chars, messages)`` uint64 rows."""
+    """The payload bits of a group of messages, packed in 60-bit words (10 characters each).
+
+    Bit ``i`` of a payload is bit ``59 - i % 60`` of word ``i // 60``; characters past a
+    payload's end are zeros.  A field of up to 60 bits is one or two shifts and masks.
+    """
 
     def __init__(self, pbuf: U8, pay_s: I64, pay_e: I64, fill: I64):
         length = pay_e - pay_s
@@ -297,28 +301,56 @@ class SixBits:
         self.width = int(length.max()) if self.n else 0
         self.bits = length * 6 - fill
         self.length = length
-        shortest = int(length.min()) if self.n else 0
-        rows = np.empty((self.width, self.n), dtype=np.int16)
-        for c in range(self.width):
-            col = SIXBIT[pbuf[pay_s + c]]
-            if c >= shortest:
-                col = np.where(c < length, col, 0)
-            rows[c] = col
+        self.min_bits = int(self.bits.min()) if self.n else 0
+        nwords = (self.width + 9) // 10
+        self.nwords = nwords
+        self.bad_chars: np.ndarray = np.zeros(0, dtype=bool)
+        self.words: list[I64] = []
+        if self.n == 0:
+            return
+        ncols = max(nwords * 10, 1)
+        chars = windows(pbuf, pay_s, ncols)
+        bad = (chars < 48) | (chars > 119) | ((chars > 87) & (chars < 96))
+        lo, hi = int(length.min()), int(length.max())
+        if lo == hi:
+            bad[:, lo:] = False
+            inside = None
+        else:
+            inside = np.arange(ncols)[None, :] < length[:, None]
+            bad &= inside
         #: messages holding a character outside the armouring
-        self.bad_chars = (rows < 0).any(axis=0) if self.width else np.zeros(self.n, dtype=bool)
-        self.rows = rows.astype(np.uint64)
+        self.bad_chars = np.asarray(bad.any(axis=1))
+        v = chars - np.uint8(48)
+        v -= np.uint8(8) * (v > 40)
+        if inside is None:
+            v[:, lo:] = 0
+        else:
+            v[~inside] = 0
+        if self.bad_chars.any():
+            v[bad] = 0
+        vt = np.ascontiguousarray(v.T)
+        words = []
+        for k in range(nwords):
+            w = vt[10 * k].astype(np.int64)
+            for j in range(1, 10):
+                w <<= 6
+                w |= vt[10 * k + j]
+            words.append(w)
+        self.words = words
 
-    def raw(self, offset: int, width: int) -> np.ndarray:
-        """Unsigned value of bits ``[offset, offset+width)`` (zeros past the payload), uint64."""
-        c0 = offset // 6
-        c1 = (offset + width - 1) // 6
-        acc = np.zeros(self.n, dtype=np.uint64)
-        for c in range(c0, c1 + 1):
-            acc <<= np.uint64(6)
-            if c < self.width:
-                acc |= self.rows[c]
-        acc >>= np.uint64(6 * (c1 + 1) - (offset + width))
-        return acc & np.uint64((1 << width) - 1)
+    def raw(self, offset: int, width: int) -> I64:
+        """Unsigned value of bits ``[offset, offset+width)`` (zeros past the payload), ``width`` <= 60."""
+        k, b = divmod(offset, 60)
+        if k >= self.nwords:
+            return np.zeros(self.n, dtype=np.int64)
+        w0 = self.words[k]
+        if b + width <= 60:
+            return (w0 >> (60 - b - width)) & ((1 << width) - 1)
+        hi_bits = 60 - b
+        lo_bits = width - hi_bits
+        hi = w0 & ((1 << hi_bits) - 1)
+        lo = self.words[k + 1] >> (60 - lo_bits) if k + 1 < self.nwords else 0
+        return (hi << lo_bits) | lo
 
     def get(self, offset: int, width: int, signed: bool = False) -> tuple[I64, np.ndarray]:
         """Field value as pyais reads it, and whether it exists (``offset`` < bit length).
@@ -326,14 +358,14 @@ class SixBits:
         Bits past the end are not there: a field cut short holds only the bits present
         (pyais' semantics); a field starting past the end does not exist (pyais: None).
         """
-        full = self.raw(offset, width).astype(np.int64)
-        avail = np.clip(self.bits - offset, 0, width)
-        exists = avail > 0
-        if (avail == width).all():
+        full = self.raw(offset, width)
+        if offset + width <= self.min_bits:  # present in every message
             val = full
             if signed:
                 val = np.where(val >= (1 << (width - 1)), val - (1 << width), val)
-            return val, exists
+            return val, np.ones(self.n, dtype=bool)
+        avail = np.clip(self.bits - offset, 0, width)
+        exists = avail > 0
         short = width - avail
         val = np.where(exists, full >> np.minimum(short, 63), 0)
         if signed:
@@ -449,21 +481,16 @@ def mix64(z: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         z = (z ^ (z >> np.uint64(30))) * _M1
         z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    out: np.ndarray = z ^ (z >> np.uint64(31))
+    return out
 
 
 def payload_keys(six: SixBits) -> I64:
     """64-bit key of each payload (its 6-bit values and bit length), stable across runs."""
     h = mix64(np.uint64(0x9E3779B97F4A7C15) ^ six.bits.astype(np.uint64))
     nwords = (six.length + 9) // 10
-    for j in range((six.width + 9) // 10):
-        word = np.zeros(six.n, dtype=np.uint64)
-        for i in range(10):
-            c = 10 * j + i
-            word <<= np.uint64(6)
-            if c < six.width:
-                word |= six.rows[c]
-        h = np.where(j < nwords, mix64(h ^ word), h)
+    for j in range(six.nwords):
+        h = np.where(j < nwords, mix64(h ^ six.words[j].astype(np.uint64)), h)
     return h.view(np.int64)
 
 
@@ -481,17 +508,20 @@ class Decoded:
     groups: dict[int | str, tuple[I64, dict[str, object]]]
 
 
+_MAX_BITS = 1200
+_ALLOWED = np.zeros((64, _MAX_BITS + 1), dtype=bool)
+for _t, _rule in BIT_LENGTHS.items():
+    if isinstance(_rule, tuple):
+        _ALLOWED[_t, _rule[0] : _rule[1] + 1] = True
+    else:
+        _ALLOWED[_t, sorted(_rule)] = True
+
+
 def _allowed(t: I64, bits: I64) -> np.ndarray:
-    ok = np.zeros(t.size, dtype=bool)
-    for typ, rule in BIT_LENGTHS.items():
-        sel = t == typ
-        if not sel.any():
-            continue
-        if isinstance(rule, tuple):
-            ok |= sel & (bits >= rule[0]) & (bits <= rule[1])
-        else:
-            ok |= sel & np.isin(bits, list(rule))
-    return ok
+    """Whether each (type, bit length) pair is allowed by :data:`BIT_LENGTHS` (a table lookup)."""
+    return (
+        _ALLOWED[np.clip(t, 0, 63), np.clip(bits, 0, _MAX_BITS)] & (bits <= _MAX_BITS) & (bits >= 0)
+    )
 
 
 def decode_payloads(pbuf: U8, pay_s: I64, pay_e: I64, fill: I64) -> Decoded:

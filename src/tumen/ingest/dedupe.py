@@ -46,11 +46,20 @@ def batch_duplicates(key: I64, ts: I64, window_us: int) -> B:
     dup = np.zeros(n, dtype=bool)
     if n < 2:
         return dup
-    order = np.lexsort((ts, key))  # stable: equal (key, time) keep batch order
+    # only keys that occur more than once need the (key, time) order
+    order = np.argsort(key, kind="stable")
     ks = key[order]
-    t = ts[order]
+    rep = ks[1:] == ks[:-1]
+    if not rep.any():
+        return dup
+    multi = np.zeros(n, dtype=bool)
+    multi[1:] |= rep
+    multi[:-1] |= rep
+    sub = order[multi]
+    sub = sub[np.lexsort((ts[sub], key[sub]))]  # stable: equal (key, time) keep batch order
+    ks, t = key[sub], ts[sub]
     same = (ks[1:] == ks[:-1]) & ((t[1:] - t[:-1]) <= window_us)
-    dup[order[1:]] = same
+    dup[sub[1:]] = same
     return dup
 
 

@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 
 from tumen.errors import InputError
-from tumen.ingest.scan import I64, U8, padded
+from tumen.ingest.scan import I64, PAD, U8
 
 NMEA = "nmea"
 NOAA_CSV = "noaa_csv"
@@ -70,7 +71,7 @@ class SkippedFile:
 def open_bytes(path: Path) -> IO[bytes]:
     """Open a file for reading its (decompressed) bytes."""
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     return open(path, "rb")
 
 
@@ -142,7 +143,7 @@ def sniff(path: Path, *, custom_columns: bool = False) -> tuple[str, str | None]
 
 
 def resolve_inputs(
-    paths: list[str | Path], *, custom_columns: bool = False
+    paths: Sequence[str | Path], *, custom_columns: bool = False
 ) -> tuple[list[InputFile], list[SkippedFile]]:
     """Expand directories and recognise every file, before anything is written.
 
@@ -176,55 +177,66 @@ class LineBatch:
 
     Attributes
     ----------
-    data:
-        The lines' bytes as read (newlines included).
     buf:
-        ``data`` as a ``uint8`` array, bytes >= 0x80 replaced by 0x7F, zero-padded.
+        The lines' bytes (newlines included) as a ``uint8`` array, bytes >= 0x80 replaced
+        by 0x7F, followed by :data:`~tumen.ingest.scan.PAD` zeros.
     starts, ends:
-        Offset of each line's first byte and one past its last (without ``\\r\\n``).
+        Offset of each line's first byte and one past its last (without ``\r\n``).
     first_line:
         1-based number of the batch's first line in the file.
     final:
         Whether this is the file's last batch.
+    original:
+        The bytes as read, kept only when ``buf`` had bytes replaced (else None).
     """
 
-    data: bytes
     buf: U8
     starts: I64
     ends: I64
     first_line: int
     final: bool
+    original: bytes | None = None
 
     @property
     def n(self) -> int:
         return int(self.starts.size)
 
+    @property
+    def size(self) -> int:
+        """Bytes in the batch."""
+        return int(self.buf.size) - PAD
+
+    def line_bytes(self, i: int) -> bytes:
+        """Line ``i`` (0-based in the batch) as read, without its line end."""
+        a, b = int(self.starts[i]), int(self.ends[i])
+        return self.original[a:b] if self.original is not None else self.buf[a:b].tobytes()
+
     def raw_line(self, i: int) -> str:
-        """Line ``i`` (0-based in the batch) as text, undecodable bytes replaced."""
-        return self.data[self.starts[i] : self.ends[i]].decode("utf-8", errors="replace")
+        """Line ``i`` as text, undecodable bytes replaced."""
+        return self.line_bytes(i).decode("utf-8", errors="replace")
 
     def tail_bytes(self, i: int) -> bytes:
         """The bytes of lines ``i`` and after (to hand back to the reader)."""
-        return self.data[int(self.starts[i]) :] if i < self.n else b""
+        if i >= self.n:
+            return b""
+        a = int(self.starts[i])
+        return self.original[a:] if self.original is not None else self.buf[a : self.size].tobytes()
 
 
-class _HashingReader:
-    """Wraps a binary file, feeding every byte read into SHA-256 and counting them."""
+class _CountingReader:
+    """Wraps a binary file, counting the bytes read (for progress)."""
 
     def __init__(self, raw: IO[bytes]):
         self.raw = raw
-        self.sha = hashlib.sha256()
         self.bytes_read = 0
 
     def read(self, n: int = -1) -> bytes:
         chunk = self.raw.read(n)
-        self.sha.update(chunk)
         self.bytes_read += len(chunk)
         return chunk
 
     def readinto(self, b: bytearray | memoryview) -> int:
         n = self.raw.readinto(b)  # type: ignore[attr-defined]
-        self.sha.update(memoryview(b)[:n])
         self.bytes_read += n
         return int(n)
 
@@ -235,11 +247,33 @@ class _HashingReader:
         self.raw.close()
 
 
+class _Hasher(threading.Thread):
+    """SHA-256 of a file's bytes as stored, computed on its own thread (hashlib releases the GIL)."""
+
+    def __init__(self, path: Path):
+        super().__init__(name="tumen-sha256", daemon=True)
+        self.path = path
+        self.digest: str | None = None
+        self.error: OSError | None = None
+        self.start()
+
+    def run(self) -> None:
+        sha = hashlib.sha256()
+        try:
+            with open(self.path, "rb") as fh:
+                while chunk := fh.read(READ_BYTES):
+                    sha.update(chunk)
+        except OSError as exc:  # pragma: no cover - the file vanished while being read
+            self.error = exc
+            return
+        self.digest = sha.hexdigest()
+
+
 class LineReader:
     """Read a file as :class:`LineBatch` es of at most ``batch_lines`` lines.
 
-    While reading it computes the SHA-256 of the file's bytes as stored on disk
-    (compressed for ``.gz``) and counts bytes consumed (for progress).
+    Meanwhile a thread computes the SHA-256 of the file's bytes as stored on disk
+    (compressed for ``.gz``); bytes consumed are counted (for progress).
     Lines handed back with :meth:`unread` come first in the next batch.
     """
 
@@ -247,12 +281,13 @@ class LineReader:
         self.path = path
         self.batch_lines = max(1, int(batch_lines))
         self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._hashing = _HashingReader(self._file)
+        self._counting = _CountingReader(self._file)
         self._stream: IO[bytes] = (
-            gzip.GzipFile(fileobj=self._hashing, mode="rb")  # type: ignore[arg-type]
+            gzip.GzipFile(fileobj=self._counting, mode="rb")  # type: ignore[call-overload]
             if path.suffix.lower() == ".gz"
-            else self._hashing  # type: ignore[assignment]
+            else self._counting  # type: ignore[assignment]
         )
+        self._hasher = _Hasher(path)
         self._pending = bytearray()
         self._nl = np.zeros(0, dtype=np.int64)  # newline offsets inside _pending
         self._next_line = 1
@@ -262,13 +297,14 @@ class LineReader:
     @property
     def bytes_read(self) -> int:
         """Bytes of the file on disk consumed so far."""
-        return self._hashing.bytes_read
+        return self._counting.bytes_read
 
     def sha256(self) -> str:
-        """SHA-256 of the whole file (valid once every batch has been read)."""
-        while self._hashing.read(READ_BYTES):  # bytes after the end of a gzip stream
-            pass
-        return self._hashing.sha.hexdigest()
+        """SHA-256 of the file's bytes as stored (waits for the hashing thread)."""
+        self._hasher.join()
+        if self._hasher.digest is None:
+            raise InputError(f"cannot be read ({self._hasher.error}); check the file", self.path)
+        return self._hasher.digest
 
     def close(self) -> None:
         self._stream.close()
@@ -320,18 +356,23 @@ class LineReader:
                 final = True
             else:  # pragma: no cover - _fill reads until one of the two holds
                 continue
-            data = bytes(self._pending[:cut])
+            buf = np.zeros(cut + PAD, dtype=np.uint8)
+            buf[:cut] = np.frombuffer(self._pending, dtype=np.uint8, count=cut)
+            high = buf >= 0x80
+            original = None
+            if high.any():  # keep the bytes as read for the quarantine; parse a sanitised copy
+                original = bytes(self._pending[:cut])
+                buf[high] = 0x7F
             del self._pending[:cut]
             self._nl = self._nl[nl.size :] - cut
             starts = np.concatenate([[0], nl + 1]).astype(np.int64)
             ends = np.concatenate([nl, [cut]]).astype(np.int64)
             if starts[-1] >= cut:  # the batch ends with a newline: no partial last line
                 starts, ends = starts[:-1], ends[:-1]
-            buf = padded(data)
             # drop the CR of CRLF line ends
             cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
             ends = ends - cr
-            batch = LineBatch(data, buf, starts, ends, self._next_line, final)
+            batch = LineBatch(buf, starts, ends, self._next_line, final, original)
             self._next_line += batch.n
             yield batch
             if final:

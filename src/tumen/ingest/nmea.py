@@ -46,6 +46,12 @@ import pyarrow.compute as pc
 from tumen.ingest import quarantine as Q
 from tumen.ingest.files import LineBatch
 from tumen.ingest.scan import (
+    DIGIT as _DIGIT,
+)
+from tumen.ingest.scan import (
+    HEX as _HEX,
+)
+from tumen.ingest.scan import (
     I64,
     NO_TIME,
     PAD,
@@ -55,15 +61,15 @@ from tumen.ingest.scan import (
     count_between,
     first_at_or_after,
     gather,
-    hex_value,
     index_at_or_after,
     is_digit,
     last_before,
-    positions_of,
     read_uint,
     scan_digits,
     skip_spaces,
+    special_positions,
     strip_spans,
+    windows,
     xor_spans,
 )
 from tumen.ingest.tagblock import parse_tag_spans, unix_to_us
@@ -82,55 +88,66 @@ _TEXT[32:127] = True
 _TEXT[9] = True
 
 
-@dataclass
-class RowScan:
-    """Per-row result of :func:`scan_rows` (arrays of the rows' length)."""
+SENT_FIELDS = (
+    "talker", "count", "num", "seq", "chan", "pay_s", "pay_e", "fill", "ck_given", "ck_calc",
+    "t_own", "t_bad", "st_s", "st_e", "si_s", "si_e", "group",
+)  # fmt: skip
 
-    kind: I64
+
+@dataclass
+class Sentences:
+    """One row per AIS sentence that parsed: the row (line) it is on, and its fields."""
+
+    row: I64
     talker: I64
-    vdo: B
     count: I64
     num: I64
-    seq: I64
-    chan: I64
-    pay_s: I64
+    seq: I64  # -1: empty
+    chan: I64  # channel character, 0: empty
+    pay_s: I64  # payload span in the buffer
     pay_e: I64
     fill: I64
     ck_given: I64
     ck_calc: I64
-    t_own: I64  # time from the row's own tag block / prefix / trailer (NO_TIME if none)
+    t_own: I64  # time from the sentence's own tag block / prefix / trailer (NO_TIME if none)
     t_bad: B  # a time source is present but unreadable
-    st_s: I64  # station span (tag s:, $PGHP station, trailer r/b field), -1 if none
+    st_s: I64  # station span (tag s:, trailer r/b field), -1 if none
     st_e: I64
     si_s: I64  # tag si: span, -1 if none
     si_e: I64
     group: I64  # tag g: id, -1 if none
 
+    @classmethod
+    def empty(cls) -> Sentences:
+        z = np.zeros(0, dtype=np.int64)
+        f = np.zeros(0, dtype=bool)
+        return cls(z, z, z, z, z, z, z, z, z, z, z, z, f, z, z, z, z, z)
 
-def _empty_scan(n: int) -> RowScan:
-    z = np.zeros(n, dtype=np.int64)
-    m1 = np.full(n, -1, dtype=np.int64)
-    return RowScan(
-        kind=np.full(n, K_COMPLEX, dtype=np.int64),
-        talker=z.copy(),
-        vdo=np.zeros(n, dtype=bool),
-        count=z.copy(),
-        num=z.copy(),
-        seq=m1.copy(),
-        chan=z.copy(),
-        pay_s=z.copy(),
-        pay_e=z.copy(),
-        fill=z.copy(),
-        ck_given=m1.copy(),
-        ck_calc=m1.copy(),
-        t_own=np.full(n, NO_TIME, dtype=np.int64),
-        t_bad=np.zeros(n, dtype=bool),
-        st_s=m1.copy(),
-        st_e=m1.copy(),
-        si_s=m1.copy(),
-        si_e=m1.copy(),
-        group=m1.copy(),
-    )
+    def take(self, idx: I64) -> Sentences:
+        return Sentences(row=self.row[idx], **{f: getattr(self, f)[idx] for f in SENT_FIELDS})
+
+    @staticmethod
+    def concat(parts: list[Sentences]) -> Sentences:
+        return Sentences(
+            row=np.concatenate([p.row for p in parts]),
+            **{f: np.concatenate([getattr(p, f) for p in parts]) for f in SENT_FIELDS},
+        )
+
+
+@dataclass
+class RowScan:
+    """Per-row result of :func:`scan_rows`: the kind of each row, header fields, sentences."""
+
+    kind: I64
+    # header rows (tag block alone, $PGHP): time and station they give (arrays over all rows)
+    h_time: I64
+    h_bad: B
+    h_st_s: I64
+    h_st_e: I64
+    h_si_s: I64
+    h_si_e: I64
+    h_group: I64
+    sentences: Sentences
 
 
 def local_to_utc(us: I64, tz: str) -> I64:
@@ -264,7 +281,18 @@ def scan_rows(buf: U8, starts: I64, ends: I64, tz: str) -> RowScan:
     Rows the vectorised parser cannot settle come back as ``K_COMPLEX``.
     """
     n = starts.size
-    out = _empty_scan(n)
+    m1 = np.full(n, -1, dtype=np.int64)
+    out = RowScan(
+        kind=np.full(n, K_COMPLEX, dtype=np.int64),
+        h_time=np.full(n, NO_TIME, dtype=np.int64),
+        h_bad=np.zeros(n, dtype=bool),
+        h_st_s=m1,
+        h_st_e=m1.copy(),
+        h_si_s=m1.copy(),
+        h_si_e=m1.copy(),
+        h_group=m1.copy(),
+        sentences=Sentences.empty(),
+    )
     if n == 0:
         return out
     s, e = strip_spans(buf, starts, ends)
@@ -274,178 +302,200 @@ def scan_rows(buf: U8, starts: I64, ends: I64, tz: str) -> RowScan:
     out.kind[blank] = K_BLANK
     out.kind[comment] = K_COMMENT
 
-    bang = positions_of(buf, 33)
-    comma = positions_of(buf, 44)
-    star = positions_of(buf, 42)
-    bsl = positions_of(buf, 92)
-    nb = count_between(bang, s, e)
-    nbs = count_between(bsl, s, e)
+    sp = special_positions(buf)
+    bang, comma, star, bsl, dash = sp[33], sp[44], sp[42], sp[92], sp[45]
+    k = index_at_or_after(bang, s)
+    first = bang[k]
+    second = bang[np.minimum(k + 1, bang.size - 1)]
+    none = ~blank & ~comment & (first >= e)  # no '!' on the line
+    one = ~blank & ~comment & (first < e) & (second >= e)
 
     # ---- header and non-AIS lines (no '!') -------------------------------------------
-    none = ~blank & ~comment & (nb == 0)
-    tagonly = none & (c0 == 92) & (buf[np.maximum(e - 1, 0)] == 92) & (nbs == 2) & (e - s >= 2)
-    gh = (
-        none
-        & (c0 == 36)
-        & (buf[s + 1] == ord("P"))
-        & (buf[s + 2] == ord("G"))
-        & (buf[s + 3] == ord("H"))
-        & (buf[s + 4] == ord("P"))
-        & (buf[s + 5] == 44)
-    )
-    other = none & (c0 == 36) & ~gh
-    out.kind[other] = K_NONAIS
-
+    tagonly = none & (c0 == 92) & (buf[np.maximum(e - 1, 0)] == 92) & (e - s >= 2)
     if tagonly.any():
         rows = np.flatnonzero(tagonly)
-        tf = parse_tag_spans(buf, s[rows] + 1, e[rows] - 1)
+        rows = rows[count_between(bsl, s[rows], e[rows]) == 2]
+        tf = parse_tag_spans(buf, s[rows] + 1, e[rows] - 1, comma, star, dash)
         out.kind[rows] = K_TAGHDR
-        out.t_own[rows] = tf.time_us
-        out.t_bad[rows] = tf.time_bad
-        out.st_s[rows], out.st_e[rows] = tf.station_s, tf.station_e
-        out.si_s[rows], out.si_e[rows] = tf.si_s, tf.si_e
-        out.group[rows] = tf.group
-
-    if gh.any():
-        rows = np.flatnonzero(gh)
-        k = index_at_or_after(comma, s[rows] + 5)
-        # fields 1..13 lie between consecutive commas; the last ends at '*'
-        fend = np.minimum(first_at_or_after(star, s[rows]), e[rows])
-        vals = []
-        oks = np.ones(rows.size, dtype=bool)
-        for j in range(1, 9):  # 1: msg type, 2-8: y m d h mi s ms
-            a = comma[k + j - 1] + 1
-            b = np.minimum(comma[k + j], fend)
-            v, ok = read_uint(buf, a, b, 4)
-            if j >= 2:
-                vals.append(v)
-                oks &= ok
-        st_a = comma[k + 10] + 1
-        st_b = np.minimum(comma[k + 11], fend)
-        has_st = (comma[k + 10] < fend) & (st_b > st_a)
-        us, valid = civil_to_us(
-            vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6] * 1000
-        )
-        good = oks & valid & (vals[6] < 1000)
-        out.kind[rows] = K_GHHDR
-        out.t_own[rows] = np.where(good, us, NO_TIME)
-        out.t_bad[rows] = ~good
-        out.st_s[rows] = np.where(has_st, st_a, -1)
-        out.st_e[rows] = np.where(has_st, st_b, -1)
+        out.h_time[rows], out.h_bad[rows] = tf.time_us, tf.time_bad
+        out.h_st_s[rows], out.h_st_e[rows] = tf.station_s, tf.station_e
+        out.h_si_s[rows], out.h_si_e[rows] = tf.si_s, tf.si_e
+        out.h_group[rows] = tf.group
+    dollar = none & (c0 == 36)
+    if dollar.any():
+        rows = np.flatnonzero(dollar)
+        w = windows(buf, s[rows], 6)
+        gh = (w[:, 1] == 80) & (w[:, 2] == 71) & (w[:, 3] == 72) & (w[:, 4] == 80) & (w[:, 5] == 44)
+        out.kind[rows[~gh]] = K_NONAIS
+        rows = rows[gh]
+        if rows.size:
+            _gatehouse(buf, s[rows], e[rows], rows, out, comma, star)
 
     # ---- one sentence on the line --------------------------------------------------
-    cand = ~blank & ~comment & (nb == 1)
-    if cand.any():
-        rows = np.flatnonzero(cand)
-        _parse_sentence_rows(buf, s, e, rows, out, bang, comma, star, bsl, tz)
-
-    # whatever is left: lines without '!' that are not headers or '$' sentences
+    if one.any():
+        rows = np.flatnonzero(one)
+        out.sentences = _parse_sentences(
+            buf, s[rows], e[rows], first[rows], rows, comma, star, bsl, dash, tz
+        )
+        out.kind[out.sentences.row] = K_SENT
+    # whatever is left is K_COMPLEX: several sentences, unusual prefixes, junk
     return out
 
 
-def _parse_sentence_rows(
+def _gatehouse(buf: U8, s: I64, e: I64, rows: I64, out: RowScan, comma: I64, star: I64) -> None:
+    """``$PGHP,1,yyyy,mm,dd,hh,mi,ss,ms,country,region,station,online,cc*hh`` header rows."""
+    k = index_at_or_after(comma, s + 5)
+    fend = np.minimum(first_at_or_after(star, s), e)
+    vals = []
+    oks = np.ones(rows.size, dtype=bool)
+    for j in range(1, 9):  # 1: message type, 2-8: y m d h mi s ms
+        a = comma[k + j - 1] + 1
+        b = np.minimum(comma[k + j], fend)
+        v, ok = read_uint(buf, a, b, 4)
+        if j >= 2:
+            vals.append(v)
+            oks &= ok
+    st_a = comma[k + 10] + 1
+    st_b = np.minimum(comma[k + 11], fend)
+    has_st = (comma[k + 10] < fend) & (st_b > st_a)
+    us, valid = civil_to_us(vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6] * 1000)
+    good = oks & valid & (vals[6] < 1000)
+    out.kind[rows] = K_GHHDR
+    out.h_time[rows] = np.where(good, us, NO_TIME)
+    out.h_bad[rows] = ~good
+    out.h_st_s[rows] = np.where(has_st, st_a, -1)
+    out.h_st_e[rows] = np.where(has_st, st_b, -1)
+
+
+def _parse_sentences(
     buf: U8,
-    s: I64,
-    e: I64,
+    S: I64,
+    E: I64,
+    P: I64,
     rows: I64,
-    out: RowScan,
-    bang: I64,
     comma: I64,
     star: I64,
     bsl: I64,
+    dash: I64,
     tz: str,
-) -> None:
-    S, E = s[rows], e[rows]
-    P = first_at_or_after(bang, S)
-    ok = (buf[P + 3] == 86) & (buf[P + 4] == 68) & ((buf[P + 5] == 77) | (buf[P + 5] == 79))
-    ok &= _TALKER[buf[P + 1]] & _TALKER[buf[P + 2]]
-    k = index_at_or_after(comma, P)
-    c = [comma[k + j] for j in range(6)]
-    ok &= c[0] == P + 6
-    ok &= (c[1] == c[0] + 2) & is_digit(buf, c[0] + 1)
-    ok &= (c[2] == c[1] + 2) & is_digit(buf, c[1] + 1)
-    seq_len = c[3] - c[2] - 1
-    seq, seq_ok = read_uint(buf, c[2] + 1, c[3], 2)
-    ok &= (seq_len == 0) | seq_ok
-    chan_len = c[4] - c[3] - 1
-    ok &= (chan_len == 0) | (chan_len == 1)
-    st = first_at_or_after(star, P)
-    ok &= (st > c[5]) & (st + 3 <= E)
-    h1, h2 = hex_value(buf, st + 1), hex_value(buf, st + 2)
-    ok &= (h1 >= 0) & (h2 >= 0)
-    lc = last_before(comma, st)
-    ok &= (st == lc + 2) & is_digit(buf, lc + 1)
+) -> Sentences:
+    """Parse rows holding one ``!`` (at ``P``) as ``[prefix]!ttVDx,c,n,s,ch,payload,f*hh[,trailer]``.
+
+    Reads fixed-offset byte windows instead of searching: ``!AIVDM,1,1,`` and the short
+    fields after it lie within 16 bytes of the '!', the fill bits and checksum within 8 of
+    the comma ending the payload.  Rows that do not fit are left out (slow path).
+    """
+    m = rows.size
+    ar = np.arange(m)
+    w = windows(buf, P, 16)
+    ok = (w[:, 3] == 86) & (w[:, 4] == 68) & ((w[:, 5] == 77) | (w[:, 5] == 79))
+    ok &= _TALKER[w[:, 1]] & _TALKER[w[:, 2]] & (w[:, 6] == 44) & (w[:, 8] == 44) & (w[:, 10] == 44)
+    count = w[:, 7].astype(np.int64) - 48
+    num = w[:, 9].astype(np.int64) - 48
+    ok &= (count >= 0) & (count <= 9) & (num >= 0) & (num <= 9)
+    d11, d12 = w[:, 11].astype(np.int64) - 48, w[:, 12].astype(np.int64) - 48
+    dig11, dig12 = (d11 >= 0) & (d11 <= 9), (d12 >= 0) & (d12 <= 9)
+    seq0 = w[:, 11] == 44
+    seq1 = dig11 & (w[:, 12] == 44)
+    seq2 = dig11 & dig12 & (w[:, 13] == 44)
+    ok &= seq0 | seq1 | seq2
+    seq = np.where(seq1, d11, np.where(seq2, d11 * 10 + d12, -1))
+    c3 = np.where(seq0, 11, np.where(seq1, 12, 13))  # offset of the comma before the channel
+    ch1 = w[ar, np.minimum(c3 + 1, 15)]
+    ch2 = w[ar, np.minimum(c3 + 2, 15)]
+    chan0 = ch1 == 44
+    chan1 = ~chan0 & (ch2 == 44)
+    ok &= chan0 | chan1
+    chan = np.where(chan1, ch1, 0).astype(np.int64)
+    pay_s = P + c3 + np.where(chan0, 2, 3)
+    c5 = first_at_or_after(comma, pay_s)
+    t8 = windows(buf, np.minimum(c5, buf.size - 8), 8)
+    h1, h2 = _HEX[t8[:, 3]], _HEX[t8[:, 4]]
+    simple = (t8[:, 2] == 42) & _DIGIT[t8[:, 1]] & (h1 >= 0) & (h2 >= 0)
+    st = c5 + 2
+    fill = t8[:, 1].astype(np.int64) - 48
+    odd = ok & ~simple
+    if odd.any():  # extra fields before the checksum (e.g. Navico: ',0,0*1C')
+        oi = np.flatnonzero(odd)
+        st_o = first_at_or_after(star, c5[oi])
+        lc = last_before(comma, st_o)
+        good = (st_o == lc + 2) & _DIGIT[buf[np.minimum(lc + 1, buf.size - 1)]]
+        good &= (_HEX[buf[np.minimum(st_o + 1, buf.size - 1)]] >= 0) & (
+            _HEX[buf[np.minimum(st_o + 2, buf.size - 1)]] >= 0
+        )
+        st[oi] = st_o
+        fill[oi] = buf[np.minimum(lc + 1, buf.size - 1)].astype(np.int64) - 48
+        h1[oi] = _HEX[buf[np.minimum(st_o + 1, buf.size - 1)]]
+        h2[oi] = _HEX[buf[np.minimum(st_o + 2, buf.size - 1)]]
+        ok[oi] &= good
+    ok &= (c5 >= pay_s) & (st + 3 <= E)
 
     # prefix before the '!'
     empty = P == S
-    tag = (
-        (buf[S] == 92)
-        & (buf[np.maximum(P - 1, 0)] == 92)
-        & (count_between(bsl, S, P) == 2)
-        & (P - S >= 2)
-    )
+    tag = ~empty & (buf[S] == 92) & (buf[np.maximum(P - 1, 0)] == 92) & (P - S >= 2)
+    if tag.any():
+        ti = np.flatnonzero(tag)
+        tag[ti] = count_between(bsl, S[ti], P[ti]) == 2
     rest = ok & ~empty & ~tag
-    iso_us, iso_m, iso_utc, iso_ok = _iso_prefix(buf, S, P, rest)
-    rest2 = rest & ~iso_m
-    ep_us, ep_m, ep_ok = _epoch_prefix(buf, S, P, rest2)
-    known = empty | tag | iso_m | ep_m
+    t = np.full(m, NO_TIME, dtype=np.int64)
+    bad = np.zeros(m, dtype=bool)
+    known = empty | tag
+    if rest.any():
+        iso_us, iso_m, iso_utc, iso_ok = _iso_prefix(buf, S, P, rest)
+        ep_us, ep_m, ep_ok = _epoch_prefix(buf, S, P, rest & ~iso_m)
+        known |= iso_m | ep_m
+        local = iso_m & ~iso_utc & iso_ok
+        if local.any():
+            iso_us[local] = local_to_utc(iso_us[local], tz)
+        t = np.where(iso_m & iso_ok, iso_us, np.where(ep_m & ep_ok, ep_us, t))
+        bad |= (iso_m & ~iso_ok) | (ep_m & ~ep_ok)
     ok &= known
 
-    t = np.full(rows.size, NO_TIME, dtype=np.int64)
-    bad = np.zeros(rows.size, dtype=bool)
-    st_s = np.full(rows.size, -1, dtype=np.int64)
-    st_e = np.full(rows.size, -1, dtype=np.int64)
-    si_s = np.full(rows.size, -1, dtype=np.int64)
-    si_e = np.full(rows.size, -1, dtype=np.int64)
-    group = np.full(rows.size, -1, dtype=np.int64)
-    tag_rows = ok & tag
-    if tag_rows.any():
-        ti = np.flatnonzero(tag_rows)
-        tf = parse_tag_spans(buf, S[ti] + 1, P[ti] - 1)
-        t[ti], bad[ti] = tf.time_us, tf.time_bad
-        st_s[ti], st_e[ti] = tf.station_s, tf.station_e
-        si_s[ti], si_e[ti] = tf.si_s, tf.si_e
-        group[ti] = tf.group
-    iso_rows = ok & iso_m
-    if iso_rows.any():
-        local = iso_rows & ~iso_utc & iso_ok
-        us = iso_us.copy()
-        if local.any():
-            us[local] = local_to_utc(iso_us[local], tz)
-        t = np.where(iso_rows & iso_ok, us, t)
-        bad |= iso_rows & ~iso_ok
-    ep_rows = ok & ep_m
-    t = np.where(ep_rows & ep_ok, ep_us, t)
-    bad |= ep_rows & ~ep_ok
-
-    trailer = ok & (st + 3 < E) & (buf[st + 3] == 44)
+    keep = np.flatnonzero(ok)
+    st_s = np.full(keep.size, -1, dtype=np.int64)
+    st_e = st_s.copy()
+    si_s = st_s.copy()
+    si_e = st_s.copy()
+    group = st_s.copy()
+    t, bad = t[keep], bad[keep]
+    tag_k = np.flatnonzero(tag[keep])
+    if tag_k.size:
+        r = keep[tag_k]
+        tf = parse_tag_spans(buf, S[r] + 1, P[r] - 1, comma, star, dash)
+        t[tag_k], bad[tag_k] = tf.time_us, tf.time_bad
+        st_s[tag_k], st_e[tag_k] = tf.station_s, tf.station_e
+        si_s[tag_k], si_e[tag_k] = tf.si_s, tf.si_e
+        group[tag_k] = tf.group
+    Pk, Ek, stk = P[keep], E[keep], st[keep]
+    trailer = (stk + 3 < Ek) & (buf[np.minimum(stk + 3, buf.size - 1)] == 44)
     if trailer.any():
-        tt, thas, ts_s, ts_e = _trailer(buf, st, E, trailer, comma)
+        tt, thas, ts_s, ts_e = _trailer(buf, stk, Ek, trailer, comma)
         use_t = trailer & thas & (t == NO_TIME) & ~bad
         t = np.where(use_t, tt, t)
         use_st = trailer & (st_s < 0) & (ts_s >= 0)
         st_s = np.where(use_st, ts_s, st_s)
         st_e = np.where(use_st, ts_e, st_e)
-
-    good = rows[ok]
-    out.kind[good] = K_SENT
-    o = ok
-    out.talker[good] = buf[P[o] + 1].astype(np.int64) * 256 + buf[P[o] + 2]
-    out.vdo[good] = buf[P[o] + 5] == 79
-    out.count[good] = buf[c[0][o] + 1].astype(np.int64) - 48
-    out.num[good] = buf[c[1][o] + 1].astype(np.int64) - 48
-    out.seq[good] = np.where(seq_len[o] == 0, -1, seq[o])
-    out.chan[good] = np.where(chan_len[o] == 1, buf[c[3][o] + 1], 0)
-    out.pay_s[good] = c[4][o] + 1
-    out.pay_e[good] = c[5][o]
-    out.fill[good] = buf[lc[o] + 1].astype(np.int64) - 48
-    out.ck_given[good] = h1[o].astype(np.int64) * 16 + h2[o]
-    out.ck_calc[good] = xor_spans(buf, P[o] + 1, st[o]).astype(np.int64)
-    out.t_own[good] = t[o]
-    out.t_bad[good] = bad[o]
-    out.st_s[good], out.st_e[good] = st_s[o], st_e[o]
-    out.si_s[good], out.si_e[good] = si_s[o], si_e[o]
-    out.group[good] = group[o]
+    wk = w[keep]
+    return Sentences(
+        row=rows[keep],
+        talker=wk[:, 1].astype(np.int64) * 256 + wk[:, 2],
+        count=count[keep],
+        num=num[keep],
+        seq=seq[keep],
+        chan=chan[keep],
+        pay_s=pay_s[keep],
+        pay_e=c5[keep],
+        fill=fill[keep],
+        ck_given=h1[keep].astype(np.int64) * 16 + h2[keep],
+        ck_calc=xor_spans(buf, Pk + 1, stk).astype(np.int64),
+        t_own=t,
+        t_bad=bad,
+        st_s=st_s,
+        st_e=st_e,
+        si_s=si_s,
+        si_e=si_e,
+        group=group,
+    )
 
 
 # ---------------------------------------------------------------------------- slow path
@@ -637,9 +687,8 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
     v_text: list[bytes] = []
     v_time: list[int] = []
     v_bad: list[bool] = []
-    data = batch.data
     for r in complex_rows.tolist():
-        sp = split_line(data[int(batch.starts[r]) : int(batch.ends[r])], tz)
+        sp = split_line(batch.line_bytes(r), tz)
         if sp.reason:
             line_code[r] = sp.reason
             if sp.detail:
@@ -648,10 +697,10 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
         for text in sp.virtual:
             v_line.append(r)
             v_text.append(text)
-            v_time.append(NO_TIME if sp.time_us is None else sp.time_us)
+            v_time.append(int(NO_TIME) if sp.time_us is None else sp.time_us)
             v_bad.append(sp.time_bad)
     ext_parts: list[bytes] = []
-    base = len(data)
+    base = batch.size
     v_starts = np.zeros(len(v_text), dtype=np.int64)
     v_ends = np.zeros(len(v_text), dtype=np.int64)
     pos = base
@@ -668,91 +717,39 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
         pbuf[base:][pbuf[base:] >= 0x80] = 0x7F
     else:
         pbuf = buf
-    vs = scan_rows(pbuf, v_starts, v_ends, tz)
     v_line_a = np.asarray(v_line, dtype=np.int64)
-    v_time_a = np.asarray(v_time, dtype=np.int64)
-    v_bad_a = np.asarray(v_bad, dtype=bool)
-
-    # ---- sentence table: original one-sentence lines + virtual lines ---------------
-    o_rows = np.flatnonzero(kind == K_SENT)
-    v_ok = np.flatnonzero(vs.kind == K_SENT)
-    v_fail = np.flatnonzero(vs.kind != K_SENT)
-    # virtual sentences that do not parse: malformed, on their original line
-    fail_lines = v_line_a[v_fail]
-
-    def cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.concatenate([a[o_rows], b[v_ok]])
-
-    s_line = np.concatenate([o_rows, v_line_a[v_ok]])
-    s_order = np.concatenate([np.zeros(o_rows.size, np.int64), v_ok + 1])
-    talker = cat(rs.talker, vs.talker)
-    count = cat(rs.count, vs.count)
-    num = cat(rs.num, vs.num)
-    seq = cat(rs.seq, vs.seq)
-    chan = cat(rs.chan, vs.chan)
-    pay_s = cat(rs.pay_s, vs.pay_s)
-    pay_e = cat(rs.pay_e, vs.pay_e)
-    fill = cat(rs.fill, vs.fill)
-    ck_given = cat(rs.ck_given, vs.ck_given)
-    ck_calc = cat(rs.ck_calc, vs.ck_calc)
-    t_own = cat(rs.t_own, vs.t_own)
-    t_bad = cat(rs.t_bad, vs.t_bad)
-    st_s = cat(rs.st_s, vs.st_s)
-    st_e = cat(rs.st_e, vs.st_e)
-    si_s = cat(rs.si_s, vs.si_s)
-    si_e = cat(rs.si_e, vs.si_e)
-    group = cat(rs.group, vs.group)
-    # logger prefix time of a complex line applies to its virtual sentences
-    nv = v_ok.size
-    if nv:
-        tail = slice(o_rows.size, o_rows.size + nv)
-        vt = v_time_a[v_ok]
-        vb = v_bad_a[v_ok]
-        own_none = (t_own[tail] == NO_TIME) & ~t_bad[tail]
-        t_own[tail] = np.where(own_none & (vt != NO_TIME), vt, t_own[tail])
-        t_bad[tail] = t_bad[tail] | (own_none & vb)
-    order = np.lexsort((s_order, s_line))
-    (
-        s_line,
-        talker,
-        count,
-        num,
-        seq,
-        chan,
-        pay_s,
-        pay_e,
-        fill,
-        ck_given,
-        ck_calc,
-        t_own,
-        t_bad,
-        st_s,
-        st_e,
-        si_s,
-        si_e,
-        group,
-    ) = (
-        a[order]
-        for a in (
-            s_line,
-            talker,
-            count,
-            num,
-            seq,
-            chan,
-            pay_s,
-            pay_e,
-            fill,
-            ck_given,
-            ck_calc,
-            t_own,
-            t_bad,
-            st_s,
-            st_e,
-            si_s,
-            si_e,
-            group,
-        )
+    if v_text:
+        vs = scan_rows(pbuf, v_starts, v_ends, tz).sentences
+        v_ok = vs.row
+        ok_mask = np.zeros(len(v_text), dtype=bool)
+        ok_mask[v_ok] = True
+        # virtual sentences that do not parse: malformed, on their original line
+        fail_lines = v_line_a[~ok_mask]
+        # the logger prefix time of a complex line applies to its virtual sentences
+        vt = np.asarray(v_time, dtype=np.int64)[v_ok]
+        vb = np.asarray(v_bad, dtype=bool)[v_ok]
+        own_none = (vs.t_own == NO_TIME) & ~vs.t_bad
+        vs.t_own = np.where(own_none & (vt != NO_TIME), vt, vs.t_own)
+        vs.t_bad = vs.t_bad | (own_none & vb)
+        order_v = v_ok + 1
+        vs.row = v_line_a[v_ok]
+        st = Sentences.concat([rs.sentences, vs])
+        s_order = np.concatenate([np.zeros(rs.sentences.row.size, np.int64), order_v])
+        st = st.take(np.lexsort((s_order, st.row)))
+    else:
+        fail_lines = np.zeros(0, dtype=np.int64)
+        st = rs.sentences  # rows in line order already
+    s_line = st.row
+    talker, count, num, seq, chan = st.talker, st.count, st.num, st.seq, st.chan
+    pay_s, pay_e, fill, ck_given, ck_calc = st.pay_s, st.pay_e, st.fill, st.ck_given, st.ck_calc
+    t_own, t_bad, st_s, st_e, si_s, si_e, group = (
+        st.t_own,
+        st.t_bad,
+        st.st_s,
+        st.st_e,
+        st.si_s,
+        st.si_e,
+        st.group,
     )
 
     # ---- header runs ---------------------------------------------------------------
@@ -767,25 +764,25 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
     t = t_own.copy()
     bad = t_bad.copy()
     none = (t == NO_TIME) & ~bad
-    use = none & has_lt & ((rs.t_own[ltc] != NO_TIME) | rs.t_bad[ltc])
-    t = np.where(use, rs.t_own[ltc], t)
-    bad |= use & rs.t_bad[ltc]
+    use = none & has_lt & ((rs.h_time[ltc] != NO_TIME) | rs.h_bad[ltc])
+    t = np.where(use, rs.h_time[ltc], t)
+    bad |= use & rs.h_bad[ltc]
     none = (t == NO_TIME) & ~bad
     use = none & has_lg
-    t = np.where(use, rs.t_own[lgc], t)
-    bad |= use & rs.t_bad[lgc]
+    t = np.where(use, rs.h_time[lgc], t)
+    bad |= use & rs.h_bad[lgc]
     # station: own s:/trailer > tag header s: > $PGHP station > own si: > header si:
     for cond, src_s, src_e in (
-        (has_lt, rs.st_s[ltc], rs.st_e[ltc]),
-        (has_lg, rs.st_s[lgc], rs.st_e[lgc]),
+        (has_lt, rs.h_st_s[ltc], rs.h_st_e[ltc]),
+        (has_lg, rs.h_st_s[lgc], rs.h_st_e[lgc]),
         (np.ones_like(has_lt), si_s, si_e),
-        (has_lt, rs.si_s[ltc], rs.si_e[ltc]),
+        (has_lt, rs.h_si_s[ltc], rs.h_si_e[ltc]),
     ):
         take = (st_s < 0) & cond & (src_s >= 0)
         st_s = np.where(take, src_s, st_s)
         st_e = np.where(take, src_e, st_e)
     # group id from a tag header line as well
-    group = np.where((group < 0) & has_lt, rs.group[ltc], group)
+    group = np.where((group < 0) & has_lt, rs.h_group[ltc], group)
 
     # ---- sentence-level checks -----------------------------------------------------
     plen = pay_e - pay_s
@@ -855,46 +852,48 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
     renum = np.full(done_keep.size, -1, dtype=np.int64)
     renum[kept] = np.arange(kept.size)
     fmsg = renum[fmsg]
-    k = kept.size
+    nk = kept.size
     base_len = pbuf.size - PAD
     plen_f = pay_e[frags] - pay_s[frags]
     blob = gather(pbuf, pay_s[frags], plen_f)
     if blob.size:
         pbuf = np.concatenate([pbuf[:base_len], blob, np.zeros(PAD, np.uint8)])
-    msg_len = np.bincount(fmsg, weights=plen_f, minlength=k).astype(np.int64)
-    a_s = base_len + np.concatenate([[0], np.cumsum(msg_len)[:-1]]) if k else np.zeros(0, np.int64)
+    msg_len = np.bincount(fmsg, weights=plen_f, minlength=nk).astype(np.int64)
+    a_s = base_len + np.concatenate([[0], np.cumsum(msg_len)[:-1]]) if nk else np.zeros(0, np.int64)
     a_e = a_s + msg_len
-    first_frag = np.searchsorted(fmsg, np.arange(k), side="left")
-    last_frag = np.searchsorted(fmsg, np.arange(k), side="right") - 1
-    a_f = fill[frags[last_frag]] if k else np.zeros(0, np.int64)
+    first_frag = np.searchsorted(fmsg, np.arange(nk), side="left")
+    last_frag = np.searchsorted(fmsg, np.arange(nk), side="right") - 1
+    a_f = fill[frags[last_frag]] if nk else np.zeros(0, np.int64)
     # first fragment with a time / a station
     big = np.iinfo(np.int64).max
-    pos = np.arange(frags.size, dtype=np.int64)
+    fpos = np.arange(frags.size, dtype=np.int64)
     has_t = t[frags] != NO_TIME
     tpick = (
-        np.minimum.reduceat(np.where(has_t, pos, big), first_frag) if k else np.zeros(0, np.int64)
+        np.minimum.reduceat(np.where(has_t, fpos, big), first_frag) if nk else np.zeros(0, np.int64)
     )
     a_t = (
         np.where(tpick < big, t[frags[np.minimum(tpick, max(frags.size - 1, 0))]], NO_TIME)
-        if k
+        if nk
         else np.zeros(0, np.int64)
     )
     has_st = st_s[frags] >= 0
     spick = (
-        np.minimum.reduceat(np.where(has_st, pos, big), first_frag) if k else np.zeros(0, np.int64)
+        np.minimum.reduceat(np.where(has_st, fpos, big), first_frag)
+        if nk
+        else np.zeros(0, np.int64)
     )
-    sp = frags[np.minimum(spick, max(frags.size - 1, 0))] if k else np.zeros(0, np.int64)
-    a_ss = np.where(spick < big, st_s[sp], -1) if k else np.zeros(0, np.int64)
-    a_se = np.where(spick < big, st_e[sp], -1) if k else np.zeros(0, np.int64)
+    spf = frags[np.minimum(spick, max(frags.size - 1, 0))] if nk else np.zeros(0, np.int64)
+    a_ss = np.where(spick < big, st_s[spf], -1) if nk else np.zeros(0, np.int64)
+    a_se = np.where(spick < big, st_e[spf], -1) if nk else np.zeros(0, np.int64)
     # fragment lines per message, without repeats (two fragments on one line)
     fl = s_line[frags]
     new_line = np.ones(frags.size, dtype=bool)
     if frags.size > 1:
         new_line[1:] = (fmsg[1:] != fmsg[:-1]) | (fl[1:] != fl[:-1])
     a_fl = fl[new_line]
-    a_fc = np.bincount(fmsg[new_line], minlength=k).astype(np.int64)
-    a_first = hstart[fl[first_frag]] if k else np.zeros(0, np.int64)
-    a_last = fl[last_frag] if k else np.zeros(0, np.int64)
+    a_fc = np.bincount(fmsg[new_line], minlength=nk).astype(np.int64)
+    a_first = hstart[fl[first_frag]] if nk else np.zeros(0, np.int64)
+    a_last = fl[last_frag] if nk else np.zeros(0, np.int64)
 
     cnts = np.concatenate([np.ones(keep_single.size, dtype=np.int64), a_fc])
     ptr = np.zeros(cnts.size + 1, dtype=np.int64)

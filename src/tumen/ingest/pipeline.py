@@ -16,12 +16,14 @@ anything is written.  A bad line never stops the run: it is quarantined.
 from __future__ import annotations
 
 import json
-import threading
+import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +35,10 @@ from tumen.ingest import csv as csvmod
 from tumen.ingest.batch import Context, Prepared, commit, prepare_nmea
 from tumen.ingest.dedupe import KEYS_TABLE
 from tumen.ingest.files import NMEA, InputFile, LineReader, SkippedFile, count_lines, resolve_inputs
-from tumen.ingest.nmea import parse_batch
+from tumen.ingest.workers import ParsingProcess, read_and_parse
 from tumen.provenance import sha256_file, tumen_version, utc_now
 from tumen.store.backend import Backend
+from tumen.store.duckdb import DuckDBStore
 
 #: ``on_progress(lines_done, lines_total_estimate)`` -- the estimate grows as files are read
 ProgressCallback = Callable[[int, int | None], None]
@@ -173,20 +176,21 @@ def _already(store: Backend, f: InputFile) -> tuple[str | None, int | None]:
 def _batches(
     f: InputFile, reader: LineReader, ing: IngestSettings, columns: dict[str, str] | None
 ) -> Iterator[Callable[[], Prepared]]:
-    """Yield, per batch, a function that prepares it (run on the preparing thread)."""
+    """Read and parse batches (on the reading thread); yield, per batch, the function that
+    finishes preparing it (decode, build rows; run on the committing thread)."""
     window_us = int(round(ing.dedupe_window_s * 1_000_000))
     if f.format == NMEA:
-        for batch in reader:
-            pb = parse_batch(batch, tz=ing.tz, fragment_gap=ing.fragment_gap_lines)
-            if pb.n_lines < batch.n:
-                reader.unread(batch.tail_bytes(pb.n_lines), batch.n - pb.n_lines)
-            yield lambda batch=batch, pb=pb: prepare_nmea(batch, pb, window_us)
+        for batch, pb in read_and_parse(reader, ing.tz, ing.fragment_gap_lines):
+            yield partial(prepare_nmea, batch, pb, window_us)
         return
     layout = csvmod.CsvLayout.of(f.format, f.header or "", columns, f.path)
     state = csvmod.CsvState(layout, ing.tz)
     for batch in reader:
-        prepared = csvmod.prepare_csv(batch, state, window_us)
-        yield lambda prepared=prepared: prepared
+        yield partial(_given, csvmod.prepare_csv(batch, state, window_us))
+
+
+def _given(prepared: Prepared) -> Prepared:
+    return prepared
 
 
 def _ingest_file(
@@ -227,26 +231,29 @@ def _ingest_file(
             next_msg_id=_next_id(store, "messages", "msg_id"),
             has_keys=has_keys,
         )
-        reader = LineReader(f.path, ing.batch_lines)
-        try:
-            _run_batches(
-                ctx,
-                _batches(f, reader, ing, columns),
-                lambda: progress.update(ctx.lines, reader.bytes_read),
-            )
-            digest = reader.sha256()
-        finally:
-            reader.close()
+        if f.format == NMEA and _parse_in_child(f, ing):
+            digest = _run_with_child(ctx, f, ing, window_us, progress)
+        else:
+            reader = LineReader(f.path, ing.batch_lines)
+            try:
+                _run_batches(
+                    ctx,
+                    _batches(f, reader, ing, columns),
+                    lambda: progress.update(ctx.lines, reader.bytes_read),
+                )
+                digest = reader.sha256()
+            finally:
+                reader.close()
         dup_of = store.query("SELECT source_id FROM sources WHERE sha256 = ?", [digest])
         if dup_of.num_rows:  # same bytes under another size? impossible; another writer raced us
             raise InputError("was ingested by another process meanwhile; run again", f.path)
-        params = {
+        params: dict[str, object] = {
             "tz": ing.tz,
             "dedupe_window_s": ing.dedupe_window_s,
             "fragment_gap_lines": ing.fragment_gap_lines,
         }
         if columns:
-            params["columns"] = columns  # type: ignore[assignment]
+            params["columns"] = columns
         store.append(
             "sources",
             pa.table(
@@ -281,35 +288,55 @@ def _ingest_file(
     )
 
 
+#: files at least this large (on disk) are read and parsed in a child process (bytes)
+CHILD_MIN_BYTES = 32 << 20
+CHILD_MIN_BYTES_GZ = 8 << 20
+
+
+def _parse_in_child(f: InputFile, ing: IngestSettings) -> bool:
+    """Whether to read and parse ``f`` in a child process (see :mod:`tumen.ingest.workers`)."""
+    if ing.workers != -1:
+        return ing.workers == 1
+    big = CHILD_MIN_BYTES_GZ if f.path.suffix.lower() == ".gz" else CHILD_MIN_BYTES
+    return (os.cpu_count() or 1) > 1 and f.size_bytes >= big
+
+
+def _run_with_child(
+    ctx: Context, f: InputFile, ing: IngestSettings, window_us: int, progress: _Progress
+) -> str:
+    """Stage A in a child process, stage B (decode, dedupe, append) here; returns the SHA-256."""
+    child = ParsingProcess(f.path, ing.batch_lines, ing.tz, ing.fragment_gap_lines)
+    try:
+        for batch, pb in child:
+            commit(ctx, prepare_nmea(batch, pb, window_us))
+            progress.update(ctx.lines, child.bytes_read)
+    finally:
+        child.close()
+    assert child.sha256 is not None
+    return child.sha256
+
+
 def _run_batches(
     ctx: Context, preparers: Iterator[Callable[[], Prepared]], tick: Callable[[], None]
 ) -> None:
-    """Prepare batch k+1 on a worker thread while batch k is committed on this one.
+    """Read and parse batch k+1 on a worker thread while batch k is decoded and committed here.
 
-    numpy and DuckDB release the GIL for their heavy loops, so the two overlap on two cores.
+    numpy and DuckDB release the GIL in their loops, so the two threads share two cores
+    (the file's SHA-256 is computed on a third, see :class:`tumen.ingest.files.LineReader`).
     """
-    lock = (
-        threading.Lock()
-    )  # the reader (inside the preparer iterator) is used by one thread at a time
-
-    def next_prepared() -> Prepared | None:
-        with lock:
-            fn = next(preparers, None)
-        return None if fn is None else fn()
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tumen-prepare") as pool:
-        fut: Future[Prepared | None] = pool.submit(next_prepared)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tumen-read") as pool:
+        fut: Future[Callable[[], Prepared] | None] = pool.submit(next, preparers, None)
         while True:
-            prepared = fut.result()
-            if prepared is None:
+            finish = fut.result()
+            if finish is None:
                 break
-            fut = pool.submit(next_prepared)
-            commit(ctx, prepared)
+            fut = pool.submit(next, preparers, None)
+            commit(ctx, finish())
             tick()
 
 
 def check_inputs(
-    paths: list[str | Path] | tuple[str | Path, ...], columns: str | dict[str, str] | None = None
+    paths: Sequence[str | Path], columns: str | dict[str, str] | None = None
 ) -> tuple[list[InputFile], list[SkippedFile], dict[str, str] | None]:
     """Resolve and recognise every input before anything is written.
 
@@ -331,7 +358,7 @@ def check_inputs(
 
 def ingest_paths(
     store: Backend,
-    paths: list[str | Path] | tuple[str | Path, ...],
+    paths: Sequence[str | Path],
     settings: Settings,
     *,
     columns: str | dict[str, str] | None = None,
@@ -378,10 +405,34 @@ def ingest_paths(
     files, skipped, mapping = check_inputs(paths, columns)
     report = IngestReport(skipped=skipped)
     progress = _Progress(sum(f.size_bytes for f in files), on_progress)
-    for f in files:
-        fr = _ingest_file(store, f, settings, mapping, progress)
-        report.files.append(fr)
-        progress.file_done(fr.lines, f.size_bytes)
-        progress.update(0, 0, done=True)
+    with _store_tuned_for_ingest(store):
+        for f in files:
+            fr = _ingest_file(store, f, settings, mapping, progress)
+            report.files.append(fr)
+            progress.file_done(fr.lines, f.size_bytes)
+            progress.update(0, 0, done=True)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+@contextmanager
+def _store_tuned_for_ingest(store: Backend) -> Iterator[None]:
+    """While ingest runs, let DuckDB append with one thread and at most 256 MiB of cache.
+
+    The second core is busy reading the next batch; DuckDB's own worker threads would only
+    compete with it (measured: half the CPU per appended row with one thread).  The cache
+    limit keeps the process's memory bounded however large the file (written blocks are
+    on disk and can be dropped).  Both settings are restored afterwards.
+    """
+    if not isinstance(store, DuckDBStore):
+        yield
+        return
+    threads = store.scalar("SELECT current_setting('threads')")
+    limit = store.scalar("SELECT current_setting('memory_limit')")
+    store.execute("SET threads = 1")
+    store.execute("SET memory_limit = '256MiB'")
+    try:
+        yield
+    finally:
+        store.execute(f"SET threads = {int(threads)}")
+        store.execute(f"SET memory_limit = '{limit}'")

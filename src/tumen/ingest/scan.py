@@ -26,9 +26,11 @@ B = npt.NDArray[np.bool_]
 #: "no time" in the int64 microsecond columns (-2**62, far outside any real time)
 NO_TIME = np.int64(-(2**62))
 
-_DIGIT = np.zeros(256, dtype=bool)
+DIGIT = np.zeros(256, dtype=bool)
+_DIGIT = DIGIT
 _DIGIT[ord("0") : ord("9") + 1] = True
-_HEX = np.full(256, -1, dtype=np.int16)
+HEX = np.full(256, -1, dtype=np.int16)
+_HEX = HEX
 for _i, _c in enumerate(b"0123456789ABCDEF"):
     _HEX[_c] = _i
 for _i, _c in enumerate(b"abcdef"):
@@ -60,6 +62,18 @@ def positions_of(buf: U8, byte: int) -> I64:
     """
     pos = np.flatnonzero(buf == byte)
     return np.concatenate([pos, np.full(16, buf.size - PAD // 2, dtype=np.int64)])
+
+
+#: the bytes the NMEA parsers locate: '!' ',' '*' '\\' and '-'
+SPECIAL = b"!,*\\-"
+
+
+def special_positions(buf: U8) -> dict[int, I64]:
+    """Sorted offsets (with sentinels) of each byte of :data:`SPECIAL`, by byte value.
+
+    (One comparison per byte value: cheaper in numpy than a 256-entry lookup table.)
+    """
+    return {c: positions_of(buf, c) for c in SPECIAL}
 
 
 def first_at_or_after(pos: I64, offsets: I64) -> I64:
@@ -103,12 +117,10 @@ def read_uint(buf: U8, start: I64, end: I64, max_digits: int = 18) -> tuple[I64,
     n = end - start
     ok = (n >= 1) & (n <= max_digits)
     value = np.zeros(start.size, dtype=np.int64)
-    for k in range(max_digits):
+    longest = int(n[ok].max()) if ok.any() else 0
+    for k in range(longest):
         live = ok & (k < n)
-        if not live.any():
-            break
-        at = np.where(live, start + k, 0)
-        d = buf[at].astype(np.int64) - 48
+        d = buf[np.where(live, start + k, 0)].astype(np.int64) - 48
         good = (d >= 0) & (d <= 9)
         ok &= ~live | good
         value = np.where(live, value * 10 + d, value)
@@ -185,9 +197,16 @@ def gather(buf: U8, start: I64, length: I64) -> U8:
     return buf[idx]
 
 
-def matrix(buf: U8, start: I64, width: int) -> U8:
-    """Rows ``buf[start:start+width]`` as a 2-D array (callers mask what lies past each end)."""
-    return buf[start[:, None] + np.arange(width, dtype=np.int64)[None, :]]
+def windows(buf: U8, start: I64, width: int) -> U8:
+    """Rows ``buf[start:start+width]`` as a ``(len(start), width)`` array, one memcpy per row.
+
+    ``start + width`` must stay inside ``buf`` (true for offsets in the data: see :data:`PAD`).
+    """
+    view = np.lib.stride_tricks.as_strided(
+        buf, shape=(buf.size - width + 1, width), strides=(1, 1), writeable=False
+    )
+    out: U8 = view[start]
+    return out
 
 
 def spans_to_arrow(buf: U8, start: I64, end: I64, valid: B | None = None) -> pa.Array:
@@ -212,7 +231,8 @@ def days_from_civil(y: I64, m: I64, d: I64) -> I64:
     mp = (m + 9) % 12
     doy = (153 * mp + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+    days: I64 = era * 146097 + doe - 719468
+    return days
 
 
 _MDAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)

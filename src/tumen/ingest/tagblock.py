@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tumen.ingest.scan import I64, NO_TIME, U8, B, positions_of, read_uint, scan_digits
+from tumen.ingest.scan import I64, NO_TIME, U8, B, first_at_or_after, positions_of, read_uint
 
 #: fields looked at per tag block
 MAX_FIELDS = 10
@@ -50,10 +50,19 @@ def unix_to_us(value: I64, ndigits: I64) -> I64:
     return np.where(ndigits >= 12, value * 1_000, value * 1_000_000).astype(np.int64)
 
 
-def parse_tag_spans(buf: U8, start: I64, end: I64) -> TagFields:
+def parse_tag_spans(
+    buf: U8,
+    start: I64,
+    end: I64,
+    comma: I64 | None = None,
+    star: I64 | None = None,
+    dash: I64 | None = None,
+) -> TagFields:
     """Read the tag block fields inside ``buf[start:end]`` (the text between the backslashes).
 
-    Vectorised over all spans: field ``j`` of every span is examined at once.
+    Vectorised over all spans: field ``j`` of every span is examined at once.  ``comma``,
+    ``star`` and ``dash`` are the sorted offsets of those bytes in ``buf``
+    (:func:`tumen.ingest.scan.special_positions`); computed here if not given.
     """
     n = start.size
     out = TagFields(
@@ -67,38 +76,41 @@ def parse_tag_spans(buf: U8, start: I64, end: I64) -> TagFields:
     )
     if n == 0:
         return out
-    delim = np.flatnonzero((buf == 44) | (buf == 42))
-    delim = np.concatenate([delim, np.full(MAX_FIELDS + 2, buf.size + 1024, dtype=np.int64)])
-    k = np.searchsorted(delim, start, side="left")
+    if comma is None or star is None or dash is None:
+        comma, star, dash = positions_of(buf, 44), positions_of(buf, 42), positions_of(buf, 45)
+    # the fields end at the tag block's '*' (or its end)
+    last = np.minimum(first_at_or_after(star, start), end)
+    k = np.searchsorted(comma, start, side="left")
     fs = start.copy()
-    live = start < end
+    live = start < last
     for j in range(MAX_FIELDS):
         if not live.any():
             break
-        fe = np.minimum(delim[k + j], end)
-        b0 = buf[np.where(live, fs, 0)]
-        b1 = buf[np.where(live, fs + 1, 0)]
-        b2 = buf[np.where(live, fs + 2, 0)]
-        colon1 = b1 == ord(":")
-        is_c = live & (b0 == ord("c")) & colon1 & (out.time_us == NO_TIME) & ~out.time_bad
+        nxt = comma[k + j]
+        fe = np.minimum(nxt, last)
+        at = np.where(live, fs, 0)
+        b0, b1, b2 = buf[at], buf[at + 1], buf[at + 2]
+        colon1 = live & (b1 == 58)
+        is_c = colon1 & (b0 == 99) & (out.time_us == NO_TIME) & ~out.time_bad
         if is_c.any():
-            val, nd = scan_digits(buf, np.where(is_c, fs + 2, 0), np.where(is_c, fe, 0), 13)
-            good = is_c & (nd >= 9) & (fs + 2 + nd == fe)
-            us = unix_to_us(val, nd)
-            out.time_us = np.where(good, us, out.time_us)
-            out.time_bad |= is_c & ~good
-        is_s = live & (b0 == ord("s")) & colon1 & (out.station_s < 0)
+            ci = np.flatnonzero(is_c)
+            a, b = fs[ci] + 2, fe[ci]
+            val, good = read_uint(buf, a, b, 13)
+            good &= b - a >= 9
+            out.time_us[ci] = np.where(good, unix_to_us(val, b - a), NO_TIME)
+            out.time_bad[ci] = ~good
+        is_s = colon1 & (b0 == 115) & (out.station_s < 0)
         out.station_s = np.where(is_s, fs + 2, out.station_s)
         out.station_e = np.where(is_s, fe, out.station_e)
-        is_si = live & (b0 == ord("s")) & (b1 == ord("i")) & (b2 == ord(":")) & (out.si_s < 0)
-        out.si_s = np.where(is_si, fs + 3, out.si_s)
-        out.si_e = np.where(is_si, fe, out.si_e)
-        is_g = live & (b0 == ord("g")) & colon1 & (out.group < 0)
+        is_si = live & (b0 == 115) & (b1 == 105) & (b2 == 58) & (out.si_s < 0)
+        if is_si.any():
+            out.si_s = np.where(is_si, fs + 3, out.si_s)
+            out.si_e = np.where(is_si, fe, out.si_e)
+        is_g = colon1 & (b0 == 103) & (out.group < 0)
         if is_g.any():
-            out.group = np.where(is_g, _group_id(buf, fs + 2, fe, is_g), out.group)
-        # next field: only if this one ended at a comma (a '*' starts the checksum)
-        nxt = delim[k + j]
-        live &= (nxt < end) & (buf[np.minimum(nxt, buf.size - 1)] == 44)
+            out.group = np.where(is_g, _group_id(buf, fs + 2, fe, is_g, dash), out.group)
+        # a next field follows only if this one ended at a comma before the '*'
+        live &= nxt < last
         fs = nxt + 1
     ok_range = (out.time_us == NO_TIME) | (
         (out.time_us >= 315532800 * 10**6) & (out.time_us < 4102444800 * 10**6)
@@ -108,10 +120,8 @@ def parse_tag_spans(buf: U8, start: I64, end: I64) -> TagFields:
     return out
 
 
-def _group_id(buf: U8, start: I64, end: I64, live: B) -> I64:
+def _group_id(buf: U8, start: I64, end: I64, live: B, dash: I64) -> I64:
     """The id of a ``g:n-m-id`` group field (the digits after the last '-'), -1 if malformed."""
-    dash = positions_of(buf, 45)
-    # last dash before end
     idx = np.searchsorted(dash, end, side="left") - 1
     d = np.where(idx >= 0, dash[np.maximum(idx, 0)], -1)
     ok = live & (d > start)

@@ -574,7 +574,16 @@ def derive_truth(
     st_name = [s_name[k] for k in keep]
     st_imo = [fleet[int(s_vessel[k])].identity.imo for k in keep]
     st_call = [fleet[int(s_vessel[k])].identity.callsign for k in keep]
-    events += identity_from_statics(st_mmsi, st_ts, st_name, st_imo, st_call)
+    ip = params.identity
+    events += identity_from_statics(
+        st_mmsi,
+        st_ts,
+        st_name,
+        st_imo,
+        st_call,
+        min_reports=ip.min_static_reports,
+        merge_h=ip.change_merge_h,
+    )
     heard = intact & ~is_na
     all_mmsi = np.concatenate([reports.mmsi[heard], st_mmsi])
     all_ts = np.concatenate([reports.t[heard], st_ts])
@@ -591,8 +600,22 @@ def derive_truth(
             v = by_mmsi[d["mmsi"]]
             sel = intact & (reports.vessel == v.idx) & reports.spoofed
         sel &= (reports.t >= a) & (reports.t <= b)
-        if sel.sum() < 2:
-            continue
+        if d["subtype"] == "position_jump":
+            if sel.sum() < ip.jump_min_positions:
+                continue
+        else:
+            # the MMSI must switch between the two transmitters often enough
+            same = (
+                intact
+                & ~reports.spoofed
+                & (reports.mmsi == d["mmsi"])
+                & (reports.t >= a)
+                & (reports.t <= b)
+            )
+            order = np.argsort(reports.t[same], kind="stable")
+            who = (reports.vessel[same] == imp.idx)[order]
+            if int(np.count_nonzero(who[1:] != who[:-1])) < ip.conflict_min_switches:
+                continue
         t = reports.t[sel]
         events.append(
             {

@@ -98,7 +98,11 @@ class DuckDBStore:
     def append(self, table: str, data: pa.Table) -> None:
         if data.num_rows == 0:
             return
-        self.con.register("_tumen_append", data)
+        # Handed over as a stream: DuckDB then copies the rows.  A registered Table would be
+        # scanned zero-copy and kept alive until the transaction ends (unbounded memory when
+        # a long transaction appends batch after batch, as ingest does).
+        reader = pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
+        self.con.register("_tumen_append", reader)
         try:
             cols = ", ".join(f'"{c}"' for c in data.column_names)
             self.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _tumen_append')
