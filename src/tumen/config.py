@@ -453,6 +453,13 @@ class ReportSettings(_Section):
         ge=0,
         description="Events listed in the PDF's annex (a page holds about 25); the HTML lists up to annex_max_events (count).",
     )
+    interactive_map: bool = Field(
+        False,
+        description=(
+            "Add a zoomable Leaflet map to each dossier in the HTML (Leaflet and the GSHHS coastline are embedded; "
+            "OpenStreetMap tiles are added when the browser is online, which makes requests)."
+        ),
+    )
     map_resolution: str = Field(
         "auto",
         pattern="^(auto|c|l|i|h|f)$",

@@ -165,7 +165,8 @@ def simulate(
     Parameters
     ----------
     out_dir:
-        Folder to write ``ais.nmea`` and/or ``ais.csv``, ``truth.jsonl`` and ``ports.csv``.
+        Folder to write ``ais.nmea`` and/or ``ais.csv``, ``truth.jsonl`` and ``ports.csv``
+        (an ``ais.*`` file of the other format left by an earlier run is removed).
     seed:
         Random seed; the same seed and arguments give the same bytes.
     hours:
@@ -197,6 +198,10 @@ def simulate(
     t0 = _start_unix(cfg.start)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # the folder describes one run: an AIS file of another format from an earlier run goes
+    for stale, wanted in (("ais.nmea", ("nmea", "both")), ("ais.csv", ("csv", "both"))):
+        if fmt not in wanted:
+            (out / stale).unlink(missing_ok=True)
     step = on_progress or (lambda _stage, _done, _total: None)
 
     step("fleet", 0, 1)
