@@ -249,7 +249,9 @@ def test_ids_are_unique_over_the_store(shared_data: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("workers", [0, 1])
-def test_truncated_gzip_is_an_input_error_and_writes_nothing(shared_data: Path, tmp_path: Path, workers: int) -> None:
+def test_truncated_gzip_is_an_input_error_and_writes_nothing(
+    shared_data: Path, tmp_path: Path, workers: int
+) -> None:
     import gzip
 
     from tumen.errors import InputError
@@ -258,7 +260,9 @@ def test_truncated_gzip_is_an_input_error_and_writes_nothing(shared_data: Path, 
     path = tmp_path / "cut.nmea.gz"
     path.write_bytes(gzip.compress(raw)[:-500])
     store = DuckDBStore(tmp_path / "t.duckdb")
-    settings_ = load_settings(overrides={"ingest.workers": workers, "ingest.batch_lines": 1000}, environ={})
+    settings_ = load_settings(
+        overrides={"ingest.workers": workers, "ingest.batch_lines": 1000}, environ={}
+    )
     with pytest.raises(InputError, match="damaged"):
         ingest_paths(store, [path], settings_)
     assert store.scalar("SELECT count(*) FROM positions") == 0
