@@ -213,6 +213,11 @@ class IdentityParams(_Section):
         description="Changes of several fields this close together form one identity change (hours).",
     )
     dprk_mid: int = Field(445, description="Maritime Identification Digits of North Korea.")
+    dprk_min_reports: int = Field(
+        3,
+        ge=1,
+        description="Reports (positions and static) an MMSI with the DPRK MID needs (count; a corrupt MMSI is one).",
+    )
 
 
 class DetectSettings(_Section):
@@ -223,7 +228,7 @@ class DetectSettings(_Section):
         description="DuckDB memory limit for `tumen detect`, e.g. '1GB' (spills to disk beyond it); None = DuckDB's default.",
     )
     chunk_positions: int = Field(
-        3_000_000,
+        8_000_000,
         gt=0,
         description="Positions per window pass: vessels are processed in chunks of about this many (count; bounds memory).",
     )
@@ -447,6 +452,13 @@ class ReportSettings(_Section):
         400,
         ge=0,
         description="Events listed in the PDF's annex (a page holds about 25); the HTML lists up to annex_max_events (count).",
+    )
+    interactive_map: bool = Field(
+        False,
+        description=(
+            "Add a zoomable Leaflet map to each dossier in the HTML (Leaflet and the GSHHS coastline are embedded; "
+            "OpenStreetMap tiles are added when the browser is online, which makes requests)."
+        ),
     )
     map_resolution: str = Field(
         "auto",

@@ -33,7 +33,9 @@ def db(tmp_path: Path) -> Path:
             shuttle,
             track(OTHER).at("2024-01-12T00:00Z", 41.0, 134.5, sog=0.5).stay("5h"),
             track(OTHER + 1).at("2024-01-12T00:00Z", 41.001, 134.5, sog=0.5).stay("5h"),
-            statics(445000001, "2024-01-12T00:00Z", name="KUM UN SAN 3", imo=8705539),
+            statics(445000001, "2024-01-12T00:00Z", name="KUM UN SAN 3", imo=8705539).every(
+                "6min", 2
+            ),
         )
     return path
 

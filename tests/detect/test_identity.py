@@ -160,7 +160,8 @@ def test_dprk_mid(store):
     write(
         store,
         track(445123456).at("2024-01-10T00:00Z", *SEA).stay("1h"),
-        statics(445999999, "2024-01-10T05:00Z", name="KUM UN SAN 3", imo=8705539),
+        statics(445999999, "2024-01-10T05:00Z", name="KUM UN SAN 3", imo=8705539).every("6min", 2),
+        statics(445777777, "2024-01-10T05:00Z", name="NOISE"),  # one corrupt MMSI is not a vessel
         track(MMSI).at("2024-01-10T00:00Z", *SEA).stay("1h"),
     )
     got = {e["mmsi"]: e for e in ident(store, "dprk_mid")}

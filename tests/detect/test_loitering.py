@@ -24,10 +24,37 @@ def test_duration_just_over_and_under_four_hours(store, hours, found):
         assert got[0]["evidence"]["n_positions"] == 50
 
 
-@pytest.mark.parametrize(("sog", "found"), [(1.95, 1), (2.05, 0)])
-def test_speed_just_under_and_over_two_knots(store, sog, found):
-    write(store, track(MMSI).at("2024-01-10T10:00Z", *SEA, sog=sog).stay("5h"))
+@pytest.mark.parametrize(("knots", "found"), [(1.95, 1), (2.05, 0)])
+def test_speed_just_under_and_over_two_knots(store, knots, found):
+    drift_to = offset(*SEA, north_m=1852 * knots * 5)
+    write(
+        store,
+        track(MMSI).at("2024-01-10T10:00Z", *SEA, sog=knots).to(*drift_to, over="5h", sog=knots),
+    )
     assert len(loitering(store)) == found
+
+
+def test_one_corrupt_speed_report_does_not_interrupt(store):
+    t = track(MMSI).at("2024-01-10T10:00Z", *SEA, sog=0.3).stay("2h", every="3min")
+    t.after("3min", sog=64.3).after("3min", sog=0.3).stay(
+        "3h", every="3min"
+    )  # one bit error in SOG
+    write(store, t)
+    (got,) = loitering(store)
+    assert (got["start"], got["end"]) == ("2024-01-10T10:00:00Z", "2024-01-10T15:06:00Z")
+
+
+def test_reported_fast_but_not_moving_between_frequent_reports_is_loitering(store):
+    # SOG over the threshold while the position does not change between 5-min reports
+    write(store, track(MMSI).at("2024-01-10T10:00Z", *SEA, sog=2.5).stay("5h", every="5min"))
+    assert len(loitering(store)) == 1
+
+
+def test_a_fast_vessel_back_where_it_was_after_a_silence_is_not_loitering(store):
+    # 4 kn reported at both ends of 4 h silences; the net displacement is small
+    t = track(MMSI).at("2024-01-10T00:00Z", *SEA, sog=4.0).after("4h", sog=4.0).after("4h", sog=4.0)
+    write(store, t)
+    assert loitering(store) == []
 
 
 def test_drifting_at_one_knot_is_loitering_and_steaming_is_not(store):

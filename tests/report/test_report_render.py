@@ -54,19 +54,26 @@ def report(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(report):
+def browser():
+    """Headless Debian Chromium through Playwright (one per test module)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium not found: run scripts/setup.sh test (apt-get install chromium)")
-    requests: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pg = browser.new_page(viewport={"width": 1200, "height": 900})
-        pg.on("request", lambda r: requests.append(r.url))
-        pg.goto(Path(report["paths"]["html"]).as_uri())
-        pg.wait_for_load_state("load")
-        pg.requests = requests  # type: ignore[attr-defined]
-        yield pg
-        browser.close()
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(report, browser):
+    requests: list[str] = []
+    pg = browser.new_page(viewport={"width": 1200, "height": 900})
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.goto(Path(report["paths"]["html"]).as_uri())
+    pg.wait_for_load_state("load")
+    pg.requests = requests  # type: ignore[attr-defined]
+    yield pg
+    pg.close()
 
 
 def test_html_is_one_self_contained_file(report) -> None:
@@ -253,3 +260,30 @@ def test_an_empty_store_gives_a_report_that_says_so(tmp_path: Path) -> None:
     doc = lxml_html.fromstring(Path(out["html"]).read_text(encoding="utf-8"))
     text = doc.text_content()
     assert "No vessel shows any risk signal in this period." in text and "Annex A" in text
+
+
+def test_interactive_map_is_opt_in_and_works_offline(browser, tmp_path: Path) -> None:
+    """report.interactive_map adds a Leaflet map per dossier; without tiles it still draws coast, track and events."""
+    store = DuckDBStore(tmp_path / "s.duckdb")
+    build_scenario_store(store, tmp_path / "raw")
+    settings = load_settings(
+        overrides={"report.pdf": False, "report.interactive_map": True}, environ={}
+    )
+    out = write_report(store, tmp_path / "r", settings, vessels=[ANGARA])
+    store.close()
+    errors: list[str] = []
+    pg = browser.new_page(viewport={"width": 1200, "height": 900})
+    # offline: every request for tiles fails, as it does on a machine without internet
+    pg.route("http*://**/*", lambda route: route.abort())
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.goto(Path(out["html"]).as_uri())
+    pg.wait_for_load_state("load")
+    lmap = pg.locator(f"article.dossier[data-mmsi='{ANGARA}'] .lmap")
+    assert lmap.count() == 1
+    assert lmap.locator(".leaflet-pane path").count() > 5  # coastline, track pieces, the gap
+    numbers = lmap.locator(".leaflet-tooltip").all_inner_texts()
+    assert {"1", "3", "5"} <= set(numbers)  # port visits and the gap carry their event numbers
+    lmap.screenshot(path=str(tmp_path / "interactive.png"))
+    pg.close()
+    assert not errors, errors
+    assert (tmp_path / "interactive.png").stat().st_size > 10_000

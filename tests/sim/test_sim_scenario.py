@@ -300,3 +300,26 @@ def test_simulated_positions_stay_at_sea() -> None:
             assert globe.is_ocean(lat[off], lon[off]).all(), (v.role, leg.kind)
             checked += int(off.sum())
     assert checked > 20_000
+
+
+def test_cli_simulate_prints_its_files_and_refuses_a_ports_file_without_the_scenario_ports(
+    tmp_path: Path, cli
+) -> None:
+    code, out, _err = cli(
+        "simulate", "--out", tmp_path / "s", "--hours", "24", "--vessels", "30", "--json"
+    )
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["vessels"] >= 25 and summary["lines"] > 0 and Path(summary["truth"]).exists()
+    assert set(summary["truth_events"]) <= {
+        "port_visit",
+        "voyage",
+        "gap",
+        "encounter",
+        "loitering",
+        "identity",
+    }
+    ports = tmp_path / "ports.csv"
+    ports.write_text("name,country,lat,lon,radius_km\nVladivostok,RU,43.116667,131.883333,5.0\n")
+    code, _out, err = cli("simulate", "--out", tmp_path / "t", "--ports", ports)
+    assert code == 2 and "Rajin" in err

@@ -74,7 +74,7 @@ DbOpt = Annotated[
     Path | None,
     typer.Option(
         "--db",
-        help="DuckDB store file [default: ./tumen.duckdb, or `db` in the config].",
+        help="DuckDB store file (default: ./tumen.duckdb, or `db` in the config).",
         show_default=False,
     ),
 ]
@@ -82,7 +82,7 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="TOML settings file [default: ./tumen.toml if present].",
+        help="TOML settings file (default: ./tumen.toml if present).",
         show_default=False,
     ),
 ]

@@ -37,7 +37,7 @@ PortsOpt = Annotated[
     Path | None,
     typer.Option(
         "--ports",
-        help="Watched-ports CSV the detectors used [default: the bundled list].",
+        help="Watched-ports CSV the detectors used (default: the bundled list).",
         show_default=False,
     ),
 ]
@@ -54,7 +54,7 @@ def risk_cmd(
         typer.Option(
             "--top",
             min=1,
-            help="Vessels to show (count) [default: risk.top_n = 20].",
+            help="Vessels to show (count) (default: risk.top_n = 20).",
             show_default=False,
         ),
     ] = None,
@@ -153,13 +153,13 @@ def report_cmd(
         typer.Option(
             "--top",
             min=1,
-            help="Dossiers for the N highest-risk vessels (count) [default: report.top_n = 10 when no --vessel].",
+            help="Dossiers for the N highest-risk vessels (count) (default: report.top_n = 10 when no --vessel).",
             show_default=False,
         ),
     ] = None,
     pdf: Annotated[
         bool,
-        typer.Option("--pdf/--no-pdf", help="Also write the PDF [default: report.pdf = true]."),
+        typer.Option("--pdf/--no-pdf", help="Also write the PDF (default: report.pdf = true)."),
     ] = True,
     ports: PortsOpt = None,
 ) -> None:

@@ -192,7 +192,7 @@ def screen_cmd(
     type_: Annotated[
         str | None,
         typer.Option(
-            "--type", help="Restrict candidates: vessel, company or person [default: all]."
+            "--type", help="Restrict candidates: vessel, company or person (default: all)."
         ),
     ] = None,
     query_file: Annotated[
@@ -210,7 +210,7 @@ def screen_cmd(
         float | None,
         typer.Option(
             "--threshold",
-            help="Match threshold, 0–1 [default: screen.threshold = 0.7].",
+            help="Match threshold, 0–1 (default: screen.threshold = 0.7).",
             show_default=False,
         ),
     ] = None,
@@ -218,7 +218,7 @@ def screen_cmd(
         int | None,
         typer.Option(
             "--limit",
-            help="Candidates per query [default: screen.max_candidates = 5].",
+            help="Candidates per query (default: screen.max_candidates = 5).",
             show_default=False,
         ),
     ] = None,
@@ -226,7 +226,7 @@ def screen_cmd(
         int | None,
         typer.Option(
             "--max-hops",
-            help="Ownership hops searched [default: screen.max_hops = 2].",
+            help="Ownership hops searched (default: screen.max_hops = 2).",
             show_default=False,
         ),
     ] = None,

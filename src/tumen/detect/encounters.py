@@ -39,7 +39,13 @@ import math
 from tumen.config import EncounterParams
 from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
-from tumen.tracks.geo import cell_count_sql, cell_x_sql, cell_y_sql, haversine_m, interp_lon, ts_sql
+from tumen.tracks.geo import (
+    cell_lon_deg_sql,
+    cell_y_sql,
+    haversine_m,
+    interp_lon,
+    ts_sql,
+)
 
 NAME = "encounters"
 EVENT_TYPE = "encounter"
@@ -107,30 +113,47 @@ def detect_encounters(
     else:
         points, in_scope = f"SELECT {STEP_COLUMNS} FROM _enc_steps", ""
     iy = cell_y_sql("lat", size)
-    nx_j = cell_count_sql("j", size)
-    ix_j = cell_x_sql("lon", "j", size)
     dist = haversine_m("a.lat", "a.lon", "b.lat", "b.lon")
     store.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE _pts AS
+        WITH q AS (
+            SELECT row_number() OVER () AS id, q.*, {iy} AS iy FROM ({points}) q
+        ), bands AS (
+            SELECT iy, {cell_lon_deg_sql("iy", size)} AS w FROM (SELECT DISTINCT iy FROM q) b
+        )
+        SELECT q.*, CAST(floor((q.lon + 180.0) / b.w) AS BIGINT)
+                    % greatest(1, CAST(floor(360.0 / b.w) AS BIGINT)) AS ix
+        FROM q JOIN bands b ON b.iy = q.iy
+        """
+    )
+    store.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE _ev_encounters AS
-        WITH pts AS (
-            SELECT *, {iy} AS iy FROM ({points}) q
-        ), own AS (
-            SELECT *, {cell_x_sql("lon", "iy", size)} AS ix FROM pts
-        ), nb0 AS (
-            SELECT pts.*, pts.iy + dy.dy AS j FROM pts, (VALUES (-1), (0), (1)) dy(dy)
+        WITH nb0 AS (
+            SELECT p.id, p.mmsi, p.step_t, p.iy + dy.dy AS j, p.lon
+            FROM _pts p, (VALUES (-1), (0), (1)) dy(dy)
+        ), bands AS (
+            SELECT j, {cell_lon_deg_sql("j", size)} AS w FROM (SELECT DISTINCT j FROM nb0) b
         ), nb AS (
-            SELECT nb0.mmsi, nb0.step_t, nb0.lat, nb0.lon, nb0.a_pos, nb0.b_pos, nb0.c0_t, nb0.c1_t, nb0.j,
-                   ((({ix_j}) + dx.dx) % {nx_j} + {nx_j}) % {nx_j} AS ix
-            FROM nb0, (VALUES (-1), (0), (1)) dx(dx)
+            SELECT nb0.id, nb0.mmsi, nb0.step_t, nb0.j, greatest(1, CAST(floor(360.0 / b.w) AS BIGINT)) AS n,
+                   CAST(floor((nb0.lon + 180.0) / b.w) AS BIGINT) AS x
+            FROM nb0 JOIN bands b ON b.j = nb0.j
+        ), nbx AS (
+            SELECT nb.id, nb.mmsi, nb.step_t, nb.j, (((nb.x % nb.n) + dx.dx) % nb.n + nb.n) % nb.n AS ix
+            FROM nb, (VALUES (-1), (0), (1)) dx(dx)
+        ), cand AS (
+            SELECT DISTINCT a.id AS ida, b.id AS idb
+            FROM _pts a JOIN nbx b ON b.step_t = a.step_t AND b.j = a.iy AND b.ix = a.ix
+            WHERE a.mmsi < b.mmsi
         ), hit AS (
             SELECT a.mmsi, b.mmsi AS other_mmsi, a.step_t,
                    min_by(struct_pack(d := {dist}, lat := a.lat, lon := a.lon,
                                       ac0 := a.c0_t, ac1 := a.c1_t, aa_pos := a.a_pos, ab_pos := a.b_pos,
                                       bc0 := b.c0_t, bc1 := b.c1_t, ba_pos := b.a_pos, bb_pos := b.b_pos),
                           {dist}) AS h
-            FROM own a JOIN nb b ON b.step_t = a.step_t AND b.j = a.iy AND b.ix = a.ix
-            WHERE a.mmsi < b.mmsi AND {dist} <= {size} {in_scope}
+            FROM cand JOIN _pts a ON a.id = cand.ida JOIN _pts b ON b.id = cand.idb
+            WHERE {dist} <= {size} {in_scope}
             GROUP BY a.mmsi, b.mmsi, a.step_t
         ), runs AS (
             SELECT *, step_t // {step} - row_number() OVER (

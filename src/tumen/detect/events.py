@@ -154,7 +154,8 @@ def query_events(
     ``mmsi`` matches either vessel of an encounter; ``since``/``until`` (UTC) keep the events that
     overlap the interval (``end >= since`` and ``start <= until``).
     """
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if types:
         where.append(f"type IN ({', '.join('?' for _ in types)})")
         params.extend(types)
@@ -186,24 +187,12 @@ def iso_z(value: datetime | None) -> str | None:
 
 def event_records(table: pa.Table) -> Iterator[dict[str, Any]]:
     """The public JSON-lines objects of the rows of an events table (see CONTRACTS.md)."""
+    keys = [c for c in EVENT_COLUMNS if c not in ("params", "detected_at")]
     for row in table.to_pylist():
-        yield {
-            "event_id": row["event_id"],
-            "type": row["type"],
-            "subtype": row["subtype"],
-            "mmsi": row["mmsi"],
-            "other_mmsi": row["other_mmsi"],
-            "start": iso_z(row["start"]),
-            "end": iso_z(row["end"]),
-            "lat": row["lat"],
-            "lon": row["lon"],
-            "port": row["port"],
-            "from_port": row["from_port"],
-            "to_port": row["to_port"],
-            "detector": row["detector"],
-            "evidence": json.loads(row["evidence"]),
-            "tumen_version": row["tumen_version"],
-        }
+        rec = {k: row[k] for k in keys}
+        rec["start"], rec["end"] = iso_z(row["start"]), iso_z(row["end"])
+        rec["evidence"] = json.loads(row["evidence"])
+        yield rec
 
 
 def to_jsonl(records: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -212,22 +201,8 @@ def to_jsonl(records: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-CSV_COLUMNS = (
-    "event_id",
-    "type",
-    "subtype",
-    "mmsi",
-    "other_mmsi",
-    "start",
-    "end",
-    "lat",
-    "lon",
-    "port",
-    "from_port",
-    "to_port",
-    "detector",
-    "evidence",
-)
+#: Columns of the CSV form: the event columns people read, ``evidence`` as JSON text.
+CSV_COLUMNS = tuple(c for c in EVENT_COLUMNS if c not in ("params", "tumen_version", "detected_at"))
 
 
 def to_csv(records: Iterable[dict[str, Any]]) -> Iterator[str]:

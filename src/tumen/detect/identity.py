@@ -32,8 +32,9 @@ Every event has ``type = 'identity'`` and one of these ``subtype``\\ s:
     the flag implied by the MMSI's Maritime Identification Digits (``tumen/data/mid.csv``, the ITU MID
     table; a territory's MID also accepts its parent state).  One event per MMSI and declared flag.
 ``dprk_mid``
-    A ship-station MMSI whose MID is ``dprk_mid`` (445, the Democratic People's Republic of Korea),
-    from its first to its last report.
+    A ship-station MMSI whose MID is ``dprk_mid`` (445, the Democratic People's Republic of Korea)
+    with at least ``dprk_min_reports`` position and static reports (one corrupt MMSI is not a
+    vessel), from its first to its last report.
 
 Sources: ITU-R M.585 (MMSI format and MIDs) and the ITU MID table; IMO Resolution A.1117(30) (IMO
 numbers); identity manipulation as documented by the UN Panel of Experts on the DPRK and by Global
@@ -348,5 +349,6 @@ def _dprk_mid(store: Backend, params: IdentityParams, scope_table: str | None) -
                json_object('mid', {params.dprk_mid}, 'n_static_reports', coalesce(s.n, 0)) AS measures,
                CAST(NULL AS VARCHAR) AS id_key
         FROM p FULL JOIN s ON s.mmsi = p.mmsi
+        WHERE coalesce(p.n, 0) + coalesce(s.n, 0) >= {params.dprk_min_reports}
         """
     )

@@ -10,10 +10,9 @@ For each leg this pass decides, once, what the detectors ask of it:
 - ``lo_leg``: the same for loitering (``loitering.*``; the leg shorter than ``loitering.max_silence_h``);
 - ``port``: the watched port each fix near a port is in (:mod:`tumen.detect.ports`), or NULL.
 
-Speed of a fix: its reported SOG in knots, or, where the report has none, the implied speed of its
-leg (distance / time).  A leg is *slow* below ``v`` knots when both fixes are and, for legs of ten
-minutes or more, the implied speed is too (so a vessel that reports 0 kn but moved is not slow;
-shorter legs are not judged by implied speed, which position noise dominates).
+A leg is *slow* below ``v`` knots when (:func:`slow_sql`), over ten minutes or more, both its implied
+speed and the reported speeds at its ends are, and over less, either of them is (so one corrupt
+SOG value does not break a run of fixes that did not move).
 
 How it runs: **one** window pass over all clean positions, ordered by MMSI and time, computes both
 the segmentation marks (breaks and run ends, :func:`tumen.tracks.segments.marks_sql`) and the leg
@@ -56,14 +55,23 @@ PASS_COLUMNS = (
 def slow_sql(a: str, b: str, speed_kn: float, dist: str | None = None) -> str:
     """SQL condition: the leg from fix ``{a}`` to fix ``{b}`` is slower than ``speed_kn`` knots.
 
+    - A leg of ten minutes or more is slow when its implied speed (distance / time) *and* the
+      speed at both ends (reported SOG, or the implied speed where SOG is not available) are: a
+      vessel that reports 0 kn but moved is not slow, nor one that reports 4 kn across a long
+      silence at whose ends it happens to be close to where it started.
+    - A shorter leg is slow when the SOG at both ends is, *or* its implied speed is: one corrupt SOG
+      value does not interrupt a vessel that has not moved, and position noise over a few seconds
+      does not make a slow vessel fast.
+
     ``dist`` names a column holding the leg's length in metres (else it is computed).
     """
     dist = dist or haversine_m(f"{a}lat", f"{a}lon", f"{b}lat", f"{b}lon")
     dt = f"({b}t - {a}t)"
     implied = f"({dist} / greatest({dt}, 1.0) / {KN_MS})"
+    ends = f"(coalesce({a}sog_kn, {implied}) < {speed_kn} AND coalesce({b}sog_kn, {implied}) < {speed_kn})"
     return (
-        f"(coalesce({a}sog_kn, {implied}) < {speed_kn} AND coalesce({b}sog_kn, {implied}) < {speed_kn} "
-        f"AND ({dt} < {MIN_IMPLIED_DT_S} OR {implied} < {speed_kn}))"
+        f"(CASE WHEN {dt} < {MIN_IMPLIED_DT_S} THEN ({ends} OR {implied} < {speed_kn}) "
+        f"ELSE ({ends} AND {implied} < {speed_kn}) END)"
     )
 
 

@@ -21,6 +21,7 @@ import base64
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ from tumen.report.maps import (
     TYPE_COLOURS,
     MapEvent,
     MapSpec,
+    interactive_layers,
     overview_map,
     vessel_map,
 )
@@ -369,20 +371,25 @@ def _dossier(
                 lon=lon,
                 ends=gaps.get(ev["event_id"]),
                 partner=partner,
+                label=f"{ev['number']}. {event_name(ev)} — {fmt_ts(ev['start'])} to {fmt_ts(ev['end'])} UTC",
             )
         )
     map_svg = None
+    interactive = None
     if len(tr) or any(m.lat is not None for m in map_events):
-        map_svg = vessel_map(
-            MapSpec(
-                track=tr,
-                events=map_events,
-                ports=ports,
-                max_gap_s=settings.detect.gaps.min_gap_h * 3600,
-                max_speed_kn=settings.detect.segments.max_speed_kn,
-                resolution=settings.report.map_resolution,
-            )
+        spec = MapSpec(
+            track=tr,
+            events=map_events,
+            ports=ports,
+            max_gap_s=settings.detect.gaps.min_gap_h * 3600,
+            max_speed_kn=settings.detect.segments.max_speed_kn,
+            resolution=settings.report.map_resolution,
         )
+        map_svg = vessel_map(spec)
+        if settings.report.interactive_map:
+            interactive = json.dumps(interactive_layers(spec), separators=(",", ":")).replace(
+                "</", "<\\/"
+            )
     starts = [ev["start"] for ev in events] + ([tr.ts[0].astype(datetime)] if len(tr) else [])
     ends = [ev["end"] for ev in events] + ([tr.ts[-1].astype(datetime)] if len(tr) else [])
     timeline_svg = None
@@ -416,6 +423,7 @@ def _dossier(
         "event_number": event_number,
         "signal_numbers": signal_numbers,
         "map": svg_data_uri(map_svg) if map_svg else None,
+        "interactive": interactive,
         "timeline": svg_data_uri(timeline_svg) if timeline_svg else None,
         "track_points": len(tr),
         "first_fix": tr.ts[0].astype(datetime) if len(tr) else None,
@@ -465,7 +473,18 @@ def build_context(
         label = f"{d['risk']['rank'] or '–'} {d['identity'].get('name') or d['mmsi']}"
         overview_tracks.append((label, tr))
     overview = (
-        overview_map(overview_tracks, ports, resolution=settings.report.map_resolution)
+        overview_map(
+            overview_tracks,
+            ports,
+            resolution=settings.report.map_resolution,
+            label_ports={
+                p
+                for d in dossiers
+                for ev in d["events"]
+                for p in (ev.get("port"), ev.get("from_port"), ev.get("to_port"))
+                if p
+            },
+        )
         if ports
         else None
     )
@@ -502,8 +521,18 @@ def build_context(
             for name in SIGNAL_TITLES
         ],
         "risk_settings": settings.risk.model_dump(exclude={"weights"}),
+        "leaflet": _leaflet_assets() if settings.report.interactive_map else None,
         "detect_settings": settings.detect.model_dump(),
         "screen_settings": settings.screen.model_dump(),
+    }
+
+
+def _leaflet_assets() -> dict[str, Markup]:
+    """Leaflet 1.9.4 (BSD-2-Clause, vendored in report/static) to inline into the report."""
+    static = resources.files("tumen.report").joinpath("static")
+    return {
+        "js": Markup(static.joinpath("leaflet.js").read_text(encoding="utf-8")),
+        "css": Markup(static.joinpath("leaflet.css").read_text(encoding="utf-8")),
     }
 
 

@@ -171,8 +171,13 @@ def _legend_below(fig: Figure, handles: list[Line2D]) -> None:
 
 
 def _base(
-    fig: Figure, extent: tuple[float, float, float, float], ports: Sequence[Port], resolution: str
+    fig: Figure,
+    extent: tuple[float, float, float, float],
+    ports: Sequence[Port],
+    resolution: str,
+    label_ports: set[str] | None = None,
 ) -> Any:
+    """Sea, land, borders, graticule and the watched ports (named unless ``label_ports`` leaves them out)."""
     ax = fig.add_axes(AXES_RECT)
     w, e, s, n = extent
     ax.set_facecolor(SEA)
@@ -208,6 +213,8 @@ def _base(
             ax.plot(
                 port.lon, port.lat, marker="s", ms=3.5, color=colour, mec="white", mew=0.5, zorder=6
             )
+            if label_ports is not None and port.name not in label_ports:
+                continue
             ax.annotate(
                 port.name,
                 (port.lon, port.lat),
@@ -480,6 +487,7 @@ def overview_map(
     ports: Sequence[Port],
     *,
     resolution: str = "auto",
+    label_ports: set[str] | None = None,
     width_in: float = 7.0,
     height_in: float = 5.6,
 ) -> str:
@@ -489,6 +497,8 @@ def overview_map(
     ----------
     tracks:
         ``(label, track)`` pairs, e.g. ``("1", track)`` for the top-ranked vessel.
+    label_ports:
+        Names of the ports to name on the map (e.g. those the vessels called at); ``None``: all.
     """
     lats = [t.lat for _l, t in tracks if len(t)] + [np.array([p.lat for p in ports])]
     lons = [t.lon for _l, t in tracks if len(t)] + [np.array([p.lon for p in ports])]
@@ -515,7 +525,7 @@ def overview_map(
     ]
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = Figure(figsize=(width_in, height_in))
-        ax = _base(fig, extent, ports, resolution)
+        ax = _base(fig, extent, ports, resolution, label_ports)
         handles = []
         for i, (label, tr) in enumerate(tracks):
             if not len(tr):
@@ -525,9 +535,103 @@ def overview_map(
             for part in np.split(np.arange(len(tr)), cuts):
                 if len(part) >= 2:
                     ax.plot(tr.lon[part], tr.lat[part], color=colour, lw=1.0, alpha=0.85, zorder=4)
-            _number_badge(ax, label.split(" ")[0], (tr.lon[-1], tr.lat[-1]), colour, (3, 3))
+            _number_badge(ax, label.split(" ")[0], (tr.lon[-1], tr.lat[-1]), colour, (-13, -11))
             handles.append(Line2D([], [], color=colour, lw=1.5, label=label))
         _scale_bar(ax, extent)
         if handles:
             _legend_below(fig, handles)
         return _svg(fig)
+
+
+def _latlon(lat: np.ndarray, lon: np.ndarray) -> list[list[float]]:
+    return [[round(float(a), 5), round(float(b), 5)] for a, b in zip(lat, lon, strict=True)]
+
+
+def interactive_layers(
+    spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0
+) -> dict[str, Any]:
+    """The same map as :func:`vessel_map`, as data for the report's optional Leaflet map.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``bounds`` [[south, west], [north, east]], ``land`` and ``borders``
+        (GSHHS, [lat, lon] rings and lines), ``track`` (pieces), ``partners``, ``gaps``
+        (``from``, ``to``, ``label``), ``events`` (``lat``, ``lon``, ``type``, ``colour``,
+        ``label``, ``popup``) and ``ports``; colours as in the static map.
+    """
+    tr = spec.track
+    lats = [tr.lat] + [np.array([ev.lat]) for ev in spec.events if ev.lat is not None]
+    lons = [tr.lon] + [np.array([ev.lon]) for ev in spec.events if ev.lon is not None]
+    extent = _extent(
+        np.concatenate(lats), np.concatenate(lons), aspect=_aspect(width_in, height_in)
+    )
+    w, e, s, n = extent
+    # coastline for twice the view, so that zooming out a little does not show its edge
+    cw, ce = w - (e - w) / 2, e + (e - w) / 2
+    cs, cn = max(s - (n - s) / 2, -89.0), min(n + (n - s) / 2, 89.0)
+    res = choose_resolution(extent, spec.resolution)
+    land, borders = [], []
+    for shape in shapes((round(cw, 4), round(ce, 4), round(cs, 4), round(cn, 4)), res):
+        ring = _latlon(shape.xy[:, 1], shape.xy[:, 0])
+        if shape.level == 0:
+            borders.append(ring)
+        elif shape.level % 2 == 1:
+            land.append(ring)
+    cuts = split_points(tr, spec.max_gap_s, spec.max_speed_kn)
+    pieces = [
+        _latlon(tr.lat[p], tr.lon[p]) for p in np.split(np.arange(len(tr)), cuts) if len(p) >= 2
+    ]
+    events, gaps, partners = [], [], []
+    for ev in spec.events:
+        colour = TYPE_COLOURS.get(ev.type, "#444444")
+        if ev.partner is not None and len(ev.partner):
+            partners.append(_latlon(ev.partner.lat, ev.partner.lon))
+        if ev.type == "gap" and ev.ends:
+            gaps.append(
+                {
+                    "from": list(ev.ends[0]),
+                    "to": list(ev.ends[1]),
+                    "label": str(ev.number),
+                    "popup": ev.label,
+                }
+            )
+        elif ev.lat is not None and ev.lon is not None and ev.type != "voyage":
+            if ev.type == "identity" and ev.subtype not in POSITIONAL_SUBTYPES:
+                continue
+            events.append(
+                {
+                    "lat": ev.lat,
+                    "lon": ev.lon,
+                    "type": ev.type,
+                    "colour": colour,
+                    "label": str(ev.number),
+                    "popup": ev.label,
+                }
+            )
+    return {
+        "bounds": [[s, w], [n, e]],
+        "land": land,
+        "borders": borders,
+        "track": pieces,
+        "partners": partners,
+        "gaps": gaps,
+        "events": events,
+        "ports": [
+            {
+                "name": p.name,
+                "lat": p.lat,
+                "lon": p.lon,
+                "colour": COUNTRY_COLOURS.get(p.country.upper(), "#333333"),
+            }
+            for p in spec.ports
+            if w <= p.lon <= e and s <= p.lat <= n
+        ],
+        "colours": {
+            "track": TRACK,
+            "gap": TYPE_COLOURS["gap"],
+            "land": LAND,
+            "coast": COAST,
+            "sea": SEA,
+        },
+    }

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from pyais.encode import data_to_payload
 
 #: Raw value meaning "not available" (ITU-R M.1371).
-LAT_NA, LON_NA, SOG_NA, COG_NA, HEADING_NA = 91 * 600_000, 181 * 600_000, 1023, 3600, 511
+SOG_NA, COG_NA, HEADING_NA = 1023, 3600, 511
 
 _HEX = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
 #: Characters outside the 6-bit armouring that do not break NMEA framing.

@@ -19,7 +19,9 @@ positives, and a spurious detection that matches one is also listed in
 ``negatives_hit``.
 
 Precision = tp / (tp + fp), recall = tp / (tp + fn) (each 1.0 when its denominator is
-0), F1 their harmonic mean; ``overall`` sums tp, fp and fn over the types.
+0), F1 their harmonic mean; ``overall`` sums tp, fp and fn over the types.  ``timing``
+gives, per type, the median and largest distance (minutes) between the start and end
+times of matched detections and their truth.
 """
 
 from __future__ import annotations
@@ -136,6 +138,30 @@ def _public(e: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _timing(
+    truth: list[dict[str, Any]], found: list[dict[str, Any]], matched: list[tuple[int, int]]
+) -> dict[str, Any]:
+    """How far matched detections start and end from the truth, per type (minutes)."""
+    out: dict[str, Any] = {}
+    for kind in sorted({truth[i]["type"] for i, _ in matched}):
+        pairs = [(truth[i], found[j]) for i, j in matched if truth[i]["type"] == kind]
+        if kind == "identity":
+            pairs = [
+                (t, d) for t, d in pairs if t.get("subtype") not in ("dprk_mid", "invalid_imo")
+            ]
+            if not pairs:
+                continue
+        starts = sorted(abs(d["start"] - t["start"]) / 60.0 for t, d in pairs)
+        ends = sorted(abs(d["end"] - t["end"]) / 60.0 for t, d in pairs)
+        out[kind] = {
+            "start_offset_min_median": round(starts[len(starts) // 2], 2),
+            "start_offset_min_max": round(starts[-1], 2),
+            "end_offset_min_median": round(ends[len(ends) // 2], 2),
+            "end_offset_min_max": round(ends[-1], 2),
+        }
+    return out
+
+
 def score(
     truth: list[dict[str, Any]], found: list[dict[str, Any]], params: EvaluateParams
 ) -> dict[str, Any]:
@@ -184,6 +210,7 @@ def score(
             for i, j in neg_pairs
         ],
         "by_subtype": by_subtype,
+        "timing": _timing(positives, found, matched),
         "counts": {"truth": len(positives), "negatives": len(negatives), "detected": len(found)},
         "tolerance_h": {
             "port_visit": params.port_visit_h,

@@ -134,22 +134,3 @@ def sample_leg(
         sog = np.clip(sog + rng.normal(0.0, 0.08, n), 0.0, 1.7)
         cog = (cog + rng.normal(0.0, 8.0, n)) % 360.0
     return lat, lon, sog, cog, cog.copy()
-
-
-def plan_end(legs: list[Leg]) -> float:
-    """End time of a plan (s)."""
-    return legs[-1].t1 if legs else 0.0
-
-
-def position_at(legs: list[Leg], t: float) -> tuple[float, float]:
-    """Exact position (lat, lon) at ``t`` (clamped to the plan's span)."""
-    leg = legs[-1]
-    for candidate in legs:
-        if candidate.t0 <= t <= candidate.t1:
-            leg = candidate
-            break
-    else:
-        if t < legs[0].t0:
-            leg = legs[0]
-    lat, lon, *_ = sample_leg(leg, np.array([t], dtype=float), None)
-    return float(lat[0]), float(lon[0])

@@ -165,7 +165,8 @@ def simulate(
     Parameters
     ----------
     out_dir:
-        Folder to write ``ais.nmea`` and/or ``ais.csv``, ``truth.jsonl`` and ``ports.csv``.
+        Folder to write ``ais.nmea`` and/or ``ais.csv``, ``truth.jsonl`` and ``ports.csv``
+        (an ``ais.*`` file of the other format left by an earlier run is removed).
     seed:
         Random seed; the same seed and arguments give the same bytes.
     hours:
@@ -197,6 +198,10 @@ def simulate(
     t0 = _start_unix(cfg.start)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # the folder describes one run: an AIS file of another format from an earlier run goes
+    for stale, wanted in (("ais.nmea", ("nmea", "both")), ("ais.csv", ("csv", "both"))):
+        if fmt not in wanted:
+            (out / stale).unlink(missing_ok=True)
     step = on_progress or (lambda _stage, _done, _total: None)
 
     step("fleet", 0, 1)
@@ -574,7 +579,16 @@ def derive_truth(
     st_name = [s_name[k] for k in keep]
     st_imo = [fleet[int(s_vessel[k])].identity.imo for k in keep]
     st_call = [fleet[int(s_vessel[k])].identity.callsign for k in keep]
-    events += identity_from_statics(st_mmsi, st_ts, st_name, st_imo, st_call)
+    ip = params.identity
+    events += identity_from_statics(
+        st_mmsi,
+        st_ts,
+        st_name,
+        st_imo,
+        st_call,
+        min_reports=ip.min_static_reports,
+        merge_h=ip.change_merge_h,
+    )
     heard = intact & ~is_na
     all_mmsi = np.concatenate([reports.mmsi[heard], st_mmsi])
     all_ts = np.concatenate([reports.t[heard], st_ts])
@@ -591,8 +605,22 @@ def derive_truth(
             v = by_mmsi[d["mmsi"]]
             sel = intact & (reports.vessel == v.idx) & reports.spoofed
         sel &= (reports.t >= a) & (reports.t <= b)
-        if sel.sum() < 2:
-            continue
+        if d["subtype"] == "position_jump":
+            if sel.sum() < ip.jump_min_positions:
+                continue
+        else:
+            # the MMSI must switch between the two transmitters often enough
+            same = (
+                intact
+                & ~reports.spoofed
+                & (reports.mmsi == d["mmsi"])
+                & (reports.t >= a)
+                & (reports.t <= b)
+            )
+            order = np.argsort(reports.t[same], kind="stable")
+            who = (reports.vessel[same] == imp.idx)[order]
+            if int(np.count_nonzero(who[1:] != who[:-1])) < ip.conflict_min_switches:
+                continue
         t = reports.t[sel]
         events.append(
             {

@@ -1,8 +1,9 @@
 """What each vessel transmits: position reports at ITU-R M.1371 rates, static reports.
 
 Report intervals follow ITU-R M.1371-5, Annex 1, Table 1 (class A) and Table 2
-(class B "CS"): class A every 10 s at 0–14 kn, 6 s at 14–23 kn, 2 s above 23 kn,
-3 min when at anchor or moored and not moving faster than 3 kn; class B every 30 s
+(class B "CS"): class A every 10 s at 0–14 kn, 6 s at 14–23 kn, 2 s above 23 kn
+(3⅓ s and 2 s while changing course, which the feed's down-sampling below makes
+irrelevant), 3 min when at anchor or moored and not moving faster than 3 kn; class B every 30 s
 above 2 kn and every 3 min at 2 kn or less; static and voyage data (type 5 for
 class A, type 24 parts A and B for class B) every 6 min.
 
@@ -24,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tumen.sim.geo import offset_km
-from tumen.sim.motion import Leg, sample_leg
+from tumen.sim.motion import NAV_UNDEFINED, Leg, sample_leg
 from tumen.sim.vessels import Vessel
 
 #: ITU-R M.1371 static report interval (s).
@@ -162,7 +163,7 @@ def vessel_reports(
         sog=np.clip(sog[keep], 0.0, 102.2),
         cog=cog[keep] % 360.0,
         heading=heading[keep] % 360.0,
-        nav=nav[keep] if v.cls == "A" else np.full(int(keep.sum()), 15, dtype=np.int8),
+        nav=nav[keep] if v.cls == "A" else np.full(int(keep.sum()), NAV_UNDEFINED, dtype=np.int8),
         spoofed=spoofed[keep],
     )
 

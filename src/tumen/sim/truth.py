@@ -28,9 +28,15 @@ detection, not a difference in what the data showed:
 ``identity``
     ``dprk_mid`` for every MMSI with MID 445 that was heard (first to last message);
     ``invalid_imo`` per MMSI and wrong IMO heard in static reports; ``identity_change``
-    where the name, IMO or call sign of consecutive static reports of one MMSI differ;
-    ``mmsi_conflict`` and ``position_jump`` from the plan (first to last delivered
-    report of the second transmitter / the displaced positions).
+    where the name, IMO or call sign of consecutive static reports of one MMSI differ
+    (values seen in at least ``min_static_reports`` reports; changes within
+    ``change_merge_h`` merged); ``mmsi_conflict`` and ``position_jump`` from the plan
+    (first to last delivered report of the second transmitter, when the MMSI switches
+    between the two at least ``conflict_min_switches`` times / of the displaced
+    positions, when there are at least ``jump_min_positions``).
+
+Loitering runs also end at a silence of ``max_silence_h`` (default the gap threshold):
+a loitering never spans a gap.
 
 A *vessel* here is one transmitter under one MMSI (an impostor's reports under a
 stolen MMSI form their own track), which is what a correct segmenter recovers.
@@ -256,7 +262,12 @@ def loitering(f: Fixes, ports: Sequence[Port], params: DetectSettings) -> list[d
     """Runs of slow fixes far from ports lasting at least ``min_duration_h``."""
     p = params.loitering
     slow = (f.sog < p.max_speed_kn) & (port_distance(f.lat, f.lon, ports) >= p.min_port_distance_km)
-    starts, ends = _runs(slow, f.track)
+    # a silence of max_silence_h (default: the gap threshold) or more ends the run
+    silence_s = p.max_silence_h * 3600.0
+    run_id = np.zeros(len(f), dtype=np.int64)
+    if len(f) > 1:
+        run_id[1:] = np.cumsum(np.diff(f.ts) >= silence_s)
+    starts, ends = _runs(slow, f.track, run_id)
     keep = (f.ts[ends] - f.ts[starts]) >= p.min_duration_h * 3600.0
     out = []
     for a, b in zip(starts[keep], ends[keep], strict=True):
@@ -372,63 +383,84 @@ def encounters(f: Fixes, ports: Sequence[Port], params: DetectSettings) -> list[
     return out
 
 
+def _norm(value: Any) -> Any:
+    """Names and call signs upper-cased with runs of spaces collapsed; IMOs as they are."""
+    return " ".join(value.upper().split()) if isinstance(value, str) else value
+
+
 def identity_from_statics(
     mmsi: NDArray[np.int64],
     ts: NDArray[np.int64],
     name: Sequence[str | None],
     imo: Sequence[int | None],
     callsign: Sequence[str | None],
+    *,
+    min_reports: int = 2,
+    merge_h: float = 1.0,
 ) -> list[dict[str, Any]]:
-    """``invalid_imo`` and ``identity_change`` events from the delivered static reports."""
+    """``invalid_imo`` and ``identity_change`` events from the delivered static reports.
+
+    A name, IMO or call sign counts once one MMSI reported it in at least
+    ``min_reports`` static reports (one report may carry a bit error).  A change is the
+    last report with the old value (``start``) and the first with the new (``end``);
+    changes of several fields whose new values appear within ``merge_h`` hours form
+    one event.
+    """
     out: list[dict[str, Any]] = []
     order = np.lexsort((ts, mmsi))
     by_mmsi: dict[int, list[int]] = {}
     for k in order:
         by_mmsi.setdefault(int(mmsi[k]), []).append(int(k))
+    fields: tuple[tuple[str, Sequence[Any]], ...] = (
+        ("name", name),
+        ("imo", imo),
+        ("callsign", callsign),
+    )
     for m, rows in by_mmsi.items():
-        bad: dict[int, list[int]] = {}
+        imo_seen: dict[int, list[int]] = {}
         for k in rows:
-            if imo[k] and not imo_is_valid(int(imo[k])):  # type: ignore[arg-type]
-                bad.setdefault(int(imo[k]), []).append(int(ts[k]))  # type: ignore[arg-type]
-        for value, times in bad.items():
-            out.append(
-                _event(
-                    "identity",
-                    m,
-                    min(times),
-                    max(times),
-                    subtype="invalid_imo",
-                    evidence={"imo": value},
+            if imo[k]:
+                imo_seen.setdefault(int(imo[k] or 0), []).append(int(ts[k]))
+        for value, times in imo_seen.items():
+            if len(times) >= min_reports and not imo_is_valid(value):
+                out.append(
+                    _event(
+                        "identity",
+                        m,
+                        min(times),
+                        max(times),
+                        subtype="invalid_imo",
+                        evidence={"imo": value, "n_reports": len(times)},
+                    )
                 )
-            )
-        changes: dict[int, dict[str, Any]] = {}
-        fields: tuple[tuple[str, Sequence[Any]], ...] = (
-            ("name", name),
-            ("imo", imo),
-            ("callsign", callsign),
-        )
+        changes: list[tuple[int, int, str, Any, Any]] = []  # (new ts, old ts, field, old, new)
         for field, values in fields:
-            last: tuple[int, Any] | None = None
-            for k in rows:
-                value = values[k]
-                if value in (None, "", 0):
-                    continue
-                if last is not None and value != last[1]:
-                    change = changes.setdefault(int(ts[k]), {"start": last[0], "fields": {}})
-                    change["start"] = min(change["start"], last[0])
-                    change["fields"][field] = [last[1], value]
-                last = (int(ts[k]), value)
-        for when, change in sorted(changes.items()):
-            out.append(
-                _event(
-                    "identity",
-                    m,
-                    change["start"],
-                    when,
-                    subtype="identity_change",
-                    evidence={"changed": change["fields"]},
+            seq = [(int(ts[k]), _norm(values[k])) for k in rows if values[k] not in (None, "", 0)]
+            counts: dict[Any, int] = {}
+            for _t, v in seq:
+                counts[v] = counts.get(v, 0) + 1
+            seq = [(t, v) for t, v in seq if counts[v] >= min_reports]
+            for (t0, v0), (t1, v1) in zip(seq, seq[1:], strict=False):
+                if v1 != v0:
+                    changes.append((t1, t0, field, v0, v1))
+        changes.sort()
+        group: list[tuple[int, int, str, Any, Any]] = []
+        for change in [*changes, None]:
+            if change is not None and (not group or change[0] - group[0][0] < merge_h * 3600.0):
+                group.append(change)
+                continue
+            if group:
+                out.append(
+                    _event(
+                        "identity",
+                        m,
+                        min(c[1] for c in group),
+                        max(c[0] for c in group),
+                        subtype="identity_change",
+                        evidence={"changed": {c[2]: [c[3], c[4]] for c in group}},
+                    )
                 )
-            )
+            group = [change] if change is not None else []
     return out
 
 

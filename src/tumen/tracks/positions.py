@@ -68,7 +68,7 @@ def clean_positions_sql(
     SELECT pos_id, mmsi, ts, epoch(ts) AS t, lat, lon,
            CASE WHEN sog_kn < 0 OR sog_kn >= 102.2 THEN NULL ELSE sog_kn END AS sog_kn,
            epoch_ms(ts) * {TIE_BITS}
-             + CAST(hash(lat, lon, sog_kn, cog_deg, heading_deg) % {TIE_BITS} AS BIGINT) AS k
+             + CAST(hash(lat, lon, sog_kn) % {TIE_BITS} AS BIGINT) AS k
     FROM positions
     WHERE {" AND ".join(where)}
     """
