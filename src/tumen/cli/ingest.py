@@ -63,7 +63,7 @@ BatchOpt = Annotated[
     int | None,
     typer.Option(
         "--batch-lines",
-        help="Lines read per batch; bounds memory (default: 200000 lines).",
+        help="Lines read per batch; bounds memory (default: 100000 lines).",
         show_default=False,
     ),
 ]
