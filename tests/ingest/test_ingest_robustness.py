@@ -208,10 +208,10 @@ def test_same_message_heard_by_two_stations(tmp_path: Path) -> None:
         tmp_path, tag(s="station-c", c=t0 + 30) + s + "\n", name="other.nmea", store=store
     )
     assert (report.stored, report.duplicates) == (0, 1)
-    # a narrower window makes it a new report
+    # 15 s after the last copy (itself a duplicate, at t0 + 30): a new report with a 10 s window
     report, store = ingest_text(
         tmp_path,
-        tag(s="station-d", c=t0 + 31) + s + "\n",
+        tag(s="station-d", c=t0 + 45) + s + "\n",
         name="third.nmea",
         store=store,
         ingest__dedupe_window_s=10,

@@ -25,11 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tumen.ingest import quarantine as Q
-from tumen.ingest.decode import decode_payloads
-from tumen.ingest.dedupe import batch_duplicates, remember, store_duplicates
+from tumen.ingest.decode import STORED_FIELDS, Decoded, decode_payloads
+from tumen.ingest.dedupe import SeenKeys, batch_duplicates, remember
 from tumen.ingest.files import LineBatch
 from tumen.ingest.nmea import ParsedBatch
-from tumen.ingest.records import CLASS_OF_TYPE, Part, build_rows
+from tumen.ingest.records import CLASS_OF_TYPE, Part, build_rows, check_messages
 from tumen.ingest.scan import I64, NO_TIME, B, spans_to_arrow
 from tumen.store.backend import Backend
 
@@ -73,80 +73,180 @@ STATIC_COLUMNS: dict[str, pa.DataType] = {
 
 @dataclass
 class Prepared:
-    """A batch ready to commit.  Message arrays have one entry per message (or CSV row)."""
+    """A batch ready to commit.  Message arrays have one entry per message (or CSV row).
+
+    Which lines are quarantined (and why) is settled here: dedupe only decides between
+    stored and duplicate, so the commit needs no text of the batch.
+    """
 
     first_line: int  # 1-based number of line 0
     n_lines: int
-    lines: LineBatch  # the batch's text (for quarantined lines)
     # messages
     key: I64
     ts: I64
     mmsi: I64
     code: I64  # quarantine code per message, 0 = fine
-    detail: dict[int, str]
-    dup_in_batch: B
     frag_ptr: I64
     frag_lines: I64
     line_first: I64
     line_no: I64
     station: pa.Array
+    decoded: Decoded | None  # fields to build rows from (see rows()); None once built
     positions: list[Part]
     statics: list[Part]
     others: I64  # message indices for the ``messages`` table
     other_type: I64
     other_payload: pa.Array
     other_fill: I64
-    # lines quarantined outside any message
-    q_line: I64
-    q_code: I64
-    q_detail: list[str | None]
-    line_code: I64
-    line_detail: dict[int, str]
+    # header lines share the outcome of the line they head (-1: none)
     hdr_target: I64
     is_hdr: B
+    # quarantined lines: index in the batch, reason code, detail, text
+    q_index: I64
+    q_code: I64
+    q_detail: list[str | None]
+    q_raw: pa.Array
 
-    def raw_line(self, i: int) -> str:
-        return self.lines.raw_line(i)
+    def build(self) -> None:
+        """Build the candidate rows from the decoded fields (done where the batch is committed)."""
+        if self.decoded is not None:
+            rows = build_rows(self.decoded, self.code)
+            self.positions, self.statics = rows.positions, rows.statics
+            self.decoded = None
 
 
-def prepare_nmea(batch: LineBatch, pb: ParsedBatch, window_us: int) -> Prepared:
-    """Decode the messages of a parsed NMEA batch and build its candidate rows."""
+def quarantined_lines(
+    n: int,
+    code: I64,
+    detail: dict[int, str],
+    frag_ptr: I64,
+    frag_lines: I64,
+    q_line: I64,
+    q_code: I64,
+    q_detail: list[str | None],
+    line_code: I64,
+    line_detail: dict[int, str],
+    hdr_target: I64,
+    is_hdr: B,
+) -> tuple[I64, I64, list[str | None]]:
+    """The lines of a batch that end quarantined: (indices, reason codes, details).
+
+    A line is quarantined when no message on it decoded well (see :mod:`tumen.ingest.quarantine`);
+    its reason is that of the first failure on it.  Header lines follow the line they head.
+    """
+    rank = np.zeros(n, dtype=np.int8)  # 2: holds a good message, 1: quarantined
+    qcode = np.zeros(n, dtype=np.int64)
+    qdetail: dict[int, str] = {}
+    cnt = np.diff(frag_ptr)
+    if frag_lines.size:
+        msg_rank = np.where(code == 0, DUPLICATE, QUARANTINED).astype(np.int8)
+        np.maximum.at(rank, frag_lines, np.repeat(msg_rank, cnt))
+        bad = np.flatnonzero(msg_rank == QUARANTINED)
+        if bad.size:
+            cb = cnt[bad]
+            pos = np.repeat(frag_ptr[bad], cb) + (
+                np.arange(int(cb.sum())) - np.repeat(np.cumsum(cb) - cb, cb)
+            )
+            lines = frag_lines[pos]
+            owner = np.repeat(bad, cb)
+            qcode[lines[::-1]] = code[owner][::-1]
+            if detail:
+                for ln, i in zip(lines[::-1].tolist(), owner[::-1].tolist(), strict=True):
+                    d = detail.get(i)
+                    if d is not None:
+                        qdetail[ln] = d
+                    else:
+                        qdetail.pop(ln, None)
+    if q_line.size:
+        np.maximum.at(rank, q_line, QUARANTINED)
+        for ln, c, d in zip(
+            q_line[::-1].tolist(), q_code[::-1].tolist(), q_detail[::-1], strict=True
+        ):
+            if rank[ln] == QUARANTINED:
+                qcode[ln] = c
+                if d is not None:
+                    qdetail[ln] = d
+                else:
+                    qdetail.pop(ln, None)
+    nl = np.flatnonzero(line_code)
+    if nl.size:
+        rank[nl] = np.maximum(rank[nl], QUARANTINED)
+        qcode[nl] = np.where(rank[nl] == QUARANTINED, line_code[nl], qcode[nl])
+        for ln, d in line_detail.items():
+            qdetail[ln] = d
+    hdr = np.flatnonzero(is_hdr & (hdr_target >= 0))
+    if hdr.size:
+        tgt = hdr_target[hdr]
+        rank[hdr] = rank[tgt]
+        qcode[hdr] = qcode[tgt]
+        for h, t in zip(hdr.tolist(), tgt.tolist(), strict=True):
+            if rank[h] == QUARANTINED and t in qdetail:
+                qdetail[h] = qdetail[t]
+    if n and rank.min() < 1:
+        missing = int(np.flatnonzero(rank < 1)[0])
+        raise AssertionError(f"line {missing} of the batch was given no outcome (ingest bug)")
+    q = np.flatnonzero(rank == QUARANTINED)
+    return q, qcode[q], [qdetail.get(i) for i in q.tolist()] if qdetail else [None] * q.size
+
+
+def decode_batch(pb: ParsedBatch) -> Decoded:
+    """Decode the payloads of a parsed batch (the fields ingest stores)."""
     m = pb.messages
-    dec = decode_payloads(pb.pbuf, m.pay_s, m.pay_e, m.fill)
-    rows = build_rows(dec)
-    ok = rows.code == 0
-    dup = np.zeros(ok.size, dtype=bool)
-    idx = np.flatnonzero(ok)
-    dup[idx] = batch_duplicates(dec.key[idx], m.ts[idx], window_us)
-    others = rows.others
+    return decode_payloads(pb.pbuf, m.pay_s, m.pay_e, m.fill, only=STORED_FIELDS)
+
+
+def prepare_nmea(
+    batch: LineBatch, pb: ParsedBatch, window_us: int, dec: Decoded | None = None
+) -> Prepared:
+    """Decode the messages of a parsed NMEA batch (unless ``dec`` is given), check them and
+    settle which lines are quarantined; the rows are built at commit (:meth:`Prepared.build`)."""
+    m = pb.messages
+    if dec is None:
+        dec = decode_batch(pb)
+    code, detail = check_messages(dec)
+    kinds = np.zeros(code.size, dtype=bool)
+    for idx, _f in dec.groups.values():
+        kinds[idx] = True
+    others = np.flatnonzero((dec.code == 0) & ~kinds)
+    q, qc, qd = quarantined_lines(
+        pb.n_lines,
+        code,
+        detail,
+        m.frag_ptr,
+        m.frag_lines,
+        pb.q_line,
+        pb.q_code,
+        pb.q_detail,
+        pb.line_code,
+        pb.line_detail,
+        pb.hdr_target,
+        pb.is_hdr,
+    )
     return Prepared(
         first_line=batch.first_line,
         n_lines=pb.n_lines,
-        lines=batch,
         key=dec.key,
         ts=m.ts,
         mmsi=dec.mmsi,
-        code=rows.code,
-        detail=rows.detail,
-        dup_in_batch=dup,
+        code=code,
         frag_ptr=m.frag_ptr,
         frag_lines=m.frag_lines,
         line_first=m.line_first,
         line_no=m.line_no,
-        station=pc.dictionary_encode(spans_to_arrow(pb.pbuf, m.st_s, m.st_e)),
-        positions=rows.positions,
-        statics=rows.statics,
+        station=spans_to_arrow(pb.pbuf, m.st_s, m.st_e),
+        decoded=dec,
+        positions=[],
+        statics=[],
         others=others,
         other_type=dec.msg_type[others],
         other_payload=spans_to_arrow(pb.pbuf, m.pay_s[others], m.pay_e[others]),
         other_fill=m.fill[others],
-        q_line=pb.q_line,
-        q_code=pb.q_code,
-        q_detail=pb.q_detail,
-        line_code=pb.line_code,
-        line_detail=pb.line_detail,
         hdr_target=pb.hdr_target,
         is_hdr=pb.is_hdr,
+        q_index=q,
+        q_code=qc,
+        q_detail=qd,
+        q_raw=batch.raw_lines(q),
     )
 
 
@@ -160,7 +260,7 @@ class Context:
     next_pos_id: int
     next_static_id: int
     next_msg_id: int
-    has_keys: bool
+    seen: SeenKeys
     lines: int = 0
     stored: int = 0
     duplicates: int = 0
@@ -215,17 +315,23 @@ def _class_array(msg_type: pa.Array) -> pa.Array:
 def commit(ctx: Context, p: Prepared) -> None:
     """Dedupe a prepared batch against the store, append its rows and count its lines."""
     store = ctx.store
+    p.build()
     n_msg = p.key.size
     ok = p.code == 0
-    cand = np.flatnonzero(ok & ~p.dup_in_batch)
-    sdup = store_duplicates(store, p.key[cand], p.ts[cand], ctx.window_us, ctx.has_keys)
+    good = np.flatnonzero(ok)
+    dup_in_batch = np.zeros(n_msg, dtype=bool)
+    dup_in_batch[good] = batch_duplicates(p.key[good], p.ts[good], ctx.window_us)
+    cand = np.flatnonzero(ok & ~dup_in_batch)
+    sdup = ctx.seen.duplicates(store, p.key[cand], p.ts[cand])
     stored = np.zeros(n_msg, dtype=bool)
     stored[cand[~sdup]] = True
     dup = ok & ~stored
-    st_idx = np.flatnonzero(stored)
-    if st_idx.size:
-        remember(store, p.key[st_idx], p.ts[st_idx])
-        ctx.has_keys = True
+    # remember every copy, stored or duplicate: a copy within the window of a duplicate is a
+    # duplicate too, in this batch (neighbours in time) and in the next ones alike
+    seen = np.flatnonzero(ok)
+    if seen.size:
+        remember(store, p.key[seen], p.ts[seen])
+        ctx.seen.add(p.key[seen], p.ts[seen])
 
     def common(msg: I64, id_name: str, first_id: int) -> dict[str, pa.Array]:
         return {
@@ -246,7 +352,7 @@ def commit(ctx: Context, p: Prepared) -> None:
         table["class"] = (
             klass if text.null_count == len(text) else pc.coalesce(text, klass.cast(pa.string()))
         )
-        table["station"] = p.station.take(pa.array(msg))
+        table["station"] = pc.dictionary_encode(p.station.take(pa.array(msg)))
         store.append("positions", pa.table(table))
         ctx.next_pos_id += msg.size
         ctx.rows["positions"] += msg.size
@@ -280,58 +386,16 @@ def commit(ctx: Context, p: Prepared) -> None:
 
 
 def _account_lines(ctx: Context, p: Prepared, stored: B, dup: B) -> None:
+    """Count the batch's lines (stored / duplicate / quarantined) and write its quarantined lines."""
     n = p.n_lines
     rank = np.zeros(n, dtype=np.int8)
-    qcode = np.zeros(n, dtype=np.int64)
-    qdetail: dict[int, str] = {}
-    msg_rank = np.where(stored, STORED, np.where(dup, DUPLICATE, QUARANTINED)).astype(np.int8)
-    cnt = np.diff(p.frag_ptr)
     if p.frag_lines.size:
-        mr = np.repeat(msg_rank, cnt)
-        np.maximum.at(rank, p.frag_lines, mr)
-        bad = np.flatnonzero(msg_rank == QUARANTINED)
-        if bad.size:
-            # reason (and detail) of the first quarantined message on each line
-            cb = cnt[bad]
-            starts = p.frag_ptr[bad]
-            pos = np.repeat(starts, cb) + (
-                np.arange(int(cb.sum())) - np.repeat(np.cumsum(cb) - cb, cb)
-            )
-            lines = p.frag_lines[pos]
-            owner = np.repeat(bad, cb)
-            qcode[lines[::-1]] = p.code[owner][::-1]
-            if p.detail:
-                for ln, i in zip(lines[::-1].tolist(), owner[::-1].tolist(), strict=True):
-                    d = p.detail.get(i)
-                    if d is not None:
-                        qdetail[ln] = d
-                    else:
-                        qdetail.pop(ln, None)
-    if p.q_line.size:
-        np.maximum.at(rank, p.q_line, QUARANTINED)
-        for ln, c, d in zip(
-            p.q_line[::-1].tolist(), p.q_code[::-1].tolist(), p.q_detail[::-1], strict=True
-        ):
-            if rank[ln] == QUARANTINED:
-                qcode[ln] = c
-                if d is not None:
-                    qdetail[ln] = d
-                else:
-                    qdetail.pop(ln, None)
-    nl = np.flatnonzero(p.line_code)
-    if nl.size:
-        rank[nl] = np.maximum(rank[nl], QUARANTINED)
-        qcode[nl] = np.where(rank[nl] == QUARANTINED, p.line_code[nl], qcode[nl])
-        for ln, d in p.line_detail.items():
-            qdetail[ln] = d
+        msg_rank = np.where(stored, STORED, np.where(dup, DUPLICATE, 0)).astype(np.int8)
+        np.maximum.at(rank, p.frag_lines, np.repeat(msg_rank, np.diff(p.frag_ptr)))
     hdr = np.flatnonzero(p.is_hdr & (p.hdr_target >= 0))
     if hdr.size:
-        tgt = p.hdr_target[hdr]
-        rank[hdr] = rank[tgt]
-        qcode[hdr] = qcode[tgt]
-        for h, t in zip(hdr.tolist(), tgt.tolist(), strict=True):
-            if rank[h] == QUARANTINED and t in qdetail:
-                qdetail[h] = qdetail[t]
+        rank[hdr] = rank[p.hdr_target[hdr]]
+    rank[p.q_index] = QUARANTINED
     if n and rank.min() < 1:
         missing = int(np.flatnonzero(rank < 1)[0])
         raise AssertionError(f"line {p.first_line + missing} was given no outcome (ingest bug)")
@@ -340,19 +404,20 @@ def _account_lines(ctx: Context, p: Prepared, stored: B, dup: B) -> None:
     ctx.stored += int(counts[STORED])
     ctx.duplicates += int(counts[DUPLICATE])
     ctx.quarantined += int(counts[QUARANTINED])
-    q = np.flatnonzero(rank == QUARANTINED)
+    q = p.q_index
     if q.size:
-        reasons = [Q.REASON_OF[int(c)] for c in qcode[q].tolist()]
-        ctx.reasons.update(reasons)
+        reason_names = np.array(["", *Q.REASONS], dtype=object)
+        for c, k in zip(*np.unique(p.q_code, return_counts=True), strict=True):
+            ctx.reasons[Q.REASON_OF[int(c)]] += int(k)
         ctx.store.append(
             "quarantine",
             pa.table(
                 {
                     "source_id": pa.array(np.full(q.size, ctx.source_id, dtype=np.int32)),
                     "line_no": pa.array(q + p.first_line),
-                    "raw": pa.array([p.raw_line(i) for i in q.tolist()], type=pa.string()),
-                    "reason": pa.array(reasons, type=pa.string()),
-                    "detail": pa.array([qdetail.get(i) for i in q.tolist()], type=pa.string()),
+                    "raw": p.q_raw,
+                    "reason": pa.array(reason_names[p.q_code], type=pa.string()),
+                    "detail": pa.array(p.q_detail, type=pa.string()),
                 }
             ),
         )

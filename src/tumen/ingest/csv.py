@@ -36,8 +36,8 @@ import pyarrow.compute as pc
 
 from tumen.errors import InputError
 from tumen.ingest import quarantine as Q
-from tumen.ingest.batch import Prepared
-from tumen.ingest.dedupe import batch_duplicates, row_keys
+from tumen.ingest.batch import Prepared, quarantined_lines
+from tumen.ingest.dedupe import row_keys
 from tumen.ingest.files import DMA_CSV, NOAA_CSV, LineBatch
 from tumen.ingest.records import Part
 from tumen.ingest.scan import MAX_TIME_US, MIN_TIME_US, NO_TIME
@@ -451,40 +451,39 @@ def prepare_csv(batch: LineBatch, state: CsvState, window_us: int) -> Prepared:
             statics.append(Part(sel, cols_s))
 
     key = row_keys([mmsi, ts, lat, lon, sog, cog, heading]) if m else np.zeros(0, np.int64)
-    ok = code == 0
-    dup = np.zeros(m, dtype=bool)
-    gi = np.flatnonzero(ok)
-    dup[gi] = batch_duplicates(key[gi], ts[gi], 0)
     station = _text(_col(df, "station"), m) if m else pa.array([], pa.string())
     ptr = np.arange(m + 1, dtype=np.int64)
+    no_hdr = np.full(n, -1, dtype=np.int64)
+    not_hdr = np.zeros(n, dtype=bool)
+    q, qc, qd = quarantined_lines(
+        n, code, detail, ptr, idx, np.zeros(0, np.int64), np.zeros(0, np.int64), [],
+        line_code, line_detail, no_hdr, not_hdr,
+    )  # fmt: skip
     return Prepared(
         first_line=batch.first_line,
         n_lines=n,
-        lines=batch,
         key=key,
         ts=ts,
         mmsi=mmsi,
         code=code,
-        detail=detail,
-        dup_in_batch=dup,
         frag_ptr=ptr,
         frag_lines=idx,
         line_first=idx,
         line_no=idx,
         station=station,
+        decoded=None,
         positions=positions,
         statics=statics,
         others=np.zeros(0, np.int64),
         other_type=np.zeros(0, np.int64),
         other_payload=pa.array([], pa.string()),
         other_fill=np.zeros(0, np.int64),
-        q_line=np.zeros(0, np.int64),
-        q_code=np.zeros(0, np.int64),
-        q_detail=[],
-        line_code=line_code,
-        line_detail=line_detail,
-        hdr_target=np.full(n, -1, dtype=np.int64),
-        is_hdr=np.zeros(n, dtype=bool),
+        hdr_target=no_hdr,
+        is_hdr=not_hdr,
+        q_index=q,
+        q_code=qc,
+        q_detail=qd,
+        q_raw=batch.raw_lines(q),
     )
 
 

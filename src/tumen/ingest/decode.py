@@ -431,8 +431,20 @@ def to_turn(raw: I64) -> np.ndarray:
     return np.where(raw == 0, 0.0, val)
 
 
-def decode_fields(six: SixBits, spec: tuple[FieldSpec, ...]) -> dict[str, object]:
-    """Every field of ``spec`` for the messages in ``six``.
+#: the fields ingest stores (:mod:`tumen.ingest.records`); the others need not be decoded
+STORED_FIELDS = frozenset(
+    {
+        "status", "speed", "accuracy", "lon", "lat", "course", "heading", "second", "imo",
+        "callsign", "shipname", "ship_type", "to_bow", "to_stern", "to_port", "to_starboard",
+        "draught", "destination", "month", "day", "hour", "minute",
+    }
+)  # fmt: skip
+
+
+def decode_fields(
+    six: SixBits, spec: tuple[FieldSpec, ...], only: frozenset[str] | None = None
+) -> dict[str, object]:
+    """The fields of ``spec`` (all, or those named in ``only``) for the messages in ``six``.
 
     Values are numpy arrays (int64, float64, bool) or, for text, uint8 matrices
     (see :func:`text_to_arrow`); a field that does not exist in a message (past its
@@ -442,7 +454,7 @@ def decode_fields(six: SixBits, spec: tuple[FieldSpec, ...]) -> dict[str, object
     exists: dict[str, np.ndarray] = {}
     offset = 0
     for f in spec:
-        if f.kind == SKIP:
+        if f.kind == SKIP or (only is not None and f.name not in only):
             offset += f.width
             continue
         if f.kind == STR:
@@ -524,8 +536,13 @@ def _allowed(t: I64, bits: I64) -> np.ndarray:
     )
 
 
-def decode_payloads(pbuf: U8, pay_s: I64, pay_e: I64, fill: I64) -> Decoded:
-    """Validate and decode a batch of payloads (spans of ``pbuf``)."""
+def decode_payloads(
+    pbuf: U8, pay_s: I64, pay_e: I64, fill: I64, only: frozenset[str] | None = None
+) -> Decoded:
+    """Validate and decode a batch of payloads (spans of ``pbuf``).
+
+    ``only`` names the fields to decode (default: every field, as pyais gives them).
+    """
     n = int(pay_s.size)
     length = pay_e - pay_s
     bits = length * 6 - fill
@@ -609,9 +626,9 @@ def decode_payloads(pbuf: U8, pay_s: I64, pay_e: I64, fill: I64) -> Decoded:
                     groups[name] = (
                         sub,
                         decode_fields(
-                            SixBits(pbuf, pay_s[sub], pay_e[sub], fill[sub]), SPECS[name]
+                            SixBits(pbuf, pay_s[sub], pay_e[sub], fill[sub]), SPECS[name], only
                         ),
                     )
         elif typ in SPECS:
-            groups[typ] = (rows, decode_fields(six, SPECS[typ]))
+            groups[typ] = (rows, decode_fields(six, SPECS[typ], only))
     return Decoded(mtype, code, detail, key, mmsi, groups)

@@ -2,13 +2,19 @@
 
 Definition
 ----------
-A message is a **duplicate** when an earlier copy has the same payload key (a 64-bit
-hash of its 6-bit payload and bit length, :func:`tumen.ingest.decode.payload_keys`) and a
-receive time no more than ``ingest.dedupe_window_s`` seconds away -- the same radio
-transmission picked up by another station, or relayed by two feeds.  An AIS position
-report holds its UTC second and radio state, so two distinct reports practically never
-share a payload within a minute; static reports repeat identically every six minutes and
-are kept each time they are heard again later than the window.
+A message is a **duplicate** when an earlier copy -- same payload key (a 64-bit hash of
+its 6-bit payload and bit length, :func:`tumen.ingest.decode.payload_keys`) -- was received
+no more than ``ingest.dedupe_window_s`` seconds before it (or after it, for copies already
+in the store): the same radio transmission picked up by another station, or relayed by
+two feeds.  The earlier copy may itself be a duplicate, so a run of identical reports
+each within the window of the previous one is stored once.  An AIS position report holds
+its UTC second and radio state, so two distinct reports practically never share a payload
+within a minute; static reports repeat identically every six minutes and are kept each
+time they are heard again later than the window.
+
+For input in time order the outcome does not depend on the batch size: within a batch,
+copies are compared with their neighbour in time; across batches and files, with the
+keys of every earlier copy (stored or duplicate) kept in ``ingest_keys``.
 
 Messages without a receive time compare equal in time to each other (and never to timed
 ones): a file without times that holds the same payload twice keeps it once.
@@ -114,8 +120,94 @@ def store_duplicates(store: Backend, key: I64, ts: I64, window_us: int, has_keys
     return dup
 
 
+_BITS_MASK = (1 << 20) - 1
+
+
+class SeenKeys:
+    """The keys of the file being ingested that lie within reach of the next batch.
+
+    For a time-ordered file a new message can only repeat a copy seen in the last window
+    of time: those keys are kept here (sorted, in memory) and checked with numpy, and the
+    store is asked only for what memory cannot settle -- messages older than that horizon
+    (out-of-order input), time ranges where keys from earlier files exist, untimed messages.
+    The answer is the same as asking the store for everything.
+
+    Parameters
+    ----------
+    before:
+        ``(min, max)`` receive time (µs) of the timed keys stored before this file, or None.
+    before_untimed:
+        Whether untimed keys were stored before this file.
+    """
+
+    def __init__(self, window_us: int, before: tuple[int, int] | None, before_untimed: bool):
+        self.window_us = window_us
+        self.before = before
+        self.before_untimed = before_untimed
+        self.newest = int(NO_TIME)
+        self.untimed = False
+        self.key = np.zeros(0, dtype=np.int64)
+        self.ts = np.zeros(0, dtype=np.int64)
+        self.base = 0
+        self.span = 4 * window_us + 2
+        self.ukeys = np.zeros(0, dtype=np.int64)
+        self.comp = np.zeros(0, dtype=np.int64)
+        self.bits = np.zeros(_BITS_MASK + 1, dtype=bool)
+
+    def duplicates(self, store: Backend, key: I64, ts: I64) -> B:
+        """Which entries repeat a key seen before (this file or the store), within the window."""
+        w = self.window_us
+        n = key.size
+        dup = np.zeros(n, dtype=bool)
+        timed = ts != NO_TIME
+        ask = ~timed & (self.before_untimed or self.untimed)
+        if self.before is not None:
+            ask |= timed & (ts >= self.before[0] - w) & (ts <= self.before[1] + w)
+        if self.newest != NO_TIME:
+            ask |= timed & (ts < self.newest - w)  # older than what memory holds
+        mem = timed & ~ask
+        if mem.any() and self.comp.size:
+            # (key rank, time offset) packed in one sortable int64: a match is a packed value
+            # between those of (rank, t - w) and (rank, t + w)
+            idx = np.flatnonzero(mem)
+            idx = idx[self.bits[key[idx] & _BITS_MASK]]  # cheap filter: most keys are new
+            k, t = key[idx], ts[idx]
+            r = np.searchsorted(self.ukeys, k)
+            present = (r < self.ukeys.size) & (self.ukeys[np.minimum(r, self.ukeys.size - 1)] == k)
+            span = self.span
+            low = r * span + np.clip(t - w - self.base, 0, span - 1)
+            high = r * span + np.clip(t + w - self.base, 0, span - 1)
+            count = np.searchsorted(self.comp, high, side="right") - np.searchsorted(
+                self.comp, low, side="left"
+            )
+            hit = present & (count > 0) & (t + w >= self.base)
+            dup[idx[hit]] = True
+        if ask.any():
+            idx = np.flatnonzero(ask)
+            dup[idx] = store_duplicates(store, key[idx], ts[idx], w, True)
+        return dup
+
+    def add(self, key: I64, ts: I64) -> None:
+        """Keys just remembered in the store: keep those still within reach."""
+        timed = ts != NO_TIME
+        self.untimed |= bool((~timed).any())
+        if not timed.any():
+            return
+        self.newest = max(self.newest, int(ts[timed].max()))
+        self.base = self.newest - 2 * self.window_us
+        k = np.concatenate([self.key, key[timed]])
+        t = np.concatenate([self.ts, ts[timed]])
+        near = t >= self.base
+        self.key, self.ts = k[near], t[near]
+        self.span = 4 * self.window_us + 2
+        self.ukeys, rank = np.unique(self.key, return_inverse=True)
+        self.bits = np.zeros(_BITS_MASK + 1, dtype=bool)
+        self.bits[self.ukeys & _BITS_MASK] = True
+        self.comp = np.sort(rank.astype(np.int64) * self.span + (self.ts - self.base))
+
+
 def remember(store: Backend, key: I64, ts: I64) -> None:
-    """Record the keys of stored messages."""
+    """Record the keys of messages seen (stored or duplicate)."""
     if key.size:
         store.append(KEYS_TABLE, pa.table({"key": key, "ts_us": ts}))
 

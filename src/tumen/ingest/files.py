@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import IO, cast
 
 import numpy as np
+import pyarrow as pa
 
 from tumen.errors import InputError
-from tumen.ingest.scan import I64, PAD, U8
+from tumen.ingest.scan import I64, PAD, U8, spans_to_arrow
 
 NMEA = "nmea"
 NOAA_CSV = "noaa_csv"
@@ -214,6 +215,12 @@ class LineBatch:
     def raw_line(self, i: int) -> str:
         """Line ``i`` as text, undecodable bytes replaced."""
         return self.line_bytes(i).decode("utf-8", errors="replace")
+
+    def raw_lines(self, idx: I64) -> pa.Array:
+        """Lines ``idx`` as an Arrow string array (undecodable bytes replaced)."""
+        if self.original is None:  # plain ASCII: slice the buffer, all at once
+            return spans_to_arrow(self.buf, self.starts[idx], self.ends[idx])
+        return pa.array([self.raw_line(i) for i in idx.tolist()], type=pa.string())
 
     def tail_bytes(self, i: int) -> bytes:
         """The bytes of lines ``i`` and after (to hand back to the reader)."""

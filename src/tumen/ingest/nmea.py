@@ -58,7 +58,6 @@ from tumen.ingest.scan import (
     U8,
     B,
     civil_to_us,
-    count_between,
     first_at_or_after,
     gather,
     index_at_or_after,
@@ -303,7 +302,8 @@ def scan_rows(buf: U8, starts: I64, ends: I64, tz: str) -> RowScan:
     out.kind[comment] = K_COMMENT
 
     sp = special_positions(buf)
-    bang, comma, star, bsl, dash = sp[33], sp[44], sp[42], sp[92], sp[45]
+    bang, comma, star, bsl = sp[33], sp[44], sp[42], sp[92]
+    dash = None  # '-' offsets: found only if a tag block has a g: field
     k = index_at_or_after(bang, s)
     first = bang[k]
     second = bang[np.minimum(k + 1, bang.size - 1)]
@@ -314,7 +314,7 @@ def scan_rows(buf: U8, starts: I64, ends: I64, tz: str) -> RowScan:
     tagonly = none & (c0 == 92) & (buf[np.maximum(e - 1, 0)] == 92) & (e - s >= 2)
     if tagonly.any():
         rows = np.flatnonzero(tagonly)
-        rows = rows[count_between(bsl, s[rows], e[rows]) == 2]
+        rows = rows[first_at_or_after(bsl, s[rows] + 1) == e[rows] - 1]  # no '\\' inside
         tf = parse_tag_spans(buf, s[rows] + 1, e[rows] - 1, comma, star, dash)
         out.kind[rows] = K_TAGHDR
         out.h_time[rows], out.h_bad[rows] = tf.time_us, tf.time_bad
@@ -376,7 +376,7 @@ def _parse_sentences(
     comma: I64,
     star: I64,
     bsl: I64,
-    dash: I64,
+    dash: I64 | None,
     tz: str,
 ) -> Sentences:
     """Parse rows holding one ``!`` (at ``P``) as ``[prefix]!ttVDx,c,n,s,ch,payload,f*hh[,trailer]``.
@@ -435,7 +435,7 @@ def _parse_sentences(
     tag = ~empty & (buf[S] == 92) & (buf[np.maximum(P - 1, 0)] == 92) & (P - S >= 2)
     if tag.any():
         ti = np.flatnonzero(tag)
-        tag[ti] = count_between(bsl, S[ti], P[ti]) == 2
+        tag[ti] = first_at_or_after(bsl, S[ti] + 1) == P[ti] - 1  # no '\\' inside the tag block
     rest = ok & ~empty & ~tag
     t = np.full(m, NO_TIME, dtype=np.int64)
     bad = np.zeros(m, dtype=bool)

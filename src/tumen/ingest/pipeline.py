@@ -33,8 +33,9 @@ from tumen.config import IngestSettings, Settings
 from tumen.errors import InputError
 from tumen.ingest import csv as csvmod
 from tumen.ingest.batch import Context, Prepared, commit, prepare_nmea
-from tumen.ingest.dedupe import KEYS_TABLE
+from tumen.ingest.dedupe import KEYS_TABLE, SeenKeys
 from tumen.ingest.files import NMEA, InputFile, LineReader, SkippedFile, count_lines, resolve_inputs
+from tumen.ingest.scan import NO_TIME
 from tumen.ingest.workers import ParsingProcess, read_and_parse
 from tumen.provenance import sha256_file, tumen_version, utc_now
 from tumen.store.backend import Backend
@@ -221,7 +222,13 @@ def _ingest_file(
     window_us = int(round(ing.dedupe_window_s * 1_000_000))
     with store.transaction():
         source_id = _next_id(store, "sources", "source_id")
-        has_keys = store.query(f"SELECT 1 AS x FROM {KEYS_TABLE} LIMIT 1").num_rows > 0
+        before = store.query(
+            f"SELECT min(ts_us) AS a, max(ts_us) AS b FROM {KEYS_TABLE} WHERE ts_us <> ?",
+            [int(NO_TIME)],
+        ).to_pylist()[0]
+        untimed = store.query(
+            f"SELECT 1 AS x FROM {KEYS_TABLE} WHERE ts_us = ? LIMIT 1", [int(NO_TIME)]
+        )
         ctx = Context(
             store=store,
             source_id=source_id,
@@ -229,7 +236,11 @@ def _ingest_file(
             next_pos_id=_next_id(store, "positions", "pos_id"),
             next_static_id=_next_id(store, "statics", "static_id"),
             next_msg_id=_next_id(store, "messages", "msg_id"),
-            has_keys=has_keys,
+            seen=SeenKeys(
+                window_us,
+                None if before["a"] is None else (int(before["a"]), int(before["b"])),
+                untimed.num_rows > 0,
+            ),
         )
         if f.format == NMEA and _parse_in_child(f, ing):
             digest = _run_with_child(ctx, f, ing, window_us, progress)
@@ -305,10 +316,10 @@ def _run_with_child(
     ctx: Context, f: InputFile, ing: IngestSettings, window_us: int, progress: _Progress
 ) -> str:
     """Stage A in a child process, stage B (decode, dedupe, append) here; returns the SHA-256."""
-    child = ParsingProcess(f.path, ing.batch_lines, ing.tz, ing.fragment_gap_lines)
+    child = ParsingProcess(f.path, ing.batch_lines, ing.tz, ing.fragment_gap_lines, window_us)
     try:
-        for batch, pb in child:
-            commit(ctx, prepare_nmea(batch, pb, window_us))
+        for prepared in child:
+            commit(ctx, prepared)
             progress.update(ctx.lines, child.bytes_read)
     finally:
         child.close()
@@ -417,7 +428,7 @@ def ingest_paths(
 
 @contextmanager
 def _store_tuned_for_ingest(store: Backend) -> Iterator[None]:
-    """While ingest runs, let DuckDB append with one thread and at most 256 MiB of cache.
+    """While ingest runs, let DuckDB append with one thread and at most 128 MiB of cache.
 
     The second core is busy reading the next batch; DuckDB's own worker threads would only
     compete with it (measured: half the CPU per appended row with one thread).  The cache
@@ -430,7 +441,7 @@ def _store_tuned_for_ingest(store: Backend) -> Iterator[None]:
     threads = store.scalar("SELECT current_setting('threads')")
     limit = store.scalar("SELECT current_setting('memory_limit')")
     store.execute("SET threads = 1")
-    store.execute("SET memory_limit = '256MiB'")
+    store.execute("SET memory_limit = '128MiB'")
     try:
         yield
     finally:

@@ -165,33 +165,51 @@ class Rows:
     detail: dict[int, str]
 
 
-def build_rows(dec: Decoded) -> Rows:
-    """Turn decoded fields into candidate rows and settle position checks per message."""
+def check_messages(dec: Decoded) -> tuple[I64, dict[int, str]]:
+    """Quarantine code per message (0 = it gives rows) and details, position checks included.
+
+    A position report reading 'not available' or out of range gives no row; a type 19
+    report still gives its static row.
+    """
     code = dec.code.copy()
     detail = dict(dec.detail)
+    has_static = np.zeros(code.size, dtype=bool)
+    for name, (idx, _f) in dec.groups.items():
+        if name in (5, 19, "24A", "24B", "24B_aux"):
+            has_static[idx] = True
+    for name, (idx, f) in dec.groups.items():
+        if name not in (1, 2, 3, 4, 9, 11, 18, 19, 21, 27):
+            continue
+        lat = np.asarray(f["lat"])
+        lon = np.asarray(f["lon"])
+        no_pos = (lat == 91.0) | (lon == 181.0)
+        out = ~no_pos & ((np.abs(lat) > 90.0) | (np.abs(lon) > 180.0))
+        bad = np.flatnonzero((no_pos | out) & ~has_static[idx])
+        if bad.size:
+            rejected = idx[bad]
+            code[rejected] = np.where(no_pos[bad], NO_POS, OUT_RANGE)
+            for i, a, b in zip(
+                rejected.tolist(), lat[bad].tolist(), lon[bad].tolist(), strict=True
+            ):
+                detail[i] = f"lat {a:g}, lon {b:g}"
+    return code, detail
+
+
+def build_rows(dec: Decoded, code: I64 | None = None) -> Rows:
+    """Turn decoded fields into candidate rows (``code``: from :func:`check_messages`)."""
+    detail: dict[int, str] = {}
+    if code is None:
+        code, detail = check_messages(dec)
     positions: list[Part] = []
     statics: list[Part] = []
-    has_static = np.zeros(code.size, dtype=bool)
     for name, (idx, f) in dec.groups.items():
         if name in (5, 19, "24A", "24B", "24B_aux"):
             statics.append(_static_part(name, idx, f))
-            has_static[idx] = True
     for name, (idx, f) in dec.groups.items():
         if name in (1, 2, 3, 4, 9, 11, 18, 19, 21, 27):
             assert isinstance(name, int)
-            part, rejected, codes = _position_part(idx, f, name)
+            part, _rejected, _codes = _position_part(idx, f, name)
             positions.append(part)
-            if rejected.size:
-                keep = ~has_static[
-                    rejected
-                ]  # a type 19 without position still stores its static data
-                rejected, codes = rejected[keep], codes[keep]
-                code[rejected] = codes
-                where = np.searchsorted(idx, rejected)
-                lat = np.asarray(f["lat"])[where].tolist()
-                lon = np.asarray(f["lon"])[where].tolist()
-                for i, a, b in zip(rejected.tolist(), lat, lon, strict=True):
-                    detail[i] = f"lat {a:g}, lon {b:g}"
     decoded_kinds = np.zeros(code.size, dtype=bool)
     for _name, (idx, _f) in dec.groups.items():
         decoded_kinds[idx] = True

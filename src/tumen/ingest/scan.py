@@ -64,8 +64,8 @@ def positions_of(buf: U8, byte: int) -> I64:
     return np.concatenate([pos, np.full(16, buf.size - PAD // 2, dtype=np.int64)])
 
 
-#: the bytes the NMEA parsers locate: '!' ',' '*' '\\' and '-'
-SPECIAL = b"!,*\\-"
+#: the bytes the NMEA parsers locate: '!' ',' '*' '\\'
+SPECIAL = b"!,*\\"
 
 
 def special_positions(buf: U8) -> dict[int, I64]:
@@ -118,11 +118,15 @@ def read_uint(buf: U8, start: I64, end: I64, max_digits: int = 18) -> tuple[I64,
     ok = (n >= 1) & (n <= max_digits)
     value = np.zeros(start.size, dtype=np.int64)
     longest = int(n[ok].max()) if ok.any() else 0
+    if longest == 0:
+        return value, ok
+    digits = windows(buf, np.where(ok, start, 0), longest) - np.uint8(
+        48
+    )  # uint8: non-digits wrap > 9
     for k in range(longest):
-        live = ok & (k < n)
-        d = buf[np.where(live, start + k, 0)].astype(np.int64) - 48
-        good = (d >= 0) & (d <= 9)
-        ok &= ~live | good
+        d = digits[:, k]
+        live = k < n
+        ok &= ~live | (d <= 9)
         value = np.where(live, value * 10 + d, value)
     return np.where(ok, value, 0), ok
 

@@ -76,10 +76,13 @@ def parse_tag_spans(
     )
     if n == 0:
         return out
-    if comma is None or star is None or dash is None:
-        comma, star, dash = positions_of(buf, 44), positions_of(buf, 42), positions_of(buf, 45)
-    # the fields end at the tag block's '*' (or its end)
-    last = np.minimum(first_at_or_after(star, start), end)
+    if comma is None or star is None:
+        comma, star = positions_of(buf, 44), positions_of(buf, 42)
+    # the fields end at the tag block's '*' (or its end); it is nearly always 3 before the end
+    last = np.where(buf[np.maximum(end - 3, 0)] == 42, end - 3, end)
+    odd = last == end
+    if odd.any():
+        last[odd] = np.minimum(first_at_or_after(star, start[odd]), end[odd])
     k = np.searchsorted(comma, start, side="left")
     fs = start.copy()
     live = start < last
@@ -108,6 +111,8 @@ def parse_tag_spans(
             out.si_e = np.where(is_si, fe, out.si_e)
         is_g = colon1 & (b0 == 103) & (out.group < 0)
         if is_g.any():
+            if dash is None:
+                dash = positions_of(buf, 45)
             out.group = np.where(is_g, _group_id(buf, fs + 2, fe, is_g, dash), out.group)
         # a next field follows only if this one ended at a comma before the '*'
         live &= nxt < last

@@ -1,7 +1,9 @@
 """Reading and parsing an NMEA file in a separate process, so that it has a core of its own.
 
-Ingest runs in two stages: (A) read lines and parse them into messages
-(:func:`tumen.ingest.nmea.parse_batch`), (B) decode, dedupe and append to the store.
+Ingest runs in two stages: (A) read lines, parse them into messages
+(:func:`tumen.ingest.nmea.parse_batch`), decode the payloads and build the candidate rows
+(:func:`tumen.ingest.batch.prepare_nmea`), (B) dedupe against the store and append
+(:func:`tumen.ingest.batch.commit`).
 Both are numpy/DuckDB work, but between their vectorised loops Python holds the GIL, so
 two threads of one process overlap badly.  For large files stage A runs in a child
 interpreter (``python -m tumen.ingest.workers FILE ...``, a plain subprocess: it never
@@ -23,11 +25,14 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tumen.errors import InputError
 from tumen.ingest.files import LineBatch, LineReader
 from tumen.ingest.nmea import ParsedBatch, parse_batch
+
+if TYPE_CHECKING:
+    from tumen.ingest.batch import Prepared
 
 
 def read_and_parse(
@@ -41,14 +46,18 @@ def read_and_parse(
         yield batch, pb
 
 
-def _child(path: str, batch_lines: int, tz: str, fragment_gap: int, out: IO[bytes]) -> None:
-    """Body of the reading process: pickles ("batch", batch, parsed, bytes read) ..., then ("done", sha256)."""
+def _child(
+    path: str, batch_lines: int, tz: str, fragment_gap: int, window_us: int, out: IO[bytes]
+) -> None:
+    """Body of the reading process: pickles ("batch", prepared batch, bytes read) ...,
+    then ("done", sha256)."""
+    from tumen.ingest.batch import prepare_nmea  # (imports pyarrow.compute: only here)
+
     reader = LineReader(Path(path), batch_lines)
     try:
         for batch, pb in read_and_parse(reader, tz, fragment_gap):
-            pickle.dump(
-                ("batch", batch, pb, reader.bytes_read), out, protocol=pickle.HIGHEST_PROTOCOL
-            )
+            item = ("batch", prepare_nmea(batch, pb, window_us), reader.bytes_read)
+            pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(("done", reader.sha256()), out, protocol=pickle.HIGHEST_PROTOCOL)
     except InputError as exc:
         pickle.dump(("error", exc.reason), out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -58,12 +67,12 @@ def _child(path: str, batch_lines: int, tz: str, fragment_gap: int, out: IO[byte
 
 
 class ParsingProcess:
-    """Stage A of one NMEA file in a child interpreter; iterate to get ``(batch, parsed)`` pairs.
+    """Stage A of one NMEA file in a child interpreter; iterate to get prepared batches.
 
     After the iteration ends, :attr:`sha256` holds the file's digest.
     """
 
-    def __init__(self, path: Path, batch_lines: int, tz: str, fragment_gap: int):
+    def __init__(self, path: Path, batch_lines: int, tz: str, fragment_gap: int, window_us: int):
         self.path = path
         self.bytes_read = 0
         self.sha256: str | None = None
@@ -79,6 +88,7 @@ class ParsingProcess:
                 str(batch_lines),
                 tz,
                 str(fragment_gap),
+                str(window_us),
             ],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -94,7 +104,7 @@ class ParsingProcess:
             f"the reading process failed ({last}); run again with ingest.workers = 0", self.path
         )
 
-    def __iter__(self) -> Iterator[tuple[LineBatch, ParsedBatch]]:
+    def __iter__(self) -> Iterator[Prepared]:
         assert self._proc.stdout is not None
         while True:
             try:
@@ -102,8 +112,8 @@ class ParsingProcess:
             except (EOFError, pickle.UnpicklingError):
                 raise self._failure() from None
             if item[0] == "batch":
-                self.bytes_read = item[3]
-                yield item[1], item[2]
+                self.bytes_read = item[2]
+                yield item[1]
             elif item[0] == "done":
                 self.sha256 = item[1]
                 return
@@ -121,8 +131,8 @@ class ParsingProcess:
 
 
 def _main(argv: list[str]) -> None:
-    path, batch_lines, tz, gap = argv
-    _child(path, int(batch_lines), tz, int(gap), sys.stdout.buffer)
+    path, batch_lines, tz, gap, window_us = argv
+    _child(path, int(batch_lines), tz, int(gap), int(window_us), sys.stdout.buffer)
 
 
 if __name__ == "__main__":

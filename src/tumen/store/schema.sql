@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS positions (
     heading_deg  SMALLINT,               -- true heading, degrees; NULL = not available (511)
     nav_status   TINYINT,                -- ITU-R M.1371 navigational status 0–15; NULL for class B
     msg_type     TINYINT,                -- AIS message type; NULL for CSV rows
-    class        VARCHAR,                -- 'A' or 'B' transponder class (NULL if unknown)
+    class        ENUM('A', 'B'),         -- 'A' or 'B' transponder class (NULL if unknown; an ENUM: cheap to append)
     station      VARCHAR,                -- receiving station (tag block s:, CSV column), if known
     source_id    INTEGER NOT NULL,       -- → sources
     line_no      BIGINT  NOT NULL,       -- 1-based line of the (last) sentence in the source
@@ -122,7 +122,7 @@ CREATE TABLE IF NOT EXISTS messages (
     line_first   BIGINT  NOT NULL
 );
 
--- Dedupe keys: one per stored AIS message or CSV row.  `key` is a 64-bit hash of the
+-- Dedupe keys: one per AIS message or CSV row seen (stored or duplicate).  `key` is a 64-bit hash of the
 -- payload (tumen.ingest.dedupe.payload_keys); `ts_us` the receive time in microseconds since
 -- 1970 UTC, or -4611686018427387904 (-2^62) when the input carries no time.
 -- The key is random by design: stored uncompressed (compressing it gains nothing and costs
