@@ -48,6 +48,23 @@ DETECTOR_COLUMNS = (
     "id_key",
 )
 
+#: Keys of an event in the public JSON-lines contract (``tumen events --format jsonl``,
+#: the simulator's ``truth.jsonl``), in order; ``evidence`` follows them.
+CONTRACT_KEYS = (
+    "event_id",
+    "type",
+    "subtype",
+    "mmsi",
+    "other_mmsi",
+    "start",
+    "end",
+    "lat",
+    "lon",
+    "port",
+    "from_port",
+    "to_port",
+)
+
 #: Columns of the ``events`` table, in order.
 EVENT_COLUMNS = (
     "event_id",

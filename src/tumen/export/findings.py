@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from tumen.detect.events import CONTRACT_KEYS
 from tumen.report import dossier as q
 
 if TYPE_CHECKING:
@@ -23,20 +24,7 @@ if TYPE_CHECKING:
     from tumen.store.backend import Backend
 
 #: keys of an event in the public JSON-lines contract, in order
-EVENT_KEYS = (
-    "event_id",
-    "type",
-    "subtype",
-    "mmsi",
-    "other_mmsi",
-    "start",
-    "end",
-    "lat",
-    "lon",
-    "port",
-    "from_port",
-    "to_port",
-)
+EVENT_KEYS = CONTRACT_KEYS
 
 
 @contextmanager

@@ -58,6 +58,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tumen.config import DetectSettings
+from tumen.detect.events import CONTRACT_KEYS
 from tumen.sim.geo import haversine_km
 from tumen.sim.places import Port
 from tumen.sim.vessels import imo_is_valid, mid_of
@@ -492,21 +493,7 @@ def overlaps(a: dict[str, Any], b: dict[str, Any], slack_s: float = 0.0) -> bool
 
 def write_truth(path: Path, events: list[dict[str, Any]]) -> None:
     """Write events as JSON lines in the contract's key order (times ISO 8601 UTC)."""
-    keys = (
-        "event_id",
-        "type",
-        "subtype",
-        "mmsi",
-        "other_mmsi",
-        "start",
-        "end",
-        "lat",
-        "lon",
-        "port",
-        "from_port",
-        "to_port",
-        "evidence",
-    )
+    keys = (*CONTRACT_KEYS, "evidence")
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         for e in events:
             row: dict[str, Any] = {k: e.get(k) for k in keys}
