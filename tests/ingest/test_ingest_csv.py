@@ -148,3 +148,27 @@ def test_custom_columns_local_time_and_errors(tmp_path: Path) -> None:
         ingest_paths(store, [path], Settings(), columns="mmsi=mmsi,lat=lat,lon=lon")
     with pytest.raises(InputError, match="unknown field"):
         ingest_paths(store, [path], Settings(), columns="mmsi=mmsi,ts=t,lat=lat,lon=lon,colour=c")
+
+
+def test_csv_statics_count_the_rows_they_stand_for(tmp_path: Path) -> None:
+    """One statics row per change of the static columns; n_reports counts the rows it covers."""
+    header = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo"
+    names = ["ANGARA"] * 3 + ["HAI XIANG"] * 2 + ["ANGARA"]
+    rows = [
+        f"273456780,2024-01-10T10:0{i}:00,42.2{i},130.3{i},10.0,45.0,44,{name},IMO9179842,UBCD7,70,0,120,20,6.5,70"
+        for i, name in enumerate(names)
+    ]
+    rows.insert(2, "273999999,2024-01-10T10:01:30,42.0,131.0,1.0,0.0,0,OTHER,,,,,,,,")
+    path = tmp_path / "noaa.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    store = DuckDBStore(tmp_path / "t.duckdb")
+    ingest_paths(store, [path], Settings())
+    got = store.query(
+        "SELECT name, n_reports FROM statics WHERE mmsi = 273456780 ORDER BY line_no"
+    ).to_pylist()
+    assert got == [
+        {"name": "ANGARA", "n_reports": 3},
+        {"name": "HAI XIANG", "n_reports": 2},
+        {"name": "ANGARA", "n_reports": 1},
+    ]
+    assert store.scalar("SELECT n_reports FROM statics WHERE mmsi = 273999999") == 1

@@ -109,7 +109,11 @@ def imo_check_sql(imo: str) -> str:
 
 
 def clean_statics_sql(segments: SegmentParams, scope_table: str | None) -> str:
-    """Static reports with a time, normalised: ``static_id, mmsi, ts, name, callsign, imo, flag``."""
+    """Static reports with a time, normalised: ``static_id, mmsi, ts, n_reports, name, callsign, imo, flag``.
+
+    ``n_reports`` is how many reports a row stands for (1 for an AIS static message; a CSV
+    row stands for the MMSI's following rows with the same static values).
+    """
     where = ["ts IS NOT NULL"]
     if segments.vessels_only:
         where.append("mmsi BETWEEN 200000000 AND 799999999")
@@ -122,7 +126,8 @@ def clean_statics_sql(segments: SegmentParams, scope_table: str | None) -> str:
         )
 
     return f"""
-    SELECT static_id, mmsi, ts, {text("name")} AS name, {text("callsign")} AS callsign,
+    SELECT static_id, mmsi, ts, coalesce(n_reports, 1) AS n_reports,
+           {text("name")} AS name, {text("callsign")} AS callsign,
            CASE WHEN imo > 0 THEN imo END AS imo,
            CASE WHEN length(trim(flag)) = 2 THEN upper(trim(flag)) END AS flag
     FROM statics WHERE {" AND ".join(where)}
@@ -234,14 +239,14 @@ def _static_identity(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_id_change AS
         WITH v AS (
-            SELECT static_id, mmsi, ts, 'name' AS field, name AS value FROM _statics_c WHERE name IS NOT NULL
+            SELECT static_id, mmsi, ts, n_reports, 'name' AS field, name AS value FROM _statics_c WHERE name IS NOT NULL
             UNION ALL
-            SELECT static_id, mmsi, ts, 'imo', CAST(imo AS VARCHAR) FROM _statics_c WHERE imo IS NOT NULL
+            SELECT static_id, mmsi, ts, n_reports, 'imo', CAST(imo AS VARCHAR) FROM _statics_c WHERE imo IS NOT NULL
             UNION ALL
-            SELECT static_id, mmsi, ts, 'callsign', callsign FROM _statics_c WHERE callsign IS NOT NULL
+            SELECT static_id, mmsi, ts, n_reports, 'callsign', callsign FROM _statics_c WHERE callsign IS NOT NULL
         ), sup AS (
             SELECT v.* FROM v
-            JOIN (SELECT mmsi, field, value FROM v GROUP BY mmsi, field, value HAVING count(*) >= {n}) k
+            JOIN (SELECT mmsi, field, value FROM v GROUP BY mmsi, field, value HAVING sum(n_reports) >= {n}) k
               ON k.mmsi = v.mmsi AND k.field = v.field AND k.value = v.value
         ), seq AS (
             SELECT *, lag(value) OVER w AS old, lag(ts) OVER w AS old_ts, lag(static_id) OVER w AS old_id
@@ -278,9 +283,9 @@ def _static_identity(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_id_imo AS
         WITH i AS (
-            SELECT mmsi, imo, count(*) AS n, min(ts) AS t0, max(ts) AS t1,
+            SELECT mmsi, imo, sum(n_reports) AS n, min(ts) AS t0, max(ts) AS t1,
                    min_by(static_id, ts) AS first_id, max_by(static_id, ts) AS last_id
-            FROM _statics_c WHERE imo IS NOT NULL GROUP BY mmsi, imo HAVING count(*) >= {n}
+            FROM _statics_c WHERE imo IS NOT NULL GROUP BY mmsi, imo HAVING sum(n_reports) >= {n}
         )
         SELECT 'identity' AS type, 'invalid_imo' AS subtype, mmsi, CAST(NULL AS BIGINT) AS other_mmsi,
                t0 AS start, t1 AS "end", CAST(NULL AS DOUBLE) AS lat, CAST(NULL AS DOUBLE) AS lon, {_NULLS},
@@ -303,7 +308,7 @@ def _static_identity(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_id_flag AS
         WITH f AS (
-            SELECT s.mmsi, s.flag, m.iso2, m.country, count(*) AS n, min(s.ts) AS t0, max(s.ts) AS t1,
+            SELECT s.mmsi, s.flag, m.iso2, m.country, sum(s.n_reports) AS n, min(s.ts) AS t0, max(s.ts) AS t1,
                    min_by(s.static_id, s.ts) AS first_id, max_by(s.static_id, s.ts) AS last_id
             FROM _statics_c s JOIN _mids m ON m.mid = {mid_sql("s.mmsi")}
             WHERE s.flag IS NOT NULL AND s.flag <> m.iso2 AND s.flag <> coalesce(m.parent_iso2, m.iso2)

@@ -41,6 +41,7 @@ from tumen.ingest.dedupe import row_keys
 from tumen.ingest.files import DMA_CSV, NOAA_CSV, LineBatch
 from tumen.ingest.records import Part
 from tumen.ingest.scan import MAX_TIME_US, MIN_TIME_US, NO_TIME
+from tumen.store.backend import Backend
 
 NOAA_HEADER = [
     "mmsi", "basedatetime", "lat", "lon", "sog", "cog", "heading", "vesselname", "imo",
@@ -539,3 +540,32 @@ def _static_hash(static: dict[str, pa.Array | np.ndarray], m: int) -> np.ndarray
         }
     )
     return frame.hash_rows(seed=0).to_numpy() if m else np.zeros(0, np.uint64)
+
+
+def count_static_reports(store: Backend, source_id: int) -> None:
+    """Set ``statics.n_reports`` for the rows a CSV file wrote.
+
+    A CSV file repeats a vessel's static columns on every row, and ingest stores a
+    ``statics`` row only when they change; that row stands for the MMSI's stored position
+    rows of the file from its line up to the next change.  Detectors that need a value
+    "seen in N reports" (``detect.identity.min_static_reports``) sum ``n_reports``.
+    """
+    store.execute(
+        """
+        UPDATE statics SET n_reports = c.n
+        FROM (
+            WITH st AS (
+                SELECT static_id, mmsi, line_no,
+                       lead(line_no) OVER (PARTITION BY mmsi ORDER BY line_no) AS next_line
+                FROM statics WHERE source_id = ?
+            )
+            SELECT st.static_id, count(p.pos_id) AS n
+            FROM st JOIN positions p
+              ON p.source_id = ? AND p.mmsi = st.mmsi
+             AND p.line_no >= st.line_no AND (st.next_line IS NULL OR p.line_no < st.next_line)
+            GROUP BY st.static_id
+        ) c
+        WHERE statics.static_id = c.static_id
+        """,
+        [source_id, source_id],
+    )

@@ -255,6 +255,8 @@ def _ingest_file(
                 digest = reader.sha256()
             finally:
                 reader.close()
+        if f.format != NMEA:
+            csvmod.count_static_reports(store, source_id)
         dup_of = store.query("SELECT source_id FROM sources WHERE sha256 = ?", [digest])
         if dup_of.num_rows:  # same bytes under another size? impossible; another writer raced us
             raise InputError("was ingested by another process meanwhile; run again", f.path)

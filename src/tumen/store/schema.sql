@@ -70,7 +70,9 @@ CREATE TABLE IF NOT EXISTS statics (
     line_first   BIGINT  NOT NULL,
     length_m     REAL,                   -- overall length, metres (to_bow_m + to_stern_m, or a CSV column)
     width_m      REAL,                   -- beam, metres (to_port_m + to_starboard_m, or a CSV column)
-    eta          VARCHAR                 -- estimated time of arrival as sent, 'MM-DDTHH:MM' (AIS has no year)
+    eta          VARCHAR,                -- estimated time of arrival as sent, 'MM-DDTHH:MM' (AIS has no year)
+    n_reports    INTEGER                 -- reports this row stands for: NULL = 1 (an AIS static message);
+                                         -- CSV: the MMSI's rows in the file until its static values change
 );
 
 -- Every input line that did not become a stored row or a counted duplicate.
