@@ -60,3 +60,14 @@ def test_every_command_takes_db_or_out_and_json() -> None:
             continue
         assert "db" in names, f"{path} has no --db"
         assert "json_out" in names or "fmt" in names, f"{path} has no --json"
+
+
+def test_detector_reference_is_current() -> None:
+    from tumen.detect.registry import DETECTORS, detectors_markdown
+
+    current = (ROOT / "docs" / "detectors.md").read_text(encoding="utf-8")
+    assert current == detectors_markdown(), (
+        "docs/detectors.md is out of date: run `python -m tumen.detect.registry > docs/detectors.md`"
+    )
+    for det in DETECTORS:  # every detector states its definition and public source
+        assert f"`{det.event_type}`" in current and det.source in current

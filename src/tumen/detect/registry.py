@@ -115,3 +115,48 @@ DETECTORS: tuple[Detector, ...] = (
 def detector_names() -> list[str]:
     """Names of the registered detectors, in run order."""
     return [d.name for d in DETECTORS]
+
+
+def detectors_markdown() -> str:
+    """``docs/detectors.md``: every detector's definition (its module docstring) and parameters.
+
+    Regenerate with ``python -m tumen.detect.registry > docs/detectors.md``; a test fails when
+    the file is out of date.
+    """
+    import importlib
+
+    from tumen.config import DetectSettings, describe_settings
+    from tumen.tracks import segments
+
+    settings = {row["name"]: row for row in describe_settings(DetectSettings)}
+    lines = [
+        "# Behaviour detectors",
+        "",
+        "Generated from the detectors' own docstrings and settings by",
+        "`python -m tumen.detect.registry > docs/detectors.md`. Every number is a setting",
+        "(`tumen config`; `[detect.<section>]` in `tumen.toml`). Times are UTC.",
+        "",
+    ]
+
+    def section(title: str, module_doc: str | None, key: str, source: str | None) -> None:
+        lines.extend([f"## {title}", ""])
+        if source:
+            lines.extend([f"Public definition followed: <{source}>", ""])
+        doc = (module_doc or "").strip()
+        lines.extend([doc, ""])
+        rows = [r for name, r in settings.items() if name.startswith(key + ".")]
+        if rows:
+            lines.extend(["| setting | default | meaning |", "|---|---|---|"])
+            for r in rows:
+                lines.append(f"| `detect.{r['name']}` | `{r['default']}` | {r['description']} |")
+            lines.append("")
+
+    section("Track cleaning and segmentation", segments.__doc__, "segments", None)
+    for det in DETECTORS:
+        module = importlib.import_module(f"tumen.detect.{det.settings_key}")
+        section(f"`{det.event_type}` — {det.name}", module.__doc__, det.settings_key, det.source)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(detectors_markdown(), end="")
