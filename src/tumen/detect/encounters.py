@@ -72,22 +72,22 @@ def build_steps(store: Backend, params: EncounterParams) -> int:
         f"""
         CREATE OR REPLACE TEMP TABLE _enc_steps AS
         WITH e AS (
-            SELECT *, rn - row_number() OVER (PARTITION BY mmsi, seg ORDER BY rn) AS chain
+            SELECT mmsi, seg, t, lat, lon, pos_id, p_t, p_lat, p_lon, p_pos,
+                   CAST(ceil(p_t / {step}) AS BIGINT) * {step} AS first_step,
+                   rn - row_number() OVER (PARTITION BY mmsi, seg ORDER BY rn) AS chain
             FROM _legs WHERE enc_leg AND t > p_t
-        ), l AS (
-            SELECT *, min(p_t) OVER c AS c0_t, max(t) OVER c AS c1_t,
-                   CAST(ceil(p_t / {step}) AS BIGINT) * {step} AS first_step
-            FROM e WINDOW c AS (PARTITION BY mmsi, seg, chain)
+        ), c AS (
+            SELECT mmsi, seg, chain, min(p_t) AS c0_t, max(t) AS c1_t FROM e GROUP BY mmsi, seg, chain
         ), s AS (
-            SELECT l.*, l.first_step + o.i * {step} AS step_t
-            FROM l, range(0, {offsets}) o(i)
-            WHERE l.first_step + o.i * {step} < l.t
+            SELECT e.*, e.first_step + o.i * {step} AS step_t
+            FROM e, range(0, {offsets}) o(i)
+            WHERE e.first_step + o.i * {step} < e.t
         )
         SELECT l.mmsi, l.seg, l.step_t,
                l.p_lat + {frac} * (l.lat - l.p_lat) AS lat,
                {interp_lon("l.p_lon", "l.lon", frac)} AS lon,
-               l.p_pos AS a_pos, l.pos_id AS b_pos, l.c0_t, l.c1_t
-        FROM s l
+               l.p_pos AS a_pos, l.pos_id AS b_pos, c.c0_t, c.c1_t
+        FROM s l JOIN c ON c.mmsi = l.mmsi AND c.seg = l.seg AND c.chain = l.chain
         """
     )
     return int(store.query("SELECT count(*) AS n FROM _enc_steps").column("n")[0].as_py())

@@ -45,11 +45,14 @@ from tumen.tracks.segments import SegmentStats, segments_from_marks, track_runs_
 #: Legs shorter than this are not judged by their implied speed (seconds).
 MIN_IMPLIED_DT_S = 600.0
 
-#: Columns of the rows kept by the window passes.
+#: Columns of the rows kept by the window passes (besides the segment ``seg``).
 PASS_COLUMNS = (
-    "mmsi, seg, rn, k, t, lat, lon, sog_kn, pos_id, p_t, p_lat, p_lon, p_pos, near, p_near, "
+    "mmsi, rn, k, t, lat, lon, sog_kn, pos_id, p_t, p_lat, p_lon, p_pos, near, p_near, "
     "is_gap, slow_e, slow_l"
 )
+
+#: Relative slack of :func:`candidate_sql`'s implied-speed bound (far above rounding error).
+CANDIDATE_SLACK = 1e-6
 
 
 def slow_sql(a: str, b: str, speed_kn: float, dist: str | None = None) -> str:
@@ -75,14 +78,34 @@ def slow_sql(a: str, b: str, speed_kn: float, dist: str | None = None) -> str:
     )
 
 
+def candidate_sql(settings: DetectSettings) -> str:
+    """SQL condition over a row of the window pass: a cheap test that holds for every row any flag
+    could keep (a break, a last fix, a gap, a fix near a port or after one, a slow leg).
+
+    A leg can only be slow below ``v`` knots (:func:`slow_sql`) if its reported SOG is under ``v``
+    or its implied speed is, and the implied speed ``leg_m / max(Δt, 1 s)`` is under ``v`` only if
+    ``leg_m < v × (|Δt| + 1 s)`` (in m/s; with a relative slack far above rounding error).  Most
+    rows — vessels under way — fail every part of it after a handful of comparisons, so the exact
+    flags are evaluated only for the rows that pass.
+    """
+    enc, loi, gap = settings.encounters, settings.loitering, settings.gaps
+    v = max(enc.max_speed_kn, loi.max_speed_kn)
+    return (
+        f"(brk OR n_t IS NULL OR near OR coalesce(p_near, false) "
+        f"OR t - p_t >= {gap.min_gap_h * 3600.0} OR sog_kn < {v} "
+        f"OR leg_m < {v * KN_MS * (1 + CANDIDATE_SLACK)} * (abs(t - p_t) + 1.0))"
+    )
+
+
 def _window_sql(source: str, partition: str, settings: DetectSettings) -> str:
     """The window over ``source`` (clean fixes with a ``near`` flag) giving each its previous fix,
     the segmentation marks and the leg flags; a SELECT with the columns of :data:`PASS_COLUMNS`
-    plus ``brk``, ``last`` and ``p_k``.
+    plus ``brk``, ``last`` and ``p_k``, of the rows that pass :func:`candidate_sql`.
 
-    The previous fix travels as one struct (one window expression instead of seven), and the
-    leg's length is computed once.  A leg exists only between fixes that continue each other
-    (``NOT brk``): within a segment whose runs fork, two consecutive fixes may not.
+    The previous fix travels as one struct (one window expression instead of seven), the leg's
+    length is computed once, and the cheap candidate test runs before the exact flags.  A leg
+    exists only between fixes that continue each other (``NOT brk``): within a segment whose runs
+    fork, two consecutive fixes may not.
     """
     enc, loi, gap, seg = settings.encounters, settings.loitering, settings.gaps, settings.segments
     dist = haversine_m("p_lat", "p_lon", "lat", "lon")
@@ -104,6 +127,8 @@ def _window_sql(source: str, partition: str, settings: DetectSettings) -> str:
         ), b AS (
             SELECT *, (p_t IS NULL OR leg_m > {seg.noise_m} + {seg.max_speed_kn * KN_MS} * abs(t - p_t)) AS brk
             FROM d
+        ), c AS (
+            SELECT * FROM b WHERE {candidate_sql(settings)}
         )
         SELECT *,
                n_t IS NULL AS last,
@@ -112,7 +137,7 @@ def _window_sql(source: str, partition: str, settings: DetectSettings) -> str:
                 AND {slow_sql("p_", "", enc.max_speed_kn, "leg_m")}) AS slow_e,
                (NOT brk AND t - p_t < {loi.max_silence_h * 3600.0}
                 AND {slow_sql("p_", "", loi.max_speed_kn, "leg_m")}) AS slow_l
-        FROM b"""
+        FROM c"""
 
 
 def _fixes_sql(
@@ -141,15 +166,14 @@ def build_legs(
     """Segment the tracks and write ``_legs``; returns the segmentation stats and the leg rows kept.
 
     Needs the port tables of :func:`tumen.detect.ports.register_ports`; writes ``_marks``,
-    ``_runs``, ``_segments`` (see :mod:`tumen.tracks.segments`) and ``_legs``.
+    ``_runs``, ``_segments`` (see :mod:`tumen.tracks.segments`), ``_fixports`` and ``_legs``.
     """
     seg = settings.segments
     keep = "brk OR last OR is_gap OR slow_e OR slow_l OR near OR coalesce(p_near, false)"
-    pass1 = PASS_COLUMNS.replace("seg,", "CAST(NULL AS BIGINT) AS seg,") + ", brk, last, p_k"
     store.execute(
         """
         CREATE OR REPLACE TEMP TABLE _pass (
-            mmsi BIGINT, seg BIGINT, rn BIGINT, k BIGINT, t DOUBLE, lat DOUBLE, lon DOUBLE, sog_kn REAL,
+            mmsi BIGINT, rn BIGINT, k BIGINT, t DOUBLE, lat DOUBLE, lon DOUBLE, sog_kn REAL,
             pos_id BIGINT, p_t DOUBLE, p_lat DOUBLE, p_lon DOUBLE, p_pos BIGINT, near BOOLEAN,
             p_near BOOLEAN, is_gap BOOLEAN, slow_e BOOLEAN, slow_l BOOLEAN, brk BOOLEAN, last BOOLEAN,
             p_k BIGINT
@@ -163,7 +187,7 @@ def build_legs(
         store.execute(
             f"""
             INSERT INTO _pass
-            SELECT {pass1} FROM ({_window_sql(fixes, "mmsi", settings)}) x
+            SELECT {PASS_COLUMNS}, brk, last, p_k FROM ({_window_sql(fixes, "mmsi", settings)}) x
             WHERE {keep}
             """
         )
@@ -185,6 +209,15 @@ def build_legs(
         """
     )
     stats = segments_from_marks(store, seg, settings.identity)
+    # Every fix near a port is in _pass (pass 1 keeps them all): its port and port distance.
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _fixports AS SELECT id AS pos_id, port, port_dist FROM ("
+        + port_features_sql(
+            "SELECT pos_id AS id, lat, lon FROM _pass WHERE near",
+            settings.port_visits.radius_scale,
+        )
+        + ") f"
+    )
     # MMSIs made of one run that is a track: pass 1 is exact for them.
     store.execute(
         """
@@ -194,16 +227,9 @@ def build_legs(
         GROUP BY r.mmsi HAVING count(*) = 1 AND bool_and(s.kind = 'track')
         """
     )
-    cols = ", ".join(
-        f"p.{c.strip()}" if c.strip() != "seg" else "s.seg" for c in PASS_COLUMNS.split(",")
-    )
-    store.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _legs0 AS
-        SELECT {cols} FROM _pass p JOIN _simple s ON s.mmsi = p.mmsi
-        WHERE p.is_gap OR p.slow_e OR p.slow_l OR p.near OR coalesce(p.p_near, false)
-        """
-    )
+    legs = "is_gap OR slow_e OR slow_l OR near OR coalesce(p_near, false)"
+    simple = f"SELECT p.*, s.seg FROM _pass p JOIN _simple s ON s.mmsi = p.mmsi WHERE {legs}"
+    store.execute(f"CREATE OR REPLACE TEMP TABLE _legs AS {_legs_sql(simple, settings)}")
     store.execute("DROP TABLE _pass")
     # Pass 2: the other MMSIs, their fixes given their segment, ordered within the segment.
     store.execute(
@@ -214,47 +240,28 @@ def build_legs(
         SELECT f.*, r.seg FROM ({_fixes_sql(settings, "_complex", None)}) f
         JOIN ({track_runs_sql()}) r
           ON r.mmsi = f.mmsi AND r.day = CAST(floor(f.t / 86400) AS BIGINT) AND f.k BETWEEN r.run_k AND r.k_end"""
-    store.execute(
-        f"""
-        INSERT INTO _legs0
-        SELECT {PASS_COLUMNS} FROM ({_window_sql(complex_fixes, "mmsi, seg", settings)}) x
-        WHERE is_gap OR slow_e OR slow_l OR near OR coalesce(p_near, false)
-        """
-    )
-    _add_port_features(store, settings)
+    pass2 = f"""
+        SELECT * FROM ({_window_sql(complex_fixes, "mmsi, seg", settings)}) x WHERE {legs}"""
+    store.execute(f"INSERT INTO _legs {_legs_sql(pass2, settings)}")
     return stats, int(store.query("SELECT count(*) AS n FROM _legs").column("n")[0].as_py())
 
 
-def _add_port_features(store: Backend, settings: DetectSettings) -> None:
-    """Exact port membership and distance for the fixes near a port; final leg flags in ``_legs``."""
+def _legs_sql(rows: str, settings: DetectSettings) -> str:
+    """The ``_legs`` rows of ``rows`` (window-pass rows with their ``seg``): exact port membership
+    and distance from ``_fixports`` for the fix and its parent, and the final leg flags."""
     enc_far = settings.encounters.min_port_distance_km * 1000.0
     lo_far = settings.loitering.min_port_distance_km * 1000.0
-    points = """
-        SELECT struct_pack(mmsi := mmsi, seg := seg, rn := rn, prev := FALSE) AS id, lat, lon
-        FROM _legs0 WHERE near
-        UNION ALL
-        SELECT struct_pack(mmsi := mmsi, seg := seg, rn := rn - 1, prev := TRUE), p_lat, p_lon
-        FROM _legs0 WHERE p_near AND p_t IS NOT NULL"""
-    store.execute(
-        "CREATE OR REPLACE TEMP TABLE _fixports AS "
-        "SELECT DISTINCT id.mmsi AS mmsi, id.seg AS seg, id.rn AS rn, port, port_dist FROM ("
-        + port_features_sql(points, settings.port_visits.radius_scale)
-        + ") f"
-    )
 
     def far(col: str, metres: float) -> str:
         return f"({col} IS NULL OR {col} >= {metres})"
 
-    store.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _legs AS
+    return f"""
         SELECT l.mmsi, l.seg, l.rn, l.k, l.t, l.lat, l.lon, l.sog_kn, l.pos_id,
                a.port, l.p_t, l.p_lat, l.p_lon, l.p_pos, b.port AS p_port,
                l.is_gap,
                l.slow_e AND {far("a.port_dist", enc_far)} AND {far("b.port_dist", enc_far)} AS enc_leg,
                l.slow_l AND {far("a.port_dist", lo_far)} AND {far("b.port_dist", lo_far)} AS lo_leg
-        FROM _legs0 l
-        LEFT JOIN _fixports a ON a.mmsi = l.mmsi AND a.seg = l.seg AND a.rn = l.rn
-        LEFT JOIN _fixports b ON b.mmsi = l.mmsi AND b.seg = l.seg AND b.rn = l.rn - 1
+        FROM ({rows}) l
+        LEFT JOIN _fixports a ON a.pos_id = CASE WHEN l.near THEN l.pos_id END
+        LEFT JOIN _fixports b ON b.pos_id = CASE WHEN l.p_near THEN l.p_pos END
         """
-    )

@@ -51,10 +51,13 @@ from dataclasses import dataclass
 from tumen.config import IdentityParams, SegmentParams
 from tumen.store.backend import Backend
 from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
-from tumen.tracks.positions import clean_positions_sql
+from tumen.tracks.positions import TIE_BITS, clean_positions_sql
 
 #: Upper bound on pointer-jumping rounds (2**40 runs in one chain; never reached).
 MAX_ROUNDS = 40
+
+#: The look-back first searches this many seconds back (see :func:`_link_breaks`).
+NEAR_LOOKBACK_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -160,37 +163,7 @@ def segments_from_marks(
         """
     )
     # Look-back: a break fix links to the latest earlier run end (within lookback_h) it can continue.
-    lookback_s = params.lookback_h * 3600.0
-    link = continues_sql("c.", "b.", params)
-    store.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _links AS
-        WITH b0 AS (
-            SELECT mmsi, k, t, lat, lon, CAST(floor(t / {lookback_s}) AS BIGINT) AS bucket
-            FROM _marks WHERE brk AND rn > 1
-        ), b AS (
-            SELECT mmsi, k, t, lat, lon, bucket FROM b0
-            UNION ALL SELECT mmsi, k, t, lat, lon, bucket - 1 FROM b0
-        ), c AS (
-            SELECT mmsi, k, t, lat, lon, CAST(floor(t / {lookback_s}) AS BIGINT) AS bucket
-            FROM _marks WHERE run_end
-        ), p AS (
-            SELECT b.mmsi, b.k AS child_k, max(c.k) AS parent_k
-            FROM b JOIN c ON c.mmsi = b.mmsi AND c.bucket = b.bucket
-            WHERE c.k < b.k AND c.t >= b.t - {lookback_s} AND {link}
-            GROUP BY b.mmsi, b.k
-        )
-        SELECT p.mmsi, p.child_k, r.run_k AS parent_run_k
-        FROM p JOIN _runs0 r ON r.mmsi = p.mmsi AND p.parent_k = r.k_end
-        """
-    )
-    store.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _runs AS
-        SELECT r.*, coalesce(l.parent_run_k, r.run_k) AS seg
-        FROM _runs0 r LEFT JOIN _links l ON l.mmsi = r.mmsi AND l.child_k = r.run_k
-        """
-    )
+    _link_breaks(store, params)
     rounds = _resolve_roots(store)
     _classify(store, params, identity)
     row = store.query(
@@ -207,30 +180,94 @@ def segments_from_marks(
     return SegmentStats(rounds=rounds, **{k: int(v) for k, v in row.items()})
 
 
-def _resolve_roots(store: Backend) -> int:
-    """Pointer jumping: replace each run's ``seg`` by its parent's until every run names a root."""
-    for rounds in range(MAX_ROUNDS):
-        pending = (
-            store.query(
-                """
-            SELECT count(*) AS n FROM _runs r
-            JOIN _runs p ON p.mmsi = r.mmsi AND p.run_k = r.seg
-            WHERE p.seg <> p.run_k
-            """
+def _link_breaks(store: Backend, params: SegmentParams) -> None:
+    """Write ``_links`` (``mmsi, child_k, parent_run_k``): each break fix (``rn > 1``) that
+    continues some run end of its MMSI in the preceding ``lookback_h`` hours, with the run ending at
+    the latest such run end.
+
+    Break fixes and run ends meet in time buckets (an equality join).  The search runs in two
+    steps: first among the run ends of the last :data:`NEAR_LOOKBACK_S` seconds only, in narrow
+    buckets (a second transmitter's last fix, the track before a short excursion), then over the
+    whole look-back for the breaks that found nothing.  Both steps take the largest ordering key
+    ``k``, and the first step's run ends are exactly those with ``k`` within a fixed distance below
+    the break's, so a parent found there is the latest of all: the result is that of one search.
+    """
+    lookback_s = params.lookback_h * 3600.0
+    near_s = min(NEAR_LOOKBACK_S, lookback_s)
+    near_k = int(near_s * 1000) * TIE_BITS  # near_s in the units of k (ms × 2**21)
+    link = continues_sql("c.", "b.", params)
+
+    def parents(breaks: str, bucket: str, span: str) -> str:
+        return f"""
+            WITH b0 AS (
+                SELECT mmsi, k, t, lat, lon, {bucket} AS bucket FROM ({breaks}) x
+            ), b AS (
+                SELECT mmsi, k, t, lat, lon, bucket FROM b0
+                UNION ALL SELECT mmsi, k, t, lat, lon, bucket - 1 FROM b0
+            ), c AS (
+                SELECT mmsi, k, t, lat, lon, {bucket} AS bucket FROM _marks WHERE run_end
             )
-            .column("n")[0]
-            .as_py()
-        )
-        if not pending:
-            return rounds
+            SELECT b.mmsi, b.k AS child_k, max(c.k) AS parent_k
+            FROM b JOIN c ON c.mmsi = b.mmsi AND c.bucket = b.bucket
+            WHERE c.k < b.k AND {span} AND c.t >= b.t - {lookback_s} AND {link}
+            GROUP BY b.mmsi, b.k"""
+
+    breaks = "SELECT mmsi, k, t, lat, lon FROM _marks WHERE brk AND rn > 1"
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _parents AS "
+        + parents(breaks, f"k // {near_k}", f"c.k >= b.k - {near_k}")
+    )
+    rest = """
+        SELECT m.mmsi, m.k, m.t, m.lat, m.lon FROM _marks m
+        LEFT JOIN _parents p ON p.mmsi = m.mmsi AND p.child_k = m.k
+        WHERE m.brk AND m.rn > 1 AND p.child_k IS NULL"""
+    store.execute(
+        "INSERT INTO _parents " + parents(rest, f"CAST(floor(t / {lookback_s}) AS BIGINT)", "TRUE")
+    )
+    store.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _links AS
+        SELECT p.mmsi, p.child_k, r.run_k AS parent_run_k
+        FROM _parents p JOIN _runs0 r ON r.mmsi = p.mmsi AND p.parent_k = r.k_end
+        """
+    )
+
+
+def _resolve_roots(store: Backend) -> int:
+    """Pointer jumping: give each run (``_runs0``) the root of its chain of parent links as ``seg``,
+    writing ``_runs``; returns the rounds taken.
+
+    The jumping runs on the narrow table ``_up`` (``mmsi, run_k, seg``) of the runs that have a
+    parent; each round replaces a run's ``seg`` by its parent's, halving every chain.
+    """
+    store.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _up AS
+        SELECT mmsi, child_k AS run_k, parent_run_k AS seg FROM _links
+        """
+    )
+    pending = """
+        SELECT count(*) AS n FROM _up u JOIN _up p ON p.mmsi = u.mmsi AND p.run_k = u.seg"""
+    rounds = 0
+    while store.query(pending).column("n")[0].as_py():
+        if rounds == MAX_ROUNDS:  # pragma: no cover - 2**40 runs
+            raise RuntimeError("segmentation did not converge")
+        rounds += 1
         store.execute(
             """
-            CREATE OR REPLACE TEMP TABLE _runs AS
-            SELECT r.* EXCLUDE (seg), coalesce(p.seg, r.seg) AS seg
-            FROM _runs r LEFT JOIN _runs p ON p.mmsi = r.mmsi AND p.run_k = r.seg
+            CREATE OR REPLACE TEMP TABLE _up AS
+            SELECT u.mmsi, u.run_k, coalesce(p.seg, u.seg) AS seg
+            FROM _up u LEFT JOIN _up p ON p.mmsi = u.mmsi AND p.run_k = u.seg
             """
         )
-    raise RuntimeError("segmentation did not converge")  # pragma: no cover - 2**40 runs
+    store.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _runs AS
+        SELECT r.*, coalesce(u.seg, r.run_k) AS seg
+        FROM _runs0 r LEFT JOIN _up u ON u.mmsi = r.mmsi AND u.run_k = r.run_k
+        """
+    )
+    return rounds
 
 
 def _classify(store: Backend, params: SegmentParams, identity: IdentityParams) -> None:
