@@ -109,3 +109,35 @@ def test_rows_without_time_null_island_and_base_stations_are_ignored(store):
     write(store, t, base, aton)
     _, rows = segments(store)
     assert [(r["mmsi"], r["n_positions"]) for r in rows] == [(MMSI, 7)]
+
+
+def test_a_second_transmitter_heard_every_two_hours_keeps_its_own_track(store):
+    # The look-back first searches the last hour, then the rest of the 6 h window: b's fixes find
+    # their parent (b's previous fix, 2 h back) only in the second step, a's in the first.
+    a = (
+        track(MMSI)
+        .at("2024-01-10T00:00Z", 40.0, 140.0, sog=10)
+        .to(40.9, 140.0, over="10h", every="10min")
+    )
+    b = (
+        track(MMSI)
+        .at("2024-01-10T00:05Z", 35.0, 130.0, sog=8)
+        .to(35.7, 130.0, over="10h", every="2h")
+    )
+    write(store, a, b)
+    stats, rows = segments(store)
+    assert sorted((r["kind"], r["n_positions"]) for r in rows) == sorted(
+        [("track", len(a)), ("track", len(b))]
+    )
+    # b's six fixes are runs of one; the five heard while a reports cut a into six runs
+    assert stats.runs == 12 and stats.rounds > 0
+
+
+def test_a_break_beyond_the_look_back_starts_a_new_segment(store):
+    # 7 h of silence (lookback_h = 6) after which the vessel reappears far away: no parent.
+    t = track(MMSI).at("2024-01-10T00:00Z", 40.0, 140.0, sog=10).to(40.5, 140.0, over="4h")
+    t.silence("7h")
+    t.fix(45.0, 150.0).every("10min", 5)
+    write(store, t)
+    _, rows = segments(store)
+    assert sorted((r["kind"], r["n_positions"]) for r in rows) == [("track", 6), ("track", 25)]

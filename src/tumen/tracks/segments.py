@@ -29,9 +29,11 @@ neither creates a fake gap, a fake encounter or an impossible voyage.
 How it runs (set-based, one sort of the positions): one window pass over the clean positions in
 ``(mmsi, k)`` order marks the fixes that do not continue their predecessor ("breaks") and those whose
 successor breaks ("run ends"); consecutive fixes between them form *runs*.  Only break fixes (few)
-look back for a parent among the run ends (a join of two small tables, bucketed by time), run → parent-run links are resolved to a root by
-pointer jumping (a handful of set-based rounds over the small table of runs), and each segment is the
-set of runs sharing a root.  No query ever loops over rows.
+look back for a parent among the run ends (a join of two small tables, bucketed by time: first over
+the last hour, then over the whole look-back for the breaks that found none there — the same
+result as one search), run → parent-run links are resolved to a root by pointer jumping (a handful
+of set-based rounds over the small table of links), and each segment is the set of runs sharing a
+root.  No query ever loops over rows.
 
 Tables written (temporary, in the store's session)::
 
