@@ -159,9 +159,12 @@ def test_bad_flags_are_one_line_errors(cli, db, args, message):
     assert code != 0 and message in err and "Traceback" not in err
 
 
-def test_events_without_a_store(cli, tmp_path):
-    code, _, err = cli("events", "--db", tmp_path / "missing.duckdb")
-    assert code == 4 and "no such store" in err
+@pytest.mark.parametrize("command", [["events"], ["detect"], ["screen"], ["risk"]])
+def test_commands_that_read_a_store_refuse_a_missing_one(cli, tmp_path, command):
+    missing = tmp_path / "missing.duckdb"
+    code, _, err = cli(*command, "--db", missing)
+    assert code == 4 and "no such store" in err and err.strip().count("\n") == 0
+    assert not missing.exists()  # no empty store left behind
 
 
 @pytest.mark.parametrize(

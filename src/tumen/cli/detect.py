@@ -32,16 +32,13 @@ from tumen.detect.events import (
     to_geojson,
     to_jsonl,
 )
-from tumen.errors import ConfigError, StoreError
+from tumen.errors import ConfigError
 from tumen.store import DuckDBStore
 
 
 def _open(db: Path, *, read_only: bool = False, memory_limit: str | None = None) -> DuckDBStore:
-    if read_only and not db.exists():
-        raise StoreError(
-            f"{db}: no such store; run `tumen ingest` and `tumen detect` first, or give --db"
-        )
-    return DuckDBStore(db, read_only=read_only, memory_limit=memory_limit)
+    """The store ingest wrote; a missing file is an error, not a new empty store."""
+    return DuckDBStore(db, read_only=read_only, create=False, memory_limit=memory_limit)
 
 
 @app.command("detect")

@@ -20,17 +20,12 @@ from tumen.cli.common import (
     print_json,
     settings_from,
 )
-from tumen.errors import StoreError
 from tumen.store import DuckDBStore
 
 
 def _open_existing(db: Path) -> DuckDBStore:
     """The store at ``db``; a missing file is an error (these commands read what ingest wrote)."""
-    if str(db) != ":memory:" and not Path(db).exists():
-        raise StoreError(
-            f"{db}: no such store; run `tumen ingest`, `tumen detect` and `tumen screen` first, or give --db"
-        )
-    return DuckDBStore(db)
+    return DuckDBStore(db, create=False)
 
 
 PortsOpt = Annotated[

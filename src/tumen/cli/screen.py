@@ -254,7 +254,7 @@ def screen_cmd(
 
     if query is None and query_file is None:
         with (
-            DuckDBStore(settings.db) as store,
+            DuckDBStore(settings.db, create=False) as store,
             progress(quiet or json_out, unit="identities") as bar,
         ):
             task = bar.add_task("screening vessels", total=None)

@@ -32,7 +32,10 @@ class DuckDBStore:
     path:
         The database file; created with the full schema if it does not exist.
     read_only:
-        Open without write access (several readers may share a file).
+        Open without write access (several readers may share a file); the file must exist.
+    create:
+        Create the file when it does not exist (``False``: a missing file is a
+        :class:`~tumen.errors.StoreError`, for commands that read what ingest wrote).
     memory_limit:
         DuckDB memory limit, e.g. ``"1GB"``; spills to disk beyond it.
     threads:
@@ -50,12 +53,13 @@ class DuckDBStore:
         path: str | Path = "tumen.duckdb",
         *,
         read_only: bool = False,
+        create: bool = True,
         memory_limit: str | None = None,
         threads: int | None = None,
     ) -> None:
         self.path = str(path)
-        if read_only and self.path != ":memory:" and not Path(self.path).exists():
-            raise StoreError(f"{self.path}: no such store; run `tumen ingest` first or give --db")
+        if (read_only or not create) and self.path != ":memory:" and not Path(self.path).exists():
+            raise StoreError(f"{self.path}: no such store; run `tumen ingest` first, or give --db")
         config: dict[str, Any] = {}
         if memory_limit:
             config["memory_limit"] = memory_limit
