@@ -28,3 +28,7 @@ if [ "${1:-}" = "test" ]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+# WeasyPrint (the PDF report) loads Pango through the system's shared libraries.
+if ! .venv/bin/python -c "import weasyprint" >/dev/null 2>&1; then
+  apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+fi
