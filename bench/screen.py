@@ -153,6 +153,10 @@ def main() -> None:
         clear_caches()
         with Timer() as t_many:
             screen_many(index, queries, workers=2)
+        untyped = [{k: v for k, v in q.items() if k != "type"} for q in queries]
+        clear_caches()
+        with Timer() as t_many_untyped:
+            screen_many(index, untyped, workers=2)
         by_kind = {}
         for kind in ("vessel", "company", "person"):
             by_kind[kind] = [
@@ -207,6 +211,7 @@ def main() -> None:
         f"| tumen `screen_query`, no type (vessels, companies and people), one process | {n} | "
         f"{qps(t_untyped, n)} |",
         f"| tumen `screen_many`, with type, 2 worker processes | {n} | {n / t_many.wall:,.0f} (wall) |",
+        f"| tumen `screen_many`, no type, 2 worker processes | {n} | {n / t_many_untyped.wall:,.0f} (wall) |",
         f"| rapidfuzz `extractOne` token_sort_ratio over all names of the type | {len(sample)} | "
         f"{qps(t_rf, len(sample))} |",
         "",
@@ -220,8 +225,11 @@ def main() -> None:
         f"`cdist` of the {len(names)} names against the {len(vessel_names)} listed vessel names "
         f"(token_sort_ratio, all cores, names only, no identifiers or paths): {t_cdist.wall:.1f} s.",
         "",
-        f"Targets: ≥ 2 000 name queries/s — {'met' if n / t_typed.wall >= 2000 or n / t_many.wall >= 2000 else 'NOT met'} "
-        f"(wall, best of one process {n / t_typed.wall:,.0f} and 2 workers {n / t_many.wall:,.0f}); "
+        f"Targets: ≥ 2 000 name queries/s — "
+        f"{'met' if max(n / t_typed.wall, n / t_many.wall) >= 2000 else 'NOT met'} with the type "
+        f"(one process {n / t_typed.wall:,.0f}, 2 workers {n / t_many.wall:,.0f}), "
+        f"{'met' if max(n / t_untyped.wall, n / t_many_untyped.wall) >= 2000 else 'NOT met'} without "
+        f"(one process {n / t_untyped.wall:,.0f}, 2 workers {n / t_many_untyped.wall:,.0f}); "
         f"20 000 identities < 30 s — {'met' if t_store.wall < 30 else 'NOT met'} ({t_store.wall:.1f} s).",
     ]
     text = "\n".join(lines)

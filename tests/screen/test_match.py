@@ -156,3 +156,28 @@ def test_results_are_ranked_and_limited(real_index) -> None:
     assert len(found) <= 4 and [m.score for m in found] == sorted(
         (m.score for m in found), reverse=True
     )
+
+
+@pytest.mark.parametrize(
+    "query", ["KUMUNSAN 3", "Korea Ryonbong General Corporation", "Chon Myong Hak", "SEPRTA IV"]
+)
+def test_retrieval_for_several_kinds_equals_one_kind_at_a_time(real_index, query) -> None:
+    """An untyped query looks its words up once; each kind's candidates must not change."""
+    form = normalise(query, "any")
+    kinds = [None, "vessel", "company", "person"]
+    together = real_index.candidates_by_kind(form, kinds, limit=16)
+    for kind in kinds:
+        alone = real_index.candidates(form, kind=kind, limit=16)
+        assert together[kind] == alone
+        assert all(real_index.entries[real_index.names[i].entry].kind == kind for i in alone) or (
+            kind is None
+        )
+    assert together[None], f"no candidate at all for {query!r}"
+
+
+def test_untyped_query_finds_what_each_typed_query_finds(real_index) -> None:
+    """Without a type the screener scores every kind's best candidates, as each typed query does."""
+    for name, kind in [("KUMUNSAN 3", "vessel"), ("Chon Myong Hak", "person")]:
+        typed = {m.entry.entity_id: m.score for m in screen_query(real_index, name, type=kind)}
+        untyped = {m.entry.entity_id: m.score for m in screen_query(real_index, name, limit=50)}
+        assert typed and all(untyped.get(e) == s for e, s in typed.items())

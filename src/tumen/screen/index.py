@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,8 @@ KIND_BY_SCHEMA = {
 }
 NAME_PROPS = ("name", "alias", "weakAlias", "previousName")
 KOREAN_COUNTRIES = {"kp", "kr"}
+#: Entry kind → its code in the per-name kind array.
+_KIND_CODE = {"vessel": 0, "company": 1, "person": 2, "other": 3}
 #: Postings longer than this (very common words) are not used for retrieval.
 MAX_POSTINGS = 3000
 #: Weight of a word found one edit away (relative to an exact word).
@@ -264,9 +267,8 @@ class ScreenIndex:
             k: np.unique(np.asarray(v, dtype=np.int32)) for k, v in self._joined.items()
         }
         self._deletes = dict(self._deletes)
-        kinds = {"vessel": 0, "company": 1, "person": 2, "other": 3}
         self._name_kind = np.asarray(
-            [kinds[self.entries[nm.entry].kind] for nm in self.names], dtype=np.int8
+            [_KIND_CODE[self.entries[nm.entry].kind] for nm in self.names], dtype=np.int8
         )
 
     # ------------------------------------------------------------------ retrieval
@@ -276,6 +278,16 @@ class ScreenIndex:
         Words are weighted by inverse document frequency; words one edit away count
         :data:`TYPO_RETRIEVAL_WEIGHT` of an exact word; an exact spacing-free match adds
         :data:`JOINED_BONUS`.
+        """
+        return self.candidates_by_kind(form, [kind], limit)[kind]
+
+    def candidates_by_kind(
+        self, form: NameForm, kinds: Sequence[str | None], limit: int = 40
+    ) -> dict[str | None, list[int]]:
+        """:meth:`candidates` for several kinds at once (``None``: every kind).
+
+        The words are looked up and the names weighted once; only the ranking is done
+        per kind, so the answer for each kind is the same as :meth:`candidates` gives.
         """
         arrays: list[np.ndarray] = []
         weights: list[float] = []
@@ -310,23 +322,22 @@ class ScreenIndex:
             arrays.append(np.unique(np.concatenate(joined_hits)))
             weights.append(JOINED_BONUS)
         if not arrays:
-            return []
+            return {kind: [] for kind in kinds}
         ids = np.concatenate(arrays)
         w = np.repeat(np.asarray(weights), [len(a) for a in arrays])
-        if kind is not None:
-            code = {"vessel": 0, "company": 1, "person": 2, "other": 3}[kind]
-            keep = self._name_kind[ids] == code
-            ids, w = ids[keep], w[keep]
-            if len(ids) == 0:
-                return []
+        # names are scored in ascending id order whatever the kind, so ranking the
+        # kind's share of one scoring equals scoring the kind's names alone
         uniq, inv = np.unique(ids, return_inverse=True)
         score = np.bincount(inv, weights=w)
-        if len(uniq) > limit:
-            top = np.argpartition(-score, limit)[:limit]
-            order = top[np.argsort(-score[top], kind="stable")]
-        else:
-            order = np.argsort(-score, kind="stable")
-        return [int(i) for i in uniq[order]]
+        out: dict[str | None, list[int]] = {}
+        for kind in kinds:
+            if kind is None:
+                k_uniq, k_score = uniq, score
+            else:
+                keep = self._name_kind[uniq] == _KIND_CODE[kind]
+                k_uniq, k_score = uniq[keep], score[keep]
+            out[kind] = _top(k_uniq, k_score, limit)
+        return out
 
     def entries_by_identifier(
         self, *, imo: str | None = None, mmsi: str | None = None, callsign: str | None = None
@@ -345,6 +356,16 @@ class ScreenIndex:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+def _top(ids: np.ndarray, score: np.ndarray, limit: int) -> list[int]:
+    """The ``limit`` ids of highest score, best first (ties in id order)."""
+    if len(ids) > limit:
+        top = np.argpartition(-score, limit)[:limit]
+        order = top[np.argsort(-score[top], kind="stable")]
+    else:
+        order = np.argsort(-score, kind="stable")
+    return [int(i) for i in ids[order]]
 
 
 def _positions(form: NameForm) -> list[set[str]]:

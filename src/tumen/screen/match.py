@@ -415,14 +415,22 @@ def screen_query(
     if name and ("Х" in name or "х" in name):  # Cyrillic Х: KH (BGN/PCGN, as OFAC writes) or H
         variants += [v.replace("Х", "H").replace("х", "h") for v in variants]
     kinds = [type] if type is not None else list(QUERY_TYPES)
-    forms_by_kind: dict[str, list[NameForm]] = {}
+    # normalised per kind: variant → kind → form (words left after the kind's legal forms)
+    forms_of = [{kind: normalise(v, _NORM_KIND[kind]) for kind in kinds} for v in variants]
+    forms_by_kind = {kind: [f[kind] for f in forms_of if f[kind].tokens] for kind in kinds}
     by_entry: dict[int, list[IndexedName]] = {}
-    for kind in kinds:
-        forms = [normalise(v, _NORM_KIND[kind]) for v in variants]
-        forms_by_kind[kind] = forms = [f for f in forms if f.tokens]
-        for form in forms:
-            for nm in prefilter(index, form, index.candidates(form, kind=kind, limit=RETRIEVE)):
-                by_entry.setdefault(nm.entry, []).append(nm)
+    for by_kind in forms_of:
+        # a variant that normalises alike for several kinds is looked up once for all of them
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+        for kind, form in by_kind.items():
+            if form.tokens:
+                groups.setdefault((form.tokens, form.korean), []).append(kind)
+        for same in groups.values():
+            form = by_kind[same[0]]
+            found = index.candidates_by_kind(form, same, limit=RETRIEVE)
+            for kind in same:
+                for nm in prefilter(index, form, found[kind]):
+                    by_entry.setdefault(nm.entry, []).append(nm)
     id_hits = index.entries_by_identifier(imo=imo_valid, mmsi=mmsi_text, callsign=cs)
     if type is not None:
         id_hits = {k: v for k, v in id_hits.items() if index.entries[k].kind == type}
