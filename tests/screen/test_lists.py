@@ -348,3 +348,36 @@ def test_lists_update_downloads_then_loads(shared_data: Path, tmp_path: Path) ->
     )
     with pytest.raises(ListError, match="download of .*missing.xml failed"):
         download_lists(bad)
+
+
+def test_sdn_comments_continue_their_own_entrys_remarks(lists_db: Path, shared_data: Path) -> None:
+    """SDN_COMMENTS.CSV continues the remarks of the entry it names, and no other."""
+    comments = shared_data / "sanctions" / "ofac" / "sdn_comments_2025-01-06.csv"
+    tail = {}
+    for line in comments.read_text(encoding="cp1252").splitlines():
+        ent, _, text = line.partition(",")
+        if text.strip('"').endswith("Linked To: LAZARUS GROUP."):
+            tail[ent] = text
+    assert "28263" in tail  # TIAN Yinyin: her remarks end in the comments file
+    with DuckDBStore(lists_db, read_only=True) as store:
+        linked = store.query(
+            "SELECT l.source_id FROM links l JOIN entities e "
+            "ON e.entity_id = l.target_id AND e.list_id = l.list_id "
+            "WHERE l.list_id = 'us_ofac_sdn' AND e.caption = 'LAZARUS GROUP'"
+        ).to_pylist()
+        tian = json.loads(
+            store.query("SELECT entity FROM entities WHERE entity_id = 'ofac-28263'").to_pylist()[
+                0
+            ]["entity"]
+        )["properties"]
+        last = json.loads(
+            store.query("SELECT entity FROM entities WHERE entity_id = 'ofac-48907'").to_pylist()[
+                0
+            ]["entity"]
+        )["properties"]
+    sources = {r["source_id"] for r in linked}
+    assert "ofac-28263" in sources  # the link from the comments file reaches her
+    # her own remarks from SDN.CSV are kept (birth date, nationality) ...
+    assert tian.get("birthDate") == ["1986-07-12"] and "cn" in tian.get("nationality", [])
+    # ... and the last SDN.CSV entry's remarks do not leak into hers
+    assert not set(last.get("registrationNumber", [])) & set(tian.get("registrationNumber", []))

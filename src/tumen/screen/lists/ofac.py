@@ -399,7 +399,8 @@ def parse_csv(
             if found is None:
                 orphans["comments"] += 1
                 continue
-            found.remark_items = [rec.remark_items[0] + _null(row[1])]
+            # SDN_COMMENTS continues the remarks cut off at the end of SDN.CSV's field
+            found.remark_items = [found.remark_items[0] + _null(row[1])]
     for rec in records.values():
         rec.remark_items = split_remarks(rec.remark_items[0])
     if alt is not None:
