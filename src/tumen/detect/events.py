@@ -67,18 +67,7 @@ CONTRACT_KEYS = (
 
 #: Columns of the ``events`` table, in order.
 EVENT_COLUMNS = (
-    "event_id",
-    "type",
-    "subtype",
-    "mmsi",
-    "other_mmsi",
-    "start",
-    "end",
-    "lat",
-    "lon",
-    "port",
-    "from_port",
-    "to_port",
+    *CONTRACT_KEYS,
     "detector",
     "params",
     "evidence",

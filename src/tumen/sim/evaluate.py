@@ -34,12 +34,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tumen.config import EvaluateParams, Settings
+from tumen.detect.events import EVENT_TYPES
 from tumen.errors import StoreError
 from tumen.sim.truth import iso, read_truth
 from tumen.store.backend import Backend
 
 #: Event types always present in ``by_type`` (issue 4).
-TYPES = ("port_visit", "voyage", "gap", "encounter", "loitering", "identity")
+TYPES = EVENT_TYPES
 _FIELDS = (
     "event_id",
     "type",
@@ -64,9 +65,7 @@ def match_key(e: dict[str, Any]) -> tuple[Any, ...]:
         return (kind, int(e["mmsi"]), e.get("port"))
     if kind == "voyage":
         return (kind, int(e["mmsi"]), e.get("from_port"), e.get("to_port"))
-    if kind == "identity":
-        return (kind, e.get("subtype"), int(e["mmsi"]))
-    return (kind, e.get("subtype"), int(e["mmsi"]))
+    return (kind, e.get("subtype"), int(e["mmsi"]))  # identity subtypes, gaps, loitering
 
 
 def tolerance_s(e: dict[str, Any], params: EvaluateParams) -> float | None:
