@@ -172,3 +172,34 @@ def test_csv_statics_count_the_rows_they_stand_for(tmp_path: Path) -> None:
         {"name": "ANGARA", "n_reports": 1},
     ]
     assert store.scalar("SELECT n_reports FROM statics WHERE mmsi = 273999999") == 1
+
+
+def test_dma_unknown_placeholders_are_no_values(tmp_path: Path) -> None:
+    """DMA files write ``Unknown`` for a callsign, IMO or destination not (yet) received
+    (rows as in aisdk-2025/2026 files): no statics row, no callsign 'Unknown' changing to
+    the real one later (a false identity change)."""
+    rows = [
+        "01/09/2025 00:00:00,Class A,219024000,57.717413,10.586715,Engaged in fishing,0.0,0.0,4.8,309,"
+        "Unknown,Unknown,,Undefined,,,,Undefined,,Unknown,,AIS,,,,",
+        "01/09/2025 00:01:00,Class A,219024000,57.717500,10.586800,Engaged in fishing,0.0,0.0,4.8,309,"
+        "Unknown,OXPU2,VIKING,Fishing,,6,18,GPS,2.7,HANSTHOLM,,AIS,5,13,3,3",
+        "01/09/2025 00:02:00,Class A,219024000,57.717600,10.586900,Engaged in fishing,0.0,0.0,4.8,309,"
+        "Unknown,OXPU2,VIKING,Fishing,,6,18,GPS,2.7,Unknown,,AIS,5,13,3,3",
+    ]
+    report, store = ingest_text(
+        tmp_path, "\n".join([DMA_HEADER, *rows]) + "\n", name="aisdk-2025-09-01.csv"
+    )
+    assert report.stored == 3 and balanced(report)
+    got = store.query(
+        "SELECT line_no, imo, callsign, name, destination FROM statics ORDER BY line_no"
+    ).to_pylist()
+    assert got == [
+        {
+            "line_no": 3,
+            "imo": None,
+            "callsign": "OXPU2",
+            "name": "VIKING",
+            "destination": "HANSTHOLM",
+        },
+        {"line_no": 4, "imo": None, "callsign": "OXPU2", "name": "VIKING", "destination": None},
+    ]

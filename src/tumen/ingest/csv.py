@@ -68,6 +68,8 @@ DMA_MAP = {
     "length": "length", "draught": "draught", "destination": "destination", "eta": "eta",
     "to_bow": "a", "to_stern": "b", "to_port": "c", "to_starboard": "d",
 }  # fmt: skip
+#: what DMA files write in a text column (IMO, callsign, destination) for "not known"
+DMA_UNKNOWN = "Unknown"
 CUSTOM_FIELDS = (
     "mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "name", "imo", "callsign",
     "ship_type", "draught", "destination", "station", "class", "length", "width",
@@ -211,12 +213,15 @@ def _float(s: pl.Series | None, n: int) -> np.ndarray:
     return v.fill_null(np.nan).to_numpy()
 
 
-def _text(s: pl.Series | None, n: int) -> pa.Array:
-    """Stripped text column, empty → NULL."""
+def _text(s: pl.Series | None, n: int, unknown: str | None = None) -> pa.Array:
+    """Stripped text column, empty (or ``unknown``, any case: a layout's "no value") → NULL."""
     if s is None:
         return pa.nulls(n, pa.string())
     arr = s.str.strip_chars().to_arrow().cast(pa.string())
-    return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
+    none = pc.equal(pc.utf8_length(arr), 0)
+    if unknown is not None:
+        none = pc.or_(none, pc.equal(pc.utf8_lower(arr), unknown.lower()))
+    return pc.if_else(none, pa.scalar(None, pa.string()), arr)
 
 
 def _times(s: pl.Series, fmt: str, tz: str) -> np.ndarray:
@@ -502,8 +507,10 @@ def _static_columns(df: pl.DataFrame, m: int, fmt: str) -> dict[str, pa.Array | 
         imo = np.asarray(imo, dtype=np.float64)
         null = np.isnan(imo) | (imo <= 0)
         out["imo"] = pa.array(np.where(null, 0, imo).astype(np.int64), mask=null)
-    out["name"] = _text(_col(df, "name"), m)
-    out["callsign"] = _text(_col(df, "callsign"), m)
+    # DMA writes "Unknown" where the vessel's static report has not been received
+    unknown = DMA_UNKNOWN if fmt == DMA_CSV else None
+    out["name"] = _text(_col(df, "name"), m, unknown)
+    out["callsign"] = _text(_col(df, "callsign"), m, unknown)
     st, st_null = _ship_type(_col(df, "ship_type"), m, fmt)
     out["ship_type"] = pa.array(st, mask=st_null)
     for f, c in (("length", "length_m"), ("width", "width_m"), ("draught", "draught_m")):
@@ -520,7 +527,7 @@ def _static_columns(df: pl.DataFrame, m: int, fmt: str) -> dict[str, pa.Array | 
             v = _float(_col(df, f), m)
             null = np.isnan(v) | (v < 0) | (v > 32767)
             out[c] = pa.array(np.where(null, 0, v).astype(np.int16), mask=null)
-    out["destination"] = _text(_col(df, "destination"), m)
+    out["destination"] = _text(_col(df, "destination"), m, unknown)
     eta_s = _col(df, "eta")
     if eta_s is not None:
         eta = (
