@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 from ingest_helpers import POS, STATIC, balanced, ingest_text, pghp, sentences, tag, with_checksum
 
+from tumen.config import Settings
+from tumen.ingest import ingest_paths
+from tumen.store import DuckDBStore
+
 T0 = datetime(2024, 1, 10, 10, 1, 30)
 UNIX0 = int(T0.replace(tzinfo=UTC).timestamp())
 
@@ -119,9 +123,35 @@ def test_epoch_prefix_seconds_and_milliseconds(tmp_path: Path) -> None:
 
 
 def test_uscg_trailing_fields(tmp_path: Path) -> None:
-    line = sentences(POS)[0] + f",d-109,S2105,t050056.00,T56.137,r003669946,{UNIX0 + 59},{UNIX0}"
+    line = sentences(POS)[0] + f",d-109,S2105,t101130.00,T30.137,r003669946,{UNIX0},{UNIX0 - 59}"
     _, store = ingest_text(tmp_path, line + "\n")
     assert one(store, "SELECT ts, station FROM positions") == {"ts": T0, "station": "r003669946"}
+
+
+def test_uscg_receive_time_is_the_epoch_after_the_station(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """In the USCG NAIS capture every line ends ``r<station>,<epoch>,<epoch>``: the first
+    epoch agrees with the receiver's own ``tHHMMSS`` clock field (within 5 s), the last lags
+    it by 40-100 s.  The stored time is the first (as libais reads it)."""
+    path = shared_data / "ais" / "nmea" / "aisdb_uscg_trailer_201201.nmea"
+    store = DuckDBStore(tmp_path / "t.duckdb")
+    ingest_paths(store, [path], Settings())
+    lines = path.read_text().splitlines()
+    rows = store.query(
+        "SELECT ts, line_no FROM positions UNION ALL SELECT ts, line_no FROM statics "
+        "UNION ALL SELECT ts, line_no FROM messages"
+    ).to_pylist()
+    assert len(rows) == 22
+    for r in rows:
+        fields = lines[r["line_no"] - 1].split("*")[1].split(",")
+        epochs = [int(f) for f in fields[1:] if f.isdigit()]
+        clock = next(f for f in fields if f.startswith("t"))
+        assert len(epochs) == 2
+        assert r["ts"] == datetime.fromtimestamp(epochs[0], UTC).replace(tzinfo=None)
+        hms = r["ts"].hour * 3600 + r["ts"].minute * 60 + r["ts"].second
+        t_clock = int(clock[1:3]) * 3600 + int(clock[3:5]) * 60 + int(clock[5:7])
+        assert 0 <= hms - t_clock <= 5
 
 
 def test_any_talker_and_own_ship_reports(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ What a line may hold (all seen in the real captures, see ``shared/data/ais/READM
   in ``Z`` or an offset -- ``ingest.tz`` / ``--tz`` names the zone) or ``1490075479,!AIVDM...``
   (Unix seconds or milliseconds);
 * trailing fields after the checksum (USCG / MSSIS): ``...*hh,d-109,S2105,r003669946,1325394060``
-  -- the last all-digit field is the receive time (Unix seconds), an ``r...``/``b...`` field the station;
+  -- the first all-digit field is the receive time (Unix seconds), an ``r...``/``b...`` field the station;
 * several sentences on one line (aggregators joining the fragments of a message);
 * header lines: a tag block alone on its line, or a Gatehouse ``$PGHP,1,yyyy,mm,dd,hh,mi,ss,ms,
   country,region,station,...`` line, giving time and station to the next sentence line.
@@ -239,7 +239,13 @@ def _epoch_prefix(buf: U8, s: I64, p: I64, rows: B) -> tuple[I64, B, B]:
 
 
 def _trailer(buf: U8, star: I64, e: I64, rows: B, comma: I64) -> tuple[I64, B, I64, I64]:
-    """Trailing ``,field,...`` after ``*hh``: (epoch µs or NO_TIME, epoch present, station span)."""
+    """Trailing ``,field,...`` after ``*hh``: (epoch µs or NO_TIME, epoch present, station span).
+
+    The receive time is the first all-digit field of 9 to 13 digits (Unix seconds or ms):
+    USCG NAIS lines may carry a second one after it (``...,r003669946,1325394060,1325394001``)
+    that lags the receiver's own ``t`` clock field by up to two minutes; libais
+    (``ais/stream``'s USCG pattern) likewise reads the field after the station.
+    """
     n = star.size
     t = np.full(n, NO_TIME, dtype=np.int64)
     has = np.zeros(n, dtype=bool)
@@ -247,15 +253,6 @@ def _trailer(buf: U8, star: I64, e: I64, rows: B, comma: I64) -> tuple[I64, B, I
     st_e = np.full(n, -1, dtype=np.int64)
     if not rows.any():
         return t, has, st_s, st_e
-    lc = last_before(comma, e)
-    last_ok = rows & (lc >= star + 3)
-    val, ok = read_uint(buf, np.where(last_ok, lc + 1, 0), np.where(last_ok, e, 0), 13)
-    nd = e - lc - 1
-    epoch = last_ok & ok & (nd >= 9)
-    t = np.where(epoch, unix_to_us(val, nd), NO_TIME)
-    rng = (t >= 315532800 * 10**6) & (t < 4102444800 * 10**6)
-    t = np.where(epoch & rng, t, NO_TIME)
-    has = epoch & rng
     k = np.where(rows, index_at_or_after(comma, star + 3), 0)
     live = rows.copy()
     for j in range(12):
@@ -263,6 +260,14 @@ def _trailer(buf: U8, star: I64, e: I64, rows: B, comma: I64) -> tuple[I64, B, I
         live &= c < e
         if not live.any():
             break
+        fe = np.minimum(comma[k + j + 1], e)
+        want = live & ~has & (fe - c - 1 >= 9)
+        if want.any():
+            val, ok = read_uint(buf, np.where(want, c + 1, 0), np.where(want, fe, 0), 13)
+            us = unix_to_us(val, fe - c - 1)
+            epoch = want & ok & (us >= 315532800 * 10**6) & (us < 4102444800 * 10**6)
+            t = np.where(epoch, us, t)
+            has |= epoch
         f0 = buf[np.where(live, c + 1, 0)]
         f1 = buf[np.where(live, c + 2, 0)]
         is_st = live & ((f0 == ord("r")) | (f0 == ord("b"))) & is_digit(
