@@ -203,3 +203,31 @@ def test_dma_unknown_placeholders_are_no_values(tmp_path: Path) -> None:
         },
         {"line_no": 4, "imo": None, "callsign": "OXPU2", "name": "VIKING", "destination": None},
     ]
+
+
+def test_csv_row_the_csv_reader_refuses_is_quarantined(shared_data: Path, tmp_path: Path) -> None:
+    """A row holding a field over the csv module's 128 KiB limit (junk with no line end in a
+    real file) is one quarantined line, not a traceback that stops the run.  (The limit is
+    the module's default in ``tumen ingest``; importing followthemoney raises it to 30 MB.)"""
+    old_limit = csv.field_size_limit(131072)
+    try:
+        _ingest_junk_row(shared_data, tmp_path)
+    finally:
+        csv.field_size_limit(old_limit)
+
+
+def _ingest_junk_row(shared_data: Path, tmp_path: Path) -> None:
+    lines = (shared_data / "ais" / "csv" / "noaa_marinecadastre_20230111_aisdb.csv").read_text()
+    lines = lines.splitlines()[:6]
+    junk = lines[1].replace("SAN JOSE", '"' + "X" * 200_000)
+    path = tmp_path / "noaa.csv"
+    path.write_text("\n".join([*lines[:3], junk, *lines[3:]]) + "\n")
+    store = DuckDBStore(tmp_path / "t.duckdb")
+    report = ingest_paths(store, [path], Settings())
+    assert (report.lines, report.stored, report.quarantined) == (7, 5, 2) and balanced(report)
+    got = store.query("SELECT line_no, reason, detail FROM quarantine ORDER BY line_no").to_pylist()
+    assert [(r["line_no"], r["reason"]) for r in got] == [(1, "csv header"), (4, "malformed row")]
+    assert "field larger than field limit" in got[1]["detail"]
+    assert store.query("SELECT line_no FROM positions ORDER BY line_no").column(
+        "line_no"
+    ).to_pylist() == [2, 3, 5, 6, 7]

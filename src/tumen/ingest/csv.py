@@ -334,7 +334,12 @@ def prepare_csv(batch: LineBatch, state: CsvState, window_us: int) -> Prepared:
             line_code[i] = Q.CODE[Q.CSV_HEADER]
             line_detail[i] = lay.format
             continue
-        row = next(_csv.reader([text]), [])
+        try:
+            row = next(_csv.reader([text]), [])
+        except _csv.Error as exc:  # e.g. a field over csv.field_size_limit() (junk, no newlines)
+            line_code[i] = Q.CODE[Q.MALFORMED_ROW]
+            line_detail[i] = str(exc)
+            continue
         if len(row) != width:
             line_code[i] = Q.CODE[Q.MALFORMED_ROW]
             line_detail[i] = f"{len(row)} fields, the header has {width}"

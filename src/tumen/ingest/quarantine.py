@@ -59,7 +59,8 @@ REASONS: dict[str, str] = {
     BAD_TIME: "the line carries a receive time that cannot be read (tag block c:, $PGHP, logger "
     "prefix, CSV time column) or lies outside 1980-2100",
     CSV_HEADER: "the column-name line of a CSV file (kept here so the layout is on record)",
-    MALFORMED_ROW: "CSV row whose number of fields differs from the header's",
+    MALFORMED_ROW: "CSV row whose number of fields differs from the header's, or that cannot be "
+    "split into fields (one over 128 KiB)",
     BAD_MMSI: "CSV row whose MMSI is missing or not a number of at most 9 digits",
 }
 
