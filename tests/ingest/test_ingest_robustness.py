@@ -267,3 +267,53 @@ def test_truncated_gzip_is_an_input_error_and_writes_nothing(
         ingest_paths(store, [path], settings_)
     assert store.scalar("SELECT count(*) FROM positions") == 0
     assert store.scalar("SELECT count(*) FROM sources") == 0
+
+
+#: field values seen in (or near) real NOAA / DMA CSV rows, and junk
+csv_field = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "-1",
+            "91",
+            "181",
+            "511",
+            "102.3",
+            "360.0",
+            "367752440",
+            "IMO9307839",
+            "2023-01-11T00:00:00",
+            "31/12/2023 23:59:59",
+            "A",
+            "B",
+            "Class A",
+            "Unknown",
+            "moored",
+            "nan",
+            "inf",
+            "1e308",
+            '"',
+            '"a,b"',
+        ]
+    ),  # fmt: skip
+    st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=12),
+)
+NOAA_HEADER = (
+    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
+    "Length,Width,Draft,Cargo,TransceiverClass"
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.lists(csv_field, min_size=1, max_size=19).map(",".join), max_size=10))
+def test_any_csv_row_is_stored_or_quarantined_never_raises(tmp_path: Path, rows: list[str]) -> None:
+    text = "\n".join([NOAA_HEADER, *rows]).encode("utf-8", errors="surrogatepass") + b"\n"
+    path = tmp_path / f"c{abs(hash(text))}.csv"
+    path.write_bytes(text)
+    store = DuckDBStore(":memory:")
+    report = ingest_paths(store, [path], load_settings(environ={}))
+    _check(store, report)
+    assert report.lines == len(rows) + 1
