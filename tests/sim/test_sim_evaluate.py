@@ -240,3 +240,19 @@ def test_truth_times_without_a_zone_are_utc_whatever_the_machine_zone(
         monkeypatch.undo()
         time.tzset()
     assert (row["start"], row["end"]) == (T0, T0 + 7 * H)
+
+
+def test_timing_leaves_out_every_timeless_subtype() -> None:
+    """A flag mismatch matched 40 h off is not a timing error of the identity detector."""
+    truth = [
+        ev("identity", 7, 0, 72, subtype="flag_mismatch"),
+        ev("identity", 8, 30, 30, subtype="identity_change"),
+    ]
+    found = [
+        ev("identity", 7, 40, 41, subtype="flag_mismatch"),
+        ev("identity", 8, 30.5, 30.5, subtype="identity_change"),
+    ]
+    result = score(truth, found, P)
+    assert result["overall"]["tp"] == 2
+    assert result["timing"]["identity"]["start_offset_min_max"] == 30.0
+    assert result["timing"]["identity"]["end_offset_min_max"] == 30.0
