@@ -28,3 +28,30 @@ def test_class_b_identity_is_one_run_not_alternating_parts(store, shared_data: P
         ("POLEPOLE", "DG 7639", 2)
     ]
     assert ident["name"] == "POLEPOLE" and ident["callsign"] == "DG 7639"
+
+
+def test_an_encounter_in_the_partners_dossier_names_the_other_vessel(tmp_path: Path) -> None:
+    """The encounter is stored for KUMUNSAN with BELLA as other_mmsi; BELLA's dossier says whom BELLA met."""
+    from lxml import html as lxml_html
+
+    from scenario_store import BELLA, KUMUNSAN, build_scenario_store
+    from tumen.report import write_report
+    from tumen.report.html import event_what
+    from tumen.store import DuckDBStore
+
+    store = DuckDBStore(tmp_path / "s.duckdb")
+    scenario = build_scenario_store(store, tmp_path / "raw")
+    settings = load_settings(overrides={"report.pdf": False}, environ={})
+    out = write_report(store, tmp_path / "r", settings, vessels=[BELLA, KUMUNSAN])
+    store.close()
+    doc = lxml_html.fromstring(Path(out["html"]).read_text(encoding="utf-8"))
+    enc = scenario.events["encounter"]
+    for me, other in ((BELLA, KUMUNSAN), (KUMUNSAN, BELLA)):
+        (row,) = doc.xpath(
+            f'//article[@data-mmsi="{me}"]//tr[@data-event-id="{enc}"]',
+        )
+        what = (row.xpath("./td")[5].text or "").strip()  # the cell's first line
+        assert what.startswith("with ") and what.endswith(f"({other})"), (me, what)
+    ev = {"type": "encounter", "mmsi": 1, "other_mmsi": 2, "name": "ONE", "partner_name": "TWO"}
+    assert event_what(ev) == "with TWO (2)" == event_what(ev, 1)
+    assert event_what(ev, 2) == "with ONE (1)"
