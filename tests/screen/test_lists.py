@@ -381,3 +381,37 @@ def test_sdn_comments_continue_their_own_entrys_remarks(lists_db: Path, shared_d
     assert tian.get("birthDate") == ["1986-07-12"] and "cn" in tian.get("nationality", [])
     # ... and the last SDN.CSV entry's remarks do not leak into hers
     assert not set(last.get("registrationNumber", [])) & set(tian.get("registrationNumber", []))
+
+
+def test_apostrophes_in_names_do_not_merge_remark_items(lists_db: Path) -> None:
+    """An apostrophe in a name (PEOPLE'S, QA'IDA, Sa'id) is no quote: the remarks still split.
+
+    Before, the split counted every ``'`` as a quote, so 789 entries of the real SDN.CSV
+    (every aircraft: "Manufacturer's Serial Number") lost their ``Linked To:`` links,
+    aliases and other facts after the first apostrophe.
+    """
+    items = split_remarks(
+        "DOB 1973; a.k.a. 'Abu Ali al-Kawari'; Linked To: AL QA'IDA; a.k.a. 'ONE; TWO'."
+    )
+    assert items == [
+        "DOB 1973",
+        "a.k.a. 'Abu Ali al-Kawari'",
+        "Linked To: AL QA'IDA",
+        "a.k.a. 'ONE; TWO'",
+    ]
+    with DuckDBStore(lists_db, read_only=True) as store:
+        links = {
+            (r["source_id"], r["target_id"])
+            for r in store.query(
+                "SELECT source_id, target_id FROM links WHERE list_id = 'us_ofac_sdn'"
+            ).to_pylist()
+        }
+        kawari = json.loads(
+            store.query("SELECT entity FROM entities WHERE entity_id = 'ofac-18048'").to_pylist()[
+                0
+            ]["entity"]
+        )["properties"]
+    assert ("ofac-18554", "ofac-15603") in links  # KIM Kyong Nam -> FOREIGN TRADE BANK OF THE DPRK
+    assert ("ofac-32173", "ofac-32171") in links  # vessel TRIPLE SUCCESS -> AL-JAMAL, Sa'id
+    assert ("ofac-18048", "ofac-6366") in links and "Abu Ali al-Kawari" in kawari["alias"]
+    assert kawari.get("birthDate") == ["1973-09-28"]

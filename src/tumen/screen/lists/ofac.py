@@ -96,15 +96,37 @@ def sniff_csv_row(row: list[str]) -> str | None:
 
 
 # --------------------------------------------------------------------------- remarks
-_ITEM_SPLIT = re.compile(r";\s+(?=(?:[^']*'[^']*')*[^']*$)")
+_ITEM_SPLIT = re.compile(r";\s+")
+_ALIAS_ITEM = re.compile(r"(?:[afn]\.k\.a\.|formerly known as)\s*'", re.I)
 
 
 def split_remarks(text: str) -> list[str]:
-    """Split OFAC remarks on ``;`` outside quoted aliases; trailing full stop removed."""
+    """Split OFAC remarks on ``;`` outside quoted aliases; trailing full stop removed.
+
+    Apostrophes inside names (``PEOPLE'S``, ``QA'IDA``, ``Manufacturer's``) are not
+    quotes: an item is joined with the next piece only when it opens an alias quote
+    (``a.k.a. 'FOO``) that the next piece closes (``BAR'``).
+
+    >>> split_remarks("Linked To: LORD'S RESISTANCE ARMY; a.k.a. 'FOO; BAR'.")
+    ["Linked To: LORD'S RESISTANCE ARMY", "a.k.a. 'FOO; BAR'"]
+    """
     text = _null(text).rstrip()
     if text.endswith("."):
         text = text[:-1]
-    return [p.strip() for p in _ITEM_SPLIT.split(text) if p.strip()]
+    pieces = [p.strip() for p in _ITEM_SPLIT.split(text) if p.strip()]
+    items: list[str] = []
+    for piece in pieces:
+        last = items[-1] if items else ""
+        if (
+            _ALIAS_ITEM.match(last)
+            and not last.endswith("'")
+            and not _ALIAS_ITEM.match(piece)
+            and piece.count("'") % 2 == 1
+        ):
+            items[-1] = f"{last}; {piece}"
+        else:
+            items.append(piece)
+    return items
 
 
 _QUOTED = re.compile(r"'([^']+)'")
