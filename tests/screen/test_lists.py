@@ -415,3 +415,21 @@ def test_apostrophes_in_names_do_not_merge_remark_items(lists_db: Path) -> None:
     assert ("ofac-32173", "ofac-32171") in links  # vessel TRIPLE SUCCESS -> AL-JAMAL, Sa'id
     assert ("ofac-18048", "ofac-6366") in links and "Abu Ali al-Kawari" in kawari["alias"]
     assert kawari.get("birthDate") == ["1973-09-28"]
+
+
+def test_quoted_alias_keeps_its_apostrophes(lists_db: Path) -> None:
+    """A quoted alias runs to the last quote (it was cut at the first apostrophe: ``ABU-``)."""
+    facts = parse_remarks(
+        ["a.k.a. 'ABU-'UMAR'", "f.k.a. 'AL-IBRAHIMI, Jamal Fa'far 'Ali'"], "Person"
+    )
+    assert ("alias", "ABU-'UMAR") in facts.props
+    assert ("previousName", "AL-IBRAHIMI, Jamal Fa'far 'Ali") in facts.props
+    facts = parse_remarks(["a.k.a. 'ABU-AL-KARKH', 'Yusuf'"], "Person")
+    assert [v for _, v in facts.props] == ["ABU-AL-KARKH", "Yusuf"]
+    with DuckDBStore(lists_db, read_only=True) as store:
+        marzook = json.loads(
+            store.query("SELECT entity FROM entities WHERE entity_id = 'ofac-3754'").to_pylist()[0][
+                "entity"
+            ]
+        )["properties"]
+    assert "ABU-'UMAR" in marzook["alias"] and "ABU-" not in marzook["alias"]

@@ -129,7 +129,21 @@ def split_remarks(text: str) -> list[str]:
     return items
 
 
-_QUOTED = re.compile(r"'([^']+)'")
+_NAME_SEP = re.compile(r"'\s*,\s*'")
+
+
+def quoted_names(item: str) -> list[str]:
+    """The names quoted in an alias item, apostrophes inside them kept.
+
+    The quote runs from the first ``'`` to the last one; ``', '`` separates names.
+
+    >>> quoted_names("a.k.a. 'ABU-'UMAR'"), quoted_names("a.k.a. 'ABU-AL-KARKH', 'Yusuf'")
+    (["ABU-'UMAR"], ['ABU-AL-KARKH', 'Yusuf'])
+    """
+    first, last = item.find("'"), item.rfind("'")
+    if first < 0 or last <= first:
+        return []
+    return [n.strip(" '") for n in _NAME_SEP.split(item[first + 1 : last]) if n.strip(" '")]
 
 
 class RemarkFacts:
@@ -183,10 +197,10 @@ def parse_remarks(items: Iterable[str], schema: str) -> RemarkFacts:
         elif low.startswith("other vessel flag"):
             facts.props.append(("pastFlags", item[len("other vessel flag") :].strip()))
         elif low.startswith("f.k.a.") or low.startswith("formerly known as"):
-            for name in _QUOTED.findall(item):
+            for name in quoted_names(item):
                 facts.props.append(("previousName", name))
         elif low.startswith("a.k.a.") or low.startswith("n.k.a."):
-            for name in _QUOTED.findall(item):
+            for name in quoted_names(item):
                 facts.props.append(("alias", name))
         elif low.startswith("tax id no."):
             facts.props.append(("taxNumber", item[len("tax id no.") :].strip()))
