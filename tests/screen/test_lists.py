@@ -433,3 +433,23 @@ def test_quoted_alias_keeps_its_apostrophes(lists_db: Path) -> None:
             ]
         )["properties"]
     assert "ABU-'UMAR" in marzook["alias"] and "ABU-" not in marzook["alias"]
+
+
+def test_sdn_comments_join_keeps_the_space_at_the_cut(lists_db: Path) -> None:
+    """OFAC cuts SDN.CSV's remarks anywhere, also just before or after a space; the join
+    must keep it (it stripped both sides: 'XBT 12j...' became part of the previous item,
+    'alt. Digital' + ' Currency' became 'alt. DigitalCurrency', 'U.S. Financial' 'U.S.Financial')."""
+    with DuckDBStore(lists_db, read_only=True) as store:
+        notes = {
+            r["entity_id"]: json.loads(r["entity"])["properties"]["notes"]
+            for r in store.query(
+                "SELECT entity_id, entity FROM entities "
+                "WHERE entity_id IN ('ofac-42496', 'ofac-31212', 'ofac-44718', 'ofac-39593')"
+            ).to_pylist()
+        }
+    text = {k: " ".join(v) for k, v in notes.items()}
+    assert "ezzGa; alt. Digital Currency Address - XBT 12j" in text["ofac-42496"]
+    assert "alt. Digital Currency Address - BCH" in text["ofac-31212"]
+    assert "DigitalCurrency" not in text["ofac-31212"]
+    assert "U.S. Financial Institutions: North Korea" in text["ofac-44718"]
+    assert "XBT 194xmrZA53" in text["ofac-39593"]

@@ -417,7 +417,8 @@ def parse_csv(
             _null(row[9]),
             _null(row[10]),
         )
-        rec.remark_items = [_null(row[11])]
+        # kept as written: SDN_COMMENTS may continue it after a space cut off at its end
+        rec.remark_items = [row[11] if _null(row[11]) else ""]
         records[ent] = rec
     orphans: Counter[str] = Counter()
     if comments is not None:
@@ -435,8 +436,9 @@ def parse_csv(
             if found is None:
                 orphans["comments"] += 1
                 continue
-            # SDN_COMMENTS continues the remarks cut off at the end of SDN.CSV's field
-            found.remark_items = [found.remark_items[0] + _null(row[1])]
+            # SDN_COMMENTS continues the remarks cut off at the end of SDN.CSV's field, mid-word
+            # or at a space on either side ('... alt. Digital' + ' Currency Address ...')
+            found.remark_items = [found.remark_items[0] + (row[1] if _null(row[1]) else "")]
     for rec in records.values():
         rec.remark_items = split_remarks(rec.remark_items[0])
     if alt is not None:
