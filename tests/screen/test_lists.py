@@ -453,3 +453,25 @@ def test_sdn_comments_join_keeps_the_space_at_the_cut(lists_db: Path) -> None:
     assert "DigitalCurrency" not in text["ofac-31212"]
     assert "U.S. Financial Institutions: North Korea" in text["ofac-44718"]
     assert "XBT 194xmrZA53" in text["ofac-39593"]
+
+
+def test_ftm_list_date_is_the_exports_last_seen(shared_data: Path, tmp_path: Path) -> None:
+    """An OpenSanctions export is dated by its entities' ``last_seen`` (README: 2024-06-01), not by
+    their last change, so a newer export that only delists entities replaces the older copy
+    (dated by ``last_change`` it looked older and was skipped, keeping the delisted entities)."""
+    sample = shared_data / "sanctions" / "opensanctions" / "sample_consolidated_entities.ftm.json"
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    newer = [
+        json.dumps(obj | {"last_seen": "2024-07-01T10:00:00"})
+        for obj in map(json.loads, lines)
+        if not str(obj.get("last_change", "")).startswith("2024-03-28")  # two entities delisted
+    ]
+    (tmp_path / "new").mkdir()
+    later = tmp_path / "new" / sample.name
+    later.write_text("\n".join(newer) + "\n", encoding="utf-8")
+    with DuckDBStore(tmp_path / "f.duckdb") as store:
+        first = load_lists(store, [sample])[0]
+        assert first["list_date"] == "2024-06-01"
+        second = load_lists(store, [later])[0]
+        assert second["status"] == "replaced" and second["list_date"] == "2024-07-01"
+        assert second["removed"] == 2 and store.scalar("SELECT count(*) FROM entities") == 5
