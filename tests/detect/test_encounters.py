@@ -103,6 +103,14 @@ def test_ten_km_from_every_port(store, ports_csv, km, found):
     assert len(of(detect(store, ports=ports), "encounter")) == found
 
 
+def test_inside_a_port_circle_wider_than_ten_km_is_no_encounter(store, ports_csv):
+    # 15 km from the position of a port whose circle is 20 km wide: moored in port, not at sea
+    ports = ports_csv([("Wide", "RU", SEA[0], SEA[1], 20.0)])
+    pair(store, where=offset(*SEA, north_m=15_000), apart_m=100.0)
+    events = detect(store, ports=ports)
+    assert of(events, "encounter") == [] and len(of(events, "port_visit")) == 2
+
+
 def test_across_the_180th_meridian(store):
     write(
         store,

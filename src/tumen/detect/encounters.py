@@ -3,7 +3,8 @@
 Definition
 ----------
 Each vessel's slow legs at sea (:mod:`tumen.detect.legs`: ``enc_leg`` — both fixes under
-``max_speed_kn`` knots, at least ``min_port_distance_km`` km from every watched port, and at most
+``max_speed_kn`` knots, at least ``min_port_distance_km`` km from every watched port's position and
+inside no port's circle, and at most
 ``max_interp_gap_min`` minutes apart) are resampled on a fixed UTC grid of ``step_min`` minutes: at
 each grid time ``s`` with ``a.t ≤ s < b.t`` on a leg ``a → b`` the position is interpolated linearly
 (the short way across the 180° meridian).
