@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from builders import detect, duration, of, offset, track, write
 from tumen.detect.ports import load_ports
+from tumen.tracks.geo import KN_MS
 
 A, B = 273456780, 445123456
 SEA = (41.0, 134.5)
@@ -70,6 +73,27 @@ def test_speed_just_under_and_over_two_knots(store, knots, found):
     assert len(encounters(store)) == found
 
 
+@pytest.mark.parametrize(("within_min", "found"), [(110, False), (118, False), (125, True)])
+def test_slow_drift_past_a_moored_ship_counts_only_the_time_within_500_m(store, within_min, found):
+    # B drifts slowly (< 0.3 kn) along a line 100 m from A: within 500 m of A for `within_min`
+    # minutes.  Counting a whole step before the first and after the last paired grid time made
+    # 110 min (and anything from 100 min up) a 2 h encounter.
+    half = math.sqrt(500.0**2 - 100.0**2)
+    v = 2 * half / (within_min * 60.0)  # m/s
+    east = v * 3 * 3600
+    write(
+        store,
+        track(A).at("2024-01-10T00:00Z", *SEA, sog=0.1).stay("6h", every="5min"),
+        track(B)
+        .at("2024-01-10T00:00Z", *offset(*SEA, north_m=100, east_m=east), sog=v / KN_MS)
+        .to(*offset(*SEA, north_m=100, east_m=-east), over="6h", every="5min", sog=v / KN_MS),
+    )
+    got = encounters(store)
+    assert len(got) == int(found)
+    if found:
+        assert got[0]["evidence"]["duration_h"] * 60 == pytest.approx(within_min, abs=1.0)
+
+
 def test_ships_crossing_fast_within_500_m_are_no_encounter(store):
     write(
         store,
@@ -101,6 +125,14 @@ def test_ten_km_from_every_port(store, ports_csv, km, found):
     where = offset(*SEA, north_m=km * 1000)
     pair(store, where=where, apart_m=100.0)
     assert len(of(detect(store, ports=ports), "encounter")) == found
+
+
+def test_inside_a_port_circle_wider_than_ten_km_is_no_encounter(store, ports_csv):
+    # 15 km from the position of a port whose circle is 20 km wide: moored in port, not at sea
+    ports = ports_csv([("Wide", "RU", SEA[0], SEA[1], 20.0)])
+    pair(store, where=offset(*SEA, north_m=15_000), apart_m=100.0)
+    events = detect(store, ports=ports)
+    assert of(events, "encounter") == [] and len(of(events, "port_visit")) == 2
 
 
 def test_across_the_180th_meridian(store):

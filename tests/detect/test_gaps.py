@@ -120,6 +120,19 @@ def test_gap_ends_in_port(store):
     assert g["evidence"]["starts_in_port"] is False
 
 
+def test_dark_port_call_uses_the_port_visit_circle(store, ports_csv):
+    # radius_scale 2 makes the 5 km circle 10 km wide: a vessel silent 9 km from the port's position
+    # is in the port at both ends (detour 0), not 2 × 4 km outside the unscaled circle
+    ports = ports_csv([("Home", "RU", SEA[0], SEA[1], 5.0)])
+    here = offset(*SEA, north_m=9_000)
+    write(store, track(MMSI).at("2024-01-10T00:00Z", *here).stay("1h").silence("7h").fix(*here))
+    (g,) = gaps(store, ports=ports, **{"detect.port_visits.radius_scale": 2.0})
+    ev = g["evidence"]
+    assert ev["start_port"] == ev["end_port"] == "Home"
+    assert [(c["port"], c["detour_km"]) for c in ev["dark_port_candidates"]] == [("Home", 0.0)]
+    assert ev["dark_port_candidates"][0]["max_stay_h"] == pytest.approx(7.0, abs=1e-3)
+
+
 def test_threshold_is_a_setting(store):
     write(store, track(MMSI).at("2024-01-10T00:00Z", *SEA).stay("1h").silence("4h").fix(*SEA))
     assert gaps(store) == []

@@ -89,6 +89,20 @@ def test_near_a_port_is_not_loitering(store, ports_csv):
     assert [x["mmsi"] for x in of(detect(store, ports=ports), "loitering")] == [MMSI + 1]
 
 
+def test_inside_a_port_circle_wider_than_ten_km_is_not_loitering(store, ports_csv):
+    # a --ports file may draw a circle wider than the 10 km rule: a fix 15 km from the position of a
+    # 20 km port is in the port (a port visit), not at sea; it was reported as loitering too
+    ports = ports_csv([("Wide", "RU", SEA[0], SEA[1], 20.0)])
+    write(
+        store,
+        track(MMSI).at("2024-01-10T10:00Z", *offset(*SEA, north_m=15_000), sog=0.3).stay("5h"),
+        track(MMSI + 1).at("2024-01-10T10:00Z", *offset(*SEA, north_m=25_000), sog=0.3).stay("5h"),
+    )
+    events = detect(store, ports=ports)
+    assert [(x["mmsi"], x["port"]) for x in of(events, "port_visit")] == [(MMSI, "Wide")]
+    assert [x["mmsi"] for x in of(events, "loitering")] == [MMSI + 1]
+
+
 def test_a_short_silence_does_not_split_but_a_gap_does(store):
     t = (
         track(MMSI)

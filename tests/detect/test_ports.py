@@ -74,6 +74,12 @@ def test_missing_ports_file(tmp_path: Path):
         load_ports(tmp_path / "nope.csv")
 
 
+def test_a_ports_path_that_cannot_be_read_is_an_input_error(tmp_path: Path):
+    # a directory given to --ports was an IsADirectoryError traceback, not a one-line error
+    with pytest.raises(InputError, match="cannot read the ports file"):
+        load_ports(tmp_path)
+
+
 def test_every_detector_is_documented_and_configured():
     types = set()
     for det in DETECTORS:

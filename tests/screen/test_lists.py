@@ -381,3 +381,97 @@ def test_sdn_comments_continue_their_own_entrys_remarks(lists_db: Path, shared_d
     assert tian.get("birthDate") == ["1986-07-12"] and "cn" in tian.get("nationality", [])
     # ... and the last SDN.CSV entry's remarks do not leak into hers
     assert not set(last.get("registrationNumber", [])) & set(tian.get("registrationNumber", []))
+
+
+def test_apostrophes_in_names_do_not_merge_remark_items(lists_db: Path) -> None:
+    """An apostrophe in a name (PEOPLE'S, QA'IDA, Sa'id) is no quote: the remarks still split.
+
+    Before, the split counted every ``'`` as a quote, so 789 entries of the real SDN.CSV
+    (every aircraft: "Manufacturer's Serial Number") lost their ``Linked To:`` links,
+    aliases and other facts after the first apostrophe.
+    """
+    items = split_remarks(
+        "DOB 1973; a.k.a. 'Abu Ali al-Kawari'; Linked To: AL QA'IDA; a.k.a. 'ONE; TWO'."
+    )
+    assert items == [
+        "DOB 1973",
+        "a.k.a. 'Abu Ali al-Kawari'",
+        "Linked To: AL QA'IDA",
+        "a.k.a. 'ONE; TWO'",
+    ]
+    with DuckDBStore(lists_db, read_only=True) as store:
+        links = {
+            (r["source_id"], r["target_id"])
+            for r in store.query(
+                "SELECT source_id, target_id FROM links WHERE list_id = 'us_ofac_sdn'"
+            ).to_pylist()
+        }
+        kawari = json.loads(
+            store.query("SELECT entity FROM entities WHERE entity_id = 'ofac-18048'").to_pylist()[
+                0
+            ]["entity"]
+        )["properties"]
+    assert ("ofac-18554", "ofac-15603") in links  # KIM Kyong Nam -> FOREIGN TRADE BANK OF THE DPRK
+    assert ("ofac-32173", "ofac-32171") in links  # vessel TRIPLE SUCCESS -> AL-JAMAL, Sa'id
+    assert ("ofac-18048", "ofac-6366") in links and "Abu Ali al-Kawari" in kawari["alias"]
+    assert kawari.get("birthDate") == ["1973-09-28"]
+
+
+def test_quoted_alias_keeps_its_apostrophes(lists_db: Path) -> None:
+    """A quoted alias runs to the last quote (it was cut at the first apostrophe: ``ABU-``)."""
+    facts = parse_remarks(
+        ["a.k.a. 'ABU-'UMAR'", "f.k.a. 'AL-IBRAHIMI, Jamal Fa'far 'Ali'"], "Person"
+    )
+    assert ("alias", "ABU-'UMAR") in facts.props
+    assert ("previousName", "AL-IBRAHIMI, Jamal Fa'far 'Ali") in facts.props
+    facts = parse_remarks(["a.k.a. 'ABU-AL-KARKH', 'Yusuf'"], "Person")
+    assert [v for _, v in facts.props] == ["ABU-AL-KARKH", "Yusuf"]
+    with DuckDBStore(lists_db, read_only=True) as store:
+        marzook = json.loads(
+            store.query("SELECT entity FROM entities WHERE entity_id = 'ofac-3754'").to_pylist()[0][
+                "entity"
+            ]
+        )["properties"]
+    assert "ABU-'UMAR" in marzook["alias"] and "ABU-" not in marzook["alias"]
+
+
+def test_sdn_comments_join_keeps_the_space_at_the_cut(lists_db: Path) -> None:
+    """OFAC cuts SDN.CSV's remarks anywhere, also just before or after a space; the join
+    must keep it (it stripped both sides: 'XBT 12j...' became part of the previous item,
+    'alt. Digital' + ' Currency' became 'alt. DigitalCurrency', 'U.S. Financial' 'U.S.Financial')."""
+    with DuckDBStore(lists_db, read_only=True) as store:
+        notes = {
+            r["entity_id"]: json.loads(r["entity"])["properties"]["notes"]
+            for r in store.query(
+                "SELECT entity_id, entity FROM entities "
+                "WHERE entity_id IN ('ofac-42496', 'ofac-31212', 'ofac-44718', 'ofac-39593')"
+            ).to_pylist()
+        }
+    text = {k: " ".join(v) for k, v in notes.items()}
+    assert "ezzGa; alt. Digital Currency Address - XBT 12j" in text["ofac-42496"]
+    assert "alt. Digital Currency Address - BCH" in text["ofac-31212"]
+    assert "DigitalCurrency" not in text["ofac-31212"]
+    assert "U.S. Financial Institutions: North Korea" in text["ofac-44718"]
+    assert "XBT 194xmrZA53" in text["ofac-39593"]
+
+
+def test_ftm_list_date_is_the_exports_last_seen(shared_data: Path, tmp_path: Path) -> None:
+    """An OpenSanctions export is dated by its entities' ``last_seen`` (README: 2024-06-01), not by
+    their last change, so a newer export that only delists entities replaces the older copy
+    (dated by ``last_change`` it looked older and was skipped, keeping the delisted entities)."""
+    sample = shared_data / "sanctions" / "opensanctions" / "sample_consolidated_entities.ftm.json"
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    newer = [
+        json.dumps(obj | {"last_seen": "2024-07-01T10:00:00"})
+        for obj in map(json.loads, lines)
+        if not str(obj.get("last_change", "")).startswith("2024-03-28")  # two entities delisted
+    ]
+    (tmp_path / "new").mkdir()
+    later = tmp_path / "new" / sample.name
+    later.write_text("\n".join(newer) + "\n", encoding="utf-8")
+    with DuckDBStore(tmp_path / "f.duckdb") as store:
+        first = load_lists(store, [sample])[0]
+        assert first["list_date"] == "2024-06-01"
+        second = load_lists(store, [later])[0]
+        assert second["status"] == "replaced" and second["list_date"] == "2024-07-01"
+        assert second["removed"] == 2 and store.scalar("SELECT count(*) FROM entities") == 5

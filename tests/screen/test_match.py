@@ -181,3 +181,11 @@ def test_untyped_query_finds_what_each_typed_query_finds(real_index) -> None:
         typed = {m.entry.entity_id: m.score for m in screen_query(real_index, name, type=kind)}
         untyped = {m.entry.entity_id: m.score for m in screen_query(real_index, name, limit=50)}
         assert typed and all(untyped.get(e) == s for e, s in typed.items())
+
+
+def test_ship_imo_is_not_compared_with_a_company_imo(real_index) -> None:
+    """A listed shipping company's IMO number is its company number (README): a query's ship
+    IMO that differs from it is no ``imo_mismatch`` (it pushed OMM's exact name to 0.55)."""
+    found = screen_query(real_index, "Ocean Maritime Management Company", imo="9179842", limit=10)
+    omm = [m for m in found if m.entry.entity_id == "unsc-kpe.020"]
+    assert omm and omm[0].match and "imo_mismatch" not in omm[0].features

@@ -218,3 +218,41 @@ def test_a_bad_truth_line_is_a_clear_error(store, tmp_path: Path, cli) -> None:
     store.close()
     code, _out, err = cli("evaluate", "--truth", path, "--db", store.path)
     assert code == 2 and "line 2" in err
+
+
+def test_truth_times_without_a_zone_are_utc_whatever_the_machine_zone(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The contract's times are UTC: '2024-03-04T00:00:00' is T0 on a machine in Vladivostok too."""
+    import time
+
+    from tumen.sim.truth import read_truth
+
+    path = tmp_path / "truth.jsonl"
+    path.write_text(
+        '{"type": "gap", "mmsi": 1, "start": "2024-03-04T00:00:00", "end": "2024-03-04T07:00:00Z"}\n'
+    )
+    monkeypatch.setenv("TZ", "Asia/Vladivostok")
+    time.tzset()
+    try:
+        (row,) = read_truth(path)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert (row["start"], row["end"]) == (T0, T0 + 7 * H)
+
+
+def test_timing_leaves_out_every_timeless_subtype() -> None:
+    """A flag mismatch matched 40 h off is not a timing error of the identity detector."""
+    truth = [
+        ev("identity", 7, 0, 72, subtype="flag_mismatch"),
+        ev("identity", 8, 30, 30, subtype="identity_change"),
+    ]
+    found = [
+        ev("identity", 7, 40, 41, subtype="flag_mismatch"),
+        ev("identity", 8, 30.5, 30.5, subtype="identity_change"),
+    ]
+    result = score(truth, found, P)
+    assert result["overall"]["tp"] == 2
+    assert result["timing"]["identity"]["start_offset_min_max"] == 30.0
+    assert result["timing"]["identity"]["end_offset_min_max"] == 30.0

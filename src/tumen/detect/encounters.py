@@ -3,18 +3,23 @@
 Definition
 ----------
 Each vessel's slow legs at sea (:mod:`tumen.detect.legs`: ``enc_leg`` — both fixes under
-``max_speed_kn`` knots, at least ``min_port_distance_km`` km from every watched port, and at most
+``max_speed_kn`` knots, at least ``min_port_distance_km`` km from every watched port's position and
+inside no port's circle, and at most
 ``max_interp_gap_min`` minutes apart) are resampled on a fixed UTC grid of ``step_min`` minutes: at
 each grid time ``s`` with ``a.t ≤ s < b.t`` on a leg ``a → b`` the position is interpolated linearly
 (the short way across the 180° meridian).
 
 Two **distinct** MMSIs are *paired* at a grid time when their resampled positions are at most
 ``max_distance_m`` metres apart (great circle).  An *encounter* is a run of consecutive grid times at
-which the pair is paired.  Its ``start`` is the later of (first paired grid time − one step) and the
-start of each vessel's run of slow legs there; its ``end`` the earlier of (last paired grid time + one
-step) and the end of each vessel's run of slow legs there — so when a vessel arrives or leaves (speeds
-up, enters port, stops reporting) the interval is as precise as its fixes, and otherwise it errs by
-less than one step.  It is reported when ``end − start`` is at least
+which the pair is paired.  Its ``start`` is the later of the start of each vessel's run of slow legs
+there and the time the pair came within ``max_distance_m``: where both vessels have a resampled
+position one step before the first paired grid time (farther apart then), the time at which their
+distance, interpolated linearly between those two grid times, reaches ``max_distance_m``, else one
+step before the first paired grid time.  Its ``end`` is found the same way after the last paired
+grid time.  So when a vessel arrives or leaves (speeds up, enters port, stops reporting) the interval
+is as precise as its fixes, and when two slow vessels drift together or apart it is as precise as
+the interpolation (never longer than the time they were within ``max_distance_m``, the distance being
+convex in time between two grid times).  It is reported when ``end − start`` is at least
 ``min_duration_h`` hours.  One event per pair: ``mmsi`` is the smaller MMSI, ``other_mmsi`` the larger;
 ``lat``/``lon`` is the first vessel's position at the closest approach.
 
@@ -165,10 +170,29 @@ def detect_encounters(
                    min_by(h, step_t) AS f, max_by(h, step_t) AS l, min_by(h, h.d) AS c,
                    min(h.d) AS min_d, avg(h.d) AS mean_d
             FROM runs GROUP BY mmsi, other_mmsi, grp
+        ), keys AS (
+            SELECT mmsi, other_mmsi, first_step, 0 AS side, first_step - {step} AS s FROM ev
+            UNION ALL
+            SELECT mmsi, other_mmsi, first_step, 1 AS side, last_step + {step} AS s FROM ev
+        ), beyond AS (
+            SELECT k.mmsi, k.other_mmsi, k.first_step, k.side, min({dist}) AS d
+            FROM keys k
+            JOIN _pts a ON a.mmsi = k.mmsi AND a.step_t = k.s
+            JOIN _pts b ON b.mmsi = k.other_mmsi AND b.step_t = k.s
+            GROUP BY k.mmsi, k.other_mmsi, k.first_step, k.side
         ), se AS (
-            SELECT *, greatest(first_step - {step}, f.ac0, f.bc0) AS t0,
-                      least(last_step + {step}, l.ac1, l.bc1) AS t1
+            SELECT ev.*,
+                   greatest(CASE WHEN bp.d > {size}
+                                 THEN ev.first_step - {step} * ({size} - ev.f.d) / (bp.d - ev.f.d)
+                                 ELSE ev.first_step - {step} END, ev.f.ac0, ev.f.bc0) AS t0,
+                   least(CASE WHEN bn.d > {size}
+                              THEN ev.last_step + {step} * ({size} - ev.l.d) / (bn.d - ev.l.d)
+                              ELSE ev.last_step + {step} END, ev.l.ac1, ev.l.bc1) AS t1
             FROM ev
+            LEFT JOIN beyond bp ON bp.mmsi = ev.mmsi AND bp.other_mmsi = ev.other_mmsi
+                               AND bp.first_step = ev.first_step AND bp.side = 0
+            LEFT JOIN beyond bn ON bn.mmsi = ev.mmsi AND bn.other_mmsi = ev.other_mmsi
+                               AND bn.first_step = ev.first_step AND bn.side = 1
         )
         SELECT 'encounter' AS type, CAST(NULL AS VARCHAR) AS subtype, mmsi, other_mmsi,
                {ts_sql("t0")} AS start, {ts_sql("t1")} AS "end",

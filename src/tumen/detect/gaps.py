@@ -16,7 +16,8 @@ from the last fix and back to the next fix at the vessel's top speed with at lea
 
     (d(last fix, port circle) + d(port circle, next fix)) / top speed + min stay ≤ gap duration
 
-where ``d`` is the great-circle distance to the edge of the port's circle (0 inside it).  The top
+where ``d`` is the great-circle distance to the edge of the port's circle (0 inside it; the circle
+of the port visits, ``radius_km × port_visits.radius_scale``).  The top
 speed is the ``top_speed_quantile`` quantile of the vessel's reported SOG (capped at
 ``segments.max_speed_kn``) when it has at least ``min_speed_reports`` reports above 1 knot, else
 ``default_top_speed_kn``.  This is the "dark port call" of the 2023–24 Rajin–Dunai shuttles.
@@ -41,13 +42,22 @@ EVENT_TYPE = "gap"
 
 
 def detect_gaps(
-    store: Backend, params: GapParams, segments: SegmentParams, *, scope_table: str | None = None
+    store: Backend,
+    params: GapParams,
+    segments: SegmentParams,
+    *,
+    scope_table: str | None = None,
+    radius_scale: float = 1.0,
 ) -> None:
-    """Write ``_ev_gaps`` from the ``is_gap`` legs of ``_legs``."""
+    """Write ``_ev_gaps`` from the ``is_gap`` legs of ``_legs``.
+
+    ``radius_scale`` is ``port_visits.radius_scale``: the port circles are those of the port visits.
+    """
     clean = clean_positions_sql(segments, scope_table)
     d_out = haversine_m("g.p_lat", "g.p_lon", "p.lat", "p.lon")
     d_back = haversine_m("p.lat", "p.lon", "g.lat", "g.lon")
-    detour = f"(greatest(0.0, {d_out} - p.radius_m) + greatest(0.0, {d_back} - p.radius_m))"
+    r = f"(p.radius_m * {float(radius_scale)})"
+    detour = f"(greatest(0.0, {d_out} - {r}) + greatest(0.0, {d_back} - {r}))"
     across = haversine_m("p_lat", "p_lon", "lat", "lon")
     store.execute(
         f"""

@@ -5,7 +5,7 @@ For each leg this pass decides, once, what the detectors ask of it:
 
 - ``is_gap``: the leg lasts at least ``gaps.min_gap_h`` hours (a silence);
 - ``enc_leg``: the vessel could take part in an encounter along it — both fixes at least
-  ``encounters.min_port_distance_km`` from every port, the leg at most ``encounters.max_interp_gap_min``
+  ``encounters.min_port_distance_km`` from every port and inside no port's circle, the leg at most ``encounters.max_interp_gap_min``
   long, and the vessel slow (see :func:`slow_sql`) below ``encounters.max_speed_kn``;
 - ``lo_leg``: the same for loitering (``loitering.*``; the leg shorter than ``loitering.max_silence_h``);
 - ``port``: the watched port each fix near a port is in (:mod:`tumen.detect.ports`), or NULL.
@@ -259,15 +259,17 @@ def _legs_sql(rows: str, settings: DetectSettings) -> str:
     enc_far = settings.encounters.min_port_distance_km * 1000.0
     lo_far = settings.loitering.min_port_distance_km * 1000.0
 
-    def far(col: str, metres: float) -> str:
-        return f"({col} IS NULL OR {col} >= {metres})"
+    def far(fix: str, metres: float) -> str:
+        # at sea: far from every port position and inside no port's circle (a circle from a
+        # --ports file may reach farther than the distance rule)
+        return f"({fix}.port IS NULL AND ({fix}.port_dist IS NULL OR {fix}.port_dist >= {metres}))"
 
     return f"""
         SELECT l.mmsi, l.seg, l.rn, l.k, l.t, l.lat, l.lon, l.sog_kn, l.pos_id,
                a.port, l.p_t, l.p_lat, l.p_lon, l.p_pos, b.port AS p_port,
                l.is_gap,
-               l.slow_e AND {far("a.port_dist", enc_far)} AND {far("b.port_dist", enc_far)} AS enc_leg,
-               l.slow_l AND {far("a.port_dist", lo_far)} AND {far("b.port_dist", lo_far)} AS lo_leg
+               l.slow_e AND {far("a", enc_far)} AND {far("b", enc_far)} AS enc_leg,
+               l.slow_l AND {far("a", lo_far)} AND {far("b", lo_far)} AS lo_leg
         FROM ({rows}) l
         LEFT JOIN _fixports a ON a.pos_id = CASE WHEN l.near THEN l.pos_id END
         LEFT JOIN _fixports b ON b.pos_id = CASE WHEN l.p_near THEN l.p_pos END

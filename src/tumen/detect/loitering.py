@@ -7,7 +7,8 @@ each of which is
 
 - slow: both fixes under ``max_speed_kn`` knots (reported SOG, or implied speed where SOG is not
   available) and, for legs of ten minutes or more, an implied speed under it too;
-- at sea: both fixes at least ``min_port_distance_km`` km from every watched port's position;
+- at sea: both fixes at least ``min_port_distance_km`` km from every watched port's position and
+  inside no watched port's circle (which a ``--ports`` file may draw wider than that distance);
 - shorter than ``max_silence_h`` hours (a longer silence ends the run; by default this is the gap
   threshold, so a loitering never spans a reported gap);
 

@@ -43,8 +43,8 @@ def load_ports(path: str | Path | None = None) -> pa.Table:
     Raises
     ------
     InputError
-        Naming the file and line, when the file is missing, lacks a required column, or a value
-        is not a number in range, or a name repeats.
+        Naming the file and line, when the file is missing or cannot be read (a directory, no
+        permission), lacks a required column, or a value is not a number in range, or a name repeats.
 
     Examples
     --------
@@ -62,6 +62,12 @@ def load_ports(path: str | Path | None = None) -> pa.Table:
     except UnicodeDecodeError:
         raise InputError(
             "not a UTF-8 text file; give a CSV with name,country,lat,lon,radius_km", p
+        ) from None
+    except OSError as exc:  # a directory, no permission, an I/O error
+        raise InputError(
+            f"cannot read the ports file ({exc.strerror or exc}); "
+            "give a CSV with name,country,lat,lon,radius_km",
+            p,
         ) from None
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]

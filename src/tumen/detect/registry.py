@@ -40,7 +40,11 @@ def _voyages(ctx: Context) -> None:
 
 def _gaps(ctx: Context) -> None:
     gaps.detect_gaps(
-        ctx.store, ctx.settings.gaps, ctx.settings.segments, scope_table=ctx.scope_table
+        ctx.store,
+        ctx.settings.gaps,
+        ctx.settings.segments,
+        scope_table=ctx.scope_table,
+        radius_scale=ctx.settings.port_visits.radius_scale,
     )
 
 

@@ -136,8 +136,21 @@ def resolve_vessels(store: Backend, ids: Sequence[int]) -> list[int]:
     return list(dict.fromkeys(out))
 
 
+def _carried(col: str) -> str:
+    """SQL: ``col`` of the latest report that has it, else of the next one (windows ``upto``, ``from_here``)."""
+    return (
+        f"coalesce(last_value({col} IGNORE NULLS) OVER upto, "
+        f"first_value({col} IGNORE NULLS) OVER from_here)"
+    )
+
+
 def identity(store: Backend, mmsi: int) -> dict[str, Any]:
     """The vessel's latest declared identity and its history.
+
+    A class B type 24 report carries half an identity: part A the name, part B the
+    call sign and ship type (neither the IMO).  The fields a part does not carry are
+    taken from the vessel's latest report that has them (else its next), so that the
+    two parts of one identity form one run instead of alternating runs.
 
     Returns
     -------
@@ -149,14 +162,28 @@ def identity(store: Backend, mmsi: int) -> dict[str, Any]:
     """
     history = _rows(
         store,
-        """
-        WITH s AS (
-            SELECT ts, name, imo, callsign, ship_type, flag, destination,
+        f"""
+        WITH s0 AS (
+            SELECT ts, static_id, part, name, imo, callsign, ship_type, flag, destination
+            FROM statics
+            WHERE mmsi = ? AND (name IS NOT NULL OR imo IS NOT NULL OR callsign IS NOT NULL)
+        ),
+        f AS (
+            SELECT ts, static_id, flag, destination,
+                   CASE WHEN part = '24B' THEN {_carried("name")} ELSE name END AS name,
+                   CASE WHEN part IN ('24A', '24B') THEN {_carried("imo")} ELSE imo END AS imo,
+                   CASE WHEN part = '24A' THEN {_carried("callsign")} ELSE callsign END AS callsign,
+                   CASE WHEN part = '24A' THEN {_carried("ship_type")} ELSE ship_type END AS ship_type
+            FROM s0
+            WINDOW upto AS (ORDER BY ts, static_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+                   from_here AS (ORDER BY ts, static_id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
+        ),
+        s AS (
+            SELECT *,
                    coalesce(name, '') || '|' || coalesce(CAST(imo AS VARCHAR), '') || '|' ||
                    coalesce(callsign, '') || '|' || coalesce(CAST(ship_type AS VARCHAR), '') || '|' ||
                    coalesce(flag, '') AS k
-            FROM statics
-            WHERE mmsi = ? AND (name IS NOT NULL OR imo IS NOT NULL OR callsign IS NOT NULL)
+            FROM f
         ),
         runs AS (
             SELECT *, sum(CASE WHEN k = prev THEN 0 ELSE 1 END) OVER (ORDER BY ts, k) AS run

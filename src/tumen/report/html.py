@@ -167,14 +167,24 @@ def vessel_label(name: str | None, mmsi: int | None) -> str:
     return f"{name} ({mmsi})" if name else f"MMSI {mmsi}"
 
 
-def event_what(ev: dict[str, Any]) -> str:
-    """One line saying what the event is."""
+def event_what(ev: dict[str, Any], viewpoint: int | None = None) -> str:
+    """One line saying what the event is.
+
+    ``viewpoint``: the MMSI whose dossier shows it; an encounter stored with that vessel as
+    ``other_mmsi`` then names the vessel it met (``mmsi``), not the vessel itself.
+    """
     t = ev["type"]
     if t == "port_visit":
         return f"at {ev.get('port') or '?'}"
     if t == "voyage":
         return f"{ev.get('from_port') or '?'} → {ev.get('to_port') or '?'}"
     if t == "encounter":
+        if (
+            viewpoint is not None
+            and viewpoint != ev.get("mmsi")
+            and viewpoint == ev.get("other_mmsi")
+        ):
+            return "with " + vessel_label(ev.get("name"), ev.get("mmsi"))
         return "with " + vessel_label(ev.get("partner_name"), ev.get("other_mmsi"))
     if t == "gap":
         m = ev.get("measures", {})
@@ -196,9 +206,9 @@ def event_title(ev: dict[str, Any]) -> str:
     return title
 
 
-def event_name(ev: dict[str, Any]) -> str:
+def event_name(ev: dict[str, Any], viewpoint: int | None = None) -> str:
     """Title and what, without repeating: ``Voyage: Rajin → Dunai``, ``Identity · DPRK MID``."""
-    title, what = event_title(ev), event_what(ev)
+    title, what = event_title(ev), event_what(ev, viewpoint)
     return f"{title}: {what}" if what and what not in title else title
 
 
@@ -371,7 +381,7 @@ def _dossier(
                 lon=lon,
                 ends=gaps.get(ev["event_id"]),
                 partner=partner,
-                label=f"{ev['number']}. {event_name(ev)} — {fmt_ts(ev['start'])} to {fmt_ts(ev['end'])} UTC",
+                label=f"{ev['number']}. {event_name(ev, mmsi)} — {fmt_ts(ev['start'])} to {fmt_ts(ev['end'])} UTC",
             )
         )
     map_svg = None

@@ -24,7 +24,8 @@ The score is the noisy-OR of the strongest name feature and the identifier
 features (independent evidence adds up: ``1 - Π(1 - wᵢ·sᵢ)``), plus the qualifiers:
 
 ``imo_mismatch``
-    Both sides give a valid IMO number and they differ: a different hull.
+    The query and a listed vessel give valid IMO numbers that differ: a different hull
+    (an organisation's IMO number is a company number and is not compared).
 ``mmsi_mismatch``
     Both give an MMSI and they differ (weak: MMSIs change with the flag).
 ``flag_match`` / ``flag_mismatch``
@@ -330,7 +331,8 @@ def score_entry(
         miss *= 1.0 - min(max(e, 0.0), 1.0)
     score = 1.0 - miss
     if score > 0:
-        if imo and entry.imos and "imo" not in id_hits:
+        # a listed organisation's IMO number is a company number, never a hull's
+        if imo and entry.imos and entry.kind == "vessel" and "imo" not in id_hits:
             w = WEIGHTS["imo_mismatch"]
             features["imo_mismatch"] = _feature(
                 1.0, w, f"imo_mismatch IMO {imo} vs listed {', '.join(sorted(entry.imos))}"

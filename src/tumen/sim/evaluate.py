@@ -138,16 +138,20 @@ def _public(e: dict[str, Any]) -> dict[str, Any]:
 
 
 def _timing(
-    truth: list[dict[str, Any]], found: list[dict[str, Any]], matched: list[tuple[int, int]]
+    truth: list[dict[str, Any]],
+    found: list[dict[str, Any]],
+    matched: list[tuple[int, int]],
+    params: EvaluateParams,
 ) -> dict[str, Any]:
-    """How far matched detections start and end from the truth, per type (minutes)."""
+    """How far matched detections start and end from the truth, per type (minutes).
+
+    Identity subtypes whose times are not compared (``params.timeless_subtypes``) are left out.
+    """
     out: dict[str, Any] = {}
     for kind in sorted({truth[i]["type"] for i, _ in matched}):
         pairs = [(truth[i], found[j]) for i, j in matched if truth[i]["type"] == kind]
         if kind == "identity":
-            pairs = [
-                (t, d) for t, d in pairs if t.get("subtype") not in ("dprk_mid", "invalid_imo")
-            ]
+            pairs = [(t, d) for t, d in pairs if t.get("subtype") not in params.timeless_subtypes]
             if not pairs:
                 continue
         starts = sorted(abs(d["start"] - t["start"]) / 60.0 for t, d in pairs)
@@ -209,7 +213,7 @@ def score(
             for i, j in neg_pairs
         ],
         "by_subtype": by_subtype,
-        "timing": _timing(positives, found, matched),
+        "timing": _timing(positives, found, matched, params),
         "counts": {"truth": len(positives), "negatives": len(negatives), "detected": len(found)},
         "tolerance_h": {
             "port_visit": params.port_visit_h,

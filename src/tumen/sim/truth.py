@@ -534,4 +534,8 @@ def read_truth(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _parse_ts(value: str) -> int:
-    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).timestamp())
+    """ISO 8601 → Unix seconds; a time without a zone is UTC (the events contract), not local time."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())

@@ -11,8 +11,9 @@ marked ``"target": true``, or carrying the topic ``sanction``.  Links come from
 ``UnknownLink`` (subject → object) and the ``owner`` / ``operator`` properties of
 vessels.  The list identity is the file name without extensions and dates
 (``tumen_demo.ftm.json`` → ``tumen_demo``); the list date is the latest
-``last_change`` / ``last_seen`` of its entities, else a date in the file name,
-else the file's modification date.
+``last_seen`` of its entities (the day of the export's crawl: it moves forward
+with every export, also one that only removes entities), else their latest
+``last_change``, else a date in the file name, else the file's modification date.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
     text = decode_text(raw, path, ("utf-8-sig",))
     entities: list[EntityProxy] = []
     extra: dict[str, dict[str, Any]] = {}
-    last_dates: list[str] = []
+    last_dates: dict[str, list[str]] = {"last_seen": [], "last_change": []}
     datasets: Counter[str] = Counter()
     for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -94,10 +95,9 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
             "line": line_no,
         }
         datasets.update(data.get("datasets") or [])
-        for key in ("last_change", "last_seen"):
+        for key, found in last_dates.items():
             if data.get(key):
-                last_dates.append(str(data[key])[:10])
-                break
+                found.append(str(data[key])[:10])
     if not entities:
         raise ListError("no entities in the file; not a FollowTheMoney JSON-lines list", path)
     lid = list_id or list_stem(path)
@@ -123,7 +123,8 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
                     links.append(
                         Link(str(e.id), tid, prop, None, f"entity {e.id}", f"Vessel.{prop} = {tid}")
                     )
-    dates = [d for d in last_dates if len(d) == 10]
+    seen = [d for d in last_dates["last_seen"] if len(d) == 10]
+    dates = seen or [d for d in last_dates["last_change"] if len(d) == 10]
     list_date = (
         date.fromisoformat(max(dates))
         if dates

@@ -96,18 +96,54 @@ def sniff_csv_row(row: list[str]) -> str | None:
 
 
 # --------------------------------------------------------------------------- remarks
-_ITEM_SPLIT = re.compile(r";\s+(?=(?:[^']*'[^']*')*[^']*$)")
+_ITEM_SPLIT = re.compile(r";\s+")
+_ALIAS_ITEM = re.compile(r"(?:[afn]\.k\.a\.|formerly known as)\s*'", re.I)
 
 
 def split_remarks(text: str) -> list[str]:
-    """Split OFAC remarks on ``;`` outside quoted aliases; trailing full stop removed."""
+    """Split OFAC remarks on ``;`` outside quoted aliases; trailing full stop removed.
+
+    Apostrophes inside names (``PEOPLE'S``, ``QA'IDA``, ``Manufacturer's``) are not
+    quotes: an item is joined with the next piece only when it opens an alias quote
+    (``a.k.a. 'FOO``) that the next piece closes (``BAR'``).
+
+    >>> split_remarks("Linked To: LORD'S RESISTANCE ARMY; a.k.a. 'FOO; BAR'.")
+    ["Linked To: LORD'S RESISTANCE ARMY", "a.k.a. 'FOO; BAR'"]
+    """
     text = _null(text).rstrip()
     if text.endswith("."):
         text = text[:-1]
-    return [p.strip() for p in _ITEM_SPLIT.split(text) if p.strip()]
+    pieces = [p.strip() for p in _ITEM_SPLIT.split(text) if p.strip()]
+    items: list[str] = []
+    for piece in pieces:
+        last = items[-1] if items else ""
+        if (
+            _ALIAS_ITEM.match(last)
+            and not last.endswith("'")
+            and not _ALIAS_ITEM.match(piece)
+            and piece.count("'") % 2 == 1
+        ):
+            items[-1] = f"{last}; {piece}"
+        else:
+            items.append(piece)
+    return items
 
 
-_QUOTED = re.compile(r"'([^']+)'")
+_NAME_SEP = re.compile(r"'\s*,\s*'")
+
+
+def quoted_names(item: str) -> list[str]:
+    """The names quoted in an alias item, apostrophes inside them kept.
+
+    The quote runs from the first ``'`` to the last one; ``', '`` separates names.
+
+    >>> quoted_names("a.k.a. 'ABU-'UMAR'"), quoted_names("a.k.a. 'ABU-AL-KARKH', 'Yusuf'")
+    (["ABU-'UMAR"], ['ABU-AL-KARKH', 'Yusuf'])
+    """
+    first, last = item.find("'"), item.rfind("'")
+    if first < 0 or last <= first:
+        return []
+    return [n.strip(" '") for n in _NAME_SEP.split(item[first + 1 : last]) if n.strip(" '")]
 
 
 class RemarkFacts:
@@ -161,10 +197,10 @@ def parse_remarks(items: Iterable[str], schema: str) -> RemarkFacts:
         elif low.startswith("other vessel flag"):
             facts.props.append(("pastFlags", item[len("other vessel flag") :].strip()))
         elif low.startswith("f.k.a.") or low.startswith("formerly known as"):
-            for name in _QUOTED.findall(item):
+            for name in quoted_names(item):
                 facts.props.append(("previousName", name))
         elif low.startswith("a.k.a.") or low.startswith("n.k.a."):
-            for name in _QUOTED.findall(item):
+            for name in quoted_names(item):
                 facts.props.append(("alias", name))
         elif low.startswith("tax id no."):
             facts.props.append(("taxNumber", item[len("tax id no.") :].strip()))
@@ -381,7 +417,8 @@ def parse_csv(
             _null(row[9]),
             _null(row[10]),
         )
-        rec.remark_items = [_null(row[11])]
+        # kept as written: SDN_COMMENTS may continue it after a space cut off at its end
+        rec.remark_items = [row[11] if _null(row[11]) else ""]
         records[ent] = rec
     orphans: Counter[str] = Counter()
     if comments is not None:
@@ -399,8 +436,9 @@ def parse_csv(
             if found is None:
                 orphans["comments"] += 1
                 continue
-            # SDN_COMMENTS continues the remarks cut off at the end of SDN.CSV's field
-            found.remark_items = [found.remark_items[0] + _null(row[1])]
+            # SDN_COMMENTS continues the remarks cut off at the end of SDN.CSV's field, mid-word
+            # or at a space on either side ('... alt. Digital' + ' Currency Address ...')
+            found.remark_items = [found.remark_items[0] + (row[1] if _null(row[1]) else "")]
     for rec in records.values():
         rec.remark_items = split_remarks(rec.remark_items[0])
     if alt is not None:
