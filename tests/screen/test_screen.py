@@ -141,6 +141,22 @@ def test_lists_cli_load_show_and_screen_query_file(cli, tmp_path: Path) -> None:
     assert code == 2 and "vessel, company or person" in err
 
 
+def test_query_file_line_with_a_non_string_name_is_reported_in_place(cli, tmp_path: Path) -> None:
+    """A query whose name is a number or a list is an error on its own line, not a traceback."""
+    db = tmp_path / "t.duckdb"
+    assert cli("lists", "load", demo_list_path(), "--db", db)[0] == 0
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        '{"id": "a", "name": 42}\n{"id": "b", "name": ["MAIA 1"]}\n{"id": "c", "name": "MAIA 1"}\n'
+    )
+    code, out, err = cli("screen", "--query-file", queries, "--format", "jsonl", "--db", db)
+    assert code == 0 and "Traceback" not in err, err
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert "line 1" in lines[0]["error"] and "'name' must be a string" in lines[0]["error"]
+    assert "line 2" in lines[1]["error"]
+    assert lines[2]["id"] == "c" and lines[2]["matches"][0]["caption"] == "MAIA-1"
+
+
 def test_cli_reports_a_bad_list_in_one_line(cli, tmp_path: Path) -> None:
     bad = tmp_path / "broken.ftm.json"
     bad.write_text(

@@ -331,6 +331,12 @@ def screen_cmd(
                     raise ValueError("needs at least a 'name'")
                 if q.get("type") is not None and q["type"] not in QUERY_TYPES:
                     raise ValueError(f"type {q['type']!r} is not vessel, company or person")
+                for key in ("name", "flag", "callsign"):
+                    if q.get(key) is not None and not isinstance(q[key], str):
+                        raise ValueError(f"{key!r} must be a string, not {q[key]!r}")
+                for key in ("imo", "mmsi"):
+                    if q.get(key) is not None and not isinstance(q[key], str | int):
+                        raise ValueError(f"{key!r} must be a number or a string, not {q[key]!r}")
                 parsed.append((line_no, q, None))
             except ValueError as exc:
                 parsed.append((line_no, None, f"{query_file} line {line_no}: {exc}"))
