@@ -135,7 +135,7 @@ def run_demo(
         return time.perf_counter()
 
     t = step("simulate", f"simulating {hours} h of traffic, {vessels} vessels")
-    sim = simulate(sim_dir, seed=seed, hours=hours, vessels=vessels)
+    sim = simulate(sim_dir, seed=seed, hours=hours, vessels=vessels, settings=settings)
     inputs = [Path(p) for p in _sim_inputs(sim)]
     steps["simulate"] = {"seconds": time.perf_counter() - t, "files": [str(p) for p in inputs]}
 

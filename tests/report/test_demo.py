@@ -16,6 +16,8 @@ pytestmark = pytest.mark.slow
 
 #: IMO numbers of the real designations the simulator's shuttle and DPRK vessels carry (CONTRACTS.md)
 DESIGNATED_IMOS = {9179842, 9161003, 9358010, 9743033, 8705539, 7937317}
+#: The demo runs with a ``--config`` that moves the simulated period (default 2024-03-04).
+DEMO_START = "2024-05-06T00:00:00Z"
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +31,16 @@ def demo(tmp_path_factory, shared_data):
     from tumen.cli.common import run_app
 
     out_dir = tmp_path_factory.mktemp("demo")
+    config = out_dir.parent / "demo-config.toml"
+    config.write_text(f'[sim]\nstart = "{DEMO_START}"\n')
     old = os.environ.get("TUMEN_SHARED_DATA")
     os.environ["TUMEN_SHARED_DATA"] = str(shared_data)
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run_app(app, ["demo", "--out", str(out_dir), "--json", "-q"])
+            code = run_app(
+                app, ["demo", "--out", str(out_dir), "--config", str(config), "--json", "-q"]
+            )
     finally:
         if old is None:
             os.environ.pop("TUMEN_SHARED_DATA", None)
@@ -103,3 +109,13 @@ def test_find_shared_sanctions(tmp_path: Path, monkeypatch, shared_data) -> None
         find_shared_sanctions(tmp_path / "a" / "repo")
         == tmp_path / "a" / "shared" / "data" / "sanctions"
     )
+
+
+def test_demo_simulates_with_the_given_config(demo) -> None:
+    """`--config` reaches the simulator too: the scenario starts at the configured `sim.start`."""
+    out_dir, _ = demo
+    truth = [json.loads(line) for line in (out_dir / "sim" / "truth.jsonl").open()]
+    assert truth and min(t["start"] for t in truth) >= DEMO_START
+    with DuckDBStore(out_dir / "tumen.duckdb", read_only=True) as store:
+        first = store.scalar("SELECT strftime(min(ts), '%Y-%m-%dT%H:%M:%SZ') FROM positions")
+    assert first >= DEMO_START and first < "2024-05-07"
