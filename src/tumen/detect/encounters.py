@@ -134,7 +134,7 @@ def detect_encounters(
     )
     store.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _ev_encounters AS
+        CREATE OR REPLACE TEMP TABLE _enc_runs AS
         WITH nb0 AS (
             SELECT p.id, p.mmsi, p.step_t, p.iy + dy.dy AS j, p.lon
             FROM _pts p, (VALUES (-1), (0), (1)) dy(dy)
@@ -170,6 +170,17 @@ def detect_encounters(
                    min_by(h, step_t) AS f, max_by(h, step_t) AS l, min_by(h, h.d) AS c,
                    min(h.d) AS min_d, avg(h.d) AS mean_d
             FROM runs GROUP BY mmsi, other_mmsi, grp
+        )
+        -- t1 - t0 is at most (last_step + step) - (first_step - step): shorter runs cannot qualify
+        SELECT * FROM ev WHERE last_step - first_step + 2 * {step} >= {params.min_duration_h * 3600.0}
+        """
+    )
+    # the runs are few and materialised: the lookups below join them to _pts, not _pts to them
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ev_encounters AS
+        WITH ev AS (
+            SELECT * FROM _enc_runs
         ), keys AS (
             SELECT mmsi, other_mmsi, first_step, 0 AS side, first_step - {step} AS s FROM ev
             UNION ALL
@@ -208,3 +219,4 @@ def detect_encounters(
         WHERE t1 - t0 >= {params.min_duration_h * 3600.0}
         """
     )
+    store.execute("DROP TABLE IF EXISTS _enc_runs")
