@@ -98,6 +98,31 @@ def test_directory_and_tz(cli, shared_data: Path, tmp_path: Path) -> None:  # ty
     assert code == 3 and "unknown time zone" in err
 
 
+def test_documentation_in_a_directory_is_skipped_even_when_it_quotes_sentences(
+    cli, shared_data: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The shared captures' README quotes AIS sentences; walking the folder must not store them."""
+    readme = shared_data / "ais" / "README.md"
+    assert "!AIVDM," in readme.read_text()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(readme, folder)
+    shutil.copy(shared_data / "ais" / "nmea" / "gfw_mixed_types.nmea", folder)
+    db = tmp_path / "t.duckdb"
+    code, out, err = cli("ingest", folder, "--db", db, "--json")
+    assert code == 0, err
+    got = json.loads(out)
+    assert [Path(f["path"]).name for f in got["files"]] == ["gfw_mixed_types.nmea"]
+    assert [(Path(s["path"]).name, "documentation" in s["reason"]) for s in got["skipped"]] == [
+        ("README.md", True)
+    ]
+    lines = sum(1 for _ in (folder / "gfw_mixed_types.nmea").open())
+    assert got["lines"] == lines == got["stored"] + got["duplicates"] + got["quarantined"]
+    # named on its own, the same file is read (its quoted sentences are the user's choice)
+    code, out, err = cli("ingest", folder / "README.md", "--db", tmp_path / "r.duckdb", "--json")
+    assert code == 0 and json.loads(out)["stored"] > 0, err
+
+
 def test_export_parquet_and_csv_roundtrip(cli, shared_data: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     db = tmp_path / "t.duckdb"
     cli("ingest", shared_data / "ais" / "nmea" / CAPTURE, "--db", db)

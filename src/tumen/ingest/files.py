@@ -143,13 +143,28 @@ def sniff(path: Path, *, custom_columns: bool = False) -> tuple[str, str | None]
     )
 
 
+#: Files found in a directory that are documentation, not data, even when they quote sentences
+#: (a capture's README often shows a few): skipped unless named on their own.
+DOCUMENTATION_SUFFIXES = frozenset(
+    {".md", ".rst", ".html", ".htm", ".pdf", ".json", ".yaml", ".yml", ".toml", ".py", ".ipynb"}
+)
+DOCUMENTATION_NAMES = ("README", "LICENSE", "LICENCE", "CHANGELOG", "NOTICE")
+DOCUMENTATION_REASON = "documentation, not AIS data (name the file itself to ingest it)"
+
+
+def _is_documentation(path: Path) -> bool:
+    name = path.name.upper()
+    return path.suffix.lower() in DOCUMENTATION_SUFFIXES or name.startswith(DOCUMENTATION_NAMES)
+
+
 def resolve_inputs(
     paths: Sequence[str | Path], *, custom_columns: bool = False
 ) -> tuple[list[InputFile], list[SkippedFile]]:
     """Expand directories and recognise every file, before anything is written.
 
     A file named explicitly that cannot be ingested raises :class:`InputError`;
-    a file found inside a directory that is not AIS data is skipped and returned.
+    a file found inside a directory that is not AIS data, or is documentation
+    (:data:`DOCUMENTATION_SUFFIXES`, ``README*``, ``LICENSE*`` ...), is skipped and returned.
     """
     files: list[InputFile] = []
     skipped: list[SkippedFile] = []
@@ -160,6 +175,9 @@ def resolve_inputs(
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
             for p in found:
+                if _is_documentation(p):
+                    skipped.append(SkippedFile(p.resolve(), DOCUMENTATION_REASON))
+                    continue
                 try:
                     fmt, header = sniff(p, custom_columns=custom_columns)
                 except InputError as exc:
