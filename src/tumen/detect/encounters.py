@@ -179,12 +179,10 @@ def detect_encounters(
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_encounters AS
-        WITH ev AS (
-            SELECT * FROM _enc_runs
-        ), keys AS (
-            SELECT mmsi, other_mmsi, first_step, 0 AS side, first_step - {step} AS s FROM ev
+        WITH keys AS (
+            SELECT mmsi, other_mmsi, first_step, 0 AS side, first_step - {step} AS s FROM _enc_runs
             UNION ALL
-            SELECT mmsi, other_mmsi, first_step, 1 AS side, last_step + {step} AS s FROM ev
+            SELECT mmsi, other_mmsi, first_step, 1 AS side, last_step + {step} AS s FROM _enc_runs
         ), beyond AS (
             SELECT k.mmsi, k.other_mmsi, k.first_step, k.side, min({dist}) AS d
             FROM keys k
@@ -199,7 +197,7 @@ def detect_encounters(
                    least(CASE WHEN bn.d > {size}
                               THEN ev.last_step + {step} * ({size} - ev.l.d) / (bn.d - ev.l.d)
                               ELSE ev.last_step + {step} END, ev.l.ac1, ev.l.bc1) AS t1
-            FROM ev
+            FROM _enc_runs ev
             LEFT JOIN beyond bp ON bp.mmsi = ev.mmsi AND bp.other_mmsi = ev.other_mmsi
                                AND bp.first_step = ev.first_step AND bp.side = 0
             LEFT JOIN beyond bn ON bn.mmsi = ev.mmsi AND bn.other_mmsi = ev.other_mmsi

@@ -179,11 +179,7 @@ def event_what(ev: dict[str, Any], viewpoint: int | None = None) -> str:
     if t == "voyage":
         return f"{ev.get('from_port') or '?'} → {ev.get('to_port') or '?'}"
     if t == "encounter":
-        if (
-            viewpoint is not None
-            and viewpoint != ev.get("mmsi")
-            and viewpoint == ev.get("other_mmsi")
-        ):
+        if viewpoint is not None and viewpoint == ev.get("other_mmsi"):
             return "with " + vessel_label(ev.get("name"), ev.get("mmsi"))
         return "with " + vessel_label(ev.get("partner_name"), ev.get("other_mmsi"))
     if t == "gap":

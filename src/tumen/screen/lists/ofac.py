@@ -74,6 +74,11 @@ def _null(value: str | None) -> str:
     return "" if text == "-0-" else text
 
 
+def _as_written(value: str | None) -> str:
+    """A remarks field unstripped (its edge spaces may join it to a continuation), or ''."""
+    return value if value is not None and _null(value) else ""
+
+
 def programs_of(field: str) -> list[str]:
     """``'DPRK3] [DPRK4'`` → ``['DPRK3', 'DPRK4']``."""
     return [p.strip(" []") for p in re.split(r"\]\s*\[", _null(field)) if p.strip(" []")]
@@ -418,7 +423,7 @@ def parse_csv(
             _null(row[10]),
         )
         # kept as written: SDN_COMMENTS may continue it after a space cut off at its end
-        rec.remark_items = [row[11] if _null(row[11]) else ""]
+        rec.remark_items = [_as_written(row[11])]
         records[ent] = rec
     orphans: Counter[str] = Counter()
     if comments is not None:
@@ -438,7 +443,7 @@ def parse_csv(
                 continue
             # SDN_COMMENTS continues the remarks cut off at the end of SDN.CSV's field, mid-word
             # or at a space on either side ('... alt. Digital' + ' Currency Address ...')
-            found.remark_items = [found.remark_items[0] + (row[1] if _null(row[1]) else "")]
+            found.remark_items = [found.remark_items[0] + _as_written(row[1])]
     for rec in records.values():
         rec.remark_items = split_remarks(rec.remark_items[0])
     if alt is not None:
