@@ -19,7 +19,7 @@ step() {  # step "what it does" command args...
   local what=$1; shift
   local start=$SECONDS
   printf 'setup: %s ...\n' "$what" >&2
-  ( while sleep 30; do printf 'setup:   ... still %s (%d s)\n' "$what" $((SECONDS - start)) >&2; done ) &
+  ( while sleep 30; do printf 'setup:   ... still running (%d s)\n' $((SECONDS - start)) >&2; done ) &
   local ticker=$!
   local rc=0
   "$@" >>"$LOG" 2>&1 || rc=$?
