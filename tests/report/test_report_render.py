@@ -6,6 +6,8 @@ which .ci/run calls).  Missing tools are a failure, not a skip.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import shutil
 import subprocess
@@ -79,12 +81,21 @@ def page(report, browser):
 def test_html_is_one_self_contained_file(report) -> None:
     text = Path(report["paths"]["html"]).read_text(encoding="utf-8")
     doc = lxml_html.fromstring(text)
-    assert not doc.xpath("//script") and not doc.xpath("//link[@rel='stylesheet']")
+    assert not doc.xpath("//script[@src]") and not doc.xpath("//link[@rel='stylesheet']")
+    # every inline script and style is allowed by its hash, nothing else is
+    csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
+    assert "unsafe-inline" not in csp and "default-src 'none'" in csp
+    runnable = [s for s in doc.xpath("//script") if s.get("type") != "application/json"]
+    assert len(runnable) == 2  # Leaflet and the map script (report.interactive_map is on by default)
+    for el in runnable + doc.xpath("//style"):
+        digest = base64.b64encode(hashlib.sha256(el.text.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+    assert not doc.xpath("//@style")
     srcs = doc.xpath("//@src")
     assert srcs and all(s.startswith("data:image/") for s in srcs)
     hrefs = doc.xpath("//a/@href")
     assert all(h.startswith("#") for h in hrefs), [h for h in hrefs if not h.startswith("#")]
-    assert not re.search(r"url\((?!data:)", text)
+    assert not any(re.search(r"url\((?!data:)", el.text) for el in doc.xpath("//style"))
 
 
 def test_page_in_chromium_shows_map_timeline_and_every_event(report, page, tmp_path: Path) -> None:
@@ -140,10 +151,14 @@ def test_page_in_chromium_shows_map_timeline_and_every_event(report, page, tmp_p
     angara = page.locator(f"article.dossier[data-mmsi='{ANGARA}']").inner_text()
     assert "ANGARA" in angara and "LAZURIT" in angara and "M LEASING LLC" in angara
     assert "Rajin → Dunai" in angara
-    # provenance: file, SHA-256, line numbers, detector parameters, version
+    # provenance, compact: file, short SHA-256, line numbers, detector run, version; the full
+    # hash is in annex B and the run's parameters in annex C, each once
     prov = page.locator(f"article.dossier[data-mmsi='{ANGARA}'] td.prov").first.inner_text()
     assert "scenario_capture.nmea" in prov and "SHA-256" in prov and "lines" in prov
-    assert "min_duration_min" in prov and "tumen 0.1.0" in prov
+    assert "run R" in prov and "tumen 0.1.0" in prov and "min_duration_min" not in prov
+    run = re.search(r"run (R\d+)", prov).group(1)
+    assert "min_duration_min" in page.locator(f"#run-{run}").inner_text()
+    assert re.search(r"[0-9a-f]{64}", page.locator("#sources").locator("xpath=following-sibling::table[1]").inner_text())
 
 
 def _pdf_text(pdf: Path, page: int | None = None) -> str:
