@@ -600,13 +600,6 @@ def build_context(
             overview_tracks,
             ports,
             resolution=settings.report.map_resolution,
-            label_ports={
-                p
-                for d in dossiers
-                for ev in d["events"]
-                for p in (ev.get("port"), ev.get("from_port"), ev.get("to_port"))
-                if p
-            },
         )
         if ports
         else None
