@@ -7,6 +7,7 @@ which .ci/run calls).  Missing tools are a failure, not a skip.
 from __future__ import annotations
 
 import base64
+import html
 import hashlib
 import re
 import shutil
@@ -302,3 +303,66 @@ def test_interactive_map_is_opt_in_and_works_offline(browser, tmp_path: Path) ->
     pg.close()
     assert not errors, errors
     assert (tmp_path / "interactive.png").stat().st_size > 10_000
+
+
+def _pdf_words(pdf: Path) -> list[tuple[int, str, float, float, float, float]]:
+    """Every word of the PDF as poppler lays it out: (page, text, xMin, yMin, xMax, yMax) in points."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    words = []
+    for n, page in enumerate(out.split("<page ")[1:], start=1):
+        for m in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page
+        ):
+            x0, y0, x1, y1 = map(float, m.group(1, 2, 3, 4))
+            words.append((n, html.unescape(m.group(5)), x0, y0, x1, y1))
+    return words
+
+
+def test_pdf_reads_cleanly(report) -> None:
+    """Page 1 holds the whole summary; no word runs into another; ids and hashes are never split."""
+    pdf = Path(report["paths"]["pdf"])
+    words = _pdf_words(pdf)
+
+    # page 1: the five summary tiles on one row, then the findings and the overview map
+    page1 = [w for w in words if w[0] == 1]
+    labels = {"heard": None, "reports": None, "events": None, "matching": None, "input": None}
+    for _p, text, _x0, y0, _x1, _y1 in page1:
+        if text in labels and labels[text] is None:
+            labels[text] = y0
+    assert None not in labels.values(), labels
+    assert max(labels.values()) - min(labels.values()) < 2, labels  # one row
+    p1 = re.sub(r"\s+", " ", _pdf_text(pdf, 1))
+    assert "Findings at a glance" in p1 and "Tracks of the vessels given a dossier" in p1
+
+    # no two words on one line overlap ("DURATION" ran into "WHAT AND WHERE", times into places)
+    by_line: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
+    for page, text, x0, y0, x1, _y1 in words:
+        by_line.setdefault((page, round(y0)), []).append((x0, x1, text))
+    collisions = []
+    for (page, _y), line in by_line.items():
+        line.sort()
+        for (a0, a1, a), (b0, _b1, b) in zip(line, line[1:], strict=False):
+            if b0 < a1 - 0.5:
+                collisions.append((page, a, b))
+    assert not collisions, collisions[:10]
+
+    # headers of the dossier's event table are words of their own
+    texts = [w[1] for w in words]
+    for header in ("EVENT", "WHEN", "WHAT", "WHERE", "MEASURES", "PROVENANCE"):
+        assert header in texts
+
+    # ids and hashes are printed whole, never broken across lines
+    whole = set(texts)
+    assert report["event_ids"] <= whole, sorted(report["event_ids"] - whole)[:5]
+    hashes = [t for t in texts if re.fullmatch(r"[0-9a-f]{64}", t)]
+    assert hashes  # annex B: each input file's full SHA-256
+    pieces = [
+        t
+        for t in texts
+        if re.fullmatch(r"[0-9a-f]{8,63}", t) and re.search("[a-f]", t) and t not in whole & report["event_ids"]
+    ]
+    assert not pieces, pieces[:5]  # no hash cut in pieces
+    # times are words of their own, not glued to the next cell
+    assert not [t for t in texts if re.fullmatch(r"\d\d:\d\d:\d\d\S+", t)]

@@ -150,7 +150,7 @@ def _measure_value(key: str, value: Any) -> str:
                 )
             else:
                 parts.append(fmt_value(c))
-        return ", ".join(parts) + (" …" if len(value) > 5 else "")
+        return (", ".join(parts) or "none") + (" …" if len(value) > 5 else "")
     if key == "changes" and isinstance(value, list):
         return "; ".join(
             f"{c.get('field', '?')} {c.get('old') or '–'} → {c.get('new') or '–'}"
