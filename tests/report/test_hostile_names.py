@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from playwright.sync_api import sync_playwright
+from test_report_render import CHROMIUM, CHROMIUM_ARGS
 
 from scenario_store import ANGARA, BELLA, KUMUNSAN, build_scenario_store
-from test_report_render import CHROMIUM, CHROMIUM_ARGS
 from tumen.config import load_settings
 from tumen.export.kml import KML_NS, write_kml
 from tumen.report import write_report
@@ -42,7 +42,15 @@ HOSTILE = {
     "list_title": "UN & <i>friends</i> <script>window.__xss=8</script>",
 }
 #: what a person must read somewhere on the page (the names as written)
-MUST_SHOW = ["partner_name", "vessel_name", "angara_name", "callsign", "list_vessel", "company", "port"]
+MUST_SHOW = [
+    "partner_name",
+    "vessel_name",
+    "angara_name",
+    "callsign",
+    "list_vessel",
+    "company",
+    "port",
+]
 
 FLAGS_JS = "() => [window.__xss, window.XSS, document.querySelectorAll('[onerror],[onload],[onmouseover],iframe,svg script').length]"
 
@@ -62,8 +70,16 @@ def _hostile_store(folder: Path) -> tuple[DuckDBStore, Path]:
         "UPDATE matches SET caption = ?, name = ? WHERE role = 'vessel'",
         [h["list_vessel"], h["list_vessel"]],
     )
-    path = [{"from": "ofac-angara", "from_caption": h["list_vessel"], "to": "ofac-m-leasing",
-             "to_caption": h["company"], "role": "owner", "source": h["company"]}]
+    path = [
+        {
+            "from": "ofac-angara",
+            "from_caption": h["list_vessel"],
+            "to": "ofac-m-leasing",
+            "to_caption": h["company"],
+            "role": "owner",
+            "source": h["company"],
+        }
+    ]
     store.execute(
         "UPDATE matches SET caption = ?, path = ? WHERE role <> 'vessel'",
         [h["company"], json.dumps(path)],
@@ -73,7 +89,9 @@ def _hostile_store(folder: Path) -> tuple[DuckDBStore, Path]:
     store.execute("UPDATE lists SET title = ?", [h["list_title"]])
     ports = folder / "ports.csv"
     bundled = (Path(__file__).parents[2] / "src/tumen/data/ports.csv").read_text(encoding="utf-8")
-    ports.write_text(bundled.replace("\nDunai,", "\n" + h["port"].replace(",", " ") + ","), encoding="utf-8")
+    ports.write_text(
+        bundled.replace("\nDunai,", "\n" + h["port"].replace(",", " ") + ","), encoding="utf-8"
+    )
     return store, ports
 
 
@@ -81,7 +99,10 @@ def _hostile_store(folder: Path) -> tuple[DuckDBStore, Path]:
 def hostile(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     store, ports = _hostile_store(folder)
-    settings = load_settings(overrides={"ports": str(ports), "report.pdf": False, "report.interactive_map": True}, environ={})
+    settings = load_settings(
+        overrides={"ports": str(ports), "report.pdf": False, "report.interactive_map": True},
+        environ={},
+    )
     rank_vessels(store, settings)
     report = write_report(store, folder / "out", settings)
     kml = folder / "findings.kml"
@@ -103,7 +124,10 @@ def browser():
 def _watch(page) -> dict[str, list[str]]:
     """Collect console errors, page errors and CSP violations of ``page``."""
     seen: dict[str, list[str]] = {"console": [], "errors": []}
-    page.on("console", lambda m: seen["console"].append(m.text) if m.type in ("error", "warning") else None)
+    page.on(
+        "console",
+        lambda m: seen["console"].append(m.text) if m.type in ("error", "warning") else None,
+    )
     page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
     page.add_init_script(
         "window.__csp = []; document.addEventListener('securitypolicyviolation', "

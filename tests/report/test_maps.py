@@ -58,9 +58,22 @@ def test_overview_names_every_watched_port_and_no_labels_collide(monkeypatch) ->
     figures = _capture(monkeypatch)
     ports = load_watched_ports()
     # ten shuttles ending at or near the crowded Russian ports (Nakhodka–Vostochny, Vladivostok–Bolshoy Kamen)
-    ends = [(42.74, 133.05), (42.80, 132.88), (43.11, 131.88), (43.11, 132.35), (42.88, 132.34),
-            (42.73, 133.04), (42.79, 132.87), (42.24, 130.30), (42.23, 130.31), (43.10, 131.90)]
-    tracks = [(f"{i + 1} VESSEL {i + 1}", _track([(42.23, 130.30), (42.5, 131.5), end])) for i, end in enumerate(ends)]
+    ends = [
+        (42.74, 133.05),
+        (42.80, 132.88),
+        (43.11, 131.88),
+        (43.11, 132.35),
+        (42.88, 132.34),
+        (42.73, 133.04),
+        (42.79, 132.87),
+        (42.24, 130.30),
+        (42.23, 130.31),
+        (43.10, 131.90),
+    ]
+    tracks = [
+        (f"{i + 1} VESSEL {i + 1}", _track([(42.23, 130.30), (42.5, 131.5), end]))
+        for i, end in enumerate(ends)
+    ]
     overview_map(tracks, ports, resolution="c")
     boxes = _text_boxes(figures[-1])
     names = {text for text, _b in boxes}
@@ -72,13 +85,27 @@ def test_overview_names_every_watched_port_and_no_labels_collide(monkeypatch) ->
     for text, b in boxes:
         if text.endswith(" km"):
             continue
-        assert frame.x0 - 1 <= b.x0 and b.x1 <= frame.x1 + 1 and frame.y0 - 1 <= b.y0 and b.y1 <= frame.y1 + 1, text
+        assert (
+            frame.x0 - 1 <= b.x0
+            and b.x1 <= frame.x1 + 1
+            and frame.y0 - 1 <= b.y0
+            and b.y1 <= frame.y1 + 1
+        ), text
 
 
 def test_vessel_map_event_numbers_and_port_names_do_not_collide(monkeypatch) -> None:
     figures = _capture(monkeypatch)
     ports = load_watched_ports()
-    tr = _track([(42.23, 130.30), (42.5, 131.5), (42.74, 133.05), (42.80, 132.88), (42.5, 131.5), (42.23, 130.30)])
+    tr = _track(
+        [
+            (42.23, 130.30),
+            (42.5, 131.5),
+            (42.74, 133.05),
+            (42.80, 132.88),
+            (42.5, 131.5),
+            (42.23, 130.30),
+        ]
+    )
     events = [
         MapEvent(1, "port_visit", None, 42.733333, 133.05),
         MapEvent(2, "port_visit", None, 42.8, 132.883333),

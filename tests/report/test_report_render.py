@@ -7,8 +7,8 @@ which .ci/run calls).  Missing tools are a failure, not a skip.
 from __future__ import annotations
 
 import base64
-import html
 import hashlib
+import html
 import re
 import shutil
 import subprocess
@@ -87,7 +87,9 @@ def test_html_is_one_self_contained_file(report) -> None:
     csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
     assert "unsafe-inline" not in csp and "default-src 'none'" in csp
     runnable = [s for s in doc.xpath("//script") if s.get("type") != "application/json"]
-    assert len(runnable) == 2  # Leaflet and the map script (report.interactive_map is on by default)
+    assert (
+        len(runnable) == 2
+    )  # Leaflet and the map script (report.interactive_map is on by default)
     for el in runnable + doc.xpath("//style"):
         digest = base64.b64encode(hashlib.sha256(el.text.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
@@ -159,7 +161,10 @@ def test_page_in_chromium_shows_map_timeline_and_every_event(report, page, tmp_p
     assert "run R" in prov and "tumen 0.1.0" in prov and "min_duration_min" not in prov
     run = re.search(r"run (R\d+)", prov).group(1)
     assert "min_duration_min" in page.locator(f"#run-{run}").inner_text()
-    assert re.search(r"[0-9a-f]{64}", page.locator("#sources").locator("xpath=following-sibling::table[1]").inner_text())
+    assert re.search(
+        r"[0-9a-f]{64}",
+        page.locator("#sources").locator("xpath=following-sibling::table[1]").inner_text(),
+    )
 
 
 def _pdf_text(pdf: Path, page: int | None = None) -> str:
@@ -313,7 +318,8 @@ def _pdf_words(pdf: Path) -> list[tuple[int, str, float, float, float, float]]:
     words = []
     for n, page in enumerate(out.split("<page ")[1:], start=1):
         for m in re.finditer(
-            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+            page,
         ):
             x0, y0, x1, y1 = map(float, m.group(1, 2, 3, 4))
             words.append((n, html.unescape(m.group(5)), x0, y0, x1, y1))
@@ -343,7 +349,7 @@ def test_pdf_reads_cleanly(report) -> None:
     collisions = []
     for (page, _y), line in by_line.items():
         line.sort()
-        for (a0, a1, a), (b0, _b1, b) in zip(line, line[1:], strict=False):
+        for (_a0, a1, a), (b0, _b1, b) in zip(line, line[1:], strict=False):
             if b0 < a1 - 0.5:
                 collisions.append((page, a, b))
     assert not collisions, collisions[:10]
@@ -361,7 +367,9 @@ def test_pdf_reads_cleanly(report) -> None:
     pieces = [
         t
         for t in texts
-        if re.fullmatch(r"[0-9a-f]{8,63}", t) and re.search("[a-f]", t) and t not in whole & report["event_ids"]
+        if re.fullmatch(r"[0-9a-f]{8,63}", t)
+        and re.search("[a-f]", t)
+        and t not in whole & report["event_ids"]
     ]
     assert not pieces, pieces[:5]  # no hash cut in pieces
     # times are words of their own, not glued to the next cell

@@ -18,7 +18,7 @@ from tumen.store import DuckDBStore
 
 
 def test_line_numbers_have_no_thousands_separators() -> None:
-    """"2 lines: 56, 7,904" read as three lines; line numbers are written plainly, ranges with a dash."""
+    """ "2 lines: 56, 7,904" read as three lines; line numbers are written plainly, ranges with a dash."""
     assert format_ranges([(56, 56), (7904, 7904)]) == "56, 7904"
     assert format_ranges([(1200, 1250), (10356, 10356)]) == "1200–1250, 10356"
     assert format_ranges([(1, 1), (3, 3), (5, 5)], limit=2) == "1, 3, … (+1 more)"
@@ -83,6 +83,11 @@ def test_dossier_event_count_and_risk_n_events_say_what_they_count(scenario_repo
     for mmsi in (ANGARA, BELLA):
         (article,) = doc.xpath(f"//article[@data-mmsi='{mmsi}']")
         rows = article.xpath(".//table[contains(@class, 'dossier-events')]//tr[@data-event-id]")
-        head = " ".join(article.xpath(".//div[contains(@class, 'dossier-head')]")[0].text_content().split())
+        head = " ".join(
+            article.xpath(".//div[contains(@class, 'dossier-head')]")[0].text_content().split()
+        )
         n_events = scenario_report["risk"][mmsi]["n_events"]
-        assert f"{len(rows)} event{'s' if len(rows) != 1 else ''}, {n_events} of them behind the risk score" in head
+        assert (
+            f"{len(rows)} event{'s' if len(rows) != 1 else ''}, {n_events} of them behind the risk score"
+            in head
+        )

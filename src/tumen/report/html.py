@@ -135,7 +135,15 @@ MEASURE_TITLES = {
 #: measures the report leaves out: the duration has its own column, segment ids are bookkeeping
 SKIPPED_MEASURES = {"duration_h", "segments"}
 #: unit suffixes of evidence keys (see the naming rules: ``distance_km``, ``sog_kn`` …) and how they are written
-UNIT_SUFFIXES = {"_km": "km", "_m": "m", "_kn": "kn", "_h": "h", "_min": "min", "_s": "s", "_nmi": "nmi"}
+UNIT_SUFFIXES = {
+    "_km": "km",
+    "_m": "m",
+    "_kn": "kn",
+    "_h": "h",
+    "_min": "min",
+    "_s": "s",
+    "_nmi": "nmi",
+}
 
 
 def _measure_value(key: str, value: Any) -> str:
@@ -517,6 +525,7 @@ def _dossier(
         "signal_numbers": signal_numbers,
         "map": svg_data_uri(map_svg) if map_svg else None,
         "interactive": interactive,
+        "online_tiles": settings.report.online_tiles,
         "timeline": svg_data_uri(timeline_svg) if timeline_svg else None,
         "track_points": len(tr),
         "first_fix": tr.ts[0].astype(datetime) if len(tr) else None,
@@ -661,7 +670,9 @@ def json_for_script(value: Any) -> Markup:
 
 def _csp_hash(text: str) -> str:
     """A CSP source expression allowing exactly this inline ``<script>`` or ``<style>`` content."""
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    return (
+        "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    )
 
 
 def _css_class(name: str) -> str:
@@ -676,11 +687,18 @@ def _stylesheet() -> str:
     styles): an event type's colour is class ``t-<type>``, a country's ``c-<ISO>``, a score
     bar's width ``w<percent>``.
     """
-    base = resources.files("tumen.report").joinpath("templates/style.css").read_text(encoding="utf-8")
+    base = (
+        resources.files("tumen.report").joinpath("templates/style.css").read_text(encoding="utf-8")
+    )
     rules = [f".t-{_css_class(t)} {{ background: {c}; }}" for t, c in TYPE_COLOURS.items()]
     rules += [f".c-{_css_class(k)} {{ color: {c}; }}" for k, c in COUNTRY_COLOURS.items()]
     rules += [f".scorebar span.w{i} {{ width: {i}%; }}" for i in range(101)]
-    return base + "\n/* generated: colours by event type and country, score bar widths */\n" + "\n".join(rules) + "\n"
+    return (
+        base
+        + "\n/* generated: colours by event type and country, score bar widths */\n"
+        + "\n".join(rules)
+        + "\n"
+    )
 
 
 def page_assets(interactive: bool, online_tiles: bool) -> dict[str, Any]:

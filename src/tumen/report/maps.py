@@ -219,7 +219,11 @@ def _base(
 
 def _markers(ax: Any) -> list[Any]:
     """The single-point markers drawn so far (ports, events, fixes): labels should not cover them."""
-    return [line for line in ax.lines if len(line.get_xdata()) == 1 and line.get_marker() not in (None, "None", "")]
+    return [
+        line
+        for line in ax.lines
+        if len(line.get_xdata()) == 1 and line.get_marker() not in (None, "None", "")
+    ]
 
 
 def _port_labels(
@@ -273,7 +277,9 @@ CANDIDATE_OFFSETS: tuple[tuple[float, float], ...] = (
 FAR = 3.2  # leader lines: candidates scaled by this, twice and three times this
 
 
-def place_labels(fig: Figure, ax: Any, labels: Sequence[Label], avoid: Sequence[Any] = ()) -> list[Any]:
+def place_labels(
+    fig: Figure, ax: Any, labels: Sequence[Label], avoid: Sequence[Any] = ()
+) -> list[Any]:
     """Place each label (in order: the first get the best places) where it overlaps nothing placed before.
 
     A greedy placement: for each label, the first offset around its point whose text box
@@ -314,7 +320,13 @@ def place_labels(fig: Figure, ax: Any, labels: Sequence[Label], avoid: Sequence[
                 zorder=10,
                 ha="left" if offset[0] >= 0 else "right",
                 bbox=label.box,
-                arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.5, "shrinkA": 0, "shrinkB": 2}
+                arrowprops={
+                    "arrowstyle": "-",
+                    "color": "#777777",
+                    "lw": 0.5,
+                    "shrinkA": 0,
+                    "shrinkB": 2,
+                }
                 if leader
                 else None,
             )
@@ -376,9 +388,7 @@ def _scale_bar(ax: Any, extent: tuple[float, float, float, float]) -> None:
     )
 
 
-def _badge(
-    text: str, xy: tuple[float, float], colour: str, offset: tuple[float, float]
-) -> Label:
+def _badge(text: str, xy: tuple[float, float], colour: str, offset: tuple[float, float]) -> Label:
     """White numbers in a coloured disc (a rounded box for several numbers) next to ``xy``."""
     shape = "circle,pad=0.2" if len(text) <= 2 else "round,pad=0.25"
     return Label(
