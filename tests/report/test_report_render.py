@@ -283,13 +283,12 @@ def test_an_empty_store_gives_a_report_that_says_so(tmp_path: Path) -> None:
     assert "No vessel shows any risk signal in this period." in text and "Annex A" in text
 
 
-def test_interactive_map_is_opt_in_and_works_offline(browser, tmp_path: Path) -> None:
-    """report.interactive_map adds a Leaflet map per dossier; without tiles it still draws coast, track and events."""
+def test_interactive_map_is_on_by_default_and_works_offline(browser, tmp_path: Path) -> None:
+    """report.interactive_map (on by default) adds a Leaflet map per dossier; without tiles it still draws coast, track and events."""
     store = DuckDBStore(tmp_path / "s.duckdb")
     build_scenario_store(store, tmp_path / "raw")
-    settings = load_settings(
-        overrides={"report.pdf": False, "report.interactive_map": True}, environ={}
-    )
+    settings = load_settings(overrides={"report.pdf": False}, environ={})
+    assert settings.report.interactive_map and not settings.report.online_tiles
     out = write_report(store, tmp_path / "r", settings, vessels=[ANGARA])
     store.close()
     errors: list[str] = []
