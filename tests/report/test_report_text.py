@@ -91,3 +91,22 @@ def test_dossier_event_count_and_risk_n_events_say_what_they_count(scenario_repo
             f"{len(rows)} event{'s' if len(rows) != 1 else ''}, {n_events} of them behind the risk score"
             in head
         )
+
+
+def test_csp_names_each_inline_block_and_tiles_only_when_asked() -> None:
+    import base64
+    import hashlib
+
+    from tumen.report.html import TILE_ORIGIN, page_assets
+
+    for interactive, tiles in ((False, False), (True, False), (True, True)):
+        assets = page_assets(interactive, tiles)
+        csp = assets["csp"]
+        assert "unsafe-inline" not in csp and "default-src 'none'" in csp
+        for block in assets["styles"] + assets["scripts"]:
+            digest = base64.b64encode(hashlib.sha256(str(block).encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in csp
+        assert (TILE_ORIGIN in csp) == tiles
+        assert len(assets["scripts"]) == (2 if interactive else 0)
+        if not interactive:
+            assert "script-src 'none'" in csp
