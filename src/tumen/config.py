@@ -454,10 +454,17 @@ class ReportSettings(_Section):
         description="Events listed in the PDF's annex (a page holds about 25); the HTML lists up to annex_max_events (count).",
     )
     interactive_map: bool = Field(
-        False,
+        True,
         description=(
             "Add a zoomable Leaflet map to each dossier in the HTML (Leaflet and the GSHHS coastline are embedded; "
-            "OpenStreetMap tiles are added when the browser is online, which makes requests)."
+            "the page makes no request unless report.online_tiles is on)."
+        ),
+    )
+    online_tiles: bool = Field(
+        False,
+        description=(
+            "Show OpenStreetMap tiles beneath the zoomable maps when the browser is online "
+            "(the page then requests tiles from tile.openstreetmap.org, which learns the area viewed)."
         ),
     )
     map_resolution: str = Field(

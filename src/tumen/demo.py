@@ -110,6 +110,7 @@ def run_demo(
     from tumen.ingest import ingest_paths
     from tumen.report import write_report
     from tumen.risk import rank_vessels
+    from tumen.risk.rank import ranking_counts
     from tumen.screen import demo_list_path, screen_store
     from tumen.screen.lists import load_lists
     from tumen.sim import simulate
@@ -170,8 +171,8 @@ def run_demo(
         scores = ranked.column("score").to_pylist()
         steps["risk"] = {
             "seconds": time.perf_counter() - t,
-            "vessels": ranked.num_rows,
-            "with_signals": sum(1 for s in scores if s > 0),
+            "vessels": ranking_counts(scores)["n_vessels"],
+            "with_signals": ranking_counts(scores)["n_with_signals"],
             "top": [
                 {k: r[k] for k in ("rank", "mmsi", "name", "score")}
                 for r in ranked.slice(0, 5).to_pylist()

@@ -50,7 +50,7 @@ def test_an_encounter_in_the_partners_dossier_names_the_other_vessel(tmp_path: P
         (row,) = doc.xpath(
             f'//article[@data-mmsi="{me}"]//tr[@data-event-id="{enc}"]',
         )
-        what = (row.xpath("./td")[5].text or "").strip()  # the cell's first line
+        what = (row.xpath("./td")[3].text or "").strip()  # "What and where": its first line
         assert what.startswith("with ") and what.endswith(f"({other})"), (me, what)
     ev = {"type": "encounter", "mmsi": 1, "other_mmsi": 2, "name": "ONE", "partner_name": "TWO"}
     assert event_what(ev) == "with TWO (2)" == event_what(ev, 1)

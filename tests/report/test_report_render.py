@@ -6,6 +6,9 @@ which .ci/run calls).  Missing tools are a failure, not a skip.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import re
 import shutil
 import subprocess
@@ -79,12 +82,23 @@ def page(report, browser):
 def test_html_is_one_self_contained_file(report) -> None:
     text = Path(report["paths"]["html"]).read_text(encoding="utf-8")
     doc = lxml_html.fromstring(text)
-    assert not doc.xpath("//script") and not doc.xpath("//link[@rel='stylesheet']")
+    assert not doc.xpath("//script[@src]") and not doc.xpath("//link[@rel='stylesheet']")
+    # every inline script and style is allowed by its hash, nothing else is
+    csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
+    assert "unsafe-inline" not in csp and "default-src 'none'" in csp
+    runnable = [s for s in doc.xpath("//script") if s.get("type") != "application/json"]
+    assert (
+        len(runnable) == 2
+    )  # Leaflet and the map script (report.interactive_map is on by default)
+    for el in runnable + doc.xpath("//style"):
+        digest = base64.b64encode(hashlib.sha256(el.text.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+    assert not doc.xpath("//@style")
     srcs = doc.xpath("//@src")
     assert srcs and all(s.startswith("data:image/") for s in srcs)
     hrefs = doc.xpath("//a/@href")
     assert all(h.startswith("#") for h in hrefs), [h for h in hrefs if not h.startswith("#")]
-    assert not re.search(r"url\((?!data:)", text)
+    assert not any(re.search(r"url\((?!data:)", el.text) for el in doc.xpath("//style"))
 
 
 def test_page_in_chromium_shows_map_timeline_and_every_event(report, page, tmp_path: Path) -> None:
@@ -140,10 +154,17 @@ def test_page_in_chromium_shows_map_timeline_and_every_event(report, page, tmp_p
     angara = page.locator(f"article.dossier[data-mmsi='{ANGARA}']").inner_text()
     assert "ANGARA" in angara and "LAZURIT" in angara and "M LEASING LLC" in angara
     assert "Rajin → Dunai" in angara
-    # provenance: file, SHA-256, line numbers, detector parameters, version
+    # provenance, compact: file, short SHA-256, line numbers, detector run, version; the full
+    # hash is in annex B and the run's parameters in annex C, each once
     prov = page.locator(f"article.dossier[data-mmsi='{ANGARA}'] td.prov").first.inner_text()
     assert "scenario_capture.nmea" in prov and "SHA-256" in prov and "lines" in prov
-    assert "min_duration_min" in prov and "tumen 0.1.0" in prov
+    assert "run R" in prov and "tumen 0.1.0" in prov and "min_duration_min" not in prov
+    run = re.search(r"run (R\d+)", prov).group(1)
+    assert "min_duration_min" in page.locator(f"#run-{run}").inner_text()
+    assert re.search(
+        r"[0-9a-f]{64}",
+        page.locator("#sources").locator("xpath=following-sibling::table[1]").inner_text(),
+    )
 
 
 def _pdf_text(pdf: Path, page: int | None = None) -> str:
@@ -262,13 +283,12 @@ def test_an_empty_store_gives_a_report_that_says_so(tmp_path: Path) -> None:
     assert "No vessel shows any risk signal in this period." in text and "Annex A" in text
 
 
-def test_interactive_map_is_opt_in_and_works_offline(browser, tmp_path: Path) -> None:
-    """report.interactive_map adds a Leaflet map per dossier; without tiles it still draws coast, track and events."""
+def test_interactive_map_is_on_by_default_and_works_offline(browser, tmp_path: Path) -> None:
+    """report.interactive_map (on by default) adds a Leaflet map per dossier; without tiles it still draws coast, track and events."""
     store = DuckDBStore(tmp_path / "s.duckdb")
     build_scenario_store(store, tmp_path / "raw")
-    settings = load_settings(
-        overrides={"report.pdf": False, "report.interactive_map": True}, environ={}
-    )
+    settings = load_settings(overrides={"report.pdf": False}, environ={})
+    assert settings.report.interactive_map and not settings.report.online_tiles
     out = write_report(store, tmp_path / "r", settings, vessels=[ANGARA])
     store.close()
     errors: list[str] = []
@@ -287,3 +307,69 @@ def test_interactive_map_is_opt_in_and_works_offline(browser, tmp_path: Path) ->
     pg.close()
     assert not errors, errors
     assert (tmp_path / "interactive.png").stat().st_size > 10_000
+
+
+def _pdf_words(pdf: Path) -> list[tuple[int, str, float, float, float, float]]:
+    """Every word of the PDF as poppler lays it out: (page, text, xMin, yMin, xMax, yMax) in points."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    words = []
+    for n, page in enumerate(out.split("<page ")[1:], start=1):
+        for m in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+            page,
+        ):
+            x0, y0, x1, y1 = map(float, m.group(1, 2, 3, 4))
+            words.append((n, html.unescape(m.group(5)), x0, y0, x1, y1))
+    return words
+
+
+def test_pdf_reads_cleanly(report) -> None:
+    """Page 1 holds the whole summary; no word runs into another; ids and hashes are never split."""
+    pdf = Path(report["paths"]["pdf"])
+    words = _pdf_words(pdf)
+
+    # page 1: the five summary tiles on one row, then the findings and the overview map
+    page1 = [w for w in words if w[0] == 1]
+    labels = {"heard": None, "reports": None, "events": None, "matching": None, "input": None}
+    for _p, text, _x0, y0, _x1, _y1 in page1:
+        if text in labels and labels[text] is None:
+            labels[text] = y0
+    assert None not in labels.values(), labels
+    assert max(labels.values()) - min(labels.values()) < 2, labels  # one row
+    p1 = re.sub(r"\s+", " ", _pdf_text(pdf, 1))
+    assert "Findings at a glance" in p1 and "Tracks of the vessels given a dossier" in p1
+
+    # no two words on one line overlap ("DURATION" ran into "WHAT AND WHERE", times into places)
+    by_line: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
+    for page, text, x0, y0, x1, _y1 in words:
+        by_line.setdefault((page, round(y0)), []).append((x0, x1, text))
+    collisions = []
+    for (page, _y), line in by_line.items():
+        line.sort()
+        for (_a0, a1, a), (b0, _b1, b) in zip(line, line[1:], strict=False):
+            if b0 < a1 - 0.5:
+                collisions.append((page, a, b))
+    assert not collisions, collisions[:10]
+
+    # headers of the dossier's event table are words of their own
+    texts = [w[1] for w in words]
+    for header in ("EVENT", "WHEN", "WHAT", "WHERE", "MEASURES", "PROVENANCE"):
+        assert header in texts
+
+    # ids and hashes are printed whole, never broken across lines
+    whole = set(texts)
+    assert report["event_ids"] <= whole, sorted(report["event_ids"] - whole)[:5]
+    hashes = [t for t in texts if re.fullmatch(r"[0-9a-f]{64}", t)]
+    assert hashes  # annex B: each input file's full SHA-256
+    pieces = [
+        t
+        for t in texts
+        if re.fullmatch(r"[0-9a-f]{8,63}", t)
+        and re.search("[a-f]", t)
+        and t not in whole & report["event_ids"]
+    ]
+    assert not pieces, pieces[:5]  # no hash cut in pieces
+    # times are words of their own, not glued to the next cell
+    assert not [t for t in texts if re.fullmatch(r"\d\d:\d\d:\d\d\S+", t)]

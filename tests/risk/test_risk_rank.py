@@ -295,3 +295,46 @@ def test_cli_risk_on_a_missing_store_is_one_line(cli, tmp_path: Path) -> None:
     code, out, err = cli("risk", "--db", tmp_path / "x.duckdb")
     assert code == 4 and "no such store" in err and err.strip().count("\n") == 0
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def _designation(list_id: str, reference: str) -> str:
+    return json.dumps(
+        [
+            {
+                "list": list_id,
+                "authority": "US Treasury Office of Foreign Assets Control (OFAC)",
+                "programs": ["RUSSIA-EO14024"],
+                "reference": reference,
+            }
+        ]
+    )
+
+
+def test_one_designation_cited_by_two_lists_counts_once(store, scenario) -> None:
+    """The demo list cites OFAC entry 37095, OFAC's own list carries it too: one designation, not two."""
+    settings = load_settings(environ={})
+    before = _by_mmsi(rank_vessels(store, settings))[ANGARA]["signals"]["sanctioned_vessel"]
+    store.execute(
+        "UPDATE matches SET designation = ? WHERE entity_id = 'ofac-angara'",
+        [_designation("us_ofac_sdn", "37095")],
+    )
+    store.execute(
+        """INSERT INTO matches (mmsi, imo, name, role, entity_id, caption, schema, score, match,
+                               features, datasets, programs, designation, screened_at)
+           SELECT mmsi, imo, name, role, 'tumen-demo-angara', caption, schema, score, match,
+                  features, '["tumen_demo"]', programs, ?, screened_at
+           FROM matches WHERE entity_id = 'ofac-angara'""",
+        [_designation("tumen_demo", "37095")],
+    )
+    sig = _by_mmsi(rank_vessels(store, settings))[ANGARA]["signals"]["sanctioned_vessel"]
+    assert sig["count"] == 1 and sig["points"] == before["points"]
+    assert "37095" in sig["notes"][0] and "tumen_demo" in sig["notes"][0]
+    assert "us_ofac_sdn" in sig["notes"][0]
+
+    # a second, different designation of the same vessel does count
+    store.execute(
+        "UPDATE matches SET designation = ? WHERE entity_id = 'tumen-demo-angara'",
+        [_designation("tumen_demo", "40001")],
+    )
+    sig = _by_mmsi(rank_vessels(store, settings))[ANGARA]["signals"]["sanctioned_vessel"]
+    assert sig["count"] == 2 and sig["points"] > before["points"]

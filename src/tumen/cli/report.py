@@ -64,6 +64,7 @@ def risk_cmd(
     `[risk.weights]` in tumen.toml (see `tumen config`).
     """
     from tumen.risk import rank_vessels
+    from tumen.risk.rank import ranking_counts
 
     settings = settings_from(config, db=db, ports=ports)
     n_top = top or settings.risk.top_n
@@ -73,11 +74,11 @@ def risk_cmd(
     for row in rows:
         row["signals"] = json.loads(row["signals"])
         row["weights"] = json.loads(row["weights"])
+    counts = ranking_counts(table.column("score").to_pylist())
     if json_out:
         print_json(
             {
-                "n_vessels": table.num_rows,
-                "n_with_signals": sum(1 for s in table.column("score").to_pylist() if s > 0),
+                **counts,
                 "vessels": [
                     {
                         k: row[k]
@@ -123,7 +124,10 @@ def risk_cmd(
         )
     out_console.print(view)
     if not quiet:
-        err_console.print(f"{table.num_rows} vessels ranked; table `risk` written to {settings.db}")
+        err_console.print(
+            f"{counts['n_vessels']} vessels ranked, {counts['n_with_signals']} with at least one risk "
+            f"signal; table `risk` written to {settings.db}"
+        )
 
 
 @app.command("report")
@@ -256,7 +260,7 @@ def demo_cmd(
         )
         risk = steps.get("risk", {})
         err_console.print(
-            f"{risk.get('with_signals', '?')} of {risk.get('vessels', '?')} vessels show risk signals; top:"
+            f"{risk.get('vessels', '?')} vessels ranked, {risk.get('with_signals', '?')} with at least one risk signal; top:"
         )
         for row in risk.get("top", []):
             err_console.print(

@@ -8,6 +8,10 @@ its voyages (port → port) and its other events as placemarks whose
 when, the measures and the provenance; ``ExtendedData`` carries ``event_id`` and
 ``type``.  Colours follow the report's.
 
+Google Earth shows a ``description`` as HTML: every text in one (names from AIS
+and lists, port names) is HTML-escaped before lxml escapes it again as XML;
+``name`` elements are plain text.
+
 Written with lxml in the element order of the OGC KML 2.2 schema, so the file
 validates (fastkml checks it against the XSD); simplekml writes styles ahead
 of ``name``, which the schema does not allow.
@@ -144,7 +148,7 @@ def build_kml(
         ports.append(
             K.Placemark(
                 K.name(p.name),
-                K.description(f"{p.name} ({p.country}), radius {p.radius_km} km"),
+                K.description(html.escape(f"{p.name} ({p.country}), radius {p.radius_km} km")),
                 K.styleUrl(f"#port-{p.country if p.country in COUNTRY_COLOURS else 'other'}"),
                 K.Point(K.coordinates(_coords([(p.lon, p.lat)]))),
             )
@@ -156,8 +160,10 @@ def build_kml(
         folder = K.Folder(
             K.name(f"{v['rank']}. {v['name'] or 'MMSI ' + str(v['mmsi'])} ({v['mmsi']})"),
             K.description(
-                f"risk score {v['score']:.1f}; IMO {v['imo'] or '–'}; "
-                + "; ".join(f"{s['title']} {s['points']:.1f}" for s in v["signals"])
+                html.escape(
+                    f"risk score {v['score']:.1f}; IMO {v['imo'] or '–'}; "
+                    + "; ".join(f"{s['title']} {s['points']:.1f}" for s in v["signals"])
+                )
             ),
         )
         tr = q.track(store, v["mmsi"], settings.report.max_track_points)

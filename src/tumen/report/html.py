@@ -18,7 +18,9 @@ makes no request.  Structure:
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from importlib import resources
@@ -41,6 +43,7 @@ from tumen.report.maps import (
     vessel_map,
 )
 from tumen.report.timeline import TimelineEvent, reception_intervals, vessel_timeline
+from tumen.risk.rank import has_signals, ranking_counts
 from tumen.risk.signals import SIGNAL_TITLES, Port, load_watched_ports
 from tumen.risk.weights import RiskWeights
 
@@ -103,6 +106,91 @@ def fmt_value(value: Any) -> str:
     return str(value)
 
 
+#: what each evidence measure is called in the report (a key absent here is written in words from its name)
+MEASURE_TITLES = {
+    "mean_distance_m": "mean distance",
+    "min_distance_m": "closest approach",
+    "n_steps": "time steps together",
+    "step_min": "time step",
+    "dark_port_candidates": "could have called at",
+    "distance_km": "distance",
+    "ends_in_port": "ends in a port",
+    "starts_in_port": "starts in a port",
+    "implied_speed_kn": "implied speed",
+    "top_speed_kn": "top speed",
+    "top_speed_source": "top speed from",
+    "changes": "changed",
+    "expected_check_digit": "expected check digit",
+    "fields": "fields changed",
+    "imo": "IMO",
+    "mid": "MID",
+    "n_reports": "reports",
+    "n_static_reports": "static reports",
+    "switches": "switches between places",
+    "displacement_km": "net displacement",
+    "net_speed_kn": "net speed",
+    "kp_ru": "between North Korea and Russia",
+    "mean_speed_kn": "mean speed",
+}
+#: measures the report leaves out: the duration has its own column, segment ids are bookkeeping
+SKIPPED_MEASURES = {"duration_h", "segments"}
+#: unit suffixes of evidence keys (see the naming rules: ``distance_km``, ``sog_kn`` …) and how they are written
+UNIT_SUFFIXES = {
+    "_km": "km",
+    "_m": "m",
+    "_kn": "kn",
+    "_h": "h",
+    "_min": "min",
+    "_s": "s",
+    "_nmi": "nmi",
+}
+
+
+def _measure_value(key: str, value: Any) -> str:
+    if key == "dark_port_candidates" and isinstance(value, list):
+        parts = []
+        for c in value[:5]:
+            if isinstance(c, dict):
+                detour = c.get("detour_km")
+                parts.append(
+                    f"{c.get('port', '?')}"
+                    + (f" (detour {fmt_value(float(detour))} km)" if detour is not None else "")
+                )
+            else:
+                parts.append(fmt_value(c))
+        return (", ".join(parts) or "none") + (" …" if len(value) > 5 else "")
+    if key == "changes" and isinstance(value, list):
+        return "; ".join(
+            f"{c.get('field', '?')} {c.get('old') or '–'} → {c.get('new') or '–'}"
+            if isinstance(c, dict)
+            else fmt_value(c)
+            for c in value[:5]
+        ) + (" …" if len(value) > 5 else "")
+    return fmt_value(value)
+
+
+def fmt_measures(measures: dict[str, Any]) -> list[tuple[str, str]]:
+    """An event's measures as ``(words, value with unit)`` pairs: ``("closest approach", "193 m")``.
+
+    Keys are named by :data:`MEASURE_TITLES`, else written in words from the key
+    (``top_speed_kn`` → ``top speed``, unit ``kn``); booleans read yes/no.
+    """
+    out = []
+    for key, value in measures.items():
+        if key in SKIPPED_MEASURES:
+            continue
+        unit = next((u for suffix, u in UNIT_SUFFIXES.items() if key.endswith(suffix)), None)
+        base = key
+        if unit is not None:
+            base = key[: key.rindex("_")]
+        title = MEASURE_TITLES.get(key) or base.removeprefix("n_").replace("_", " ")
+        text = _measure_value(key, value)
+        if unit is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            text = f"{text} {unit}"
+        out.append((title, text))
+    return out
+
+
 def fmt_params(params: Any) -> str:
     """A detector's parameters in one short line: scalars as ``name value``; a file as its name and SHA-256 prefix.
 
@@ -153,6 +241,11 @@ def fmt_source(source: Any) -> str:
         parts = [source.get("list"), source.get("ref"), source.get("text")]
         return " · ".join(str(p) for p in parts if p)[:160] or fmt_value(source)
     return fmt_value(source)
+
+
+def fmt_path(path: Any) -> Markup:
+    """A file path that may break after each ``/`` (and nowhere else), HTML-escaped."""
+    return Markup("/<wbr>").join(str(part) for part in str(path or "").split("/"))
 
 
 def fmt_latlon(lat: float | None, lon: float | None) -> str:
@@ -209,9 +302,8 @@ def event_name(ev: dict[str, Any], viewpoint: int | None = None) -> str:
 
 
 def type_badge(type_: str) -> Markup:
-    colour = TYPE_COLOURS.get(type_, "#555")
-    return Markup('<span class="badge" style="background:{}">{}</span>').format(
-        colour, TYPE_TITLES.get(type_, type_)
+    return Markup('<span class="badge t-{}">{}</span>').format(
+        _css_class(type_), TYPE_TITLES.get(type_, type_)
     )
 
 
@@ -232,6 +324,9 @@ def _env() -> jinja2.Environment:
         params=fmt_params,
         source=fmt_source,
         jsonc=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str),
+        measures=fmt_measures,
+        path=fmt_path,
+        cls=_css_class,
     )
     env.globals.update(
         duration=fmt_duration,
@@ -268,7 +363,7 @@ def _select(
             chosen += found
     if top is not None or not vessels:
         n = top if top is not None else settings.report.top_n
-        chosen += [r["mmsi"] for r in ranking if r["score"] > 0][:n]
+        chosen += [r["mmsi"] for r in ranking if has_signals(r["score"])][:n]
     return list(dict.fromkeys(chosen))
 
 
@@ -393,9 +488,9 @@ def _dossier(
         )
         map_svg = vessel_map(spec)
         if settings.report.interactive_map:
-            interactive = json.dumps(interactive_layers(spec), separators=(",", ":")).replace(
-                "</", "<\\/"
-            )
+            layers = interactive_layers(spec)
+            layers["tiles"] = settings.report.online_tiles
+            interactive = json_for_script(layers)
     starts = [ev["start"] for ev in events] + ([tr.ts[0].astype(datetime)] if len(tr) else [])
     ends = [ev["end"] for ev in events] + ([tr.ts[-1].astype(datetime)] if len(tr) else [])
     timeline_svg = None
@@ -417,7 +512,7 @@ def _dossier(
     }
     return {
         "mmsi": mmsi,
-        "risk": risk_row or {"rank": None, "score": 0.0, "signals": []},
+        "risk": risk_row or {"rank": None, "score": 0.0, "signals": [], "n_events": 0},
         "identity": ident,
         "ship_type": q.ship_type_name(ident.get("ship_type")),
         "mid": {"code": mmsi // 1_000_000, "iso": mid[0], "country": mid[1]}
@@ -430,11 +525,41 @@ def _dossier(
         "signal_numbers": signal_numbers,
         "map": svg_data_uri(map_svg) if map_svg else None,
         "interactive": interactive,
+        "online_tiles": settings.report.online_tiles,
         "timeline": svg_data_uri(timeline_svg) if timeline_svg else None,
         "track_points": len(tr),
         "first_fix": tr.ts[0].astype(datetime) if len(tr) else None,
         "last_fix": tr.ts[-1].astype(datetime) if len(tr) else None,
     }
+
+
+def _detector_runs(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The distinct (detector, parameters, tumen version) the events were detected with, as ``R1``, ``R2`` …
+
+    Sets ``ev["run"]`` on each event; the report prints the parameters once per run (annex C)
+    instead of on every event row.
+    """
+    runs: dict[str, dict[str, Any]] = {}
+    counted: dict[str, set[str]] = {}
+    for ev in events:
+        key = json.dumps(
+            [ev.get("detector"), ev.get("params"), ev.get("tumen_version")],
+            sort_keys=True,
+            default=str,
+        )
+        if key not in runs:
+            runs[key] = {
+                "id": f"R{len(runs) + 1}",
+                "detector": ev.get("detector"),
+                "params": ev.get("params"),
+                "tumen_version": ev.get("tumen_version"),
+            }
+            counted[key] = set()
+        counted[key].add(ev["event_id"])
+        ev["run"] = runs[key]["id"]
+    for key, run in runs.items():
+        run["n_events"] = len(counted[key])
+    return list(runs.values())
 
 
 def build_context(
@@ -472,6 +597,7 @@ def build_context(
     dossiers = [_dossier(store, settings, m, by_mmsi.get(m), ports, prov) for m in chosen]
     for d in dossiers:
         d["anchor"] = f"v{d['mmsi']}"
+    runs = _detector_runs([ev for d in dossiers for ev in d["events"]] + all_events)
 
     overview_tracks = []
     for d in dossiers[:10]:
@@ -483,19 +609,13 @@ def build_context(
             overview_tracks,
             ports,
             resolution=settings.report.map_resolution,
-            label_ports={
-                p
-                for d in dossiers
-                for ev in d["events"]
-                for p in (ev.get("port"), ev.get("from_port"), ev.get("to_port"))
-                if p
-            },
         )
         if ports
         else None
     )
 
-    ranked = [r for r in ranking if r["score"] > 0]
+    ranked = [r for r in ranking if has_signals(r["score"])]
+    counts = ranking_counts([r["score"] for r in ranking])
     top_table = ranked[: max(len(chosen), settings.report.top_n, 10)]
     weights = RiskWeights.model_fields
     dossier_mmsis = {d["mmsi"] for d in dossiers}
@@ -507,11 +627,13 @@ def build_context(
         "period": period,
         "findings": _findings(ranking),
         "ranking": top_table,
-        "n_ranked": len(ranked),
+        "n_vessels": counts["n_vessels"],
+        "n_with_signals": counts["n_with_signals"],
         "dossier_mmsis": dossier_mmsis,
         "dossiers": dossiers,
         "overview": svg_data_uri(overview) if overview else None,
         "all_events": all_events,
+        "runs": runs,
         "annex_truncated": max(0, period["events"] - len(all_events)),
         "annex_elsewhere": None,
         "sources": q.sources(store),
@@ -527,19 +649,94 @@ def build_context(
             for name in SIGNAL_TITLES
         ],
         "risk_settings": settings.risk.model_dump(exclude={"weights"}),
-        "leaflet": _leaflet_assets() if settings.report.interactive_map else None,
+        "assets": page_assets(settings.report.interactive_map, settings.report.online_tiles),
         "detect_settings": settings.detect.model_dump(),
         "screen_settings": settings.screen.model_dump(),
     }
 
 
-def _leaflet_assets() -> dict[str, Markup]:
-    """Leaflet 1.9.4 (BSD-2-Clause, vendored in report/static) to inline into the report."""
-    static = resources.files("tumen.report").joinpath("static")
+def json_for_script(value: Any) -> Markup:
+    """JSON safe to place inside ``<script type="application/json">``, read back with ``JSON.parse(el.textContent)``.
+
+    ``<``, ``>`` and ``&`` are written as ``\\u003c``, ``\\u003e`` and ``\\u0026``, so no
+    string (an AIS name such as ``</script>`` or ``<!--<script>``) can close the element or
+    open a comment in it; JSON.parse gives the characters back.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)
+
+
+def _csp_hash(text: str) -> str:
+    """A CSP source expression allowing exactly this inline ``<script>`` or ``<style>`` content."""
+    return (
+        "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    )
+
+
+def _css_class(name: str) -> str:
+    """A CSS class name part from a type or country code (letters, digits, ``_`` and ``-`` only)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
+def _stylesheet() -> str:
+    """The report's stylesheet: style.css and the rules for colours and widths the data chooses.
+
+    No element carries a ``style`` attribute (the Content-Security-Policy forbids inline
+    styles): an event type's colour is class ``t-<type>``, a country's ``c-<ISO>``, a score
+    bar's width ``w<percent>``.
+    """
+    base = (
+        resources.files("tumen.report").joinpath("templates/style.css").read_text(encoding="utf-8")
+    )
+    rules = [f".t-{_css_class(t)} {{ background: {c}; }}" for t, c in TYPE_COLOURS.items()]
+    rules += [f".c-{_css_class(k)} {{ color: {c}; }}" for k, c in COUNTRY_COLOURS.items()]
+    rules += [f".scorebar span.w{i} {{ width: {i}%; }}" for i in range(101)]
+    return (
+        base
+        + "\n/* generated: colours by event type and country, score bar widths */\n"
+        + "\n".join(rules)
+        + "\n"
+    )
+
+
+def page_assets(interactive: bool, online_tiles: bool) -> dict[str, Any]:
+    """The inline stylesheets and scripts of the page, and the Content-Security-Policy that allows exactly them.
+
+    The policy names each inline ``<style>`` and ``<script>`` by its SHA-256 (no
+    ``'unsafe-inline'``): markup that a hostile name might smuggle into the page could
+    neither run a script nor style it.  Leaflet 1.9.4 (BSD-2-Clause, vendored in
+    ``report/static``) and the map script are added when ``interactive``; images may
+    come from ``data:`` URIs only, plus OpenStreetMap's tile server when ``online_tiles``.
+    """
+    styles = [_stylesheet()]
+    scripts: list[str] = []
+    if interactive:
+        static = resources.files("tumen.report").joinpath("static")
+        styles.append(static.joinpath("leaflet.css").read_text(encoding="utf-8"))
+        scripts.append(static.joinpath("leaflet.js").read_text(encoding="utf-8"))
+        scripts.append(
+            resources.files("tumen.report")
+            .joinpath("templates/interactive.js")
+            .read_text(encoding="utf-8")
+        )
+    for text in scripts:
+        if "</script" in text.lower():
+            raise ValueError("an inline script may not contain </script>")
+    csp = ["default-src 'none'", "img-src data:" + (f" {TILE_ORIGIN}" if online_tiles else "")]
+    csp.append("style-src " + " ".join(_csp_hash(t) for t in styles))
+    csp.append("script-src " + (" ".join(_csp_hash(t) for t in scripts) if scripts else "'none'"))
+    csp += ["base-uri 'none'", "form-action 'none'"]
     return {
-        "js": Markup(static.joinpath("leaflet.js").read_text(encoding="utf-8")),
-        "css": Markup(static.joinpath("leaflet.css").read_text(encoding="utf-8")),
+        "styles": [Markup(t) for t in styles],
+        "scripts": [Markup(t) for t in scripts],
+        "csp": "; ".join(csp),
     }
+
+
+#: where the zoomable map's background tiles come from when ``report.online_tiles`` is on
+TILE_ORIGIN = "https://tile.openstreetmap.org"
 
 
 def render_html(context: dict[str, Any]) -> str:
@@ -589,15 +786,19 @@ def write_report(
         from tumen.report.pdf import write_pdf
 
         n_pdf = settings.report.pdf_annex_max_events
-        pdf_html = html
+        # paper has no zoomable map: no Leaflet, no scripts, no map data
+        pdf_context = {
+            **context,
+            "assets": page_assets(False, False),
+            "dossiers": [{**d, "interactive": None} for d in context["dossiers"]],
+        }
         if len(context["all_events"]) > n_pdf:
-            pdf_context = {
-                **context,
-                "all_events": context["all_events"][:n_pdf],
-                "annex_truncated": context["annex_truncated"] + len(context["all_events"]) - n_pdf,
-                "annex_elsewhere": "report.html",
-            }
-            pdf_html = render_html(pdf_context)
+            pdf_context.update(
+                all_events=context["all_events"][:n_pdf],
+                annex_truncated=context["annex_truncated"] + len(context["all_events"]) - n_pdf,
+                annex_elsewhere="report.html",
+            )
+        pdf_html = render_html(pdf_context)
         pdf_path = write_pdf(pdf_html, out / "report.pdf")
     return {
         "html": str(html_path),

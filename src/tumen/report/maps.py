@@ -32,6 +32,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from tumen.report.coast import choose_resolution, shapes  # noqa: E402
 from tumen.risk.signals import Port  # noqa: E402
@@ -177,7 +178,7 @@ def _base(
     resolution: str,
     label_ports: set[str] | None = None,
 ) -> Any:
-    """Sea, land, borders, graticule and the watched ports (named unless ``label_ports`` leaves them out)."""
+    """Sea, land, borders, graticule and the watched ports' markers (their names: :func:`place_labels`)."""
     ax = fig.add_axes(AXES_RECT)
     w, e, s, n = extent
     ax.set_facecolor(SEA)
@@ -213,19 +214,147 @@ def _base(
             ax.plot(
                 port.lon, port.lat, marker="s", ms=3.5, color=colour, mec="white", mew=0.5, zorder=6
             )
-            if label_ports is not None and port.name not in label_ports:
-                continue
-            ax.annotate(
-                port.name,
-                (port.lon, port.lat),
-                xytext=(4, 3),
-                textcoords="offset points",
-                fontsize=6.5,
-                color=colour,
-                zorder=6,
-                bbox={"boxstyle": "round,pad=0.1", "fc": (1, 1, 1, 0.6), "ec": "none"},
-            )
     return ax
+
+
+def _markers(ax: Any) -> list[Any]:
+    """The single-point markers drawn so far (ports, events, fixes): labels should not cover them."""
+    return [
+        line
+        for line in ax.lines
+        if len(line.get_xdata()) == 1 and line.get_marker() not in (None, "None", "")
+    ]
+
+
+def _port_labels(
+    ports: Sequence[Port],
+    extent: tuple[float, float, float, float],
+    label_ports: set[str] | None = None,
+) -> list[Label]:
+    """The watched ports inside ``extent`` to name (all, or those in ``label_ports``), as labels to place."""
+    w, e, s, n = extent
+    return [
+        Label(
+            p.name,
+            (p.lon, p.lat),
+            colour=COUNTRY_COLOURS.get(p.country.upper(), "#333333"),
+            fontsize=6.0,
+            box={"boxstyle": "round,pad=0.1", "fc": (1, 1, 1, 0.7), "ec": "none"},
+        )
+        for p in ports
+        if w <= p.lon <= e and s <= p.lat <= n and (label_ports is None or p.name in label_ports)
+    ]
+
+
+@dataclass
+class Label:
+    """A text to place next to the point ``xy`` (data coordinates)."""
+
+    text: str
+    xy: tuple[float, float]
+    colour: str = "#333333"
+    fontsize: float = 6.5
+    bold: bool = False
+    box: dict[str, Any] | None = None
+    #: offsets (points) to try first, else :data:`CANDIDATE_OFFSETS`
+    offsets: Sequence[tuple[float, float]] = ()
+
+
+#: where a label may go around its point (points: right, left, above, below, the diagonals),
+#: nearest first; then the same farther out, with a leader line
+CANDIDATE_OFFSETS: tuple[tuple[float, float], ...] = (
+    (5, 2),
+    (5, -7),
+    (-5, 2),
+    (-5, -7),
+    (0, 6),
+    (0, -11),
+    (7, 7),
+    (-7, 7),
+    (7, -13),
+    (-7, -13),
+)
+FAR = 3.2  # leader lines: candidates scaled by this, twice and three times this
+
+
+def place_labels(
+    fig: Figure, ax: Any, labels: Sequence[Label], avoid: Sequence[Any] = ()
+) -> list[Any]:
+    """Place each label (in order: the first get the best places) where it overlaps nothing placed before.
+
+    A greedy placement: for each label, the first offset around its point whose text box
+    (in display units, as drawn) overlaps no label already placed, no marker in ``avoid``
+    and stays inside the axes; when none is free near the point, the same offsets farther
+    out (four rings) with a thin leader line; when none of those is free either, the one that overlaps
+    least.  Returns the annotations, in the order of ``labels``.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    ax.apply_aspect()  # the axes take their final shape only when drawn: measure in that shape
+    frame = ax.get_window_extent(renderer)
+    placed: list[Any] = []
+    for artist in avoid:
+        placed.append(artist.get_window_extent(renderer).expanded(1.05, 1.05))
+    out = []
+    for label in labels:
+        near = list(label.offsets) + [o for o in CANDIDATE_OFFSETS if o not in label.offsets]
+        tries = [(o, False) for o in near] + [
+            ((x * k, y * k), True)
+            for k in (FAR, 2 * FAR, 3 * FAR, 4 * FAR)
+            for x, y in CANDIDATE_OFFSETS + ((12, 0), (-12, 0), (0, 12), (0, -12))
+        ]
+        best = None
+        for offset, leader in tries:
+            ann = ax.annotate(
+                label.text,
+                label.xy,
+                xytext=offset,
+                textcoords="offset points",
+                fontsize=label.fontsize,
+                fontweight="bold" if label.bold else "normal",
+                color=label.colour,
+                zorder=10,
+                ha="left" if offset[0] >= 0 else "right",
+                bbox=label.box,
+                arrowprops={
+                    "arrowstyle": "-",
+                    "color": "#777777",
+                    "lw": 0.5,
+                    "shrinkA": 0,
+                    "shrinkB": 2,
+                }
+                if leader
+                else None,
+            )
+            # the text only, not its leader line, with a margin for the box around it
+            ann.update_positions(renderer)  # resolve "offset points" before measuring
+            box = Text.get_window_extent(ann, renderer).padded(2.0 * fig.dpi / 72)
+            inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+            overlap = sum(
+                max(0.0, min(box.x1, b.x1) - max(box.x0, b.x0))
+                * max(0.0, min(box.y1, b.y1) - max(box.y0, b.y0))
+                for b in placed
+            )
+            cost = overlap + (0.0 if inside else 1e6)
+            if cost == 0:
+                if best is not None:
+                    best[1].remove()
+                best = (0.0, ann, box)
+                break
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, ann, box)
+            else:
+                ann.remove()
+        assert best is not None
+        placed.append(Bbox(best[2].get_points()))
+        out.append(best[1])
+    return out
 
 
 def _aspect(width_in: float, height_in: float) -> float:
@@ -259,21 +388,17 @@ def _scale_bar(ax: Any, extent: tuple[float, float, float, float]) -> None:
     )
 
 
-def _number_badge(
-    ax: Any, text: str, xy: tuple[float, float], colour: str, offset: tuple[float, float]
-) -> None:
-    """White text in a coloured disc (a rounded box for several numbers) next to ``xy``."""
+def _badge(text: str, xy: tuple[float, float], colour: str, offset: tuple[float, float]) -> Label:
+    """White numbers in a coloured disc (a rounded box for several numbers) next to ``xy``."""
     shape = "circle,pad=0.2" if len(text) <= 2 else "round,pad=0.25"
-    ax.annotate(
+    return Label(
         text,
         xy,
-        xytext=offset,
-        textcoords="offset points",
+        colour="white",
         fontsize=7,
-        fontweight="bold",
-        color="white",
-        zorder=10,
-        bbox={"boxstyle": shape, "fc": colour, "ec": "white", "lw": 0.6},
+        bold=True,
+        box={"boxstyle": shape, "fc": colour, "ec": "white", "lw": 0.6},
+        offsets=(offset,),
     )
 
 
@@ -401,8 +526,11 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
                     zorder=8,
                 )
             labels.append((x, y, ev.number, colour))
-        for (x, y), numbers, colour in _group_labels(labels, extent):
-            _number_badge(ax, ", ".join(map(str, numbers)), (x, y), colour, (6, -9))
+        badges = [
+            _badge(", ".join(map(str, numbers)), (x, y), colour, (6, -9))
+            for (x, y), numbers, colour in _group_labels(labels, extent)
+        ]
+        place_labels(fig, ax, badges + _port_labels(spec.ports, extent), _markers(ax))
         _scale_bar(ax, extent)
         present = {
             ev.type
@@ -498,13 +626,12 @@ def overview_map(
     tracks:
         ``(label, track)`` pairs, e.g. ``("1", track)`` for the top-ranked vessel.
     label_ports:
-        Names of the ports to name on the map (e.g. those the vessels called at); ``None``: all.
+        Names of the ports to name on the map; ``None`` (the report's choice): all, each
+        placed where it overlaps no other label.
     """
+    # frame the vessels and every watched port, so that each port can be named
     lats = [t.lat for _l, t in tracks if len(t)] + [np.array([p.lat for p in ports])]
     lons = [t.lon for _l, t in tracks if len(t)] + [np.array([p.lon for p in ports])]
-    # frame the vessels; keep the watched ports only when no vessel was seen
-    if any(len(t) for _l, t in tracks):
-        lats, lons = lats[:-1], lons[:-1]
     extent = _extent(
         np.concatenate(lats),
         np.concatenate(lons),
@@ -525,8 +652,9 @@ def overview_map(
     ]
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = Figure(figsize=(width_in, height_in))
-        ax = _base(fig, extent, ports, resolution, label_ports)
+        ax = _base(fig, extent, ports, resolution)
         handles = []
+        badges = []
         for i, (label, tr) in enumerate(tracks):
             if not len(tr):
                 continue
@@ -535,8 +663,12 @@ def overview_map(
             for part in np.split(np.arange(len(tr)), cuts):
                 if len(part) >= 2:
                     ax.plot(tr.lon[part], tr.lat[part], color=colour, lw=1.0, alpha=0.85, zorder=4)
-            _number_badge(ax, label.split(" ")[0], (tr.lon[-1], tr.lat[-1]), colour, (-13, -11))
+            # the last fix, drawn above every track: each vessel's end is visible
+            ax.plot(tr.lon[-1], tr.lat[-1], "o", ms=4, color=colour, mec="white", mew=0.6, zorder=9)
+            badges.append(_badge(label.split(" ")[0], (tr.lon[-1], tr.lat[-1]), colour, (-13, -11)))
             handles.append(Line2D([], [], color=colour, lw=1.5, label=label))
+        # vessels first (the top-ranked gets the best place), then every port
+        place_labels(fig, ax, badges + _port_labels(ports, extent, label_ports), _markers(ax))
         _scale_bar(ax, extent)
         if handles:
             _legend_below(fig, handles)

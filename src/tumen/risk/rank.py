@@ -59,6 +59,21 @@ FROM v LEFT JOIN s ON s.mmsi = v.mmsi
 """
 
 
+def has_signals(score: float | None) -> bool:
+    """Whether a vessel of table ``risk`` shows at least one risk signal (its score is above 0).
+
+    The one definition behind "N vessels with risk signals" in ``tumen risk``,
+    ``tumen demo`` and the report; every vessel the store has heard is *ranked*
+    (it has a row and a rank), only these are *with signals*.
+    """
+    return score is not None and score > 0
+
+
+def ranking_counts(scores: Sequence[float | None]) -> dict[str, int]:
+    """``{"n_vessels": ranked vessels, "n_with_signals": those with at least one risk signal}``."""
+    return {"n_vessels": len(scores), "n_with_signals": sum(1 for s in scores if has_signals(s))}
+
+
 def signal_occurrences(
     store: Backend, settings: Settings, ports: Sequence[Port] | None = None
 ) -> pl.DataFrame:
@@ -183,7 +198,9 @@ def rank_vessels(
         Table ``risk``: one row per vessel (MMSI), best first — ``mmsi, imo, name,
         flag, score`` (points), ``rank`` (1 = highest), ``signals`` (JSON list of
         ``{signal, title, weight, value, points, count, event_ids, entity_ids,
-        notes}``, highest points first), ``n_events``, ``weights`` (JSON of the
+        notes}``, highest points first), ``n_events`` (distinct events behind
+        the score, i.e. cited by its signals: a vessel's dossier lists all its events
+        and says how many of them these are), ``weights`` (JSON of the
         weights used), ``tumen_version``, ``ranked_at`` (UTC).
 
     Examples

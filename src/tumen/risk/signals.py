@@ -22,11 +22,14 @@ and flags).
 Definitions (distances are great-circle, km, on a sphere of radius 6 371 km):
 
 ``sanctioned_vessel``
-    A ``matches`` row with ``role = 'vessel'`` and ``match`` true.  Rows keyed only
-    by IMO are attached to every MMSI that broadcast that IMO.
+    A designation of the vessel: ``matches`` rows with ``role = 'vessel'`` and
+    ``match`` true, counted once per designation (authority and reference, e.g.
+    OFAC 37095) however many lists carry it.  Rows keyed only by IMO are attached
+    to every MMSI that broadcast that IMO.
 ``sanctioned_party``
-    A ``matches`` row with another role (owner, manager, operator): a listed
-    party reached through the ownership graph.
+    A designation of a party reached through the ownership graph: ``matches`` rows
+    with another role (owner, manager, operator, linked), counted once per
+    designation like ``sanctioned_vessel``.
 ``sanctioned_partner``
     An ``encounter`` whose other vessel has a ``sanctioned_vessel`` match.
 ``encounter``
@@ -154,16 +157,48 @@ def _segment_distance_sql(plat: str, plon: str) -> str:
     return f"sqrt(power({px} - ({ax} + {t} * {dx}), 2) + power({py} - ({ay} + {t} * {dy}), 2))"
 
 
-VESSEL_MATCHES_CTE = """
-vessel_matches AS (
-    SELECT coalesce(m.mmsi, s.mmsi) AS mmsi, m.entity_id, max(m.score) AS score,
-           max(m.caption) AS caption
+#: Matches (``match`` true) keyed by designation: one row per (vessel, role, designation).
+#: A designation is an authority's reference number (OFAC ent_num ``37095``, UN ``KPi.001``),
+#: taken from the match's ``designation`` JSON; a match without one stands for itself
+#: (``entity <entity_id>``).  The same designation reached through two lists (the demo
+#: list citing an OFAC entry, and OFAC's own list) is then one row, whose ``entity_ids``
+#: and ``lists`` name both.  Rows keyed only by IMO are attached to every MMSI that
+#: broadcast that IMO.
+DESIGNATIONS_CTE = """
+matched AS (
+    SELECT coalesce(m.mmsi, s.mmsi) AS mmsi, m.role, m.entity_id, m.score, m.caption,
+           coalesce(json_extract_string(m.datasets, '$[0]'), '') AS list_id,
+           list_filter(
+               list_transform(
+                   coalesce(CAST(json_extract(m.designation, '$[*]') AS JSON[]), []),
+                   d -> CASE WHEN nullif(json_extract_string(d, '$.reference'), '') IS NOT NULL
+                        THEN coalesce(json_extract_string(d, '$.authority'), json_extract_string(d, '$.list'), '')
+                             || ' #' || json_extract_string(d, '$.reference') END),
+               k -> k IS NOT NULL) AS refs
     FROM matches m
     LEFT JOIN (SELECT DISTINCT imo, mmsi FROM statics WHERE imo IS NOT NULL) s
            ON m.mmsi IS NULL AND m.imo = s.imo
-    WHERE m.match AND m.role = 'vessel' AND coalesce(m.mmsi, s.mmsi) IS NOT NULL
-    GROUP BY 1, 2
+    WHERE m.match AND coalesce(m.mmsi, s.mmsi) IS NOT NULL
+),
+keyed AS (
+    SELECT mmsi, role, entity_id, score, caption, list_id,
+           unnest(CASE WHEN len(refs) = 0 THEN ['entity ' || entity_id] ELSE list_distinct(refs) END) AS designation
+    FROM matched
+),
+designations AS (
+    SELECT mmsi, (role = 'vessel') AS is_vessel, designation,
+           min(entity_id) AS entity_id, max(score) AS score, max(caption) AS caption,
+           string_agg(DISTINCT role, ', ' ORDER BY role) AS roles,
+           count(DISTINCT entity_id) AS n_entries,
+           string_agg(DISTINCT nullif(list_id, ''), ', ' ORDER BY nullif(list_id, '')) AS lists
+    FROM keyed GROUP BY mmsi, (role = 'vessel'), designation
 )"""
+
+#: SQL: how a designation row is cited in a signal's note (reference, and the lists when more than one entry carries it)
+_DESIGNATION_NOTE = (
+    "CASE WHEN designation LIKE 'entity %' THEN '' ELSE ' (' || regexp_extract(designation, '#(.*)$', 1) "
+    "|| CASE WHEN n_entries > 1 THEN ', on ' || coalesce(lists, '') ELSE '' END || ')' END"
+)
 
 ENCOUNTER_SIDES_CTE = """
 enc AS (
@@ -187,32 +222,24 @@ def _cols(mmsi: str, event_id: str, entity_id: str, value: str, note: str) -> st
 def _sanctioned_vessel(ctx: SignalContext) -> str | None:
     if not ctx.has_matches:
         return None
-    return f"""WITH {VESSEL_MATCHES_CTE}
-SELECT {_cols("mmsi", "NULL", "entity_id", "score", "'listed vessel: ' || caption")}
-FROM vessel_matches"""
+    return f"""WITH {DESIGNATIONS_CTE}
+SELECT {_cols("mmsi", "NULL", "entity_id", "score", "'listed vessel: ' || caption || " + _DESIGNATION_NOTE)}
+FROM designations WHERE is_vessel"""
 
 
 def _sanctioned_party(ctx: SignalContext) -> str | None:
     if not ctx.has_matches:
         return None
-    return f"""WITH parties AS (
-    SELECT coalesce(m.mmsi, s.mmsi) AS mmsi, m.entity_id, m.role, max(m.score) AS score,
-           max(m.caption) AS caption
-    FROM matches m
-    LEFT JOIN (SELECT DISTINCT imo, mmsi FROM statics WHERE imo IS NOT NULL) s
-           ON m.mmsi IS NULL AND m.imo = s.imo
-    WHERE m.match AND m.role <> 'vessel' AND coalesce(m.mmsi, s.mmsi) IS NOT NULL
-    GROUP BY 1, 2, 3
-)
-SELECT {_cols("mmsi", "NULL", "entity_id", "score", "role || ': ' || caption")}
-FROM parties"""
+    return f"""WITH {DESIGNATIONS_CTE}
+SELECT {_cols("mmsi", "NULL", "entity_id", "score", "roles || ': ' || caption || " + _DESIGNATION_NOTE)}
+FROM designations WHERE NOT is_vessel"""
 
 
 def _sanctioned_partner(ctx: SignalContext) -> str | None:
     if not ctx.has_matches:
         return None
-    return f"""WITH {VESSEL_MATCHES_CTE}, {ENCOUNTER_SIDES_CTE},
-listed AS (SELECT mmsi, max(score) AS score, max(caption) AS caption FROM vessel_matches GROUP BY mmsi)
+    return f"""WITH {DESIGNATIONS_CTE}, {ENCOUNTER_SIDES_CTE},
+listed AS (SELECT mmsi, max(score) AS score, max(caption) AS caption FROM designations WHERE is_vessel GROUP BY mmsi)
 SELECT {_cols("enc.mmsi", "enc.event_id", "NULL", "listed.score", "'met listed vessel ' || listed.caption || ' (MMSI ' || CAST(enc.partner AS VARCHAR) || ')'")}
 FROM enc JOIN listed ON listed.mmsi = enc.partner"""
 

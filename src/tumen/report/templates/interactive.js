@@ -1,16 +1,33 @@
-/* tumen report: zoomable maps from the data embedded in each dossier (Leaflet, embedded above). */
+/* tumen report: zoomable maps from the data embedded in each dossier (Leaflet, embedded above).
+ *
+ * Names in the data come over the air from anyone: every text reaches the page as a text
+ * node (textContent), never as HTML. The data is JSON in <script type="application/json">,
+ * read with JSON.parse(textContent). This script is allowed by its SHA-256 in the page's
+ * Content-Security-Policy, which allows no other script and no inline style attribute. */
 (function () {
   "use strict";
+  function text(value, className) {
+    var el = document.createElement("span");
+    if (className) { el.className = className; }
+    el.textContent = String(value);
+    return el;
+  }
   document.querySelectorAll(".lmap").forEach(function (el) {
-    var data = JSON.parse(document.getElementById(el.id.replace("lmap-", "lmap-data-")).textContent);
+    var holder = document.getElementById(el.id.replace("lmap-", "lmap-data-"));
+    if (!holder) { return; }
+    var data = JSON.parse(holder.textContent);
     var c = data.colours;
     var map = L.map(el, { zoomSnap: 0.25 });
     el.style.background = c.sea;
     map.createPane("coast").style.zIndex = 150; /* under the tiles: shows when they do not load */
-    L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-      maxZoom: 17,
-      attribution: "&copy; OpenStreetMap contributors; coastline GSHHS",
-    }).addTo(map);
+    map.attributionControl.setPrefix(false);
+    map.attributionControl.addAttribution("Leaflet; coastline GSHHS");
+    if (data.tiles) {
+      L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
+        maxZoom: 17,
+        attribution: "&copy; OpenStreetMap contributors",
+      }).addTo(map);
+    }
     data.land.forEach(function (ring) {
       L.polygon(ring, { pane: "coast", color: c.coast, weight: 0.6, fillColor: c.land, fillOpacity: 1 }).addTo(map);
     });
@@ -25,18 +42,18 @@
     });
     data.gaps.forEach(function (g) {
       L.polyline([g.from, g.to], { color: c.gap, weight: 2.5, dashArray: "8 5" })
-        .bindPopup(g.popup)
-        .bindTooltip(g.label, { permanent: true, direction: "center", className: "num gapnum" })
+        .bindPopup(text(g.popup, "popup"))
+        .bindTooltip(text(g.label), { permanent: true, direction: "center", className: "num gapnum" })
         .addTo(map);
     });
     data.ports.forEach(function (p) {
       L.circleMarker([p.lat, p.lon], { radius: 3, color: "white", weight: 1, fillColor: p.colour, fillOpacity: 1 })
-        .bindTooltip(p.name).addTo(map);
+        .bindTooltip(text(p.name)).addTo(map);
     });
     data.events.forEach(function (e) {
       L.circleMarker([e.lat, e.lon], { radius: 9, color: "white", weight: 1.5, fillColor: e.colour, fillOpacity: 1 })
-        .bindPopup(e.popup)
-        .bindTooltip(e.label, { permanent: true, direction: "center", className: "num" })
+        .bindPopup(text(e.popup, "popup"))
+        .bindTooltip(text(e.label), { permanent: true, direction: "center", className: "num" })
         .addTo(map);
     });
     map.fitBounds(data.bounds);
