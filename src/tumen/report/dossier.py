@@ -385,9 +385,13 @@ def gap_ends(
 
 
 def format_ranges(ranges: Sequence[tuple[int, int]], limit: int | None = None) -> str:
-    """``[(3, 5), (9, 9)]`` → ``"3–5, 9"`` (at most ``limit`` ranges, then ``…``)."""
+    """``[(3, 5), (9, 9), (7904, 7904)]`` → ``"3–5, 9, 7904"`` (at most ``limit`` ranges, then ``…``).
+
+    Line numbers are written without thousands separators: in a comma-separated list
+    ``7,904`` would read as two lines.
+    """
     shown = list(ranges) if limit is None else list(ranges)[:limit]
-    text = ", ".join(f"{a:,}" if a == b else f"{a:,}–{b:,}" for a, b in shown)
+    text = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in shown)
     if limit is not None and len(ranges) > limit:
         text += f", … (+{len(ranges) - limit} more)"
     return text
