@@ -211,6 +211,13 @@ def test_store_without_write_permission(cli, shared_tmp: Path, ingested: Path, c
     code, out, err = _run_unprivileged(cli, "events", "--db", db, "--json")
     assert code == 0, err  # reading a read-only store is fine
     assert json.loads(out)["total"] == 0
+    # an unreadable named input: Typer's path check raises its vendored click's
+    # BadParameter (a traceback before): a usage error, exit 2, naming the file
+    capture.chmod(0o000)
+    code, _, err = _run_unprivileged(cli, "ingest", capture, "--db", shared_tmp / "new.duckdb")
+    assert code == 2 and "Traceback" not in err
+    assert err.count("Error:") == 1 and f"{capture}' is not readable" in err
+    assert not (shared_tmp / "new.duckdb").exists()
 
 
 # -- outputs of the wrong kind ---------------------------------------------------------------

@@ -126,3 +126,16 @@ def test_verbose_in_lists_load_and_screen(cli, tmp_path: Path, nmea: Path) -> No
     assert "INFO tumen: tumen screen done" in err
     code, _, err = cli("screen", "--db", db, "--json")  # the level does not leak between runs
     assert code == 0 and "INFO" not in err
+
+
+#: commands of cli/screen.py (another part of the code) that do not take -v/-q yet
+WITHOUT_VERBOSITY = {"tumen lists", "tumen lists update"}
+
+
+@pytest.mark.parametrize("path, command", COMMANDS, ids=[p for p, _ in COMMANDS])
+def test_every_command_takes_verbose_and_quiet(path, command) -> None:
+    names = {p.name for p in command.params}
+    if path in WITHOUT_VERBOSITY:
+        assert not {"verbose", "quiet"} <= names, f"{path} has -v/-q now: drop it from the list"
+        return
+    assert {"verbose", "quiet"} <= names, f"{path} lacks -v/--verbose or -q/--quiet"
