@@ -4,11 +4,23 @@ The tree::
 
     TumenError                      exit 1   anything tumen raises on purpose
     ├── InputError (ValueError)     exit 2   a file or value given by the user is unusable
-    │                                        (carries path, line and reason)
+    │   │                                    (carries path, line and reason)
+    │   ├── ListError               exit 5   a sanctions list file is malformed or truncated
+    │   └── OutputError             exit 2   an --out/--output path cannot be written as asked
+    │                                        (a folder where a file is needed, or the reverse)
     ├── ConfigError (ValueError)    exit 3   a setting, TOML file or flag is invalid
-    ├── StoreError                  exit 4   the DuckDB store is missing, locked or lacks a table
-    ├── ListError (InputError)      exit 5   a sanctions list file is malformed or truncated
-    └── BackendUnavailable          exit 6   an optional backend (Spark, Chromium, …) is not installed
+    ├── StoreError                  exit 4   the DuckDB store is missing, locked by another
+    │                                        process, not writable, or not a DuckDB file
+    ├── BackendUnavailable          exit 6   an optional backend (Spark, Chromium, …) is not installed
+    ├── DiskFull                    exit 7   no space left on the device while writing the store
+    │                                        or an output file
+    └── Interrupted                 exit 130 stopped by Ctrl-C (SIGINT): 128 + 2, as shells do
+
+Usage errors (an unknown command or option, a missing argument, a value of the wrong
+type such as ``--batch-lines abc``) are not TumenErrors: the CLI prints click's
+``Usage: …`` and ``Error: …`` lines and exits 2, like every click program.  Any other
+operating-system error (e.g. permission denied on a file tumen writes) is one line and
+exit 1.
 
 Every message says what was wrong *and what to do next*, e.g.
 ``ports.csv line 4: radius_km "ten" is not a number; give kilometres, e.g. 5.0``.
@@ -82,3 +94,29 @@ class BackendUnavailable(TumenError):
     """An optional component (e.g. Spark, Chromium, WeasyPrint's libraries) is missing."""
 
     exit_code = 6
+
+
+class OutputError(InputError):
+    """An output path (``--out``, ``--output``) cannot be written as asked.
+
+    E.g. ``tumen report --out FILE`` (it needs a folder) or ``tumen export --out FOLDER``
+    (it needs a file name).
+    """
+
+    exit_code = 2
+
+
+class DiskFull(TumenError):
+    """No space left on the device (``ENOSPC``) while writing the store or an output file.
+
+    Ingest rolls back the file it was reading (files finished before are kept); export
+    removes its partial output.  Free some space, or write to another disk, and run again.
+    """
+
+    exit_code = 7
+
+
+class Interrupted(TumenError):
+    """The command was stopped by Ctrl-C (SIGINT); exit code 130 (128 + signal 2)."""
+
+    exit_code = 130

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from tumen.cli.common import ConfigOpt, DbOpt, JsonOpt, app, out_console, print_json, settings_from
+from tumen.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    QuietOpt,
+    VerboseOpt,
+    app,
+    out_console,
+    print_json,
+    settings_from,
+)
 from tumen.config import describe_settings
 
 
 @app.command("config")
-def config_cmd(db: DbOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+def config_cmd(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
     """Print the effective settings (defaults < tumen.toml < TUMEN_* env < flags)."""
     settings = settings_from(config, db=db)
     if json_out:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +22,7 @@ from tumen.cli.common import (
     app,
     err_console,
     out_console,
+    output_file,
     print_json,
     progress,
     settings_from,
@@ -171,10 +174,21 @@ def events_cmd(
         Path | None,
         typer.Option("--output", "-o", help="Write to this file instead of stdout ('-' = stdout)."),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Same as --format jsonl.")] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='One JSON object {"events": [...], "total": N}, each event as in jsonl.',
+        ),
+    ] = False,
+    verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
-    """Print the detected events, filtered (times are ISO-8601 UTC with Z)."""
+    """Print the detected events, filtered (times are ISO-8601 UTC with Z).
+
+    --format jsonl prints one event per line (the public contract for streams);
+    --json prints one JSON object holding the list of events and their count.
+    """
     settings = settings_from(config, db=db)
     types = list(type_ or [])
     unknown = [t for t in types if t not in EVENT_TYPES]
@@ -183,20 +197,26 @@ def events_cmd(
             f"--type {unknown[0]!r} is not an event type; use one of {', '.join(EVENT_TYPES)}"
         )
     since_dt, until_dt = _parse_time(since, "--since"), _parse_time(until, "--until")
+    if output is not None:
+        output_file(output, "--output", example=f"events.{'json' if json_out else fmt.value}")
     with _open(settings.db, read_only=True) as store:
         table = query_events(store, types=types, mmsi=mmsi, since=since_dt, until=until_dt)
-    if json_out:
-        fmt = EventFormat.jsonl
     records = event_records(table)
-    if fmt is EventFormat.table and (output is None or str(output) == "-"):
+    if json_out:
+        text = json.dumps(
+            {"events": list(records), "total": table.num_rows}, ensure_ascii=False, default=str
+        )
+        chunks: Iterable[str] = [text + "\n"]
+    elif fmt is EventFormat.table and (output is None or str(output) == "-"):
         _print_table(records, table.num_rows)
         return
-    chunks = {
-        EventFormat.jsonl: to_jsonl,
-        EventFormat.csv: to_csv,
-        EventFormat.geojson: to_geojson,
-        EventFormat.table: to_csv,
-    }[fmt](records)
+    else:
+        chunks = {
+            EventFormat.jsonl: to_jsonl,
+            EventFormat.csv: to_csv,
+            EventFormat.geojson: to_geojson,
+            EventFormat.table: to_csv,
+        }[fmt](records)
     if output is None or str(output) == "-":
         for chunk in chunks:
             sys.stdout.write(chunk)

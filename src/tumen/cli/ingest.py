@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -16,13 +17,17 @@ from tumen.cli.common import (
     VerboseOpt,
     app,
     err_console,
+    hint_on_failure,
     out_console,
+    output_file,
     print_json,
     progress,
     settings_from,
 )
 from tumen.ingest.pipeline import IngestReport, check_inputs, ingest_paths
 from tumen.store import DuckDBStore
+
+log = logging.getLogger(__name__)
 
 PathsArg = Annotated[
     list[Path],
@@ -128,14 +133,36 @@ def ingest_cmd(
         ingest__dedupe_window_s=dedupe_window,
         ingest__batch_lines=batch_lines,
     )
-    check_inputs(paths, columns)  # a bad file fails here, before the store is opened
-    with DuckDBStore(settings.db) as store, progress(quiet, unit="lines") as bar:
+    files, skipped, _ = check_inputs(paths, columns)  # a bad file fails here, before the store
+    log.info("%d files to read, %d skipped", len(files), len(skipped))
+    for f in files:
+        log.debug("%s: %s, %d bytes", f.path, f.format, f.size_bytes)
+    with (
+        hint_on_failure(
+            interrupted="files finished before are kept and the one being read was rolled "
+            "back; run the same command again to go on (finished files are skipped)",
+            disk_full="the file being read was rolled back (files finished before are kept); "
+            "free some space, or give --db on another disk, and run again",
+        ),
+        DuckDBStore(settings.db) as store,
+        progress(quiet, unit="lines") as bar,
+    ):
         task = bar.add_task("ingest", total=None)
 
         def on_progress(done: int, total: int | None) -> None:
             bar.update(task, completed=done, total=total)
 
         report = ingest_paths(store, paths, settings, columns=columns, on_progress=on_progress)
+    for fr in report.files:
+        log.info(
+            "%s: %s lines, %s stored, %s duplicates, %s quarantined%s",
+            fr.path,
+            fr.lines,
+            fr.stored,
+            fr.duplicates,
+            fr.quarantined,
+            " (already ingested)" if fr.already_ingested else "",
+        )
     if json_out:
         obj = report.to_json()
         obj["db"] = str(settings.db)
@@ -172,14 +199,27 @@ def export_cmd(
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
-    """Write a store table to a file (Parquet, CSV, ...), streamed in batches."""
+    """Write a store table to a file (Parquet, CSV, ...), streamed in batches.
+
+    The file appears only once complete: a failed export (a full disk, Ctrl-C) leaves
+    no partial file behind.
+    """
     from tumen.export import export_table, format_for
 
     settings = settings_from(config, db=db)
     chosen = format_for(out, fmt)
-    with DuckDBStore(settings.db, read_only=True) as store:
+    output_file(out, example=f"{table or 'findings'}{(chosen.suffixes or ('',))[0]}")
+    with (
+        hint_on_failure(
+            interrupted=f"nothing was written to {out}",
+            disk_full=f"nothing was written to {out}; free some space, or give --out on "
+            "another disk, and run again",
+        ),
+        DuckDBStore(settings.db, read_only=True) as store,
+    ):
         n = export_table(store, table, out, chosen.name, settings)
     if json_out:
         print_json(

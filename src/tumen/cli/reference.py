@@ -31,6 +31,8 @@ def all_commands() -> list[tuple[str, Any]]:
 def _default(param: Any) -> str:
     if param.param_type_name != "option" or param.is_flag and not param.default:
         return ""
+    if getattr(param, "show_default", None) is False or getattr(param, "count", False):
+        return ""
     if param.default is None or callable(param.default):
         return ""
     if isinstance(param.default, (list, tuple)) and not param.default:

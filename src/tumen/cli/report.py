@@ -14,9 +14,11 @@ from tumen.cli.common import (
     DbOpt,
     JsonOpt,
     QuietOpt,
+    VerboseOpt,
     app,
     err_console,
     out_console,
+    output_folder,
     print_json,
     settings_from,
 )
@@ -43,6 +45,7 @@ def risk_cmd(
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
     top: Annotated[
         int | None,
@@ -138,6 +141,7 @@ def report_cmd(
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
     vessel: Annotated[
         list[int] | None,
@@ -173,6 +177,7 @@ def report_cmd(
     from tumen.report import write_report
 
     settings = settings_from(config, db=db, ports=ports, report__pdf=None if pdf else False)
+    output_folder(out)
     with _open_existing(settings.db) as store:
         if not quiet:
             err_console.print(f"writing the report from {settings.db} …")
@@ -197,6 +202,7 @@ def demo_cmd(
     ] = Path("demo-out"),
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
     seed: Annotated[int, typer.Option("--seed", help="Simulator seed (same seed, same data).")] = 0,
     hours: Annotated[
@@ -226,6 +232,7 @@ def demo_cmd(
     from tumen.demo import run_demo
 
     settings = settings_from(config, report__pdf=None if pdf else False)
+    output_folder(out)
     columns = [
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

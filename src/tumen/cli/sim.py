@@ -14,13 +14,16 @@ from tumen.cli.common import (
     DbOpt,
     JsonOpt,
     QuietOpt,
+    VerboseOpt,
     app,
     err_console,
     out_console,
+    output_folder,
     print_json,
     progress,
     settings_from,
 )
+from tumen.errors import InputError
 
 
 class SimFormat(StrEnum):
@@ -68,6 +71,7 @@ def simulate_cmd(
     ] = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Simulate AIS traffic between North Korea and Russia with planted behaviour and its ground truth.
@@ -77,6 +81,7 @@ def simulate_cmd(
     from tumen.sim import simulate
 
     settings = settings_from(config)
+    output_folder(out)
     tasks: dict[str, Any] = {}
     labels = {
         "fleet": "planning voyages",
@@ -124,6 +129,7 @@ def evaluate_cmd(
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Score the store's detected events against a truth file: precision, recall and F1 per type.
@@ -134,6 +140,8 @@ def evaluate_cmd(
     from tumen.store import DuckDBStore
 
     settings = settings_from(config, db=db)
+    if not truth.is_file():
+        raise InputError("no such truth file; give the truth.jsonl `tumen simulate` wrote", truth)
     store = DuckDBStore(settings.db, read_only=True)
     try:
         result = evaluate(store, truth, settings)

@@ -23,12 +23,13 @@ and list their module in :data:`FORMAT_MODULES` so that it is registered.  A for
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tumen.errors import InputError
+from tumen.errors import InputError, OutputError
 from tumen.store.backend import Backend
 
 if TYPE_CHECKING:
@@ -108,12 +109,16 @@ def export_table(
 ) -> int:
     """Write ``table`` of ``store`` to ``out`` in format ``fmt`` (or the one ``out``'s suffix names).
 
-    Returns the number of rows written.
+    Returns the number of rows written.  A regular file is written under a temporary
+    name in the same folder and renamed when complete, so a failure (a full disk,
+    Ctrl-C) leaves no partial file; ``-`` and special files (a pipe) are written directly.
 
     Raises
     ------
     InputError
         The table does not exist, or the format is unknown.
+    OutputError
+        ``out`` is a folder.
     """
     out = Path(out)
     chosen = format_for(out, fmt)
@@ -125,6 +130,12 @@ def export_table(
         names = store.query("SELECT table_name FROM information_schema.tables ORDER BY table_name")
         listed = ", ".join(names.column("table_name").to_pylist())
         raise InputError(f"no table {table!r} in the store; export one of: {listed}")
+    if out.is_dir():
+        raise OutputError(
+            "is a folder; --out names the file to write, e.g. "
+            f"{out / ('export' + (chosen.suffixes[0] if chosen.suffixes else ''))}",
+            out,
+        )
     if out.parent and not out.parent.exists():
         raise InputError(
             f"folder {out.parent} does not exist; create it or choose another --out", out
@@ -133,7 +144,15 @@ def export_table(
         from tumen.config import Settings as _Settings
 
         settings = _Settings()
-    return chosen.writer(store, table or "findings", out, settings)
+    if str(out) == "-" or (out.exists() and not out.is_file()):
+        return chosen.writer(store, table or "findings", out, settings)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        n = chosen.writer(store, table or "findings", partial, settings)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return n
 
 
 __all__ = ["ExportFormat", "FORMAT_MODULES", "export_table", "format_for", "formats", "register"]

@@ -5,6 +5,8 @@ Everything DuckDB-specific lives in this module.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -14,9 +16,86 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from tumen.errors import StoreError
+from tumen.errors import DiskFull, Interrupted, StoreError, TumenError
 
 SCHEMA_VERSION = "1"
+
+log = logging.getLogger(__name__)
+
+#: DuckDB's words for "the disk is full" (ENOSPC), in any error class it raises
+_NO_SPACE = "No space left on device"
+_QUOTED_PATH = re.compile(r'file "([^"]+)"')
+
+
+def _path_in(message: str, default: str) -> str:
+    """The file a DuckDB error message names (``… file "PATH" …``), else ``default``."""
+    m = _QUOTED_PATH.search(message)
+    return m.group(1) if m else default
+
+
+def open_error(path: str, exc: Exception, *, read_only: bool) -> TumenError:
+    """What went wrong opening the store at ``path``, as one line saying what to do.
+
+    Tells apart, from DuckDB's message: a lock held by another process, permission
+    denied (or a read-only file system), a file that is not a DuckDB database, a folder,
+    a missing parent folder, a full disk.  Anything else keeps DuckDB's own words.
+    """
+    text = str(exc)
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        pid = re.search(r"\(PID (\d+)\)", text)
+        who = f"process {pid.group(1)}" if pid else "another process"
+        return StoreError(
+            f"{path}: the store is in use by {who} (another tumen command writing to it?); "
+            "wait for it to finish, or stop it, and run again"
+        )
+    if "Permission denied" in text or "Read-only file system" in text:
+        what = "read" if read_only else "write to"
+        why = "the file system is read-only" if "Read-only" in text else "permission denied"
+        return StoreError(
+            f"{path}: cannot {what} the store ({why}); make the file and its folder "
+            f"{'readable' if read_only else 'writable'} for you, or copy the store to a folder "
+            "you can write and give --db COPY"
+        )
+    if "not a valid DuckDB database" in text:
+        return StoreError(
+            f"{path}: not a DuckDB database (the file holds something else); give --db a "
+            "tumen store, or a new file name to start one"
+        )
+    if "Is a directory" in text:
+        return StoreError(f"{path}: is a folder; give --db a file name, e.g. {path}/tumen.duckdb")
+    if "No such file or directory" in text:
+        return StoreError(
+            f"{path}: folder {Path(path).parent} does not exist; create it or choose another --db"
+        )
+    if _NO_SPACE in text:
+        return DiskFull(f"no space left on device writing {path}; free some space and run again")
+    return StoreError(f"{path}: cannot open the store ({text})")
+
+
+def translate_error(exc: BaseException) -> TumenError | None:
+    """The tumen error a DuckDB error stands for, or ``None`` if it is no known condition.
+
+    ``No space left on device`` (in whatever DuckDB error class) becomes
+    :class:`~tumen.errors.DiskFull`; DuckDB's answer to Ctrl-C during a query
+    (``RuntimeError: Query interrupted``, or :class:`duckdb.InterruptException`) becomes
+    :class:`~tumen.errors.Interrupted`; permission denied while writing becomes a
+    :class:`~tumen.errors.StoreError`.
+    """
+    text = str(exc)
+    if isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, RuntimeError) and "Query interrupted" in text
+    ):
+        return Interrupted("interrupted")
+    if not isinstance(exc, duckdb.Error):
+        return None
+    if _NO_SPACE in text:
+        return DiskFull(f"no space left on device writing {_path_in(text, 'the store')}")
+    if "Permission denied" in text or "Read-only file system" in text:
+        return StoreError(
+            f"{_path_in(text, 'the store')}: cannot write (permission denied); make the store's "
+            "file and folder writable for you, or copy it to a folder you can write and give --db"
+        )
+    return None
 
 
 def schema_sql() -> str:
@@ -65,18 +144,27 @@ class DuckDBStore:
             config["memory_limit"] = memory_limit
         if threads:
             config["threads"] = threads
+        existed = self.path == ":memory:" or Path(self.path).exists()
         try:
             self.con = duckdb.connect(self.path, read_only=read_only, config=config)
-        except duckdb.IOException as exc:
-            raise StoreError(
-                f"{self.path}: cannot open the store ({exc}); is another tumen process using it?"
-            ) from None
+        except duckdb.Error as exc:
+            raise open_error(self.path, exc, read_only=read_only) from None
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
-            self.con.execute(schema_sql())
-            self.con.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
-            )
+            try:
+                self.con.execute(schema_sql())
+                self.con.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+                )
+            except duckdb.Error as exc:
+                self.con.close()
+                raise open_error(self.path, exc, read_only=read_only) from None
+        log.info(
+            "store %s opened %s%s",
+            self.path,
+            "read-only" if read_only else "for writing",
+            "" if existed else " (new)",
+        )
         self._in_tx = False
 
     # -- Backend protocol ---------------------------------------------------
@@ -134,6 +222,7 @@ class DuckDBStore:
         try:
             yield
         except BaseException:
+            self._stop_running_query()
             self.con.execute("ROLLBACK")
             raise
         else:
@@ -163,5 +252,17 @@ class DuckDBStore:
     def __enter__(self) -> DuckDBStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            self._stop_running_query()
         self.close()
+
+    def _stop_running_query(self) -> None:
+        """Stop what DuckDB may still be running after an exception (e.g. Ctrl-C).
+
+        When Ctrl-C interrupts a query, DuckDB's Python client raises at once, but its
+        worker threads can go on with the query; the next statement (``ROLLBACK``) or
+        ``close()`` then waits for them to finish, which for a long query looks like a
+        hang.  :meth:`duckdb.DuckDBPyConnection.interrupt` stops them first.
+        """
+        self.con.interrupt()
