@@ -51,9 +51,10 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from tumen.tracks.geo import EARTH_RADIUS_M, M_PER_DEG  # noqa: E402  (after the path)
+
 DAY = 86400.0
 KN = 1852.0 / 3600.0  # m/s per knot
-M_PER_DEG = 111_194.93
 RAJIN = (42.2333, 130.3000)
 VLADIVOSTOK = (43.116667, 131.883333)
 T0 = np.datetime64("2024-01-10T00:00:00", "us")
@@ -224,7 +225,7 @@ def vessel_block(
     # port calls: Rajin 3 h, sail at 12 kn to Vladivostok, stay
     dist = (
         2
-        * 6371008.8
+        * EARTH_RADIUS_M
         * math.asin(
             math.sqrt(
                 math.sin(math.radians(VLADIVOSTOK[0] - RAJIN[0]) / 2) ** 2
@@ -411,7 +412,7 @@ def pandas_encounters(df: Any, ports: Any) -> int:
             np.sin((p2 - p1) / 2) ** 2
             + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
         )
-        return 2 * 6371008.8 * np.arcsin(np.sqrt(np.minimum(1, a)))
+        return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(1, a)))
 
     d = df[df["sog_kn"] < 2.0]
     far = np.ones(len(d), bool)

@@ -19,7 +19,7 @@ calls to North Korean ports, AIS disabling near them, ship-to-ship transfers,
 and identity manipulation (MMSI sharing, spoofing, renaming, false IMO numbers
 and flags).
 
-Definitions (distances are great-circle, km, on a sphere of radius 6 371 km):
+Definitions (distances are great-circle, km, on the sphere of :mod:`tumen.tracks.geo`):
 
 ``sanctioned_vessel``
     A ``matches`` row with ``role = 'vessel'`` and ``match`` true.  Rows keyed only
@@ -63,9 +63,10 @@ from importlib import resources
 from pathlib import Path
 
 from tumen.errors import InputError
+from tumen.tracks.geo import M_PER_DEG, haversine_m
 
-EARTH_RADIUS_KM = 6371.0
-KM_PER_DEG_LAT = 110.574  # WGS84, mid-latitudes; used only for short corridor distances
+#: Kilometres per degree of latitude on tumen's one sphere (used for short corridor distances).
+KM_PER_DEG_LAT = M_PER_DEG / 1000.0
 
 
 @dataclass(frozen=True)
@@ -134,13 +135,9 @@ def ports_cte(ports: Sequence[Port]) -> str:
     return f"SELECT * FROM (VALUES {rows}) AS t(name, country, lat, lon, radius_km)"
 
 
-def haversine_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
-    """SQL expression: great-circle distance in km between two points given in degrees."""
-    return (
-        f"(2 * {EARTH_RADIUS_KM} * asin(sqrt("
-        f"power(sin(radians({lat2} - {lat1}) / 2), 2) + "
-        f"cos(radians({lat1})) * cos(radians({lat2})) * power(sin(radians({lon2} - {lon1}) / 2), 2))))"
-    )
+def _km_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
+    """SQL expression: great-circle distance in km (:func:`tumen.tracks.geo.haversine_m` / 1000)."""
+    return f"({haversine_m(lat1, lon1, lat2, lon2)} / 1000.0)"
 
 
 def _segment_distance_sql(plat: str, plon: str) -> str:
@@ -265,8 +262,8 @@ gap_ends AS (
 
 
 def _dark_near_port(ctx: SignalContext) -> str:
-    da = haversine_sql("g.a_lat", "g.a_lon", "p.lat", "p.lon")
-    db = haversine_sql("g.b_lat", "g.b_lon", "p.lat", "p.lon")
+    da = _km_sql("g.a_lat", "g.a_lon", "p.lat", "p.lon")
+    db = _km_sql("g.b_lat", "g.b_lon", "p.lat", "p.lon")
     return f"""WITH ports AS ({ports_cte(ctx.ports)}), {_gap_ends_cte()},
 near AS (
     SELECT g.event_id, g.mmsi,
