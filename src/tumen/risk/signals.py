@@ -55,14 +55,14 @@ Definitions (distances are great-circle, km, on the sphere of :mod:`tumen.tracks
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from tumen.errors import InputError
+import pyarrow as pa
+
+from tumen.detect.ports import load_ports, ports_detection_used
+from tumen.store.backend import Backend
 from tumen.tracks.geo import M_PER_DEG, haversine_m
 
 #: Kilometres per degree of latitude on tumen's one sphere (used for short corridor distances).
@@ -377,36 +377,21 @@ def union_query(ctx: SignalContext, names: Sequence[str] | None = None) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
+def watched_ports(table: pa.Table) -> list[Port]:
+    """:class:`Port` records from a ports table of :func:`tumen.detect.ports.load_ports`."""
+    return [
+        Port(r["name"], r["country"] or "", r["lat"], r["lon"], r["radius_km"])
+        for r in table.select(["name", "country", "lat", "lon", "radius_km"]).to_pylist()
+    ]
+
+
 def load_watched_ports(path: str | Path | None = None) -> list[Port]:
-    """The watched ports (``path`` = a ports CSV; ``None`` = the bundled ``tumen/data/ports.csv``)."""
-    if path is None:
-        text = resources.files("tumen.data").joinpath("ports.csv").read_text(encoding="utf-8")
-        where: str | Path = "tumen/data/ports.csv"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(
-                f"cannot read the ports file ({exc.strerror}); give a CSV with name,country,lat,lon,radius_km",
-                path,
-            ) from None
-        where = path
-    ports: list[Port] = []
-    for line_no, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        try:
-            ports.append(
-                Port(
-                    str(row["name"]),
-                    str(row["country"]),
-                    float(row["lat"]),
-                    float(row["lon"]),
-                    float(row["radius_km"]),
-                )
-            )
-        except (KeyError, TypeError, ValueError):
-            raise InputError(
-                "expected columns name,country,lat,lon,radius_km with numbers in degrees and km",
-                where,
-                line_no,
-            ) from None
-    return ports
+    """The watched ports of a ports CSV (``None``: the bundled file), read by the one loader
+    :func:`tumen.detect.ports.load_ports` (same checks, UTF-8 BOM allowed)."""
+    return watched_ports(load_ports(path))
+
+
+def ports_for_findings(store: Backend, requested: str | Path | None = None) -> list[Port]:
+    """The watched ports the store's events were detected with (see
+    :func:`tumen.detect.ports.ports_detection_used`): what risk, report and export use."""
+    return watched_ports(ports_detection_used(store, requested))
