@@ -240,6 +240,20 @@ def test_dark_shuttle_route_corridor(
     assert ("dark_shuttle_route" in sig) is expected
 
 
+def test_the_scenario_matches_table_is_the_real_one(tmp_path: Path) -> None:
+    import duckdb
+
+    from scenario_store import MATCHES_DDL
+    from tumen.store import DuckDBStore
+
+    describe = 'SELECT column_name, column_type, "null" FROM (DESCRIBE matches)'
+    with DuckDBStore(tmp_path / "real.duckdb") as real:
+        want = [tuple(r.values()) for r in real.query(describe).to_pylist()]
+    con = duckdb.connect()
+    con.execute(MATCHES_DDL)
+    assert con.execute(describe).fetchall() == want
+
+
 def test_a_ports_file_with_a_utf8_bom_reads_like_one_without(tmp_path: Path) -> None:
     # risk used to read ports with its own loader, which took the BOM into the first column's name
     text = "name,country,lat,lon,radius_km\nChongjin,kp,41.766667,129.816667,5\n"
