@@ -205,7 +205,7 @@ def ports_detection_used(store: Backend, requested: str | Path | None = None) ->
                 requested,
             )
     if isinstance(rec.get("ports"), list):
-        return pa.Table.from_pylist(rec["ports"], schema=PORTS_SCHEMA)  # type: ignore[arg-type]
+        return pa.Table.from_pylist(rec["ports"], schema=PORTS_SCHEMA)
     path = Path(used)
     if not path.is_file():
         raise InputError(
