@@ -30,8 +30,9 @@ How it runs (set-based, one sort of the positions): the one window pass over the
 ``(mmsi, k)`` order that every detector shares (:func:`tumen.detect.legs.build_legs`, the only
 producer of ``_marks``) marks the fixes that do not continue their predecessor ("breaks",
 :func:`continues_sql`) and those whose successor breaks ("run ends"); consecutive fixes between
-them form *runs*.  Then, in :func:`segments_from_marks`, only the break fixes (few) look back for a parent among the run ends (a join of two small tables, bucketed by time: first over
-the last hour, then over the whole look-back for the breaks that found none there — the same
+them form *runs*.  Then, in :func:`segments_from_marks`, only the break fixes (few) look back
+for a parent among the run ends (a join of two small tables, bucketed by time: first over the last
+hour, then over the whole look-back for the breaks that found none there — the same
 result as one search), run → parent-run links are resolved to a root by pointer jumping (a handful
 of set-based rounds over the small table of links), and each segment is the set of runs sharing a
 root.  No query ever loops over rows.
