@@ -145,7 +145,7 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def outputs(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """What detect, events, risk and screen print on that store (run once)."""
-    from conftest import run_cli as cli
+    from clirun import run_cli as cli
 
     out: dict[str, Any] = {}
     for name, args in (
