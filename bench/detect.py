@@ -51,7 +51,8 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tumen.tracks.geo import M_PER_DEG, haversine_km_np  # noqa: E402  (after the path)
+from tumen.identifiers import IMO_SHIP_WEIGHTS  # noqa: E402  (after the path)
+from tumen.tracks.geo import M_PER_DEG, haversine_km_np  # noqa: E402
 
 DAY = 86400.0
 KN = 1852.0 / 3600.0  # m/s per knot
@@ -121,7 +122,7 @@ def valid_imo(seq: np.ndarray) -> np.ndarray:
     """Seven-digit IMO numbers with a correct check digit from six-digit stems."""
     stem = 100_000 + (seq % 900_000)
     digits = [(stem // 10**p) % 10 for p in range(5, -1, -1)]
-    check = sum(d * w for d, w in zip(digits, range(7, 1, -1), strict=True)) % 10
+    check = sum(d * w for d, w in zip(digits, IMO_SHIP_WEIGHTS, strict=True)) % 10
     return stem * 10 + check
 
 
