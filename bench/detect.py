@@ -51,9 +51,11 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from tumen.identifiers import IMO_SHIP_WEIGHTS  # noqa: E402  (after the path)
+from tumen.tracks.geo import M_PER_DEG, haversine_km_np  # noqa: E402
+
 DAY = 86400.0
 KN = 1852.0 / 3600.0  # m/s per knot
-M_PER_DEG = 111_194.93
 RAJIN = (42.2333, 130.3000)
 VLADIVOSTOK = (43.116667, 131.883333)
 T0 = np.datetime64("2024-01-10T00:00:00", "us")
@@ -120,7 +122,7 @@ def valid_imo(seq: np.ndarray) -> np.ndarray:
     """Seven-digit IMO numbers with a correct check digit from six-digit stems."""
     stem = 100_000 + (seq % 900_000)
     digits = [(stem // 10**p) % 10 for p in range(5, -1, -1)]
-    check = sum(d * w for d, w in zip(digits, range(7, 1, -1), strict=True)) % 10
+    check = sum(d * w for d, w in zip(digits, IMO_SHIP_WEIGHTS, strict=True)) % 10
     return stem * 10 + check
 
 
@@ -222,18 +224,7 @@ def vessel_block(
     sog = np.where(is_["anchor"], 0.1, sog)
 
     # port calls: Rajin 3 h, sail at 12 kn to Vladivostok, stay
-    dist = (
-        2
-        * 6371008.8
-        * math.asin(
-            math.sqrt(
-                math.sin(math.radians(VLADIVOSTOK[0] - RAJIN[0]) / 2) ** 2
-                + math.cos(math.radians(RAJIN[0]))
-                * math.cos(math.radians(VLADIVOSTOK[0]))
-                * math.sin(math.radians(VLADIVOSTOK[1] - RAJIN[1]) / 2) ** 2
-            )
-        )
-    )
+    dist = float(haversine_km_np(*RAJIN, *VLADIVOSTOK)) * 1000.0
     travel = dist / (12 * KN)
     f = np.clip((t - 3 * 3600) / travel, 0, 1)
     plat = RAJIN[0] + f * (VLADIVOSTOK[0] - RAJIN[0])
@@ -406,12 +397,7 @@ def pandas_encounters(df: Any, ports: Any) -> int:
     import pandas as pd
 
     def hav(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
-        p1, p2 = np.radians(lat1), np.radians(lat2)
-        a = (
-            np.sin((p2 - p1) / 2) ** 2
-            + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-        )
-        return 2 * 6371008.8 * np.arcsin(np.sqrt(np.minimum(1, a)))
+        return haversine_km_np(lat1, lon1, lat2, lon2) * 1000.0  # tumen's one distance, in metres
 
     d = df[df["sog_kn"] < 2.0]
     far = np.ones(len(d), bool)

@@ -35,11 +35,11 @@ from typing import Any
 import pyarrow as pa
 
 from tumen.store.backend import Backend
+from tumen.tracks.geo import EARTH_RADIUS_M, haversine_km_np
 
 _UNSET: Any = object()
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(min|sec|s|m|h|d)")
 _UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}
-EARTH_RADIUS_M = 6_371_008.8
 
 
 def when(value: str | datetime) -> datetime:
@@ -63,11 +63,8 @@ def duration(value: str | timedelta | float) -> timedelta:
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (same sphere as tumen.tracks.geo)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
+    """Great-circle distance in metres (:func:`tumen.tracks.geo.haversine_km_np`)."""
+    return float(haversine_km_np(lat1, lon1, lat2, lon2)) * 1000.0
 
 
 def offset(

@@ -48,23 +48,6 @@ def store(tmp_path: Path) -> DuckDBStore:
 @pytest.fixture()
 def cli():
     """Run the tumen CLI in-process: ``cli("ingest", path, "--json")`` → (exit code, stdout, stderr)."""
-    from tumen.cli import app
-    from tumen.cli.common import run_app
+    from clirun import run_cli
 
-    def _run(*args: str | os.PathLike[str]) -> tuple[int, str, str]:
-        import contextlib
-        import io
-
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            from tumen.cli import common
-
-            old_out, old_err = common.out_console.file, common.err_console.file
-            common.out_console.file, common.err_console.file = out, err
-            try:
-                code = run_app(app, [str(a) for a in args])
-            finally:
-                common.out_console.file, common.err_console.file = old_out, old_err
-        return code, out.getvalue(), err.getvalue()
-
-    return _run
+    return run_cli

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,17 +33,25 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from tumen.store.duckdb import schema_sql
+
 T0 = datetime(2024, 1, 10, 0, 0, 0)
 STEP_MIN = 5
 
 ANGARA, KUMUNSAN, BELLA, PACIFIC, SEAHORSE = 273111110, 445123000, 273222220, 351000001, 636000001
 
-MATCHES_DDL = """
-CREATE TABLE IF NOT EXISTS matches (
-    mmsi BIGINT, imo BIGINT, name VARCHAR, role VARCHAR, entity_id VARCHAR, caption VARCHAR,
-    schema VARCHAR, score DOUBLE, match BOOLEAN, features VARCHAR, datasets VARCHAR,
-    programs VARCHAR, designation VARCHAR, path VARCHAR, screened_at TIMESTAMP
-)"""
+
+def table_ddl(name: str) -> str:
+    """The ``CREATE TABLE IF NOT EXISTS name (...)`` statement of table ``name`` in store/schema.sql."""
+    match = re.search(
+        rf"CREATE TABLE IF NOT EXISTS {re.escape(name)} \(.*?\n\);", schema_sql(), re.DOTALL
+    )
+    assert match, f"table {name} is not in store/schema.sql"
+    return match.group(0)
+
+
+#: The real ``matches`` table (for stores opened without the schema); never written by hand.
+MATCHES_DDL = table_ddl("matches")
 
 
 @dataclass

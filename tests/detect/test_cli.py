@@ -205,3 +205,63 @@ def test_a_ports_file_replaces_the_bundled_list(cli, db, tmp_path):
     )
     code, out, _ = cli("events", "--db", db, "--type", "port_visit", "-f", "jsonl")
     assert {json.loads(line)["port"] for line in out.splitlines()} == {"Home"}
+
+
+def test_risk_report_and_export_use_the_ports_detection_used(cli, db, tmp_path):
+    """`detect --ports X` then risk / report / export: they must rest on X, not on the bundled list."""
+    ports = tmp_path / "ports.csv"
+    # a North Korean port where the two loitering vessels lie (the bundled list has none there)
+    ports.write_bytes("\ufeffname,country,lat,lon,radius_km\nHome,KP,41.0,134.5,2.0\n".encode())
+    code, _, err = cli("detect", "--db", db, "--ports", ports)
+    assert code == 0, err
+    code, out, err = cli("risk", "--db", db, "--json")
+    assert code == 0, err
+    by_mmsi = {v["mmsi"]: v for v in json.loads(out)["vessels"]}
+    signals = {s["signal"]: s for s in by_mmsi[OTHER]["signals"]}
+    assert "dprk_port_visit" in signals and signals["dprk_port_visit"]["notes"] == ["called at Home"]
+
+    # the store keeps the rows detection used: the file may go away
+    ports.unlink()
+    geo = tmp_path / "findings.geojson"
+    code, _, err = cli("export", "--db", db, "--out", geo)
+    assert code == 0, err
+    features = json.loads(geo.read_text())["features"]
+    assert {f["properties"]["name"] for f in features if f["properties"].get("kind") == "port"} == {
+        "Home"
+    }
+    code, _, err = cli("report", "--db", db, "--out", tmp_path / "rep", "--no-pdf", "--top", "1")
+    assert code == 0, err
+    assert "Home" in (tmp_path / "rep" / "report.html").read_text()
+
+    # naming another ports file than the one detection used is refused with one line
+    other = tmp_path / "other.csv"
+    other.write_text("name,country,lat,lon,radius_km\nElsewhere,RU,43.0,132.0,3.0\n")
+    for command in ("risk", "report"):
+        args = ["--out", tmp_path / "rep2"] if command == "report" else []
+        code, _, err = cli(command, "--db", db, "--ports", other, "--quiet", *args)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert str(other) in err and "not the ports file the events were detected with" in err
+
+
+def test_a_store_without_the_ports_record_refuses_a_vanished_ports_file(cli, db, tmp_path):
+    """Stores detected before the record was kept cite the file in the events: check it is unchanged."""
+    ports = tmp_path / "ports.csv"
+    ports.write_text("name,country,lat,lon,radius_km\nHome,KP,41.0,134.5,2.0\n")
+    code, _, err = cli("detect", "--db", db, "--ports", ports)
+    assert code == 0, err
+    with DuckDBStore(db) as store:
+        store.execute("DELETE FROM meta WHERE key = 'detect.ports'")
+    code, out, err = cli("risk", "--db", db, "--json")
+    assert code == 0, err  # the file is still there and unchanged: used
+    assert any(
+        s["signal"] == "dprk_port_visit"
+        for v in json.loads(out)["vessels"]
+        for s in v["signals"]
+        if v["mmsi"] == OTHER
+    )
+    ports.write_text("name,country,lat,lon,radius_km\nHome,KP,41.0,134.6,2.0\n")
+    code, _, err = cli("risk", "--db", db)
+    assert code == 2 and "changed since the events were detected" in err and str(ports) in err
+    ports.unlink()
+    code, _, err = cli("risk", "--db", db)
+    assert code == 2 and "is gone" in err and len(err.strip().splitlines()) == 1

@@ -14,6 +14,7 @@ from tumen.config import load_settings
 from tumen.risk import rank_vessels
 from tumen.risk.signals import SIGNALS, load_watched_ports
 from tumen.risk.weights import RiskWeights
+from tumen.tracks.geo import M_PER_DEG
 
 
 @pytest.fixture()
@@ -227,15 +228,42 @@ def test_dark_shuttle_route_corridor(
     def along(f: float) -> tuple[float, float]:
         lat = a.lat + f * (b.lat - a.lat)
         lon = a.lon + f * (b.lon - a.lon)
-        kx = 110.574 * math.cos(math.radians((a.lat + b.lat) / 2))
-        dx, dy = (b.lon - a.lon) * kx, (b.lat - a.lat) * 110.574
+        km_deg = M_PER_DEG / 1000.0
+        kx = km_deg * math.cos(math.radians((a.lat + b.lat) / 2))
+        dx, dy = (b.lon - a.lon) * kx, (b.lat - a.lat) * km_deg
         n = math.hypot(dx, dy)
         px, py = dy / n, -dx / n  # unit normal
-        return lat + py * offset_km / 110.574, lon + px * offset_km / kx
+        return lat + py * offset_km / km_deg, lon + px * offset_km / kx
 
     _gap_store(store, *along(0.4), *along(0.6))
     sig = _by_mmsi(rank_vessels(store, load_settings(environ={}), ports=csv))[1]["signals"]
     assert ("dark_shuttle_route" in sig) is expected
+
+
+def test_the_scenario_matches_table_is_the_real_one(tmp_path: Path) -> None:
+    import duckdb
+
+    from scenario_store import MATCHES_DDL
+    from tumen.store import DuckDBStore
+
+    describe = 'SELECT column_name, column_type, "null" FROM (DESCRIBE matches)'
+    with DuckDBStore(tmp_path / "real.duckdb") as real:
+        want = [tuple(r.values()) for r in real.query(describe).to_pylist()]
+    con = duckdb.connect()
+    con.execute(MATCHES_DDL)
+    assert con.execute(describe).fetchall() == want
+
+
+def test_a_ports_file_with_a_utf8_bom_reads_like_one_without(tmp_path: Path) -> None:
+    # risk used to read ports with its own loader, which took the BOM into the first column's name
+    text = "name,country,lat,lon,radius_km\nChongjin,kp,41.766667,129.816667,5\n"
+    plain, bom = tmp_path / "plain.csv", tmp_path / "bom.csv"
+    plain.write_text(text, encoding="utf-8")
+    bom.write_text(text, encoding="utf-8-sig")
+    assert bom.read_bytes().startswith(b"\xef\xbb\xbf")
+    got = load_watched_ports(bom)
+    assert got == load_watched_ports(plain) and got[0].name == "Chongjin"
+    assert got[0].country == "KP"  # the one loader's normalisation
 
 
 def test_without_screening_the_sanctions_signals_are_absent(store, tmp_path: Path) -> None:

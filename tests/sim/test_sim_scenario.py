@@ -323,3 +323,21 @@ def test_cli_simulate_prints_its_files_and_refuses_a_ports_file_without_the_scen
     ports.write_text("name,country,lat,lon,radius_km\nVladivostok,RU,43.116667,131.883333,5.0\n")
     code, _out, err = cli("simulate", "--out", tmp_path / "t", "--ports", ports)
     assert code == 2 and "Rajin" in err
+
+
+def test_the_simulator_reads_ports_with_the_one_loader(tmp_path) -> None:
+    # it had its own reader, which took a UTF-8 BOM into the first column's name and let a
+    # latitude of 95° through
+    from tumen.errors import InputError
+
+    text = "name,country,lat,lon,radius_km\nRajin,KP,42.2333,130.3,4\n"
+    plain, bom, bad = tmp_path / "plain.csv", tmp_path / "bom.csv", tmp_path / "bad.csv"
+    plain.write_text(text, encoding="utf-8")
+    bom.write_text(text, encoding="utf-8-sig")
+    bad.write_text(text.replace("42.2333", "95"), encoding="utf-8")
+    got = read_watched_ports(bom)
+    assert [(p.name, p.country, p.lat, p.radius_km) for p in got] == [
+        (p.name, p.country, p.lat, p.radius_km) for p in read_watched_ports(plain)
+    ] == [("Rajin", "KP", 42.2333, 4.0)]
+    with pytest.raises(InputError, match="line 2: lat 95.0 is out of range"):
+        read_watched_ports(bad)

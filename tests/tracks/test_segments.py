@@ -1,17 +1,23 @@
-"""Segmentation: impossible legs split tracks; spoofed jumps and second transmitters are isolated."""
+"""Segmentation: impossible legs split tracks; spoofed jumps and second transmitters are isolated.
+
+These run the segmentation production runs: the detectors' window pass
+(:func:`tumen.detect.legs.build_legs`) with :func:`tumen.tracks.segments.segments_from_marks`.
+"""
 
 from __future__ import annotations
 
 from builders import offset, track, write
 from tumen.config import load_settings
-from tumen.tracks.segments import build_segments
+from tumen.detect.legs import build_legs
+from tumen.detect.ports import load_ports, register_ports
 
 MMSI = 273456780
 SETTINGS = load_settings(environ={}).detect
 
 
-def segments(store):
-    stats = build_segments(store, SETTINGS.segments, SETTINGS.identity)
+def segments(store, settings=SETTINGS):
+    register_ports(store, load_ports(), reach_km=10.0)
+    stats, _ = build_legs(store, settings)
     rows = store.query(
         'SELECT mmsi, seg, kind, n_positions, start, "end" FROM _segments ORDER BY mmsi, start'
     ).to_pylist()

@@ -34,7 +34,8 @@ PortsOpt = Annotated[
     Path | None,
     typer.Option(
         "--ports",
-        help="Watched-ports CSV the detectors used (default: the bundled list).",
+        help="Watched-ports CSV; must be the file `tumen detect` used (default: the ports detection "
+        "recorded in the store).",
         show_default=False,
     ),
 ]

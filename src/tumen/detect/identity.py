@@ -50,6 +50,8 @@ import pyarrow.csv as pacsv
 
 from tumen.config import IdentityParams, SegmentParams
 from tumen.detect.events import id_list_sql
+from tumen.identifiers import imo_check_sql as imo_check_sql
+from tumen.identifiers import imo_valid_sql as imo_valid_sql
 from tumen.store.backend import Backend
 from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
 
@@ -88,24 +90,6 @@ def mid_sql(mmsi: str) -> str:
         WHEN {mmsi} BETWEEN 10000000 AND 99999999 THEN {mmsi} // 100000
         WHEN {mmsi} BETWEEN 100000 AND 9999999 THEN {mmsi} // 10000
         END)"""
-
-
-def imo_valid_sql(imo: str) -> str:
-    """SQL condition: ``imo`` is a seven-digit IMO number with a correct check digit."""
-    digits = " + ".join(
-        f"(({imo} // {10**p}) % 10) * {w}"
-        for p, w in zip(range(6, 0, -1), range(7, 1, -1), strict=True)
-    )
-    return f"({imo} BETWEEN 1000000 AND 9999999 AND ({digits}) % 10 = {imo} % 10)"
-
-
-def imo_check_sql(imo: str) -> str:
-    """SQL expression: the check digit a seven-digit ``imo`` should end in."""
-    digits = " + ".join(
-        f"(({imo} // {10**p}) % 10) * {w}"
-        for p, w in zip(range(6, 0, -1), range(7, 1, -1), strict=True)
-    )
-    return f"(({digits}) % 10)"
 
 
 def clean_statics_sql(segments: SegmentParams, scope_table: str | None) -> str:

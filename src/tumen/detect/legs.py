@@ -15,7 +15,7 @@ speed and the reported speeds at its ends are, and over less, either of them is 
 SOG value does not break a run of fixes that did not move).
 
 How it runs: **one** window pass over all clean positions, ordered by MMSI and time, computes both
-the segmentation marks (breaks and run ends, :func:`tumen.tracks.segments.marks_sql`) and the leg
+the segmentation marks (breaks and run ends, :func:`tumen.tracks.segments.continues_sql`) and the leg
 flags above, taking the previous fix as the parent.  Each leg's length is computed once and the
 break test once; a cheap necessary test (:func:`candidate_sql`: a break, a gap, a port nearby, or a
 reported or implied speed under the slow threshold) drops the legs of vessels under way before the
@@ -44,7 +44,12 @@ from tumen.detect.ports import near_join_sql, port_features_sql
 from tumen.store.backend import Backend
 from tumen.tracks.geo import KN_MS, haversine_m
 from tumen.tracks.positions import clean_positions_sql
-from tumen.tracks.segments import SegmentStats, segments_from_marks, track_runs_sql
+from tumen.tracks.segments import (
+    SegmentStats,
+    continues_sql,
+    segments_from_marks,
+    track_runs_sql,
+)
 
 #: Legs shorter than this are not judged by their implied speed (seconds).
 MIN_IMPLIED_DT_S = 600.0
@@ -129,7 +134,7 @@ def _window_sql(source: str, partition: str, settings: DetectSettings) -> str:
         ), d AS (
             SELECT *, {dist} AS leg_m FROM v
         ), b AS (
-            SELECT *, (p_t IS NULL OR leg_m > {seg.noise_m} + {seg.max_speed_kn * KN_MS} * abs(t - p_t)) AS brk
+            SELECT *, (p_t IS NULL OR NOT {continues_sql("p_", "", seg, "leg_m")}) AS brk
             FROM d
         ), c AS (
             SELECT * FROM b WHERE {candidate_sql(settings)}

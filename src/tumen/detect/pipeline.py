@@ -35,9 +35,15 @@ from tumen.config import DetectSettings, Settings
 from tumen.detect import encounters as enc_mod
 from tumen.detect.events import create_staging, stage_events
 from tumen.detect.legs import build_legs
-from tumen.detect.ports import bundled_ports_path, load_ports, register_ports
+from tumen.detect.ports import (
+    PORTS_META_KEY,
+    bundled_ports_path,
+    load_ports,
+    ports_record,
+    register_ports,
+)
 from tumen.detect.registry import DETECTORS, Detector
-from tumen.provenance import sha256_file, tumen_version
+from tumen.provenance import tumen_version
 from tumen.store.backend import Backend
 
 STATE_KEY = "detect.state"
@@ -197,7 +203,8 @@ def run_detectors(
     d = settings.detect
     ports_path = Path(ports) if ports is not None else (settings.ports or bundled_ports_path())
     port_table = load_ports(ports_path)
-    ports_ref = {"path": str(ports_path), "sha256": sha256_file(ports_path)}
+    record = ports_record(ports_path, port_table)
+    ports_ref = {"path": str(record["path"]), "sha256": str(record["sha256"])}
     fingerprint = _fingerprint(d, port_table)
     state = _store_state(store)
     mode = _plan_scope(store, fingerprint, full)
@@ -240,7 +247,7 @@ def run_detectors(
         n = stage_events(store, det.name, detector_params(det, d, ports_ref), version)
         report.events[det.event_type] = report.events.get(det.event_type, 0) + n
         done(det.name)
-    _write(store, scope, state, fingerprint)
+    _write(store, scope, state, fingerprint, record)
     done("write")
     report.events_total = _totals(store)
     report.timings = timings
@@ -248,8 +255,15 @@ def run_detectors(
     return report
 
 
-def _write(store: Backend, scope: str | None, state: dict[str, int], fingerprint: str) -> None:
-    """Replace the events and derived rows of the vessels in scope, atomically."""
+def _write(
+    store: Backend,
+    scope: str | None,
+    state: dict[str, int],
+    fingerprint: str,
+    ports: dict[str, object],
+) -> None:
+    """Replace the events and derived rows of the vessels in scope, and record the state and the
+    ports used (:data:`~tumen.detect.ports.PORTS_META_KEY`), atomically."""
     if scope:
         in_scope = f"mmsi IN (SELECT mmsi FROM {scope})"
         ev_where = f"WHERE {in_scope} OR other_mmsi IN (SELECT mmsi FROM {scope})"
@@ -276,10 +290,15 @@ def _write(store: Backend, scope: str | None, state: dict[str, int], fingerprint
         store.execute(
             f"INSERT INTO encounter_steps ({enc_mod.STEP_COLUMNS}) SELECT {enc_mod.STEP_COLUMNS} FROM _enc_steps"
         )
-        store.execute("DELETE FROM meta WHERE key = ?", [STATE_KEY])
+        store.execute("DELETE FROM meta WHERE key IN (?, ?)", [STATE_KEY, PORTS_META_KEY])
         store.execute(
-            "INSERT INTO meta VALUES (?, ?)",
-            [STATE_KEY, json.dumps({"fingerprint": fingerprint, **state}, sort_keys=True)],
+            "INSERT INTO meta VALUES (?, ?), (?, ?)",
+            [
+                STATE_KEY,
+                json.dumps({"fingerprint": fingerprint, **state}, sort_keys=True),
+                PORTS_META_KEY,
+                json.dumps(ports, sort_keys=True),
+            ],
         )
 
 

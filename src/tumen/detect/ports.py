@@ -4,6 +4,11 @@ The bundled list (``tumen/data/ports.csv``, documented in ``tumen/data/PORTS.md`
 Korean and Russian Far East ports of the issue; ``--ports FILE.csv`` replaces it with any CSV whose
 header has at least ``name,country,lat,lon,radius_km`` (other columns are kept but unused).
 
+``tumen detect`` records the ports it used in the store (``meta`` key :data:`PORTS_META_KEY`:
+path, SHA-256 and the rows); ``tumen risk``, ``report`` and ``export`` read that record
+(:func:`ports_detection_used`) rather than the settings, so their findings rest on the same ports
+as the events, and refuse with one line when asked for a different file.
+
 A fix is *in* a port when its great-circle distance to the port's position is at most
 ``radius_km × detect.port_visits.radius_scale``; where circles overlap, the port with the nearest
 position wins.  A fix's *distance from port* is its distance to the nearest port position
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from importlib import resources
 from pathlib import Path
@@ -21,10 +27,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from tumen.errors import InputError
+from tumen.provenance import sha256_file
 from tumen.store.backend import Backend
 from tumen.tracks.geo import M_PER_DEG, haversine_m
 
 REQUIRED = ("name", "country", "lat", "lon", "radius_km")
+#: ``meta`` key holding the ports the last ``tumen detect`` used: JSON ``{path, sha256, ports}``.
+PORTS_META_KEY = "detect.ports"
 #: Size of the cells of the port look-up grid (degrees of latitude and of longitude).
 CELL_DEG = 0.1
 
@@ -117,19 +126,100 @@ def load_ports(path: str | Path | None = None) -> pa.Table:
             rows[extra].append(rec.get(extra) or None)
     if not rows["name"]:
         raise InputError("no ports in the file; give at least one row after the header", p)
-    schema = pa.schema(
-        [
-            ("name", pa.string()),
-            ("country", pa.string()),
-            ("lat", pa.float64()),
-            ("lon", pa.float64()),
-            ("radius_km", pa.float64()),
-            ("locode", pa.string()),
-            ("aliases", pa.string()),
-            ("source", pa.string()),
-        ]
-    )
-    return pa.table(rows, schema=schema)
+    return pa.table(rows, schema=PORTS_SCHEMA)
+
+
+#: Columns of the table :func:`load_ports` returns.
+PORTS_SCHEMA = pa.schema(
+    [
+        ("name", pa.string()),
+        ("country", pa.string()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("radius_km", pa.float64()),
+        ("locode", pa.string()),
+        ("aliases", pa.string()),
+        ("source", pa.string()),
+    ]
+)
+
+
+def ports_record(path: str | Path, ports: pa.Table) -> dict[str, object]:
+    """What ``tumen detect`` stores under :data:`PORTS_META_KEY`: the file's path, SHA-256 and rows."""
+    return {"path": str(path), "sha256": sha256_file(path), "ports": ports.to_pylist()}
+
+
+def _recorded(store: Backend) -> dict[str, object] | None:
+    """The ports record of the last detection, or (stores detected before it was kept) the
+    ``{path, sha256}`` the events' parameters cite; ``None`` when nothing was detected."""
+    rows = store.query("SELECT value FROM meta WHERE key = ?", [PORTS_META_KEY]).to_pylist()
+    if rows:
+        rec = json.loads(rows[0]["value"])
+        return rec if isinstance(rec, dict) else None
+    refs = store.query(
+        """
+        SELECT DISTINCT json_extract_string(params, '$.ports.path') AS path,
+                        json_extract_string(params, '$.ports.sha256') AS sha256
+        FROM events WHERE json_extract_string(params, '$.ports.sha256') IS NOT NULL
+        """
+    ).to_pylist()
+    if len(refs) > 1:
+        raise InputError(
+            "the events were detected with different ports files; run `tumen detect --full` "
+            "with the one you want"
+        )
+    return dict(refs[0]) if refs else None
+
+
+def ports_detection_used(store: Backend, requested: str | Path | None = None) -> pa.Table:
+    """The watched ports the store's events were detected with (an Arrow table as :func:`load_ports`).
+
+    Parameters
+    ----------
+    store:
+        A store ``tumen detect`` has run on (otherwise ``requested`` or the bundled file is read).
+    requested:
+        A ports CSV the user named (``--ports`` or ``ports`` in the settings).  It must be the file
+        detection used (same SHA-256); ``None`` means "whatever detection used".
+
+    Raises
+    ------
+    InputError
+        One line, when ``requested`` differs from the file detection used, or when detection's file
+        has since changed or vanished and the store holds no copy of its rows.
+    """
+    rec = _recorded(store)
+    if rec is None:
+        return load_ports(requested)
+    used, digest = str(rec.get("path")), str(rec.get("sha256"))
+    if requested is not None:
+        try:
+            same = sha256_file(requested) == digest
+        except OSError:
+            load_ports(requested)  # raises the one-line "cannot read" error
+            raise
+        if not same:
+            raise InputError(
+                f"not the ports file the events were detected with ({used}, SHA-256 {digest[:12]}…); "
+                f"run `tumen detect --ports {requested}` first, or leave --ports out",
+                requested,
+            )
+    if isinstance(rec.get("ports"), list):
+        return pa.Table.from_pylist(rec["ports"], schema=PORTS_SCHEMA)
+    path = Path(used)
+    if not path.is_file():
+        raise InputError(
+            "the ports file the events were detected with is gone; restore it, or run "
+            "`tumen detect --full --ports FILE` again",
+            path,
+        )
+    if sha256_file(path) != digest:
+        raise InputError(
+            f"the ports file changed since the events were detected (SHA-256 was {digest[:12]}…); "
+            "restore it, or run `tumen detect --full` again",
+            path,
+        )
+    return load_ports(path)
 
 
 def register_ports(store: Backend, ports: pa.Table, reach_km: float) -> None:

@@ -92,7 +92,7 @@ def collect(
         MMSIs or IMO numbers; ``None`` exports every vessel the store has seen
         and every event.
     """
-    from tumen.risk.signals import load_watched_ports
+    from tumen.risk.signals import ports_for_findings
 
     ranking = q.ranking(store)
     if not ranking:  # not ranked yet: rank in memory (the store may be read-only)
@@ -117,7 +117,7 @@ def collect(
     prov = q.provenance(store, [e["event_id"] for e in events])
     for e in events:
         e["provenance"] = prov.get(e["event_id"], [])
-    return Findings(vessels=rows, events=events, ports=load_watched_ports(settings.ports))
+    return Findings(vessels=rows, events=events, ports=ports_for_findings(store, settings.ports))
 
 
 def event_record(ev: dict[str, Any]) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from tumen.report.maps import (
 )
 from tumen.report.timeline import TimelineEvent, reception_intervals, vessel_timeline
 from tumen.risk.rank import has_signals, ranking_counts
-from tumen.risk.signals import SIGNAL_TITLES, Port, load_watched_ports
+from tumen.risk.signals import SIGNAL_TITLES, Port, ports_for_findings
 from tumen.risk.weights import RiskWeights
 
 if TYPE_CHECKING:
@@ -576,7 +576,7 @@ def build_context(
 
         rank_vessels(store, settings)
         ranking = q.ranking(store)
-    ports = load_watched_ports(settings.ports)
+    ports = ports_for_findings(store, settings.ports)
     period = q.period_summary(store)
     chosen = _select(store, settings, ranking, vessels, top)
     by_mmsi = {r["mmsi"]: r for r in ranking}

@@ -7,18 +7,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from tumen.risk.rank import rank_vessels
+from tumen.risk.rank import rank_vessels
 
 __all__ = ["rank_vessels"]
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy, so that tumen.config can import tumen.risk.weights without a cycle.
-    if name == "rank_vessels":
-        from tumen.risk.rank import rank_vessels
-
-        return rank_vessels
-    raise AttributeError(name)

@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from tumen.provenance import tumen_version, utc_now
-from tumen.risk.signals import SIGNAL_TITLES, Port, SignalContext, load_watched_ports, union_query
+from tumen.risk.signals import SIGNAL_TITLES, Port, SignalContext, ports_for_findings, union_query
 
 if TYPE_CHECKING:
     from tumen.config import Settings
@@ -87,7 +87,7 @@ def signal_occurrences(
         entity) are removed, keeping the highest value.
     """
     ctx = SignalContext(
-        ports=list(ports) if ports is not None else load_watched_ports(settings.ports),
+        ports=list(ports) if ports is not None else ports_for_findings(store, settings.ports),
         near_port_km=settings.risk.near_port_km,
         corridor_km=settings.risk.corridor_km,
         dprk_mid=settings.detect.identity.dprk_mid,
@@ -186,9 +186,11 @@ def rank_vessels(
         screening) ``matches``.
     settings:
         ``settings.risk`` gives the weights, ``repeat_decay``, ``near_port_km`` and
-        ``corridor_km``; ``settings.ports`` (or ``ports``) the watched-ports file.
+        ``corridor_km``.
     ports:
-        Watched-ports CSV overriding ``settings.ports`` (the file the detectors used).
+        A watched-ports CSV the user named (else ``settings.ports``); it must be the file the
+        events were detected with.  By default the ports detection recorded are used
+        (:func:`tumen.detect.ports.ports_detection_used`).
     write:
         Replace table ``risk`` with the result (``False``: only return it, e.g. on a read-only store).
 
@@ -208,7 +210,7 @@ def rank_vessels(
     >>> table = rank_vessels(store, settings)            # doctest: +SKIP
     >>> table.slice(0, 3).select(["mmsi", "name", "score"]).to_pylist()  # doctest: +SKIP
     """
-    port_list = load_watched_ports(ports if ports is not None else settings.ports)
+    port_list = ports_for_findings(store, ports if ports is not None else settings.ports)
     occ = signal_occurrences(store, settings, port_list)
     scored = score_signals(occ, settings)
     vessels = pl.from_arrow(store.query(_VESSELS_SQL))

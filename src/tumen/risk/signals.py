@@ -19,7 +19,7 @@ calls to North Korean ports, AIS disabling near them, ship-to-ship transfers,
 and identity manipulation (MMSI sharing, spoofing, renaming, false IMO numbers
 and flags).
 
-Definitions (distances are great-circle, km, on a sphere of radius 6 371 km):
+Definitions (distances are great-circle, km, on the sphere of :mod:`tumen.tracks.geo`):
 
 ``sanctioned_vessel``
     A designation of the vessel: ``matches`` rows with ``role = 'vessel'`` and
@@ -58,17 +58,18 @@ Definitions (distances are great-circle, km, on a sphere of radius 6 371 km):
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from tumen.errors import InputError
+import pyarrow as pa
 
-EARTH_RADIUS_KM = 6371.0
-KM_PER_DEG_LAT = 110.574  # WGS84, mid-latitudes; used only for short corridor distances
+from tumen.detect.ports import load_ports, ports_detection_used
+from tumen.store.backend import Backend
+from tumen.tracks.geo import M_PER_DEG, haversine_m
+
+#: Kilometres per degree of latitude on tumen's one sphere (used for short corridor distances).
+KM_PER_DEG_LAT = M_PER_DEG / 1000.0
 
 
 @dataclass(frozen=True)
@@ -137,13 +138,9 @@ def ports_cte(ports: Sequence[Port]) -> str:
     return f"SELECT * FROM (VALUES {rows}) AS t(name, country, lat, lon, radius_km)"
 
 
-def haversine_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
-    """SQL expression: great-circle distance in km between two points given in degrees."""
-    return (
-        f"(2 * {EARTH_RADIUS_KM} * asin(sqrt("
-        f"power(sin(radians({lat2} - {lat1}) / 2), 2) + "
-        f"cos(radians({lat1})) * cos(radians({lat2})) * power(sin(radians({lon2} - {lon1}) / 2), 2))))"
-    )
+def _km_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
+    """SQL expression: great-circle distance in km (:func:`tumen.tracks.geo.haversine_m` / 1000)."""
+    return f"({haversine_m(lat1, lon1, lat2, lon2)} / 1000.0)"
 
 
 def _segment_distance_sql(plat: str, plon: str) -> str:
@@ -292,8 +289,8 @@ gap_ends AS (
 
 
 def _dark_near_port(ctx: SignalContext) -> str:
-    da = haversine_sql("g.a_lat", "g.a_lon", "p.lat", "p.lon")
-    db = haversine_sql("g.b_lat", "g.b_lon", "p.lat", "p.lon")
+    da = _km_sql("g.a_lat", "g.a_lon", "p.lat", "p.lon")
+    db = _km_sql("g.b_lat", "g.b_lon", "p.lat", "p.lon")
     return f"""WITH ports AS ({ports_cte(ctx.ports)}), {_gap_ends_cte()},
 near AS (
     SELECT g.event_id, g.mmsi,
@@ -407,36 +404,21 @@ def union_query(ctx: SignalContext, names: Sequence[str] | None = None) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
+def watched_ports(table: pa.Table) -> list[Port]:
+    """:class:`Port` records from a ports table of :func:`tumen.detect.ports.load_ports`."""
+    return [
+        Port(r["name"], r["country"] or "", r["lat"], r["lon"], r["radius_km"])
+        for r in table.select(["name", "country", "lat", "lon", "radius_km"]).to_pylist()
+    ]
+
+
 def load_watched_ports(path: str | Path | None = None) -> list[Port]:
-    """The watched ports (``path`` = a ports CSV; ``None`` = the bundled ``tumen/data/ports.csv``)."""
-    if path is None:
-        text = resources.files("tumen.data").joinpath("ports.csv").read_text(encoding="utf-8")
-        where: str | Path = "tumen/data/ports.csv"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(
-                f"cannot read the ports file ({exc.strerror}); give a CSV with name,country,lat,lon,radius_km",
-                path,
-            ) from None
-        where = path
-    ports: list[Port] = []
-    for line_no, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        try:
-            ports.append(
-                Port(
-                    str(row["name"]),
-                    str(row["country"]),
-                    float(row["lat"]),
-                    float(row["lon"]),
-                    float(row["radius_km"]),
-                )
-            )
-        except (KeyError, TypeError, ValueError):
-            raise InputError(
-                "expected columns name,country,lat,lon,radius_km with numbers in degrees and km",
-                where,
-                line_no,
-            ) from None
-    return ports
+    """The watched ports of a ports CSV (``None``: the bundled file), read by the one loader
+    :func:`tumen.detect.ports.load_ports` (same checks, UTF-8 BOM allowed)."""
+    return watched_ports(load_ports(path))
+
+
+def ports_for_findings(store: Backend, requested: str | Path | None = None) -> list[Port]:
+    """The watched ports the store's events were detected with (see
+    :func:`tumen.detect.ports.ports_detection_used`): what risk, report and export use."""
+    return watched_ports(ports_detection_used(store, requested))

@@ -24,8 +24,22 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-#: Mean Earth radius (km), IUGG.
-EARTH_RADIUS_KM = 6371.0088
+# The one sphere and distance of tumen (tumen.tracks.geo), under the names the simulator uses.
+from tumen.tracks.geo import EARTH_RADIUS_KM
+from tumen.tracks.geo import haversine_km_np as haversine_km
+
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "KMH_PER_KN",
+    "REGION",
+    "LandMask",
+    "bearing_deg",
+    "haversine_km",
+    "land_mask",
+    "offset_km",
+    "segment_samples",
+]
+
 #: One knot in km/h (exact, 1 nautical mile = 1852 m).
 KMH_PER_KN = 1.852
 
@@ -34,23 +48,6 @@ KMH_PER_KN = 1.852
 REGION = (33.0, 47.5, 127.0, 143.5)  # lat_min, lat_max, lon_min, lon_max
 
 _MASK_ROWS, _MASK_COLS = 21600, 43200  # the package's global grid (1/120 degree)
-
-
-def haversine_km(
-    lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike
-) -> NDArray[np.float64]:
-    """Great-circle distance (km) on a sphere of radius :data:`EARTH_RADIUS_KM`.
-
-    Examples
-    --------
-    >>> round(float(haversine_km(42.0, 130.0, 43.0, 130.0)), 1)
-    111.2
-    """
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
 def bearing_deg(

@@ -21,15 +21,15 @@ Units: degrees, kilometres.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from tumen.detect.ports import bundled_ports_path as bundled_ports_path
+from tumen.detect.ports import load_ports
 from tumen.errors import InputError
 from tumen.sim.geo import REGION, haversine_km, land_mask
 from tumen.sim.routes import Circle, RouteError, SeaRouter, Terminal
@@ -126,40 +126,19 @@ STATIONS = (
 )
 
 
-def bundled_ports_path() -> Path:
-    """The package's watched-ports file."""
-    return Path(str(resources.files("tumen.data").joinpath("ports.csv")))
-
-
 def read_watched_ports(path: str | Path | None = None) -> list[Port]:
-    """Read a ports file (header with at least ``name,country,lat,lon,radius_km``).
+    """The watched ports of a ports file (``None``: the bundled one), read by tumen's one loader
+    :func:`tumen.detect.ports.load_ports` (same checks as ``tumen detect --ports``).
 
     Raises
     ------
     InputError
-        Missing columns or a value that is not a number, naming the file and line.
+        Missing columns or a value that is not a number in range, naming the file and line.
     """
-    path = Path(path) if path is not None else bundled_ports_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(
-            f"cannot read the ports file ({exc.strerror}); give a CSV file", path
-        ) from None
-    rows = list(csv.DictReader(text.splitlines()))
-    need = {"name", "country", "lat", "lon", "radius_km"}
-    if not rows or not need <= set(rows[0]):
-        raise InputError(f"a ports file needs the columns {', '.join(sorted(need))}", path, 1)
-    ports: list[Port] = []
-    for line, row in enumerate(rows, start=2):
-        try:
-            lat, lon, radius = float(row["lat"]), float(row["lon"]), float(row["radius_km"])
-        except (TypeError, ValueError):
-            raise InputError(
-                "lat, lon and radius_km must be numbers (degrees, km)", path, line
-            ) from None
-        ports.append(Port(row["name"], row["country"], lat, lon, radius, True, index=len(ports)))
-    return ports
+    return [
+        Port(r["name"], r["country"] or "", r["lat"], r["lon"], r["radius_km"], True, index=i)
+        for i, r in enumerate(load_ports(path).to_pylist())
+    ]
 
 
 class World:

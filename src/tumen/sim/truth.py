@@ -59,9 +59,10 @@ from numpy.typing import NDArray
 
 from tumen.config import DetectSettings
 from tumen.detect.events import CONTRACT_KEYS
+from tumen.identifiers import imo_ship_valid
 from tumen.sim.geo import haversine_km
 from tumen.sim.places import Port
-from tumen.sim.vessels import imo_is_valid, mid_of
+from tumen.sim.vessels import mid_of
 
 
 @dataclass
@@ -423,7 +424,7 @@ def identity_from_statics(
             if imo[k]:
                 imo_seen.setdefault(int(imo[k] or 0), []).append(int(ts[k]))
         for value, times in imo_seen.items():
-            if len(times) >= min_reports and not imo_is_valid(value):
+            if len(times) >= min_reports and not imo_ship_valid(value):
                 out.append(
                     _event(
                         "identity",

@@ -3,7 +3,7 @@
 MMSIs start with the Maritime Identification Digits (MID) of the flag State
 (ITU, *Table of Maritime Identification Digits*: 273 Russia, 445 DPR Korea, 412–414
 China, 440–441 Republic of Korea, 431–432 Japan, 351–357 Panama, 667 Sierra Leone,
-…).  IMO numbers carry the check digit of IMO Resolution A.1078(28) (weights 7..2 on
+…).  IMO numbers carry the check digit of IMO Resolution A.1117(30) (weights 7..2 on
 the first six digits, last digit of the sum), except where a scenario plants an
 invalid one on purpose.  Names and call signs are invented; the six vessels of
 CONTRACTS.md (ANGARA, LADY R, MAIA-1, SPARTA IV, KUM UN SAN 3, CHONG CHON GANG) keep
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from tumen.identifiers import imo_check_digit
 from tumen.sim.motion import Leg
 
 #: Flag (ISO 3166 alpha-2) → MIDs.
@@ -162,23 +163,6 @@ _CALL_PREFIX = {
     "LR": "A8",
     "MH": "V7",
 }
-
-
-def imo_check_digit(first_six: int) -> int:
-    """Check digit of an IMO ship number from its first six digits (IMO Res. A.1078(28))."""
-    digits = [int(c) for c in f"{first_six:06d}"]
-    return sum(d * w for d, w in zip(digits, range(7, 1, -1), strict=True)) % 10
-
-
-def imo_is_valid(imo: int) -> bool:
-    """Whether a 7-digit IMO number has a correct check digit.
-
-    Examples
-    --------
-    >>> imo_is_valid(9179842), imo_is_valid(9179843)
-    (True, False)
-    """
-    return 1_000_000 <= imo <= 9_999_999 and imo_check_digit(imo // 10) == imo % 10
 
 
 def mid_of(mmsi: int) -> int:

@@ -26,11 +26,13 @@ Two transmitters sharing one MMSI yield two ``track`` segments whose fixes inter
 and the vessel's own track continues across it.  Because every detector works inside segments,
 neither creates a fake gap, a fake encounter or an impossible voyage.
 
-How it runs (set-based, one sort of the positions): one window pass over the clean positions in
-``(mmsi, k)`` order marks the fixes that do not continue their predecessor ("breaks") and those whose
-successor breaks ("run ends"); consecutive fixes between them form *runs*.  Only break fixes (few)
-look back for a parent among the run ends (a join of two small tables, bucketed by time: first over
-the last hour, then over the whole look-back for the breaks that found none there — the same
+How it runs (set-based, one sort of the positions): the one window pass over the clean positions in
+``(mmsi, k)`` order that every detector shares (:func:`tumen.detect.legs.build_legs`, the only
+producer of ``_marks``) marks the fixes that do not continue their predecessor ("breaks",
+:func:`continues_sql`) and those whose successor breaks ("run ends"); consecutive fixes between
+them form *runs*.  Then, in :func:`segments_from_marks`, only the break fixes (few) look back
+for a parent among the run ends (a join of two small tables, bucketed by time: first over the last
+hour, then over the whole look-back for the breaks that found none there — the same
 result as one search), run → parent-run links are resolved to a root by pointer jumping (a handful
 of set-based rounds over the small table of links), and each segment is the set of runs sharing a
 root.  No query ever loops over rows.
@@ -53,7 +55,7 @@ from dataclasses import dataclass
 from tumen.config import IdentityParams, SegmentParams
 from tumen.store.backend import Backend
 from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
-from tumen.tracks.positions import TIE_BITS, clean_positions_sql
+from tumen.tracks.positions import TIE_BITS
 
 #: Upper bound on pointer-jumping rounds (2**40 runs in one chain; never reached).
 MAX_ROUNDS = 40
@@ -75,71 +77,16 @@ class SegmentStats:
     rounds: int
 
 
-def continues_sql(a: str, b: str, params: SegmentParams) -> str:
-    """SQL condition: fix ``b`` (columns ``{b}t, {b}lat, {b}lon``) can continue fix ``a``."""
-    dist = haversine_m(f"{a}lat", f"{a}lon", f"{b}lat", f"{b}lon")
+def continues_sql(a: str, b: str, params: SegmentParams, dist: str | None = None) -> str:
+    """SQL condition: fix ``b`` (columns ``{b}t, {b}lat, {b}lon``) can continue fix ``a``.
+
+    ``distance ≤ noise_m + max_speed_kn × |Δt|`` (metres; a leg at exactly the limit continues).
+    ``dist`` names a column already holding the great-circle distance in metres (else computed).
+    The breaks of the detectors' window pass (:func:`tumen.detect.legs.build_legs`) and the
+    look-back for parents (:func:`segments_from_marks`) both use this one expression.
+    """
+    dist = dist or haversine_m(f"{a}lat", f"{a}lon", f"{b}lat", f"{b}lon")
     return f"({dist} <= {params.noise_m} + {params.max_speed_kn * KN_MS} * abs({b}t - {a}t))"
-
-
-def marks_sql(params: SegmentParams) -> tuple[str, str]:
-    """SQL conditions ``(brk, run_end)`` over a row with ``t, lat, lon`` and its neighbours.
-
-    ``brk``: the fix does not continue the fix before it (columns ``p_t, p_lat, p_lon``; NULL for
-    the first fix).  ``run_end``: the fix after it (``n_t, n_lat, n_lon``) does not continue it.
-    Both use the same expression with the earlier fix first, so they agree bit for bit.
-    """
-    step = continues_sql("p_", "", params)
-    nxt = continues_sql("", "n_", params)
-    return f"(p_t IS NULL OR NOT {step})", f"(n_t IS NULL OR NOT {nxt})"
-
-
-def build_marks(store: Backend, params: SegmentParams, *, scope_table: str | None = None) -> None:
-    """Pass A on its own: one window over the clean positions, keeping breaks and run ends in ``_marks``.
-
-    (:func:`tumen.detect.legs.build_legs` folds this pass into the detectors' window instead.)
-    """
-    clean = clean_positions_sql(params, scope_table)
-    brk, run_end = marks_sql(params)
-    store.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _marks AS
-        WITH w AS (
-            SELECT mmsi, k, t, lat, lon, pos_id,
-                   row_number() OVER w AS rn,
-                   lag(t) OVER w AS p_t, lag(lat) OVER w AS p_lat, lag(lon) OVER w AS p_lon,
-                   lead(t) OVER w AS n_t, lead(lat) OVER w AS n_lat, lead(lon) OVER w AS n_lon
-            FROM ({clean}) c
-            WINDOW w AS (PARTITION BY mmsi ORDER BY k)
-        ), f AS (
-            SELECT mmsi, k, t, lat, lon, pos_id, rn, {brk} AS brk, {run_end} AS run_end FROM w
-        )
-        SELECT * FROM f WHERE brk OR run_end
-        """
-    )
-
-
-def build_segments(
-    store: Backend,
-    params: SegmentParams,
-    identity: IdentityParams,
-    *,
-    scope_table: str | None = None,
-) -> SegmentStats:
-    """Segment the clean positions (of the MMSIs in ``scope_table``, or all) into ``_runs``/``_segments``.
-
-    Parameters
-    ----------
-    store:
-        The store (any :class:`~tumen.store.backend.Backend`).
-    params:
-        ``detect.segments`` settings (speed in knots, noise in metres, look-back in hours).
-    identity:
-        ``detect.identity`` settings (what counts as a position jump).
-    scope_table:
-        Table with a column ``mmsi`` restricting the vessels (incremental runs).
-    """
-    build_marks(store, params, scope_table=scope_table)
-    return segments_from_marks(store, params, identity)
 
 
 def segments_from_marks(

@@ -11,7 +11,7 @@ and the company/registered-owner scheme of IMO's Unique Company and Registered
 Owner Identification Number Scheme, MSC/Circ.1142): a ship number's seventh
 digit is the sum of its first six digits weighted 7..2, mod 10; a company
 number's seventh digit is ``(11 - sum(d_i * w_i) mod 11) mod 10`` with weights
-8, 6, 4, 2, 9, 7.
+8, 6, 4, 2, 9, 7 (both defined once, in :mod:`tumen.identifiers`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from followthemoney.proxy import EntityProxy
 from followthemoney.types import registry
 
 from tumen.errors import ListError
+from tumen.identifiers import imo_company_valid as imo_company_valid
+from tumen.identifiers import imo_ship_valid as imo_ship_valid
 
 #: Link roles as they appear in the ``links`` table and the ownership paths.
 LINK_ROLES = ("owner", "manager", "operator", "director", "linked")
@@ -163,49 +165,6 @@ def list_stem(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------- IMO numbers
-def imo_ship_valid(number: int | str | None) -> bool:
-    """Whether a 7-digit number passes the IMO **ship** number check digit.
-
-    The check digit is the last digit of ``sum(d_i * w_i)`` for the first six
-    digits with weights 7, 6, 5, 4, 3, 2 (IMO Res. A.1117(30)).
-
-    >>> imo_ship_valid(9161003), imo_ship_valid(9161004)
-    (True, False)
-    """
-    digits = _seven_digits(number)
-    if digits is None:
-        return False
-    total = sum(d * w for d, w in zip(digits[:6], (7, 6, 5, 4, 3, 2), strict=True))
-    return total % 10 == digits[6]
-
-
-def imo_company_valid(number: int | str | None) -> bool:
-    """Whether a 7-digit number passes the IMO **company / registered owner** check digit.
-
-    Weights 8, 6, 4, 2, 9, 7 on the first six digits; the check digit is
-    ``(11 - total mod 11) mod 10`` (MSC/Circ.1142).
-
-    >>> imo_company_valid(1790183), imo_company_valid(1790184)
-    (True, False)
-    """
-    digits = _seven_digits(number)
-    if digits is None:
-        return False
-    total = sum(d * w for d, w in zip(digits[:6], (8, 6, 4, 2, 9, 7), strict=True))
-    return (11 - total % 11) % 10 == digits[6]
-
-
-def _seven_digits(number: int | str | None) -> list[int] | None:
-    if number is None:
-        return None
-    text = str(number).strip().upper()
-    if text.startswith("IMO"):
-        text = text[3:].strip()
-    if not re.fullmatch(r"\d{7}", text) or text == "0000000":
-        return None
-    return [int(c) for c in text]
-
-
 def clean_imo(value: Any) -> str | None:
     """``'IMO 9161003'`` / ``9161003`` → ``'9161003'`` (7 digits), else ``None``."""
     if value is None:
