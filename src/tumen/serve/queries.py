@@ -1,0 +1,622 @@
+"""What the API reads from the store: pure functions of an open store and their parameters.
+
+Every function takes a :class:`~tumen.store.backend.Backend` (opened read-only
+by :class:`tumen.serve.db.StoreGate`) and returns JSON-ready dicts.  Every
+value from a request reaches SQL as a bound parameter.  Times are UTC;
+``lat``/``lon`` WGS84 degrees; GeoJSON coordinates are ``[lon, lat]``.
+Positions may lack a position (``lat IS NULL``) and are then left out of
+everything geometric.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tumen.detect.events import EVENT_COLUMNS, event_records
+from tumen.report import dossier as q
+from tumen.report.maps import Track, split_points
+
+if TYPE_CHECKING:
+    from tumen.config import Settings
+    from tumen.store.backend import Backend
+
+#: Sort keys of the events list: name → SQL expression (``-name`` sorts descending).
+EVENT_SORTS = {
+    "start": "start",
+    "end": '"end"',
+    "type": "type",
+    "mmsi": "mmsi",
+    "duration": 'epoch("end") - epoch(start)',
+}
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The filters of ``/api/events`` (and of ``/api/export``).
+
+    ``bbox`` is (west, south, east, north) in degrees; west > east crosses the
+    antimeridian.  ``since``/``until`` keep events overlapping the interval (UTC),
+    as ``tumen events`` does.  ``port`` matches ``port``, ``from_port`` or
+    ``to_port`` (case-insensitive).
+    """
+
+    types: tuple[str, ...] = ()
+    subtypes: tuple[str, ...] = ()
+    mmsi: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    port: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """SQL condition (``WHERE …`` or empty) over table ``events`` and its parameters."""
+        cond: list[str] = []
+        params: list[Any] = []
+        if self.types:
+            cond.append(f"type IN ({', '.join('?' for _ in self.types)})")
+            params += list(self.types)
+        if self.subtypes:
+            cond.append(f"subtype IN ({', '.join('?' for _ in self.subtypes)})")
+            params += list(self.subtypes)
+        if self.mmsi is not None:
+            cond.append("(mmsi = ? OR other_mmsi = ?)")
+            params += [self.mmsi, self.mmsi]
+        if self.since is not None:
+            cond.append('"end" >= ?')
+            params.append(self.since)
+        if self.until is not None:
+            cond.append("start <= ?")
+            params.append(self.until)
+        if self.bbox is not None:
+            w, s, e, n = self.bbox
+            cond.append("lat IS NOT NULL AND lat BETWEEN ? AND ?")
+            params += [s, n]
+            if w <= e:
+                cond.append("lon BETWEEN ? AND ?")
+            else:
+                cond.append("(lon >= ? OR lon <= ?)")
+            params += [w, e]
+        if self.port:
+            cond.append("(lower(port) = lower(?) OR lower(from_port) = lower(?) OR lower(to_port) = lower(?))")
+            params += [self.port] * 3
+        return ("WHERE " + " AND ".join(cond) if cond else ""), params
+
+
+def _rows(store: Backend, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    return store.query(sql, list(params or [])).to_pylist()  # type: ignore[no-any-return]
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 UTC with ``Z``, as the events contract writes times."""
+    from tumen.detect.events import iso_z
+
+    return iso_z(value)
+
+
+def latest_names(store: Backend, mmsis: Sequence[int]) -> dict[str, str | None]:
+    """MMSI (as a string key) → latest non-empty name broadcast, for the given MMSIs."""
+    ids = sorted({int(m) for m in mmsis if m is not None})
+    if not ids:
+        return {}
+    rows = _rows(
+        store,
+        """SELECT mmsi, arg_max(name, coalesce(ts, TIMESTAMP '1970-01-01')) AS name
+           FROM statics WHERE mmsi IN (SELECT unnest(?::BIGINT[])) AND name IS NOT NULL AND name <> ''
+           GROUP BY mmsi""",
+        [ids],
+    )
+    out: dict[str, str | None] = {str(m): None for m in ids}
+    out.update({str(r["mmsi"]): r["name"] for r in rows})
+    return out
+
+
+def events(
+    store: Backend, flt: EventFilter, *, limit: int, offset: int = 0, sort: str = "start"
+) -> dict[str, Any]:
+    """``{"events": [...], "total": N, "limit", "offset", "names"}``: events in the public contract form.
+
+    Each event is an object of the ``tumen events --format jsonl`` contract
+    (CONTRACTS.md).  ``names`` maps every MMSI in the page to its latest name.
+    """
+    where, params = flt.where()
+    desc = sort.startswith("-")
+    key = EVENT_SORTS[sort.lstrip("-")]
+    order = f"{key} {'DESC' if desc else 'ASC'}, start, type, mmsi, event_id"
+    total = int(store.query(f"SELECT count(*) AS n FROM events {where}", params).column("n")[0].as_py())
+    cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+    table = store.query(
+        f"SELECT {cols} FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    recs = list(event_records(table))
+    mmsis = [r["mmsi"] for r in recs] + [r["other_mmsi"] for r in recs if r["other_mmsi"]]
+    return {
+        "events": recs,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "names": latest_names(store, mmsis),
+    }
+
+
+def event_ids(store: Backend, flt: EventFilter) -> set[str]:
+    """Ids of every event the filter keeps (for filtered exports)."""
+    where, params = flt.where()
+    return set(store.query(f"SELECT event_id FROM events {where}", params).column("event_id").to_pylist())
+
+
+def event_exists(store: Backend, event_id: str) -> bool:
+    return bool(_rows(store, "SELECT 1 AS x FROM events WHERE event_id = ?", [event_id]))
+
+
+# --------------------------------------------------------------------------- vessels
+def _listed_mmsis_sql() -> str:
+    """MMSIs with a screening match (any role), including IMO-only matches resolved over statics."""
+    return """
+        SELECT mmsi FROM matches WHERE match AND mmsi IS NOT NULL
+        UNION
+        SELECT s.mmsi FROM matches m JOIN statics s ON s.imo = m.imo
+        WHERE m.match AND m.mmsi IS NULL AND m.imo IS NOT NULL
+    """
+
+
+def vessels(
+    store: Backend,
+    *,
+    q_text: str | None,
+    listed: bool | None,
+    min_score: float | None,
+    limit: int,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Vessels ranked by risk (table ``risk``), filtered.
+
+    Returns
+    -------
+    dict
+        ``vessels``: ``rank, mmsi, imo, name, flag, score`` (points), ``n_events``,
+        ``listed`` (has a screening match), ``signals`` (``signal, title, points, count,
+        notes, event_ids, entity_ids``); ``total``; ``ranked`` (false when ``tumen risk``
+        has not run: the list is then empty).
+    """
+    if not store.table_exists("risk") or not store.scalar("SELECT count(*) FROM risk"):
+        return {"vessels": [], "total": 0, "limit": limit, "offset": offset, "ranked": False}
+    has_matches = store.table_exists("matches")
+    listed_sql = (
+        f"r.mmsi IN ({_listed_mmsis_sql()})" if has_matches else "false"
+    )
+    cond: list[str] = []
+    params: list[Any] = []
+    if q_text:
+        cond.append(
+            "(r.name ILIKE ? OR CAST(r.mmsi AS VARCHAR) LIKE ? OR CAST(r.imo AS VARCHAR) LIKE ?)"
+        )
+        like = "%" + q_text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [like, like, like]
+    if listed is not None:
+        cond.append(listed_sql if listed else f"NOT ({listed_sql})")
+    if min_score is not None:
+        cond.append("r.score >= ?")
+        params.append(min_score)
+    where = "WHERE " + " AND ".join(cond) if cond else ""
+    total = store.scalar(f"SELECT count(*) FROM risk r {where}", params)
+    rows = _rows(
+        store,
+        f"""SELECT r.rank, r.mmsi, r.imo, r.name, r.flag, r.score, r.n_events,
+                   {listed_sql} AS listed, r.signals
+            FROM risk r {where} ORDER BY r.rank, r.mmsi LIMIT ? OFFSET ?""",
+        [*params, limit, offset],
+    )
+    for r in rows:
+        r["signals"] = json.loads(r["signals"] or "[]")
+    return {"vessels": rows, "total": int(total or 0), "limit": limit, "offset": offset, "ranked": True}
+
+
+def vessel_known(store: Backend, mmsi: int) -> bool:
+    """Whether the store has heard ``mmsi`` (a position, a static report or an event)."""
+    return bool(q.resolve_vessels(store, [mmsi])) if len(str(mmsi)) != 7 else False
+
+
+def _jsonish(value: Any) -> Any:
+    if isinstance(value, str):
+        with contextlib.suppress(json.JSONDecodeError):
+            return json.loads(value)
+    return value
+
+
+def vessel(store: Backend, mmsi: int) -> dict[str, Any]:
+    """One vessel: identity and its history, risk, matches, ownership paths and events.
+
+    Returns
+    -------
+    dict
+        ``mmsi``; ``identity`` (latest ``imo, name, callsign, ship_type, ship_type_name,
+        flag``; ``mid`` country of the MMSI); ``identity_history`` (runs of one identity:
+        ``name, imo, callsign, ship_type, flag, first_seen, last_seen, reports``);
+        ``risk`` (``rank, score`` and ``signals`` with ``points``; null when not ranked);
+        ``matches`` (screening rows: ``role, entity_id, caption, schema, score, match,
+        features, datasets, programs, designation, path``); ``ownership_paths`` (the
+        ``path`` of each match reached through an owner, manager or other link);
+        ``events`` (contract form) and ``names`` (MMSI → latest name); ``positions``
+        (count, ``first``/``last`` time).
+    """
+    ident = q.identity(store, mmsi)
+    history = ident.pop("history")
+    for h in history:
+        h["first_seen"], h["last_seen"] = iso(h["first_seen"]), iso(h["last_seen"])
+    mid = q.mid_country(mmsi)
+    ident["ship_type_name"] = q.ship_type_name(ident.get("ship_type"))
+    ident["mid"] = {"code": mmsi // 1_000_000, "iso": mid[0] if mid else None, "country": mid[1] if mid else None}
+    risk = None
+    if store.table_exists("risk"):
+        rows = _rows(store, "SELECT rank, score, n_events, signals FROM risk WHERE mmsi = ?", [mmsi])
+        if rows:
+            risk = rows[0]
+            risk["signals"] = json.loads(risk["signals"] or "[]")
+    imos = [h["imo"] for h in history if h.get("imo")]
+    matches = []
+    for m in q.matches_for(store, mmsi, imos):
+        row = {
+            k: _jsonish(m.get(k))
+            for k in (
+                "role", "entity_id", "list_id", "caption", "schema", "score", "match", "features",
+                "datasets", "programs", "designation", "path", "name", "imo", "callsign",
+            )
+        }
+        row["screened_at"] = iso(m.get("screened_at"))
+        matches.append(row)
+    paths = [
+        {"role": m["role"], "entity_id": m["entity_id"], "caption": m["caption"], "path": m["path"]}
+        for m in matches
+        if m.get("path")
+    ]
+    flt = EventFilter(mmsi=mmsi)
+    evs = events(store, flt, limit=100_000)
+    pos = _rows(
+        store,
+        "SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM positions WHERE mmsi = ? AND lat IS NOT NULL",
+        [mmsi],
+    )[0]
+    return {
+        "mmsi": mmsi,
+        "identity": ident,
+        "identity_history": history,
+        "risk": risk,
+        "matches": matches,
+        "ownership_paths": paths,
+        "events": evs["events"],
+        "names": evs["names"],
+        "positions": {"count": pos["n"], "first": iso(pos["first"]), "last": iso(pos["last"])},
+    }
+
+
+# --------------------------------------------------------------------------- tracks
+#: metres per degree of latitude (mean, WGS84) — for the local projection used to simplify
+M_PER_DEG = 111_195.0
+
+
+def _simplify(lat: np.ndarray, lon: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Indices of the points Douglas–Peucker keeps at ``tolerance_m`` metres (shapely/GEOS).
+
+    The points are projected to a local equirectangular plane (x scaled by
+    cos(mean latitude)), accurate to a few per cent over a sea the size of the
+    Sea of Japan; the point's index rides along as the Z coordinate, which GEOS
+    keeps, so the kept points are returned exactly as stored.
+    """
+    import shapely
+
+    if len(lat) <= 2 or tolerance_m <= 0:
+        return np.arange(len(lat))
+    k = np.cos(np.radians(float(np.mean(lat))))
+    x = np.unwrap(np.radians(lon)) * (180 / np.pi) * M_PER_DEG * k
+    y = lat * M_PER_DEG
+    line = shapely.linestrings(x, y, np.arange(len(lat), dtype=float))
+    kept = shapely.get_coordinates(shapely.simplify(line, tolerance_m), include_z=True)[:, 2]
+    return np.unique(kept.astype(np.int64))
+
+
+def track(
+    store: Backend,
+    settings: Settings,
+    mmsi: int,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    simplify_m: float | None,
+) -> dict[str, Any]:
+    """The vessel's track as a GeoJSON Feature, broken at gaps and simplified.
+
+    The line breaks where the vessel was silent for at least
+    ``detect.gaps.min_gap_h`` hours or where a leg is impossible (faster than
+    ``detect.segments.max_speed_kn``), as on the report's maps: one piece is a
+    ``LineString``, several a ``MultiLineString``.  Each piece is simplified with
+    Douglas–Peucker at ``simplify_m`` metres; when ``simplify_m`` is not given,
+    tracks of more than ``serve.track_max_points`` fixes are simplified at a
+    tolerance of 1/2000 of the track's extent (about one pixel of a map that shows
+    it whole), shorter ones are not.  ``properties``: ``mmsi``, ``n_positions``
+    (fixes in the window), ``n_points`` (vertices sent), ``simplify_m`` (the
+    tolerance used, metres), ``start``/``end`` (UTC) and ``parts`` (``start``,
+    ``end``, ``n_positions`` of each piece).
+    """
+    cond = "mmsi = ? AND ts IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL"
+    params: list[Any] = [mmsi]
+    if since is not None:
+        cond += " AND ts >= ?"
+        params.append(since)
+    if until is not None:
+        cond += " AND ts <= ?"
+        params.append(until)
+    t = store.query(f"SELECT ts, lat, lon FROM positions WHERE {cond} ORDER BY ts, pos_id", params)
+    tr = Track(
+        ts=t.column("ts").to_numpy().astype("datetime64[ms]"),
+        lat=t.column("lat").to_numpy(),
+        lon=t.column("lon").to_numpy(),
+    )
+    n = len(tr)
+    props: dict[str, Any] = {"mmsi": mmsi, "n_positions": n, "n_points": 0, "simplify_m": None,
+                             "start": None, "end": None, "parts": []}
+    if n == 0:
+        return {"type": "Feature", "geometry": None, "properties": props}
+    tol = simplify_m
+    if tol is None:
+        if n > settings.serve.track_max_points:
+            span_deg = max(float(np.ptp(tr.lat)), float(np.ptp(tr.lon)) * np.cos(np.radians(float(np.mean(tr.lat)))))
+            tol = span_deg * M_PER_DEG / 2000
+        else:
+            tol = 0.0
+    cuts = split_points(tr, settings.detect.gaps.min_gap_h * 3600, settings.detect.segments.max_speed_kn)
+    lines: list[list[list[float]]] = []
+    parts = []
+    for piece in np.split(np.arange(n), cuts):
+        keep = piece[_simplify(tr.lat[piece], tr.lon[piece], tol)]
+        parts.append({
+            "start": iso(tr.ts[piece[0]].astype("datetime64[s]").item()),
+            "end": iso(tr.ts[piece[-1]].astype("datetime64[s]").item()),
+            "n_positions": len(piece),
+        })
+        coords = np.column_stack([np.round(tr.lon[keep], 6), np.round(tr.lat[keep], 6)]).tolist()
+        if len(coords) == 1:  # a lone fix: a degenerate segment keeps GeoJSON valid
+            coords = coords * 2
+        lines.append(coords)
+    props.update(
+        n_points=sum(len(c) for c in lines),
+        simplify_m=round(float(tol), 3),
+        start=iso(tr.ts[0].astype("datetime64[s]").item()),
+        end=iso(tr.ts[-1].astype("datetime64[s]").item()),
+        parts=parts,
+    )
+    geometry = (
+        {"type": "LineString", "coordinates": lines[0]}
+        if len(lines) == 1
+        else {"type": "MultiLineString", "coordinates": lines}
+    )
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+# --------------------------------------------------------------------------- search
+def search_vessels(store: Backend, text: str, limit: int) -> list[dict[str, Any]]:
+    """Vessels heard whose name, MMSI, IMO or call sign resembles ``text``, best first.
+
+    Digits match an MMSI or IMO by prefix; otherwise names and call signs are
+    compared with the Jaro–Winkler similarity (DuckDB's ``jaro_winkler_similarity``,
+    0–1, upper-cased, spaces removed) so that a misspelt name still finds its
+    vessel; a name containing the text scores at least 0.9.  ``score`` is the best
+    similarity, ``matched`` which field gave it.
+    """
+    needle = "".join(text.upper().split())
+    rows = _rows(
+        store,
+        """
+        WITH ids AS (
+            SELECT mmsi, name, imo, callsign, max(ts) AS last_seen, count(*) AS reports
+            FROM statics GROUP BY mmsi, name, imo, callsign
+        ),
+        scored AS (
+            SELECT *,
+                CASE WHEN ? <> '' AND regexp_full_match(?, '[0-9]+') AND starts_with(CAST(mmsi AS VARCHAR), ?) THEN 1.0 ELSE 0 END AS s_mmsi,
+                CASE WHEN ? <> '' AND regexp_full_match(?, '[0-9]+') AND starts_with(CAST(imo AS VARCHAR), ?) THEN 1.0 ELSE 0 END AS s_imo,
+                CASE WHEN name IS NULL THEN 0
+                     WHEN contains(replace(upper(name), ' ', ''), ?) THEN greatest(0.9, jaro_winkler_similarity(replace(upper(name), ' ', ''), ?))
+                     ELSE jaro_winkler_similarity(replace(upper(name), ' ', ''), ?) END AS s_name,
+                CASE WHEN callsign IS NULL THEN 0
+                     ELSE jaro_winkler_similarity(replace(upper(callsign), ' ', ''), ?) END AS s_call
+            FROM ids
+        ),
+        best AS (
+            SELECT *, greatest(s_mmsi, s_imo, s_name, s_call) AS score FROM scored
+        )
+        SELECT mmsi, name, imo, callsign, last_seen, reports, score,
+               CASE WHEN score = s_mmsi THEN 'mmsi' WHEN score = s_imo THEN 'imo'
+                    WHEN score = s_name THEN 'name' ELSE 'callsign' END AS matched
+        FROM best WHERE score >= 0.8
+        QUALIFY row_number() OVER (PARTITION BY mmsi ORDER BY score DESC, last_seen DESC NULLS LAST) = 1
+        ORDER BY score DESC, mmsi LIMIT ?
+        """,
+        [needle] * 10 + [limit],
+    )
+    digits_only = needle.isdigit()
+    if digits_only and len(needle) == 9 and not any(r["mmsi"] == int(needle) for r in rows):
+        # an MMSI heard without a static report
+        seen = q.resolve_vessels(store, [int(needle)])
+        rows += [{"mmsi": m, "name": None, "imo": None, "callsign": None, "last_seen": None,
+                  "reports": 0, "score": 1.0, "matched": "mmsi"} for m in seen]
+    ranks: dict[int, dict[str, Any]] = {}
+    if rows and store.table_exists("risk"):
+        for r in _rows(store, "SELECT mmsi, rank, score FROM risk WHERE mmsi IN (SELECT unnest(?::BIGINT[]))",
+                       [[r["mmsi"] for r in rows]]):
+            ranks[r["mmsi"]] = r
+    for r in rows:
+        r["last_seen"] = iso(r["last_seen"])
+        r["score"] = round(float(r["score"]), 4)
+        risk = ranks.get(r["mmsi"])
+        r["risk_rank"] = risk["rank"] if risk else None
+        r["risk_score"] = risk["score"] if risk else None
+    return rows
+
+
+# --------------------------------------------------------------------------- provenance
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+_SHA_LOCK = threading.Lock()
+#: files larger than this are not re-hashed on request (bytes)
+SHA_MAX_BYTES = 512 * 1024 * 1024
+
+
+def _file_sha256(path: Path) -> str | None:
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    with _SHA_LOCK:
+        if key in _SHA_CACHE:
+            return _SHA_CACHE[key]
+    if st.st_size > SHA_MAX_BYTES:
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    with _SHA_LOCK:
+        _SHA_CACHE[key] = digest
+    return digest
+
+
+def read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
+    """The 1-based lines ``wanted`` of a text file (plain or gzip), decoded UTF-8 with replacement."""
+    out: dict[int, str] = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    with open(path, "rb") as probe:
+        gz = probe.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gz else open
+    with opener(path, "rb") as fh:  # type: ignore[operator]
+        for i, raw in enumerate(fh, start=1):
+            if i in wanted:
+                out[i] = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
+            if i >= last:
+                break
+    return out
+
+
+def provenance(store: Backend, event_id: str, max_lines: int) -> dict[str, Any]:
+    """The raw lines an event rests on, read back from its source files.
+
+    Returns
+    -------
+    dict
+        ``event_id`` and ``sources``: per file ``source_id, path, sha256`` (as
+        ingested), ``ranges`` ([first, last] 1-based inclusive), ``n_lines``,
+        ``available`` (the file is there and readable), ``sha256_now`` (of the file
+        as it is now, null when unavailable or too large to hash on request),
+        ``unchanged`` (``sha256_now == sha256``, null when not known), ``error``
+        (why the lines could not be read), ``lines`` (``line``, ``text``) — at most
+        ``max_lines`` over all files — and ``truncated``.
+    """
+    prov = q.provenance(store, [event_id]).get(event_id, [])
+    budget = max_lines
+    sources = []
+    for p in prov:
+        ranges = [list(r) for r in p["ranges"]]
+        wanted: list[int] = []
+        for a, b in p["ranges"]:
+            for line in range(a, b + 1):
+                if len(wanted) >= budget:
+                    break
+                wanted.append(line)
+        entry: dict[str, Any] = {
+            "source_id": p["source_id"],
+            "path": p["path"],
+            "sha256": p["sha256"],
+            "ranges": ranges,
+            "n_lines": int(p["n_lines"]),
+            "available": False,
+            "sha256_now": None,
+            "unchanged": None,
+            "error": None,
+            "lines": [],
+            "truncated": len(wanted) < int(p["n_lines"]),
+        }
+        path = Path(p["path"]) if p["path"] else None
+        if path is None or not path.is_file():
+            entry["error"] = "the source file is no longer at this path"
+        elif not os.access(path, os.R_OK):
+            entry["error"] = "the source file is not readable"
+        else:
+            try:
+                got = read_lines(path, set(wanted))
+                entry["available"] = True
+                entry["sha256_now"] = _file_sha256(path)
+                if entry["sha256_now"] is not None and p["sha256"]:
+                    entry["unchanged"] = entry["sha256_now"] == p["sha256"]
+                entry["lines"] = [{"line": i, "text": got.get(i)} for i in wanted]
+                if any(got.get(i) is None for i in wanted):
+                    entry["error"] = "the file is shorter than the cited lines (changed since ingest?)"
+            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                entry["available"] = False
+                entry["error"] = f"cannot read the source file: {exc}"
+        budget -= len(wanted)
+        sources.append(entry)
+    return {"event_id": event_id, "sources": sources}
+
+
+# --------------------------------------------------------------------------- alerts
+#: Columns of table ``alerts`` written by ``tumen watch``.
+ALERT_COLUMNS = ("seq", "alert_id", "rule", "raised_at", "is_update", "mmsi", "event_id", "body")
+
+
+def alert_record(row: dict[str, Any]) -> dict[str, Any]:
+    """An ``alerts`` row as JSON: its columns, ``raised_at`` ISO-8601 Z, ``body`` decoded."""
+    out = {k: row.get(k) for k in ALERT_COLUMNS}
+    out["raised_at"] = iso(row.get("raised_at"))
+    out["body"] = _jsonish(row.get("body"))
+    return out
+
+
+def alerts(
+    store: Backend, *, since: datetime | None, after_seq: int | None, limit: int
+) -> dict[str, Any]:
+    """Alerts written by ``tumen watch``, oldest first; empty when watch has not run on the store.
+
+    ``since`` keeps alerts raised at or after it (UTC); ``after_seq`` those with a
+    larger ``seq``.  ``last_seq`` is the largest ``seq`` in the table (0 when none).
+    """
+    if not store.table_exists("alerts"):
+        return {"alerts": [], "total": 0, "last_seq": 0}
+    cond, params = [], []
+    if since is not None:
+        cond.append("raised_at >= ?")
+        params.append(since)
+    if after_seq is not None:
+        cond.append("seq > ?")
+        params.append(after_seq)
+    where = "WHERE " + " AND ".join(cond) if cond else ""
+    total = int(store.scalar(f"SELECT count(*) FROM alerts {where}", params) or 0)
+    cols = ", ".join(ALERT_COLUMNS)
+    rows = _rows(store, f"SELECT {cols} FROM alerts {where} ORDER BY seq LIMIT ?", [*params, limit])
+    last = int(store.scalar("SELECT coalesce(max(seq), 0) FROM alerts") or 0)
+    return {"alerts": [alert_record(r) for r in rows], "total": total, "last_seq": last}
+
+
+def alerts_after(store: Backend, seq: int, limit: int) -> list[dict[str, Any]]:
+    """Alerts with ``seq`` greater than ``seq`` (for the stream), oldest first."""
+    if not store.table_exists("alerts"):
+        return []
+    cols = ", ".join(ALERT_COLUMNS)
+    return [alert_record(r) for r in _rows(store, f"SELECT {cols} FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit])]
+
+
+def last_alert_seq(store: Backend) -> int:
+    if not store.table_exists("alerts"):
+        return 0
+    return int(store.scalar("SELECT coalesce(max(seq), 0) FROM alerts") or 0)
