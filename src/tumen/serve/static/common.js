@@ -71,7 +71,7 @@ const TUMEN = (() => {
 
   function fmtTime(iso) {
     if (!iso) return "–";
-    return String(iso).replace("T", " ").replace(/:\d\dZ$/, "").replace(/Z$/, "");
+    return String(iso).replace("T", " ").replace(/:\d\d(\.\d+)?Z$/, "").replace(/Z$/, "");
   }
 
   function fmtDuration(a, b) {
