@@ -212,6 +212,7 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server(scenario_db: tuple[Path, object]) -> Iterator[Server]:
-    srv = Server(scenario_db[0])
+    # keep-alive comments every second so that the stream test sees one within its bounded time
+    srv = Server(scenario_db[0], env={"TUMEN_SERVE__STREAM_KEEPALIVE_S": "1"})
     yield srv
     srv.stop()
