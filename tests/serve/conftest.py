@@ -174,7 +174,12 @@ def free_port() -> int:
 class Server:
     """A ``tumen serve`` process on 127.0.0.1 (ended when the fixture ends)."""
 
-    def __init__(self, db: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, db: Path, *extra: str, env: dict[str, str] | None = None, token: str | None = None) -> None:
+        self.token = token
+        #: headers a client needs (the bearer token when the server has one)
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if token:
+            extra = (*extra, "--token", token)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = dict(os.environ)
@@ -192,7 +197,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tumen serve exited: {self.proc.stderr.read() if self.proc.stderr else ''}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                if httpx.get(self.url + "/api/ports", headers=self.headers, timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -213,6 +218,7 @@ class Server:
 @pytest.fixture(scope="session")
 def server(scenario_db: tuple[Path, object]) -> Iterator[Server]:
     # keep-alive comments every second so that the stream test sees one within its bounded time
-    srv = Server(scenario_db[0], env={"TUMEN_SERVE__STREAM_KEEPALIVE_S": "1"})
+    # with a token (given as --token): the tests send it as a header, the browser gets the cookie
+    srv = Server(scenario_db[0], env={"TUMEN_SERVE__STREAM_KEEPALIVE_S": "1"}, token="t0ken-for-tests")
     yield srv
     srv.stop()

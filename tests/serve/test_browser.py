@@ -39,9 +39,16 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-def open_page(browser, url: str, width: int = 1280):
-    """A page that records CSP violations, script errors, dialogs and requests to other hosts."""
+def open_page(browser, url: str, width: int = 1280, token: str | None = None):
+    """A page that records CSP violations, script errors, dialogs and requests to other hosts.
+
+    With a token, the page first opens ``/?token=…`` as a person would (the server keeps it in a cookie)."""
     page = browser.new_page(viewport={"width": width, "height": 900})
+    if token:
+        base = url.split("/", 3)
+        page.goto("/".join(base[:3]) + "/?token=" + token)
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        assert "token" not in page.url
     page.problems = []  # type: ignore[attr-defined]
     page.on("console", lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None)
     page.on("pageerror", lambda e: page.problems.append(f"script error: {e}"))
@@ -54,10 +61,10 @@ def open_page(browser, url: str, width: int = 1280):
 
 def test_map_shows_the_shuttle_track_and_its_events_and_a_click_opens_raw_lines(browser, server, scenario_db, shots) -> None:
     scenario = scenario_db[1]
-    page = open_page(browser, server.url + "/map")
+    page = open_page(browser, server.url + "/map", token=server.token)
     track = page.locator(f"path.track[data-mmsi='{ANGARA}']")
     assert track.count() >= 1 and len(track.first.get_attribute("d") or "") > 20
-    angara_events = [e for e in httpx.get(server.url + "/api/events", params={"mmsi": ANGARA}).json()["events"] if e["lat"] is not None]
+    angara_events = [e for e in httpx.get(server.url + "/api/events", params={"mmsi": ANGARA}, headers=server.headers).json()["events"] if e["lat"] is not None]
     drawn = set(page.eval_on_selector_all("path.event", "els => els.map(e => e.dataset.eventId)"))
     assert {e["event_id"] for e in angara_events} <= drawn
     for width in (1280, 800):
@@ -80,8 +87,8 @@ def test_map_shows_the_shuttle_track_and_its_events_and_a_click_opens_raw_lines(
 
 
 def test_vessel_page_explains_the_risk_and_shows_raw_messages(browser, server, shots) -> None:
-    api = httpx.get(server.url + f"/api/vessels/{ANGARA}").json()
-    page = open_page(browser, server.url + f"/vessels/{ANGARA}")
+    api = httpx.get(server.url + f"/api/vessels/{ANGARA}", headers=server.headers).json()
+    page = open_page(browser, server.url + f"/vessels/{ANGARA}", token=server.token)
     rows = page.eval_on_selector_all("#risk tbody tr", "els => els.map(e => [e.dataset.signal, e.cells[1].textContent])")
     assert [r[0] for r in rows] == [s["signal"] for s in api["risk"]["signals"]]
     assert [float(r[1]) for r in rows] == [round(s["points"], 1) for s in api["risk"]["signals"]]
@@ -107,7 +114,7 @@ def test_vessel_page_explains_the_risk_and_shows_raw_messages(browser, server, s
 
 
 def test_search_box_finds_a_vessel_by_a_misspelt_name(browser, server, shots) -> None:
-    page = open_page(browser, server.url + "/events")
+    page = open_page(browser, server.url + "/events", token=server.token)
     page.fill("#search-q", "ANGRA")
     page.press("#search-q", "Enter")
     page.wait_for_url("**/search?q=ANGRA")
@@ -135,8 +142,8 @@ def hostile_server(hostile_db):
 def test_hostile_strings_in_every_field_stay_text(browser, hostile_server, shots) -> None:
     base = hostile_server.url
     pages = [
-        f"/vessels/{HOSTILE_MMSI}", "/map", f"/map?mmsi={HOSTILE_MMSI}&event=hostile0", "/events",
-        "/vessels", "/search?q=" + httpx.QueryParams({"q": HOSTILE[0]})["q"], "/alerts",
+        f"/vessels/{HOSTILE_MMSI}", f"/map?mmsi={HOSTILE_MMSI}&event=hostile0", "/events", "/vessels",
+        "/search?" + str(httpx.QueryParams({"q": HOSTILE[0]})),
     ]
     for path in pages:
         page = open_page(browser, base + path)

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import Server
 from test_api import ALERTS_DDL, BASE, add_alerts
 from tumen.config import load_settings
 from tumen.serve import create_app
@@ -60,7 +59,7 @@ def test_reads_go_on_while_a_writer_opens_writes_and_closes(tmp_path: Path) -> N
     from conftest import build_store
 
     db, _ = build_store(tmp_path / "s")
-    n = 25
+    n = 12
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), "1", str(n), "0.02"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     app = create_app(db, load_settings(environ={}))
@@ -139,7 +138,8 @@ def _write_alerts(db: Path, first: int, n: int) -> None:
 def test_alert_stream_sends_new_alerts_resumes_after_last_event_id_and_keeps_alive(server, scenario_db) -> None:
     db = scenario_db[0]
     _write_alerts(db, 1, 3)
-    with httpx.stream("GET", server.url + "/api/alerts/stream", params={"after_seq": 0, "max_s": 2.5}, timeout=20) as r:
+    with httpx.stream("GET", server.url + "/api/alerts/stream", params={"after_seq": 0, "max_s": 2.5},
+                      headers=server.headers, timeout=20) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         got = _events(list(r.iter_lines()))
     alerts = [e for e in got if e.get("event") == "alert"]
@@ -149,29 +149,28 @@ def test_alert_stream_sends_new_alerts_resumes_after_last_event_id_and_keeps_ali
     assert got[-1].get("event") == "end"
 
     with httpx.stream("GET", server.url + "/api/alerts/stream", params={"max_s": 1.5},
-                      headers={"Last-Event-ID": "2"}, timeout=20) as r:
+                      headers={"Last-Event-ID": "2", **server.headers}, timeout=20) as r:
         resumed = [int(e["id"]) for e in _events(list(r.iter_lines())) if e.get("event") == "alert"]
     assert resumed == [3]
 
     # a live stream (from "now") receives an alert written while it is open
     later = threading.Timer(0.8, _write_alerts, args=(db, 4, 1))
     later.start()
-    with httpx.stream("GET", server.url + "/api/alerts/stream", params={"max_s": 3.5}, timeout=20) as r:
+    with httpx.stream("GET", server.url + "/api/alerts/stream", params={"max_s": 3.5}, headers=server.headers, timeout=20) as r:
         live = [int(e["id"]) for e in _events(list(r.iter_lines())) if e.get("event") == "alert"]
     later.join()
     assert live == [4]
-    bad = httpx.get(server.url + "/api/alerts/stream", headers={"Last-Event-ID": "x"}, timeout=10)
+    bad = httpx.get(server.url + "/api/alerts/stream", headers={"Last-Event-ID": "x", **server.headers}, timeout=10)
     assert bad.status_code == 422 and bad.json()["param"] == "Last-Event-ID"
 
 
-def test_token_on_a_real_server_401_without_200_with(scenario_db) -> None:
-    srv = Server(scenario_db[0], "--token", "tok-123")
-    try:
-        assert httpx.get(srv.url + "/api/vessels", timeout=10).status_code == 401
-        ok = httpx.get(srv.url + "/api/vessels", headers={"Authorization": "Bearer tok-123"}, timeout=10)
-        assert ok.status_code == 200 and ok.json()["total"] == 5
-    finally:
-        srv.stop()
+def test_token_on_a_real_server_401_without_200_with(server) -> None:
+    assert server.token  # started with --token
+    assert httpx.get(server.url + "/api/vessels", timeout=10).status_code == 401
+    wrong = {"Authorization": "Bearer " + server.token[:-1]}
+    assert httpx.get(server.url + "/api/vessels", headers=wrong, timeout=10).status_code == 401
+    ok = httpx.get(server.url + "/api/vessels", headers=server.headers, timeout=10)
+    assert ok.status_code == 200 and ok.json()["total"] == 5
 
 
 def test_non_loopback_bind_without_token_is_refused_with_one_line(cli, scenario_db) -> None:
