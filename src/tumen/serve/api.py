@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Header, Path as PathParam, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel
 
 from tumen.config import Settings
 from tumen.detect.events import EVENT_TYPES, IDENTITY_SUBTYPES
@@ -28,7 +29,22 @@ from tumen.serve import queries
 from tumen.serve.app import ApiError
 from tumen.serve.db import StoreGate
 
-router = APIRouter(prefix="/api")
+class ErrorBody(BaseModel):
+    """Every error: what is wrong, the status, and the parameter at fault when there is one."""
+
+    error: str
+    status: int
+    param: str | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or wrong bearer token (when the server has one)."},
+    404: {"model": ErrorBody, "description": "Unknown vessel, event or path."},
+    422: {"model": ErrorBody, "description": "A parameter is missing, malformed or out of range."},
+    503: {"model": ErrorBody, "description": "A writer holds the store; retry after Retry-After seconds."},
+}
+
+router = APIRouter(prefix="/api", responses=ERRORS)
 
 MmsiPath = Annotated[int, PathParam(ge=0, le=999_999_999, description="MMSI as transmitted (up to 9 digits).")]
 SinceQ = Annotated[str | None, Query(max_length=40, description="Only from this time on (ISO-8601; UTC unless an offset is given), e.g. 2024-01-10 or 2024-01-10T06:00Z.")]

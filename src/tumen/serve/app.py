@@ -80,7 +80,7 @@ def error_response(
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, str | None, list[dict[str, Any]]]:
-    details = []
+    details: list[dict[str, Any]] = []
     for err in exc.errors():
         loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "path", "header", "body")]
         name = ".".join(loc) or None

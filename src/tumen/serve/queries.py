@@ -98,6 +98,12 @@ def _rows(store: Backend, sql: str, params: Sequence[Any] | None = None) -> list
     return store.query(sql, list(params or [])).to_pylist()  # type: ignore[no-any-return]
 
 
+def _scalar(store: Backend, sql: str, params: Sequence[Any] | None = None) -> Any:
+    """First column of the first row (``None`` when there is no row)."""
+    table = store.query(sql, list(params or []))
+    return table.column(0)[0].as_py() if table.num_rows else None
+
+
 def iso(value: datetime | None) -> str | None:
     """ISO-8601 UTC with ``Z``, as the events contract writes times."""
     from tumen.detect.events import iso_z
@@ -191,7 +197,7 @@ def vessels(
         notes, event_ids, entity_ids``); ``total``; ``ranked`` (false when ``tumen risk``
         has not run: the list is then empty).
     """
-    if not store.table_exists("risk") or not store.scalar("SELECT count(*) FROM risk"):
+    if not store.table_exists("risk") or not _scalar(store, "SELECT count(*) FROM risk"):
         return {"vessels": [], "total": 0, "limit": limit, "offset": offset, "ranked": False}
     has_matches = store.table_exists("matches")
     listed_sql = (
@@ -211,7 +217,7 @@ def vessels(
         cond.append("r.score >= ?")
         params.append(min_score)
     where = "WHERE " + " AND ".join(cond) if cond else ""
-    total = store.scalar(f"SELECT count(*) FROM risk r {where}", params)
+    total = _scalar(store, f"SELECT count(*) FROM risk r {where}", params)
     rows = _rows(
         store,
         f"""SELECT r.rank, r.mmsi, r.imo, r.name, r.flag, r.score, r.n_events,
@@ -500,7 +506,7 @@ def read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
     with open(path, "rb") as probe:
         gz = probe.read(2) == b"\x1f\x8b"
     opener = gzip.open if gz else open
-    with opener(path, "rb") as fh:  # type: ignore[operator]
+    with opener(path, "rb") as fh:
         for i, raw in enumerate(fh, start=1):
             if i in wanted:
                 out[i] = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
@@ -593,7 +599,8 @@ def alerts(
     """
     if not store.table_exists("alerts"):
         return {"alerts": [], "total": 0, "last_seq": 0}
-    cond, params = [], []
+    cond: list[str] = []
+    params: list[Any] = []
     if since is not None:
         cond.append("raised_at >= ?")
         params.append(since)
@@ -601,10 +608,10 @@ def alerts(
         cond.append("seq > ?")
         params.append(after_seq)
     where = "WHERE " + " AND ".join(cond) if cond else ""
-    total = int(store.scalar(f"SELECT count(*) FROM alerts {where}", params) or 0)
+    total = int(_scalar(store, f"SELECT count(*) FROM alerts {where}", params) or 0)
     cols = ", ".join(ALERT_COLUMNS)
     rows = _rows(store, f"SELECT {cols} FROM alerts {where} ORDER BY seq LIMIT ?", [*params, limit])
-    last = int(store.scalar("SELECT coalesce(max(seq), 0) FROM alerts") or 0)
+    last = int(_scalar(store, "SELECT coalesce(max(seq), 0) FROM alerts") or 0)
     return {"alerts": [alert_record(r) for r in rows], "total": total, "last_seq": last}
 
 
@@ -619,4 +626,4 @@ def alerts_after(store: Backend, seq: int, limit: int) -> list[dict[str, Any]]:
 def last_alert_seq(store: Backend) -> int:
     if not store.table_exists("alerts"):
         return 0
-    return int(store.scalar("SELECT coalesce(max(seq), 0) FROM alerts") or 0)
+    return int(_scalar(store, "SELECT coalesce(max(seq), 0) FROM alerts") or 0)
