@@ -494,6 +494,16 @@ class ServeSettings(_Section):
         ge=0,
         description="How long a request waits for a writer (ingest, watch) to release the store before answering 503 (s).",
     )
+    hold_s: float = Field(
+        2.0,
+        gt=0,
+        description="Longest a read-only open of the store is shared by requests before a waiting writer gets a turn (s).",
+    )
+    linger_s: float = Field(
+        0.25,
+        ge=0,
+        description="How long the store stays open after the last request, for the next one (s).",
+    )
     stream_poll_s: float = Field(
         1.0, gt=0, description="How often the alert stream looks for new alerts (s)."
     )

@@ -217,8 +217,8 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server(scenario_db: tuple[Path, object]) -> Iterator[Server]:
-    # keep-alive comments every second so that the stream test sees one within its bounded time
+    # keep-alive comments every half second so that the stream test sees one within its bounded time
     # with a token (given as --token): the tests send it as a header, the browser gets the cookie
-    srv = Server(scenario_db[0], env={"TUMEN_SERVE__STREAM_KEEPALIVE_S": "1"}, token="t0ken-for-tests")
+    srv = Server(scenario_db[0], env={"TUMEN_SERVE__STREAM_KEEPALIVE_S": "0.5"}, token="t0ken-for-tests")
     yield srv
     srv.stop()

@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
@@ -267,9 +268,22 @@ ALERTS_DDL = """CREATE TABLE alerts (seq BIGINT, alert_id VARCHAR, rule VARCHAR,
 
 
 def add_alerts(db: Path, first_seq: int, n: int) -> None:
+    """Write alerts as `tumen watch` does: open the store, write, close; retry while a reader holds it."""
+    import time
     from datetime import datetime, timedelta
 
-    with DuckDBStore(db) as store:
+    from tumen.errors import StoreError
+
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            store = DuckDBStore(db)
+            break
+        except (StoreError, duckdb.Error):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    with store:
         store.execute(ALERTS_DDL.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
         for i in range(first_seq, first_seq + n):
             body = {"alert_id": f"a{i}", "rule": "dark_near_port", "mmsi": ANGARA, "summary": f"alert {i}"}

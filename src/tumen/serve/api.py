@@ -168,8 +168,8 @@ def get_events(
 
 def _known(store: Any, mmsi: int) -> bool:
     rows = store.query(
-        """SELECT 1 AS x FROM positions WHERE mmsi = ? UNION ALL SELECT 1 FROM statics WHERE mmsi = ?
-           UNION ALL SELECT 1 FROM events WHERE mmsi = ? OR other_mmsi = ? LIMIT 1""",
+        """SELECT 1 AS x FROM statics WHERE mmsi = ? UNION ALL SELECT 1 FROM events WHERE mmsi = ? OR other_mmsi = ?
+           UNION ALL SELECT 1 FROM positions WHERE mmsi = ? LIMIT 1""",
         [mmsi, mmsi, mmsi, mmsi],
     )
     return bool(rows.num_rows)

@@ -130,7 +130,12 @@ def create_app(
         token = settings.serve.token.get_secret_value()
     if loopback_only is None:
         loopback_only = not token
-    gate = StoreGate(db, lock_wait_s=settings.serve.lock_wait_s)
+    gate = StoreGate(
+        db,
+        lock_wait_s=settings.serve.lock_wait_s,
+        hold_s=settings.serve.hold_s,
+        linger_s=settings.serve.linger_s,
+    )
 
     app = FastAPI(
         title="tumen",

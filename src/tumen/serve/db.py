@@ -8,12 +8,14 @@ micro-batches.  So the server holds the file only while it answers:
 
 * the first request to arrive opens the file read-only; requests that arrive
   while it is open share that connection (each through its own cursor); when
-  the last of them finishes, the file is closed and a writer finds it free;
-* a shared connection is not joined once it is ``hold_s`` seconds old: new
-  requests wait until the ones in flight finish and the file is closed and
-  reopened, so that a writer gets a chance under continuous load and readers
-  see what it committed (a read-only connection sees the file as it was when
-  opened — while it is open no writer can change it);
+  the last of them finishes, the file stays open ``linger_s`` (0.25 s) for the
+  next request, then it is closed and a writer finds it free;
+* a shared connection is not joined once it is ``hold_s`` (2 s) old: new
+  requests wait until the ones in flight finish; the file is then closed for
+  ``writer_gap_s`` (30 ms) and reopened, so that a writer retrying for the lock
+  gets in under continuous load, and readers see what it committed (a read-only
+  connection sees the file as it was when opened — while it is open no writer
+  can change it);
 * when the open fails because a writer holds the lock, it is retried with a
   short back-off for up to ``serve.lock_wait_s`` seconds; if the writer still
   holds it, the request ends with :class:`StoreBusy`, which the app answers
@@ -66,9 +68,17 @@ class StoreGate:
     path:
         The DuckDB file (must exist).
     lock_wait_s:
-        Longest wait for a writer to release the file (seconds).
+        Longest wait for a writer to release the file (seconds); then :class:`StoreBusy`.
     hold_s:
-        Age after which a shared connection takes no new requests (seconds).
+        Age after which a shared connection takes no new requests: they wait until the
+        requests in flight finish, the file is closed for ``writer_gap_s`` and reopened
+        (seconds).
+    linger_s:
+        How long the file stays open after the last request finished, for the next one
+        (a page fetches several endpoints in a row; opening costs 15–25 ms) (seconds).
+    writer_gap_s:
+        Pause between closing a connection that reached ``hold_s`` and reopening it, so
+        that a writer retrying for the lock gets in (seconds).
 
     Examples
     --------
@@ -77,17 +87,28 @@ class StoreGate:
     ...     store.scalar("SELECT count(*) FROM events")
     """
 
-    def __init__(self, path: str | Path, lock_wait_s: float = 2.0, hold_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        lock_wait_s: float = 2.0,
+        hold_s: float = 2.0,
+        linger_s: float = 0.25,
+        writer_gap_s: float = 0.03,
+    ) -> None:
         self.path = Path(path)
         self.lock_wait_s = lock_wait_s
         self.hold_s = hold_s
+        self.linger_s = linger_s
+        self.writer_gap_s = writer_gap_s
         if not self.path.is_file():
             raise StoreError(f"{self.path}: no such store; run `tumen ingest` first, or give --db")
         self._cond = threading.Condition()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._opened = 0.0
+        self._idle_since = 0.0
         self._users = 0
         self._draining = False
+        self._gap_until = 0.0
         #: how many times the file was opened (for tests and the benchmark)
         self.opens = 0
 
@@ -96,8 +117,9 @@ class StoreGate:
         st = os.stat(self.path)
         return st.st_mtime_ns, st.st_size
 
-    def _connect(self, started: float) -> duckdb.DuckDBPyConnection:
-        delay = 0.01
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        started = time.monotonic()
+        delay = 0.005
         while True:
             try:
                 con = duckdb.connect(str(self.path), read_only=True)
@@ -110,36 +132,69 @@ class StoreGate:
                 if waited >= self.lock_wait_s:
                     raise StoreBusy(str(self.path), waited) from None
                 time.sleep(min(delay, max(self.lock_wait_s - waited, 0.001)))
-                delay = min(delay * 2, 0.2)
+                delay = min(delay * 2, 0.1)
+
+    def _close_locked(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self._draining = False
+        self._cond.notify_all()
 
     def _acquire(self) -> duckdb.DuckDBPyConnection:
-        started = time.monotonic()
         with self._cond:
             while True:
+                now = time.monotonic()
                 if self._con is not None and not self._draining:
-                    if time.monotonic() - self._opened < self.hold_s:
+                    if now - self._opened < self.hold_s:
                         self._users += 1
                         return self._con.cursor()
+                    if self._users == 0:  # old and idle: close now, then reopen after the gap
+                        self._close_locked()
+                        self._gap_until = now + self.writer_gap_s
+                        continue
                     self._draining = True
                 if self._con is None:
+                    if now < self._gap_until:
+                        self._cond.wait(self._gap_until - now)
+                        continue
                     break
-                remaining = self.lock_wait_s - (time.monotonic() - started)
-                if remaining <= 0:
-                    raise StoreBusy(str(self.path), time.monotonic() - started)
-                self._cond.wait(remaining)
+                # wait for the requests in flight (not a writer: this wait is not lock_wait_s)
+                self._cond.wait(1.0)
             # nobody holds the file: open it (other requests wait on the condition meanwhile)
-            con = self._connect(started)
+            con = self._connect()
             self._con, self._opened, self._users, self._draining = con, time.monotonic(), 1, False
             return con.cursor()
 
     def _release(self) -> None:
         with self._cond:
             self._users -= 1
-            if self._users == 0 and self._con is not None:
-                self._con.close()
-                self._con = None
-                self._draining = False
-                self._cond.notify_all()
+            if self._users > 0 or self._con is None:
+                return
+            if self._draining:
+                self._close_locked()
+                self._gap_until = time.monotonic() + self.writer_gap_s
+                return
+            self._idle_since = time.monotonic()
+            con = self._con
+        timer = threading.Timer(self.linger_s, self._close_if_idle, args=(con,))
+        timer.daemon = True
+        timer.start()
+
+    def _close_if_idle(self, con: duckdb.DuckDBPyConnection) -> None:
+        with self._cond:
+            if (
+                self._con is con
+                and self._users == 0
+                and time.monotonic() - self._idle_since >= self.linger_s * 0.99
+            ):
+                self._close_locked()
+
+    def close(self) -> None:
+        """Close the file now (waits for nothing: call when no request is in flight)."""
+        with self._cond:
+            if self._users == 0:
+                self._close_locked()
 
     @contextmanager
     def open(self) -> Iterator[DuckDBStore]:

@@ -290,11 +290,7 @@ def vessel(store: Backend, mmsi: int) -> dict[str, Any]:
     ]
     flt = EventFilter(mmsi=mmsi)
     evs = events(store, flt, limit=100_000)
-    pos = _rows(
-        store,
-        "SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM positions WHERE mmsi = ? AND lat IS NOT NULL",
-        [mmsi],
-    )[0]
+    pos = position_summary(store, mmsi)
     return {
         "mmsi": mmsi,
         "identity": ident,
@@ -306,6 +302,27 @@ def vessel(store: Backend, mmsi: int) -> dict[str, Any]:
         "names": evs["names"],
         "positions": {"count": pos["n"], "first": iso(pos["first"]), "last": iso(pos["last"])},
     }
+
+
+def position_summary(store: Backend, mmsi: int) -> dict[str, Any]:
+    """``n`` positions, ``first`` and ``last`` time (UTC) of a vessel.
+
+    Read from ``segments`` (written by ``tumen detect``: a few rows per vessel) when it covers
+    the vessel, else counted in ``positions`` (a scan of the whole table).
+    """
+    if store.table_exists("segments"):
+        seg = _rows(
+            store,
+            'SELECT sum(n_positions) AS n, min(start) AS first, max("end") AS last FROM segments WHERE mmsi = ?',
+            [mmsi],
+        )[0]
+        if seg["n"]:
+            return seg
+    return _rows(
+        store,
+        "SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM positions WHERE mmsi = ? AND lat IS NOT NULL",
+        [mmsi],
+    )[0]
 
 
 # --------------------------------------------------------------------------- tracks
@@ -329,7 +346,10 @@ def _simplify(lat: np.ndarray, lon: np.ndarray, tolerance_m: float) -> np.ndarra
     x = np.unwrap(np.radians(lon)) * (180 / np.pi) * M_PER_DEG * k
     y = lat * M_PER_DEG
     line = shapely.linestrings(x, y, np.arange(len(lat), dtype=float))
-    kept = shapely.get_coordinates(shapely.simplify(line, tolerance_m), include_z=True)[:, 2]
+    # plain Douglas–Peucker: a track that crosses itself (a vessel going to and fro) cannot be
+    # simplified at all when topology must be preserved
+    simple = shapely.simplify(line, tolerance_m, preserve_topology=False)
+    kept = shapely.get_coordinates(simple, include_z=True)[:, 2]
     return np.unique(kept.astype(np.int64))
 
 

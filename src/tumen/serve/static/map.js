@@ -159,6 +159,7 @@
       if (ev) showEvent(ev);
     }
     document.body.dataset.ready = "1";
+    if (window.performance && performance.mark) performance.mark("tumen-map-ready");
   }
 
   async function init() {
