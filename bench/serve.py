@@ -178,6 +178,12 @@ def load(base: str, paths: list[str], clients: int, seconds: float) -> dict[str,
             "max_ms": max(lat) if lat else None, "errors": len(errors), "error_examples": errors[:3]}
 
 
+def proc_cpu_s(pid: int) -> float:
+    """CPU time (user + system, all threads) of process ``pid`` so far, seconds (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def single(base: str, path: str, n: int = 20) -> dict[str, Any]:
     """One client alone: the latency without queueing (median of n)."""
     import httpx
@@ -238,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="tumen-bench-serve-"))
-    res: dict[str, Any] = {"machine": f"{platform.machine()}, CPython {platform.python_version()}, {os.cpu_count()} cores",
+    res: dict[str, Any] = {"load_average_before": os.getloadavg(), "machine": f"{platform.machine()}, CPython {platform.python_version()}, {os.cpu_count()} cores",
                            "clients": args.clients, "seconds": args.seconds}
     try:
         db = args.db
@@ -265,8 +271,13 @@ def main(argv: list[str] | None = None) -> int:
             res["single"] = {k: single(base, v[0]) for k, v in mix.items()}
             res["load"] = {}
             for name, paths in mix.items():
+                c0 = proc_cpu_s(server.pid)
                 res["load"][name] = load(base, paths, args.clients, args.seconds)
+                cpu = proc_cpu_s(server.pid) - c0
+                # the server's own CPU per request (warm-up requests included): machine load aside
+                res["load"][name]["server_cpu_ms_per_request"] = cpu * 1000 / max(1, res["load"][name]["requests"] + args.clients)
                 print(name, json.dumps(res["load"][name]), file=sys.stderr)
+            res["load_average_after"] = os.getloadavg()
             res["map"] = map_paint(base)
             print("map", json.dumps({k: v for k, v in res["map"].items() if k != "runs"}), file=sys.stderr)
         finally:

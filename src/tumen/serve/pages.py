@@ -130,7 +130,11 @@ def vessel_dossier(request: Request, mmsi: MmsiPath, fmt: str) -> Response:
         if not q.ranking(store):
             raise ApiError(409, "the store is not ranked yet: run `tumen risk --db …` first")
         tmp = tempfile.mkdtemp(prefix="tumen-dossier-")
-        paths = write_report(store, tmp, settings, vessels=[mmsi])
+        try:
+            paths = write_report(store, tmp, settings, vessels=[mmsi])
+        except BaseException:
+            _remove_tree(tmp)
+            raise
     path = paths["pdf"] if fmt == "pdf" else paths["html"]
     media = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
     from starlette.background import BackgroundTask
