@@ -199,6 +199,39 @@ def single(base: str, path: str, n: int = 20) -> dict[str, Any]:
     return {"median_ms": statistics.median(times), "bytes": len(body)}
 
 
+def gate_comparison(db: Path, path: str, n: int = 40) -> dict[str, Any]:
+    """Sequential requests in this process: the store kept open between requests (``linger_s``
+    0.25 s, the default) against opened and closed for every request (``linger_s`` 0), wall and
+    CPU time per request (median wall; CPU = process CPU / n)."""
+    import resource
+
+    from fastapi.testclient import TestClient
+
+    from tumen.config import load_settings
+    from tumen.serve import create_app
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    out = {}
+    for label, linger in (("shared", 0.25), ("per_request", 0.0)):
+        app = create_app(db, load_settings(overrides={"serve.linger_s": linger}, environ={}))
+        with TestClient(app, base_url="http://127.0.0.1") as c:
+            c.get(path)
+            times = []
+            c0 = cpu()
+            for _ in range(n):
+                t = time.perf_counter()
+                c.get(path)
+                times.append((time.perf_counter() - t) * 1000)
+            out[label] = {"median_ms": statistics.median(times), "cpu_ms": (cpu() - c0) * 1000 / n,
+                          "opens": app.state.gate.opens}
+    out["ratio_wall"] = out["per_request"]["median_ms"] / out["shared"]["median_ms"]
+    out["ratio_cpu"] = out["per_request"]["cpu_ms"] / out["shared"]["cpu_ms"]
+    return out
+
+
 def map_paint(base: str, runs: int = 3) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -240,9 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", type=Path, default=None, help="use this store (already detected and ranked)")
     ap.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
     ap.add_argument("--seconds", type=float, default=15.0, help="load per endpoint, seconds (default 15)")
+    ap.add_argument("--gate-only", action="store_true", help="only compare a shared open with an open per request (needs --db)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = ap.parse_args(argv)
 
+    if args.gate_only:
+        print(json.dumps(gate_comparison(args.db, "/api/events?type=encounter&limit=100"), indent=1))
+        return 0
     tmp = Path(tempfile.mkdtemp(prefix="tumen-bench-serve-"))
     res: dict[str, Any] = {"load_average_before": os.getloadavg(), "machine": f"{platform.machine()}, CPython {platform.python_version()}, {os.cpu_count()} cores",
                            "clients": args.clients, "seconds": args.seconds}
@@ -268,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                 except httpx.HTTPError:
                     time.sleep(0.2)
             mix = urls(db)
+            res["gate"] = gate_comparison(db, mix["events"][0])
             res["single"] = {k: single(base, v[0]) for k, v in mix.items()}
             res["load"] = {}
             for name, paths in mix.items():

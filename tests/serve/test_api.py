@@ -398,3 +398,26 @@ def test_unranked_store_lists_no_vessels_and_refuses_a_dossier(tmp_path: Path) -
         assert c.get("/api/vessels").json()["ranked"] is False
         assert c.get(f"/api/vessels/{ANGARA}").json()["risk"] is None
         assert c.get(f"/vessels/{ANGARA}/dossier.html").status_code == 409
+
+
+def test_search_sees_a_vessel_a_writer_added_after_the_first_search(tmp_path: Path) -> None:
+    """The in-memory directory of identities is rebuilt when the store file changes."""
+    import time
+
+    import pyarrow as pa
+
+    from conftest import build_store
+
+    db, _ = build_store(tmp_path / "s")
+    app = create_app(db, load_settings(environ={}))
+    with TestClient(app, base_url=BASE) as c:
+        assert c.get("/api/search", params={"q": "NORTHERN LIGHT"}).json()["vessels"] == []
+        app.state.gate.close()
+        time.sleep(0.3)  # let the linger timer pass
+        with DuckDBStore(db) as store:
+            store.append("statics", pa.table({
+                "static_id": [777_777], "mmsi": [273777777], "name": ["NORTHERN LIGHT"],
+                "source_id": pa.array([1], pa.int32()), "line_no": [1], "line_first": [1],
+            }))
+        found = c.get("/api/search", params={"q": "NOTHERN LIGHT"}).json()["vessels"]
+        assert [v["mmsi"] for v in found] == [273777777]

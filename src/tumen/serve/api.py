@@ -241,6 +241,17 @@ def get_track(
 
 
 _INDEX: dict[str, Any] = {}
+_DIRECTORY: dict[str, Any] = {}
+
+
+def _directory(request: Request, store: Any) -> queries.VesselDirectory:
+    """The identities heard, kept in memory until a writer changes the store file."""
+    gate = _gate(request)
+    key = (str(gate.path), gate.version())
+    if _DIRECTORY.get("key") != key:
+        _DIRECTORY["directory"] = queries.VesselDirectory.from_store(store)
+        _DIRECTORY["key"] = key
+    return _DIRECTORY["directory"]  # type: ignore[no-any-return]
 
 
 def _screen_index(store: Any) -> Any:
@@ -269,7 +280,7 @@ def get_search(
     n = min(limit or 10, 50)
     parties: list[dict[str, Any]] = []
     with _gate(request).open() as store:
-        found = queries.search_vessels(store, text, n)
+        found = queries.search_vessels(store, text, n, _directory(request, store))
         if store.table_exists("entities") and store.scalar("SELECT count(*) FROM entities"):
             from tumen.screen.match import screen_query
 

@@ -432,52 +432,97 @@ def track(
 
 
 # --------------------------------------------------------------------------- search
-def search_vessels(store: Backend, text: str, limit: int) -> list[dict[str, Any]]:
+@dataclass
+class VesselDirectory:
+    """Every identity heard (distinct MMSI, name, IMO, call sign of ``statics``), held in memory
+    for search: built once per state of the store file (see :meth:`StoreGate.version`)."""
+
+    mmsi: np.ndarray
+    imo: np.ndarray
+    name: list[str | None]
+    callsign: list[str | None]
+    last_seen: list[datetime | None]
+    reports: np.ndarray
+    name_key: list[str]
+    call_key: list[str]
+    mmsi_text: np.ndarray
+    imo_text: np.ndarray
+
+    @classmethod
+    def from_store(cls, store: Backend) -> VesselDirectory:
+        t = store.query(
+            """SELECT mmsi, name, imo, callsign, max(ts) AS last_seen, count(*) AS reports
+               FROM statics GROUP BY mmsi, name, imo, callsign ORDER BY mmsi"""
+        )
+        names = t.column("name").to_pylist()
+        calls = t.column("callsign").to_pylist()
+        mmsi = t.column("mmsi").to_numpy()
+        imo = np.array([0 if v is None else v for v in t.column("imo").to_pylist()], dtype=np.int64)
+        return cls(
+            mmsi=mmsi,
+            imo=imo,
+            name=names,
+            callsign=calls,
+            last_seen=t.column("last_seen").to_pylist(),
+            reports=t.column("reports").to_numpy(),
+            name_key=["".join(n.upper().split()) if n else "" for n in names],
+            call_key=["".join(c.upper().split()) if c else "" for c in calls],
+            mmsi_text=mmsi.astype(str),
+            imo_text=np.where(imo > 0, imo.astype(str), ""),
+        )
+
+
+def search_vessels(
+    store: Backend, text: str, limit: int, directory: VesselDirectory | None = None
+) -> list[dict[str, Any]]:
     """Vessels heard whose name, MMSI, IMO or call sign resembles ``text``, best first.
 
-    Digits match an MMSI or IMO by prefix; otherwise names and call signs are
-    compared with the Jaro–Winkler similarity (DuckDB's ``jaro_winkler_similarity``,
-    0–1, upper-cased, spaces removed) so that a misspelt name still finds its
-    vessel; a name containing the text scores at least 0.9.  ``score`` is the best
-    similarity, ``matched`` which field gave it.
+    Digits match an MMSI or IMO by prefix (score 1); names and call signs are compared with
+    the Jaro–Winkler similarity (0–1, rapidfuzz; upper-cased, spaces removed) so that a
+    misspelt name still finds its vessel; a name containing the text scores at least 0.9.
+    Identities scoring at least 0.8 are kept, the best per MMSI.  ``score`` is that
+    similarity, ``matched`` the field that gave it.
     """
+    from rapidfuzz import process
+    from rapidfuzz.distance import JaroWinkler
+
+    d = directory or VesselDirectory.from_store(store)
     needle = "".join(text.upper().split())
-    rows = _rows(
-        store,
-        """
-        WITH ids AS (
-            SELECT mmsi, name, imo, callsign, max(ts) AS last_seen, count(*) AS reports
-            FROM statics GROUP BY mmsi, name, imo, callsign
-        ),
-        scored AS (
-            SELECT *,
-                CASE WHEN ? <> '' AND regexp_full_match(?, '[0-9]+') AND starts_with(CAST(mmsi AS VARCHAR), ?) THEN 1.0 ELSE 0 END AS s_mmsi,
-                CASE WHEN ? <> '' AND regexp_full_match(?, '[0-9]+') AND starts_with(CAST(imo AS VARCHAR), ?) THEN 1.0 ELSE 0 END AS s_imo,
-                CASE WHEN name IS NULL THEN 0
-                     WHEN contains(replace(upper(name), ' ', ''), ?) THEN greatest(0.9, jaro_winkler_similarity(replace(upper(name), ' ', ''), ?))
-                     ELSE jaro_winkler_similarity(replace(upper(name), ' ', ''), ?) END AS s_name,
-                CASE WHEN callsign IS NULL THEN 0
-                     ELSE jaro_winkler_similarity(replace(upper(callsign), ' ', ''), ?) END AS s_call
-            FROM ids
-        ),
-        best AS (
-            SELECT *, greatest(s_mmsi, s_imo, s_name, s_call) AS score FROM scored
-        )
-        SELECT mmsi, name, imo, callsign, last_seen, reports, score,
-               CASE WHEN score = s_mmsi THEN 'mmsi' WHEN score = s_imo THEN 'imo'
-                    WHEN score = s_name THEN 'name' ELSE 'callsign' END AS matched
-        FROM best WHERE score >= 0.8
-        QUALIFY row_number() OVER (PARTITION BY mmsi ORDER BY score DESC, last_seen DESC NULLS LAST) = 1
-        ORDER BY score DESC, mmsi LIMIT ?
-        """,
-        [needle] * 10 + [limit],
-    )
-    digits_only = needle.isdigit()
-    if digits_only and len(needle) == 9 and not any(r["mmsi"] == int(needle) for r in rows):
+    n = len(d.mmsi)
+    rows: list[dict[str, Any]] = []
+    if n and needle:
+        sim = JaroWinkler.normalized_similarity
+        s_name = process.cdist([needle], d.name_key, scorer=sim, dtype=np.float32)[0].astype(float)
+        s_name[[i for i, k in enumerate(d.name_key) if not k]] = 0.0
+        contains = np.fromiter((needle in k for k in d.name_key), bool, count=n)
+        s_name = np.where(contains, np.maximum(s_name, 0.9), s_name)
+        s_call = process.cdist([needle], d.call_key, scorer=sim, dtype=np.float32)[0].astype(float)
+        s_call[[i for i, k in enumerate(d.call_key) if not k]] = 0.0
+        if needle.isdigit():
+            s_mmsi = np.char.startswith(d.mmsi_text, needle).astype(float)
+            s_imo = (np.char.startswith(d.imo_text, needle) & (d.imo_text != "")).astype(float)
+        else:
+            s_mmsi = s_imo = np.zeros(n)
+        scores = np.vstack([s_mmsi, s_imo, s_name, s_call])  # ties: the first field wins
+        best = scores.max(axis=0)
+        field = np.array(["mmsi", "imo", "name", "callsign"])[scores.argmax(axis=0)]
+        chosen: dict[int, int] = {}  # per MMSI its best identity (then the latest heard)
+        for k in np.nonzero(best >= 0.8)[0].tolist():
+            m = int(d.mmsi[k])
+            j = chosen.get(m)
+            if j is None or (best[k], d.last_seen[k] or datetime.min) > (best[j], d.last_seen[j] or datetime.min):
+                chosen[m] = k
+        for m, i in sorted(chosen.items(), key=lambda kv: (-best[kv[1]], kv[0]))[:limit]:
+            rows.append({
+                "mmsi": m, "name": d.name[i], "imo": int(d.imo[i]) or None, "callsign": d.callsign[i],
+                "last_seen": d.last_seen[i], "reports": int(d.reports[i]),
+                "score": float(best[i]), "matched": str(field[i]),
+            })
+    if needle.isdigit() and len(needle) == 9 and not any(r["mmsi"] == int(needle) for r in rows):
         # an MMSI heard without a static report
-        seen = q.resolve_vessels(store, [int(needle)])
+        seen_ids = q.resolve_vessels(store, [int(needle)])
         rows += [{"mmsi": m, "name": None, "imo": None, "callsign": None, "last_seen": None,
-                  "reports": 0, "score": 1.0, "matched": "mmsi"} for m in seen]
+                  "reports": 0, "score": 1.0, "matched": "mmsi"} for m in seen_ids]
     ranks: dict[int, dict[str, Any]] = {}
     if rows and store.table_exists("risk"):
         for r in _rows(store, "SELECT mmsi, rank, score FROM risk WHERE mmsi IN (SELECT unnest(?::BIGINT[]))",
