@@ -8,17 +8,16 @@ import io
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
 from scenario_store import ANGARA, BELLA, KUMUNSAN, PACIFIC, SEAHORSE
+from serve_helpers import BASE, add_alerts
 from tumen.config import load_settings
 from tumen.detect.events import CONTRACT_KEYS, event_records, query_events
 from tumen.serve import create_app
 from tumen.store import DuckDBStore
 
-BASE = "http://127.0.0.1:8000"
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +238,7 @@ def test_provenance_reads_the_raw_lines_back(client, scenario) -> None:
 
 
 def test_provenance_of_a_gzipped_moved_or_changed_source(tmp_path: Path) -> None:
-    from conftest import build_store
+    from serve_helpers import build_store
 
     db, scenario = build_store(tmp_path / "s")
     eid = scenario.events["angara_rajin"]
@@ -263,38 +262,8 @@ def test_provenance_of_a_gzipped_moved_or_changed_source(tmp_path: Path) -> None
         assert not src["available"] and "cannot read" in src["error"]
 
 
-ALERTS_DDL = """CREATE TABLE alerts (seq BIGINT, alert_id VARCHAR, rule VARCHAR, raised_at TIMESTAMP,
-    is_update BOOLEAN, mmsi BIGINT, event_id VARCHAR, body VARCHAR)"""
-
-
-def add_alerts(db: Path, first_seq: int, n: int) -> None:
-    """Write alerts as `tumen watch` does: open the store, write, close; retry while a reader holds it."""
-    import time
-    from datetime import datetime, timedelta
-
-    from tumen.errors import StoreError
-
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            store = DuckDBStore(db)
-            break
-        except (StoreError, duckdb.Error):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
-    with store:
-        store.execute(ALERTS_DDL.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
-        for i in range(first_seq, first_seq + n):
-            body = {"alert_id": f"a{i}", "rule": "dark_near_port", "mmsi": ANGARA, "summary": f"alert {i}"}
-            store.execute(
-                "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [i, f"a{i}", "dark_near_port", datetime(2024, 1, 11) + timedelta(hours=i), i % 2 == 0, ANGARA, None, json.dumps(body)],
-            )
-
-
 def test_alerts_empty_without_watch_then_listed_and_filtered(tmp_path: Path) -> None:
-    from conftest import build_store
+    from serve_helpers import build_store
 
     db, _ = build_store(tmp_path / "s")
     app = create_app(db, load_settings(environ={}))
@@ -406,7 +375,7 @@ def test_search_sees_a_vessel_a_writer_added_after_the_first_search(tmp_path: Pa
 
     import pyarrow as pa
 
-    from conftest import build_store
+    from serve_helpers import build_store
 
     db, _ = build_store(tmp_path / "s")
     app = create_app(db, load_settings(environ={}))

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import HOSTILE, HOSTILE_MMSI, Server
+from serve_helpers import HOSTILE, HOSTILE_MMSI, Server
 from scenario_store import ANGARA
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from test_api import ALERTS_DDL, BASE, add_alerts
+from serve_helpers import BASE, add_alerts
 from tumen.config import load_settings
 from tumen.serve import create_app
 
@@ -56,7 +56,7 @@ HOLDER = textwrap.dedent(
 
 
 def test_reads_go_on_while_a_writer_opens_writes_and_closes(tmp_path: Path) -> None:
-    from conftest import build_store
+    from serve_helpers import build_store
 
     db, _ = build_store(tmp_path / "s")
     n = 12
@@ -88,7 +88,7 @@ def test_reads_go_on_while_a_writer_opens_writes_and_closes(tmp_path: Path) -> N
 
 
 def test_a_writer_holding_the_store_too_long_gets_503_with_retry_after(tmp_path: Path) -> None:
-    from conftest import build_store
+    from serve_helpers import build_store
 
     db, _ = build_store(tmp_path / "s")
     settings = load_settings(overrides={"serve.lock_wait_s": 0.3}, environ={})
