@@ -39,7 +39,17 @@
     return h("ol", { class: "path" }, path.map((edge) => h("li", {},
       h("code", {}, String(edge.from ?? edge.source_id ?? "")), " → ", h("strong", {}, String(edge.role ?? "linked")), " → ",
       h("code", {}, String(edge.to ?? edge.target_id ?? "")),
-      edge.source ? h("small", {}, " (", typeof edge.source === "string" ? edge.source : JSON.stringify(edge.source), ")") : null)));
+      edge.source ? h("small", {}, " (", sourceText(edge.source), ")") : null)));
+  }
+
+  /** Where a link is stated: the list's own words when it gives them, else its reference. */
+  function sourceText(src) {
+    if (typeof src === "string") return src;
+    if (src && typeof src === "object") {
+      const parts = [src.text, src.list, src.ref].filter((x) => typeof x === "string" && x);
+      if (parts.length) return parts.join(" · ");
+    }
+    return JSON.stringify(src);
   }
 
   function renderMatches(v) {
