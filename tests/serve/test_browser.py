@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from serve_helpers import HOSTILE, HOSTILE_MMSI, Server
-from scenario_store import ANGARA
+from scenario_store import ANGARA, BELLA, KUMUNSAN
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +82,14 @@ def test_map_shows_the_shuttle_track_and_its_events_and_a_click_opens_raw_lines(
     assert shown and all(text.strip().endswith(file_lines[n - 1]) for n, text in shown)
     assert str(scenario.source_path) in page.locator("#summary .raw-file").inner_text()
     page.screenshot(path=str(shots / "map-raw-1280.png"))
+
+    # an encounter opened from its vessel: both vessels' tracks and the summary
+    enc = scenario.events["encounter"]
+    page.goto(server.url + f"/map?mmsi={KUMUNSAN}&event={enc}")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    drawn = set(page.eval_on_selector_all("path.track", "els => els.map(e => Number(e.dataset.mmsi))"))
+    assert drawn == {KUMUNSAN, BELLA}
+    assert "BELLA" in page.locator("#summary").inner_text()
     assert page.problems == []  # type: ignore[attr-defined]
     page.close()
 

@@ -99,6 +99,12 @@
       if (cursor !== null && Date.parse(ev.start) > cursor + 1000) continue;
       const layer = eventLayers[ev.type];
       if (!layer) continue;
+      const e = ev.evidence || {};
+      if (ev.type === "gap" && [e.start_lat, e.start_lon, e.end_lat, e.end_lon].every((x) => typeof x === "number")) {
+        // the silence: last fix before → first fix after, dashed (the track itself breaks there)
+        L.polyline([[e.start_lat, e.start_lon], [e.end_lat, e.end_lon]],
+          { color: TYPE_COLOURS.gap, weight: 2, dashArray: "6 5", interactive: false, className: "gap-line" }).addTo(layer);
+      }
       const m = L.circleMarker([ev.lat, ev.lon], {
         radius: ev.type === "encounter" ? 8 : 6, color: "#fff", weight: 1.5,
         fillColor: TYPE_COLOURS[ev.type] || "#444", fillOpacity: 0.95, className: `event ev-${ev.type}`,
@@ -131,7 +137,15 @@
   }
 
   async function vesselsToShow() {
-    if (focus) return [focus];
+    if (focus) {
+      // the focused vessel, and the vessel it met when the focused event is an encounter
+      const out = [focus];
+      if (focusEvent) {
+        const ev = allEvents.find((x) => x.event_id === focusEvent);
+        if (ev && ev.other_mmsi) out.push(ev.mmsi === focus ? ev.other_mmsi : ev.mmsi);
+      }
+      return out;
+    }
     const n = Number(document.getElementById("vessel-count").value);
     const data = await api("/api/vessels", { min_score: 0.01, limit: n });
     for (const v of data.vessels) if (v.name) names[String(v.mmsi)] = v.name;
@@ -148,7 +162,8 @@
   }
 
   async function refresh(fit) {
-    const [mmsis] = await Promise.all([vesselsToShow(), loadEvents()]);
+    await loadEvents();
+    const mmsis = await vesselsToShow();
     const bounds = await loadTracks(mmsis);
     for (const ev of allEvents) if (ev.lat !== null && ev.lat !== undefined) bounds.extend([ev.lat, ev.lon]);
     drawEvents();
