@@ -30,7 +30,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tumen.errors import ConfigError
 
@@ -567,6 +567,64 @@ class ReportSettings(_Section):
     )
 
 
+class ServeSettings(_Section):
+    """The web workspace and JSON API (``tumen serve``, :mod:`tumen.serve`)."""
+
+    host: str = Field(
+        "127.0.0.1",
+        description="Address to listen on; any address other than loopback needs serve.token.",
+    )
+    port: int = Field(8000, ge=1, le=65535, description="TCP port to listen on.")
+    token: SecretStr | None = Field(
+        None,
+        description=(
+            "Bearer token every request must carry (Authorization: Bearer TOKEN); "
+            "required to bind a non-loopback address. Set it with TUMEN_SERVE__TOKEN, not in a file."
+        ),
+    )
+    default_limit: int = Field(100, gt=0, description="Rows an API list returns when no limit is given (count).")
+    max_limit: int = Field(
+        1000, gt=0, description="Largest limit an API list honours; larger limits are capped (count)."
+    )
+    lock_wait_s: float = Field(
+        2.0,
+        ge=0,
+        description="How long a request waits for a writer (ingest, watch) to release the store before answering 503 (s).",
+    )
+    hold_s: float = Field(
+        2.0,
+        gt=0,
+        description="Longest a read-only open of the store is shared by requests before a waiting writer gets a turn (s).",
+    )
+    linger_s: float = Field(
+        0.25,
+        ge=0,
+        description="How long the store stays open after the last request, for the next one (s).",
+    )
+    stream_poll_s: float = Field(
+        1.0, gt=0, description="How often the alert stream looks for new alerts (s)."
+    )
+    stream_keepalive_s: float = Field(
+        15.0, gt=0, description="Keep-alive comment interval of the alert stream when idle (s)."
+    )
+    stream_max_s: float = Field(
+        300.0,
+        gt=0,
+        description="An alert stream closes after this long; the browser reconnects with Last-Event-ID (s).",
+    )
+    max_streams: int = Field(
+        16, gt=0, description="Alert streams open at once; more are refused with 503 (count)."
+    )
+    track_max_points: int = Field(
+        5000,
+        gt=10,
+        description="A track longer than this is simplified so that about this many points remain, unless simplify_m is given (count).",
+    )
+    raw_max_lines: int = Field(
+        500, gt=0, description="Raw lines an event's provenance reads back from the source files (count)."
+    )
+
+
 class Settings(_Section):
     """Everything configurable in tumen."""
 
@@ -578,6 +636,7 @@ class Settings(_Section):
     risk: RiskSettings = RiskSettings()
     report: ReportSettings = ReportSettings()
     sim: SimSettings = SimSettings()
+    serve: ServeSettings = ServeSettings()
 
 
 ENV_PREFIX = "TUMEN_"

@@ -167,6 +167,19 @@ class DuckDBStore:
         )
         self._in_tx = False
 
+    @classmethod
+    def over(cls, con: duckdb.DuckDBPyConnection, path: str | Path) -> DuckDBStore:
+        """A store over an open connection (e.g. a cursor of a shared read-only connection).
+
+        The caller owns ``con``'s database; :meth:`close` closes only ``con``.
+        """
+        store = cls.__new__(cls)
+        store.path = str(path)
+        store.con = con
+        store.con.execute("SET TimeZone = 'UTC'")
+        store._in_tx = False
+        return store
+
     # -- Backend protocol ---------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         result = self.con.execute(sql, params or [])

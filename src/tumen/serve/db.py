@@ -1,0 +1,216 @@
+"""Reading the store while another process writes it.
+
+DuckDB lets one process hold a database file for writing, or any number of
+processes hold it read-only — never both at once (a read-only open takes a
+shared lock on the file, a writer an exclusive one).  ``tumen ingest`` and
+``tumen watch`` write in short transactions and close the file between
+micro-batches.  So the server holds the file only while it answers:
+
+* the first request to arrive opens the file read-only; requests that arrive
+  while it is open share that connection (each through its own cursor); when
+  the last of them finishes, the file stays open ``linger_s`` (0.25 s) for the
+  next request, then it is closed and a writer finds it free;
+* a shared connection is not joined once it is ``hold_s`` (2 s) old: new
+  requests wait until the ones in flight finish; the file is then closed for
+  ``writer_gap_s`` (30 ms) and reopened, so that a writer retrying for the lock
+  gets in under continuous load, and readers see what it committed (a read-only
+  connection sees the file as it was when opened — while it is open no writer
+  can change it);
+* when the open fails because a writer holds the lock, it is retried with a
+  short back-off for up to ``serve.lock_wait_s`` seconds; if the writer still
+  holds it, the request ends with :class:`StoreBusy`, which the app answers
+  with ``503 Service Unavailable``, a JSON error and ``Retry-After``.
+
+Why not keep one connection open for the server's life: the writer could then
+never open the file.  Why not open the file for every request: opening costs
+15–25 ms on a 2-core machine (DuckDB starts a database instance), a fifth of
+the latency budget of an API call; sharing it among requests in flight costs
+nothing.  What is expensive to build from the store (the screening index) is
+cached by the file's modification time and size (:meth:`StoreGate.version`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from tumen.errors import StoreError
+from tumen.store import DuckDBStore
+
+
+class StoreBusy(StoreError):
+    """A writer held the store longer than ``serve.lock_wait_s``; try again later."""
+
+    def __init__(self, path: str, waited_s: float) -> None:
+        self.waited_s = waited_s
+        super().__init__(
+            f"{path}: a writer (tumen ingest or watch) holds the store; waited {waited_s:.1f} s, "
+            "try again in a moment"
+        )
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text
+
+
+class StoreGate:
+    """Read-only access to one store file, held only while requests are in flight.
+
+    Parameters
+    ----------
+    path:
+        The DuckDB file (must exist).
+    lock_wait_s:
+        Longest wait for a writer to release the file (seconds); then :class:`StoreBusy`.
+    hold_s:
+        Age after which a shared connection takes no new requests: they wait until the
+        requests in flight finish, the file is closed for ``writer_gap_s`` and reopened
+        (seconds).
+    linger_s:
+        How long the file stays open after the last request finished, for the next one
+        (a page fetches several endpoints in a row; opening costs 15–25 ms) (seconds).
+    writer_gap_s:
+        Pause between closing a connection that reached ``hold_s`` and reopening it, so
+        that a writer retrying for the lock gets in (seconds).
+
+    Examples
+    --------
+    >>> gate = StoreGate("tumen.duckdb")                      # doctest: +SKIP
+    >>> with gate.open() as store:                            # doctest: +SKIP
+    ...     store.scalar("SELECT count(*) FROM events")
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        lock_wait_s: float = 2.0,
+        hold_s: float = 2.0,
+        linger_s: float = 0.25,
+        writer_gap_s: float = 0.03,
+    ) -> None:
+        self.path = Path(path)
+        self.lock_wait_s = lock_wait_s
+        self.hold_s = hold_s
+        self.linger_s = linger_s
+        self.writer_gap_s = writer_gap_s
+        if not self.path.is_file():
+            raise StoreError(f"{self.path}: no such store; run `tumen ingest` first, or give --db")
+        self._cond = threading.Condition()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._opened = 0.0
+        self._idle_since = 0.0
+        self._users = 0
+        self._draining = False
+        self._gap_until = 0.0
+        #: how many times the file was opened (for tests and the benchmark)
+        self.opens = 0
+
+    def version(self) -> tuple[int, int]:
+        """(modification time in ns, size in bytes) of the file: changes when a writer committed."""
+        st = os.stat(self.path)
+        return st.st_mtime_ns, st.st_size
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        started = time.monotonic()
+        delay = 0.005
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=True)
+                self.opens += 1
+                return con
+            except duckdb.IOException as exc:
+                if not _is_lock_conflict(exc):
+                    raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+                waited = time.monotonic() - started
+                if waited >= self.lock_wait_s:
+                    raise StoreBusy(str(self.path), waited) from None
+                time.sleep(min(delay, max(self.lock_wait_s - waited, 0.001)))
+                delay = min(delay * 2, 0.1)
+
+    def _close_locked(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self._draining = False
+        self._cond.notify_all()
+
+    def _acquire(self) -> duckdb.DuckDBPyConnection:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if self._con is not None and not self._draining:
+                    if now - self._opened < self.hold_s:
+                        self._users += 1
+                        return self._con.cursor()
+                    if self._users == 0:  # old and idle: close now, then reopen after the gap
+                        self._close_locked()
+                        self._gap_until = now + self.writer_gap_s
+                        continue
+                    self._draining = True
+                if self._con is None:
+                    if now < self._gap_until:
+                        self._cond.wait(self._gap_until - now)
+                        continue
+                    break
+                # wait for the requests in flight (not a writer: this wait is not lock_wait_s)
+                self._cond.wait(1.0)
+            # nobody holds the file: open it (other requests wait on the condition meanwhile)
+            con = self._connect()
+            self._con, self._opened, self._users, self._draining = con, time.monotonic(), 1, False
+            return con.cursor()
+
+    def _release(self) -> None:
+        with self._cond:
+            self._users -= 1
+            if self._users > 0 or self._con is None:
+                return
+            if self._draining:
+                self._close_locked()
+                self._gap_until = time.monotonic() + self.writer_gap_s
+                return
+            self._idle_since = time.monotonic()
+            con = self._con
+        timer = threading.Timer(self.linger_s, self._close_if_idle, args=(con,))
+        timer.daemon = True
+        timer.start()
+
+    def _close_if_idle(self, con: duckdb.DuckDBPyConnection) -> None:
+        with self._cond:
+            if (
+                self._con is con
+                and self._users == 0
+                and time.monotonic() - self._idle_since >= self.linger_s * 0.99
+            ):
+                self._close_locked()
+
+    def close(self) -> None:
+        """Close the file now (waits for nothing: call when no request is in flight)."""
+        with self._cond:
+            if self._users == 0:
+                self._close_locked()
+
+    @contextmanager
+    def open(self) -> Iterator[DuckDBStore]:
+        """The store, read-only, for the length of the ``with`` block.
+
+        Raises
+        ------
+        StoreBusy
+            A writer held the file for longer than ``lock_wait_s``.
+        """
+        cursor = self._acquire()
+        try:
+            store = DuckDBStore.over(cursor, self.path)
+            yield store
+        finally:
+            try:
+                cursor.close()
+            finally:
+                self._release()

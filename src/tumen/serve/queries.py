@@ -1,0 +1,694 @@
+"""What the API reads from the store: pure functions of an open store and their parameters.
+
+Every function takes a :class:`~tumen.store.backend.Backend` (opened read-only
+by :class:`tumen.serve.db.StoreGate`) and returns JSON-ready dicts.  Every
+value from a request reaches SQL as a bound parameter.  Times are UTC;
+``lat``/``lon`` WGS84 degrees; GeoJSON coordinates are ``[lon, lat]``.
+Positions may lack a position (``lat IS NULL``) and are then left out of
+everything geometric.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tumen.detect.events import EVENT_COLUMNS, event_records
+from tumen.report import dossier as q
+from tumen.report.maps import Track, split_points
+
+if TYPE_CHECKING:
+    from tumen.config import Settings
+    from tumen.store.backend import Backend
+
+#: Sort keys of the events list: name → SQL expression (``-name`` sorts descending).
+EVENT_SORTS = {
+    "start": "start",
+    "end": '"end"',
+    "type": "type",
+    "mmsi": "mmsi",
+    "duration": 'epoch("end") - epoch(start)',
+}
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The filters of ``/api/events`` (and of ``/api/export``).
+
+    ``bbox`` is (west, south, east, north) in degrees; west > east crosses the
+    antimeridian.  ``since``/``until`` keep events overlapping the interval (UTC),
+    as ``tumen events`` does.  ``port`` matches ``port``, ``from_port`` or
+    ``to_port`` (case-insensitive).
+    """
+
+    types: tuple[str, ...] = ()
+    subtypes: tuple[str, ...] = ()
+    mmsi: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    port: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """SQL condition (``WHERE …`` or empty) over table ``events`` and its parameters."""
+        cond: list[str] = []
+        params: list[Any] = []
+        if self.types:
+            cond.append(f"type IN ({', '.join('?' for _ in self.types)})")
+            params += list(self.types)
+        if self.subtypes:
+            cond.append(f"subtype IN ({', '.join('?' for _ in self.subtypes)})")
+            params += list(self.subtypes)
+        if self.mmsi is not None:
+            cond.append("(mmsi = ? OR other_mmsi = ?)")
+            params += [self.mmsi, self.mmsi]
+        if self.since is not None:
+            cond.append('"end" >= ?')
+            params.append(self.since)
+        if self.until is not None:
+            cond.append("start <= ?")
+            params.append(self.until)
+        if self.bbox is not None:
+            w, s, e, n = self.bbox
+            cond.append("lat IS NOT NULL AND lat BETWEEN ? AND ?")
+            params += [s, n]
+            if w <= e:
+                cond.append("lon BETWEEN ? AND ?")
+            else:
+                cond.append("(lon >= ? OR lon <= ?)")
+            params += [w, e]
+        if self.port:
+            cond.append("(lower(port) = lower(?) OR lower(from_port) = lower(?) OR lower(to_port) = lower(?))")
+            params += [self.port] * 3
+        return ("WHERE " + " AND ".join(cond) if cond else ""), params
+
+
+def _rows(store: Backend, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    return store.query(sql, list(params or [])).to_pylist()  # type: ignore[no-any-return]
+
+
+def _scalar(store: Backend, sql: str, params: Sequence[Any] | None = None) -> Any:
+    """First column of the first row (``None`` when there is no row)."""
+    table = store.query(sql, list(params or []))
+    return table.column(0)[0].as_py() if table.num_rows else None
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 UTC with ``Z``, as the events contract writes times."""
+    from tumen.detect.events import iso_z
+
+    return iso_z(value)
+
+
+def latest_names(store: Backend, mmsis: Sequence[int]) -> dict[str, str | None]:
+    """MMSI (as a string key) → latest non-empty name broadcast, for the given MMSIs."""
+    ids = sorted({int(m) for m in mmsis if m is not None})
+    if not ids:
+        return {}
+    rows = _rows(
+        store,
+        """SELECT mmsi, arg_max(name, coalesce(ts, TIMESTAMP '1970-01-01')) AS name
+           FROM statics WHERE mmsi IN (SELECT unnest(?::BIGINT[])) AND name IS NOT NULL AND name <> ''
+           GROUP BY mmsi""",
+        [ids],
+    )
+    out: dict[str, str | None] = {str(m): None for m in ids}
+    out.update({str(r["mmsi"]): r["name"] for r in rows})
+    return out
+
+
+def events(
+    store: Backend, flt: EventFilter, *, limit: int, offset: int = 0, sort: str = "start"
+) -> dict[str, Any]:
+    """``{"events": [...], "total": N, "limit", "offset", "names"}``: events in the public contract form.
+
+    Each event is an object of the ``tumen events --format jsonl`` contract
+    (CONTRACTS.md).  ``names`` maps every MMSI in the page to its latest name.
+    """
+    where, params = flt.where()
+    desc = sort.startswith("-")
+    key = EVENT_SORTS[sort.lstrip("-")]
+    order = f"{key} {'DESC' if desc else 'ASC'}, start, type, mmsi, event_id"
+    total = int(store.query(f"SELECT count(*) AS n FROM events {where}", params).column("n")[0].as_py())
+    cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+    table = store.query(
+        f"SELECT {cols} FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    recs = list(event_records(table))
+    mmsis = [r["mmsi"] for r in recs] + [r["other_mmsi"] for r in recs if r["other_mmsi"]]
+    return {
+        "events": recs,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "names": latest_names(store, mmsis),
+    }
+
+
+def event_ids(store: Backend, flt: EventFilter) -> set[str]:
+    """Ids of every event the filter keeps (for filtered exports)."""
+    where, params = flt.where()
+    return set(store.query(f"SELECT event_id FROM events {where}", params).column("event_id").to_pylist())
+
+
+def event_exists(store: Backend, event_id: str) -> bool:
+    return bool(_rows(store, "SELECT 1 AS x FROM events WHERE event_id = ?", [event_id]))
+
+
+# --------------------------------------------------------------------------- vessels
+def _listed_mmsis_sql() -> str:
+    """MMSIs with a screening match (any role), including IMO-only matches resolved over statics."""
+    return """
+        SELECT mmsi FROM matches WHERE match AND mmsi IS NOT NULL
+        UNION
+        SELECT s.mmsi FROM matches m JOIN statics s ON s.imo = m.imo
+        WHERE m.match AND m.mmsi IS NULL AND m.imo IS NOT NULL
+    """
+
+
+def vessels(
+    store: Backend,
+    *,
+    q_text: str | None,
+    listed: bool | None,
+    min_score: float | None,
+    limit: int,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Vessels ranked by risk (table ``risk``), filtered.
+
+    Returns
+    -------
+    dict
+        ``vessels``: ``rank, mmsi, imo, name, flag, score`` (points), ``n_events``,
+        ``listed`` (has a screening match), ``signals`` (``signal, title, points, count,
+        notes, event_ids, entity_ids``); ``total``; ``ranked`` (false when ``tumen risk``
+        has not run: the list is then empty).
+    """
+    if not store.table_exists("risk") or not _scalar(store, "SELECT count(*) FROM risk"):
+        return {"vessels": [], "total": 0, "limit": limit, "offset": offset, "ranked": False}
+    has_matches = store.table_exists("matches")
+    listed_sql = (
+        f"r.mmsi IN ({_listed_mmsis_sql()})" if has_matches else "false"
+    )
+    cond: list[str] = []
+    params: list[Any] = []
+    if q_text:
+        cond.append(
+            "(r.name ILIKE ? OR CAST(r.mmsi AS VARCHAR) LIKE ? OR CAST(r.imo AS VARCHAR) LIKE ?)"
+        )
+        like = "%" + q_text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [like, like, like]
+    if listed is not None:
+        cond.append(listed_sql if listed else f"NOT ({listed_sql})")
+    if min_score is not None:
+        cond.append("r.score >= ?")
+        params.append(min_score)
+    where = "WHERE " + " AND ".join(cond) if cond else ""
+    total = _scalar(store, f"SELECT count(*) FROM risk r {where}", params)
+    rows = _rows(
+        store,
+        f"""SELECT r.rank, r.mmsi, r.imo, r.name, r.flag, r.score, r.n_events,
+                   {listed_sql} AS listed, r.signals
+            FROM risk r {where} ORDER BY r.rank, r.mmsi LIMIT ? OFFSET ?""",
+        [*params, limit, offset],
+    )
+    for r in rows:
+        r["signals"] = json.loads(r["signals"] or "[]")
+    return {"vessels": rows, "total": int(total or 0), "limit": limit, "offset": offset, "ranked": True}
+
+
+def vessel_known(store: Backend, mmsi: int) -> bool:
+    """Whether the store has heard ``mmsi`` (a position, a static report or an event)."""
+    return bool(q.resolve_vessels(store, [mmsi])) if len(str(mmsi)) != 7 else False
+
+
+def _jsonish(value: Any) -> Any:
+    if isinstance(value, str):
+        with contextlib.suppress(json.JSONDecodeError):
+            return json.loads(value)
+    return value
+
+
+def vessel(store: Backend, mmsi: int) -> dict[str, Any]:
+    """One vessel: identity and its history, risk, matches, ownership paths and events.
+
+    Returns
+    -------
+    dict
+        ``mmsi``; ``identity`` (latest ``imo, name, callsign, ship_type, ship_type_name,
+        flag``; ``mid`` country of the MMSI); ``identity_history`` (runs of one identity:
+        ``name, imo, callsign, ship_type, flag, first_seen, last_seen, reports``);
+        ``risk`` (``rank, score`` and ``signals`` with ``points``; null when not ranked);
+        ``matches`` (screening rows: ``role, entity_id, caption, schema, score, match,
+        features, datasets, programs, designation, path``); ``ownership_paths`` (the
+        ``path`` of each match reached through an owner, manager or other link);
+        ``events`` (contract form) and ``names`` (MMSI → latest name); ``positions``
+        (count, ``first``/``last`` time).
+    """
+    ident = q.identity(store, mmsi)
+    history = ident.pop("history")
+    for h in history:
+        h["first_seen"], h["last_seen"] = iso(h["first_seen"]), iso(h["last_seen"])
+    mid = q.mid_country(mmsi)
+    ident["ship_type_name"] = q.ship_type_name(ident.get("ship_type"))
+    ident["mid"] = {"code": mmsi // 1_000_000, "iso": mid[0] if mid else None, "country": mid[1] if mid else None}
+    risk = None
+    if store.table_exists("risk"):
+        rows = _rows(store, "SELECT rank, score, n_events, signals FROM risk WHERE mmsi = ?", [mmsi])
+        if rows:
+            risk = rows[0]
+            risk["signals"] = json.loads(risk["signals"] or "[]")
+    imos = [h["imo"] for h in history if h.get("imo")]
+    matches = []
+    for m in q.matches_for(store, mmsi, imos):
+        row = {
+            k: _jsonish(m.get(k))
+            for k in (
+                "role", "entity_id", "list_id", "caption", "schema", "score", "match", "features",
+                "datasets", "programs", "designation", "path", "name", "imo", "callsign",
+            )
+        }
+        row["screened_at"] = iso(m.get("screened_at"))
+        matches.append(row)
+    paths = [
+        {"role": m["role"], "entity_id": m["entity_id"], "caption": m["caption"], "path": m["path"]}
+        for m in matches
+        if m.get("path")
+    ]
+    flt = EventFilter(mmsi=mmsi)
+    evs = events(store, flt, limit=100_000)
+    pos = position_summary(store, mmsi)
+    return {
+        "mmsi": mmsi,
+        "identity": ident,
+        "identity_history": history,
+        "risk": risk,
+        "matches": matches,
+        "ownership_paths": paths,
+        "events": evs["events"],
+        "names": evs["names"],
+        "positions": {"count": pos["n"], "first": iso(pos["first"]), "last": iso(pos["last"])},
+    }
+
+
+def position_summary(store: Backend, mmsi: int) -> dict[str, Any]:
+    """``n`` positions, ``first`` and ``last`` time (UTC) of a vessel.
+
+    Read from ``segments`` (written by ``tumen detect``: a few rows per vessel) when it covers
+    the vessel, else counted in ``positions`` (a scan of the whole table).
+    """
+    if store.table_exists("segments"):
+        seg = _rows(
+            store,
+            'SELECT sum(n_positions) AS n, min(start) AS first, max("end") AS last FROM segments WHERE mmsi = ?',
+            [mmsi],
+        )[0]
+        if seg["n"]:
+            return seg
+    return _rows(
+        store,
+        "SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM positions WHERE mmsi = ? AND lat IS NOT NULL",
+        [mmsi],
+    )[0]
+
+
+# --------------------------------------------------------------------------- tracks
+#: metres per degree of latitude (mean, WGS84) — for the local projection used to simplify
+M_PER_DEG = 111_195.0
+
+
+def _simplify(lat: np.ndarray, lon: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Indices of the points Douglas–Peucker keeps at ``tolerance_m`` metres (shapely/GEOS).
+
+    The points are projected to a local equirectangular plane (x scaled by
+    cos(mean latitude)), accurate to a few per cent over a sea the size of the
+    Sea of Japan; the point's index rides along as the Z coordinate, which GEOS
+    keeps, so the kept points are returned exactly as stored.
+    """
+    import shapely
+
+    if len(lat) <= 2 or tolerance_m <= 0:
+        return np.arange(len(lat))
+    k = np.cos(np.radians(float(np.mean(lat))))
+    x = np.unwrap(np.radians(lon)) * (180 / np.pi) * M_PER_DEG * k
+    y = lat * M_PER_DEG
+    line = shapely.linestrings(x, y, np.arange(len(lat), dtype=float))
+    # plain Douglas–Peucker: a track that crosses itself (a vessel going to and fro) cannot be
+    # simplified at all when topology must be preserved
+    simple = shapely.simplify(line, tolerance_m, preserve_topology=False)
+    kept = shapely.get_coordinates(simple, include_z=True)[:, 2]
+    return np.unique(kept.astype(np.int64))
+
+
+def track(
+    store: Backend,
+    settings: Settings,
+    mmsi: int,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    simplify_m: float | None,
+) -> dict[str, Any]:
+    """The vessel's track as a GeoJSON Feature, broken at gaps and simplified.
+
+    The line breaks where the vessel was silent for at least
+    ``detect.gaps.min_gap_h`` hours or where a leg is impossible (faster than
+    ``detect.segments.max_speed_kn``), as on the report's maps: one piece is a
+    ``LineString``, several a ``MultiLineString``.  Each piece is simplified with
+    Douglas–Peucker at ``simplify_m`` metres; when ``simplify_m`` is not given,
+    tracks of more than ``serve.track_max_points`` fixes are simplified at a
+    tolerance of 1/2000 of the track's extent (about one pixel of a map that shows
+    it whole), shorter ones are not.  ``properties``: ``mmsi``, ``n_positions``
+    (fixes in the window), ``n_points`` (vertices sent), ``simplify_m`` (the
+    tolerance used, metres), ``start``/``end`` (UTC) and ``parts`` (``start``,
+    ``end``, ``n_positions`` of each piece).
+    """
+    cond = "mmsi = ? AND ts IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL"
+    params: list[Any] = [mmsi]
+    if since is not None:
+        cond += " AND ts >= ?"
+        params.append(since)
+    if until is not None:
+        cond += " AND ts <= ?"
+        params.append(until)
+    t = store.query(f"SELECT ts, lat, lon FROM positions WHERE {cond} ORDER BY ts, pos_id", params)
+    tr = Track(
+        ts=t.column("ts").to_numpy().astype("datetime64[ms]"),
+        lat=t.column("lat").to_numpy(),
+        lon=t.column("lon").to_numpy(),
+    )
+    n = len(tr)
+    props: dict[str, Any] = {"mmsi": mmsi, "n_positions": n, "n_points": 0, "simplify_m": None,
+                             "start": None, "end": None, "parts": []}
+    if n == 0:
+        return {"type": "Feature", "geometry": None, "properties": props}
+    tol = simplify_m
+    if tol is None:
+        if n > settings.serve.track_max_points:
+            span_deg = max(float(np.ptp(tr.lat)), float(np.ptp(tr.lon)) * np.cos(np.radians(float(np.mean(tr.lat)))))
+            tol = span_deg * M_PER_DEG / 2000
+        else:
+            tol = 0.0
+    cuts = split_points(tr, settings.detect.gaps.min_gap_h * 3600, settings.detect.segments.max_speed_kn)
+    lines: list[list[list[float]]] = []
+    parts = []
+    for piece in np.split(np.arange(n), cuts):
+        keep = piece[_simplify(tr.lat[piece], tr.lon[piece], tol)]
+        parts.append({
+            "start": iso(tr.ts[piece[0]].astype("datetime64[s]").item()),
+            "end": iso(tr.ts[piece[-1]].astype("datetime64[s]").item()),
+            "n_positions": len(piece),
+        })
+        coords = np.column_stack([np.round(tr.lon[keep], 6), np.round(tr.lat[keep], 6)]).tolist()
+        if len(coords) == 1:  # a lone fix: a degenerate segment keeps GeoJSON valid
+            coords = coords * 2
+        lines.append(coords)
+    props.update(
+        n_points=sum(len(c) for c in lines),
+        simplify_m=round(float(tol), 3),
+        start=iso(tr.ts[0].astype("datetime64[s]").item()),
+        end=iso(tr.ts[-1].astype("datetime64[s]").item()),
+        parts=parts,
+    )
+    geometry = (
+        {"type": "LineString", "coordinates": lines[0]}
+        if len(lines) == 1
+        else {"type": "MultiLineString", "coordinates": lines}
+    )
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+# --------------------------------------------------------------------------- search
+@dataclass
+class VesselDirectory:
+    """Every identity heard (distinct MMSI, name, IMO, call sign of ``statics``), held in memory
+    for search: built once per state of the store file (see :meth:`StoreGate.version`)."""
+
+    mmsi: np.ndarray
+    imo: np.ndarray
+    name: list[str | None]
+    callsign: list[str | None]
+    last_seen: list[datetime | None]
+    reports: np.ndarray
+    name_key: list[str]
+    call_key: list[str]
+    mmsi_text: np.ndarray
+    imo_text: np.ndarray
+
+    @classmethod
+    def from_store(cls, store: Backend) -> VesselDirectory:
+        t = store.query(
+            """SELECT mmsi, name, imo, callsign, max(ts) AS last_seen, count(*) AS reports
+               FROM statics GROUP BY mmsi, name, imo, callsign ORDER BY mmsi"""
+        )
+        names = t.column("name").to_pylist()
+        calls = t.column("callsign").to_pylist()
+        mmsi = t.column("mmsi").to_numpy()
+        imo = np.array([0 if v is None else v for v in t.column("imo").to_pylist()], dtype=np.int64)
+        return cls(
+            mmsi=mmsi,
+            imo=imo,
+            name=names,
+            callsign=calls,
+            last_seen=t.column("last_seen").to_pylist(),
+            reports=t.column("reports").to_numpy(),
+            name_key=["".join(n.upper().split()) if n else "" for n in names],
+            call_key=["".join(c.upper().split()) if c else "" for c in calls],
+            mmsi_text=mmsi.astype(str),
+            imo_text=np.where(imo > 0, imo.astype(str), ""),
+        )
+
+
+def search_vessels(
+    store: Backend, text: str, limit: int, directory: VesselDirectory | None = None
+) -> list[dict[str, Any]]:
+    """Vessels heard whose name, MMSI, IMO or call sign resembles ``text``, best first.
+
+    Digits match an MMSI or IMO by prefix (score 1); names and call signs are compared with
+    the Jaro–Winkler similarity (0–1, rapidfuzz; upper-cased, spaces removed) so that a
+    misspelt name still finds its vessel; a name containing the text scores at least 0.9.
+    Identities scoring at least 0.8 are kept, the best per MMSI.  ``score`` is that
+    similarity, ``matched`` the field that gave it.
+    """
+    from rapidfuzz import process
+    from rapidfuzz.distance import JaroWinkler
+
+    d = directory or VesselDirectory.from_store(store)
+    needle = "".join(text.upper().split())
+    n = len(d.mmsi)
+    rows: list[dict[str, Any]] = []
+    if n and needle:
+        sim = JaroWinkler.normalized_similarity
+        s_name = process.cdist([needle], d.name_key, scorer=sim, dtype=np.float32)[0].astype(float)
+        s_name[[i for i, k in enumerate(d.name_key) if not k]] = 0.0
+        contains = np.fromiter((needle in k for k in d.name_key), bool, count=n)
+        s_name = np.where(contains, np.maximum(s_name, 0.9), s_name)
+        s_call = process.cdist([needle], d.call_key, scorer=sim, dtype=np.float32)[0].astype(float)
+        s_call[[i for i, k in enumerate(d.call_key) if not k]] = 0.0
+        if needle.isdigit():
+            s_mmsi = np.char.startswith(d.mmsi_text, needle).astype(float)
+            s_imo = (np.char.startswith(d.imo_text, needle) & (d.imo_text != "")).astype(float)
+        else:
+            s_mmsi = s_imo = np.zeros(n)
+        scores = np.vstack([s_mmsi, s_imo, s_name, s_call])  # ties: the first field wins
+        best = scores.max(axis=0)
+        field = np.array(["mmsi", "imo", "name", "callsign"])[scores.argmax(axis=0)]
+        chosen: dict[int, int] = {}  # per MMSI its best identity (then the latest heard)
+        for k in np.nonzero(best >= 0.8)[0].tolist():
+            m = int(d.mmsi[k])
+            j = chosen.get(m)
+            if j is None or (best[k], d.last_seen[k] or datetime.min) > (best[j], d.last_seen[j] or datetime.min):
+                chosen[m] = k
+        for m, i in sorted(chosen.items(), key=lambda kv: (-best[kv[1]], kv[0]))[:limit]:
+            rows.append({
+                "mmsi": m, "name": d.name[i], "imo": int(d.imo[i]) or None, "callsign": d.callsign[i],
+                "last_seen": d.last_seen[i], "reports": int(d.reports[i]),
+                "score": float(best[i]), "matched": str(field[i]),
+            })
+    if needle.isdigit() and len(needle) == 9 and not any(r["mmsi"] == int(needle) for r in rows):
+        # an MMSI heard without a static report
+        seen_ids = q.resolve_vessels(store, [int(needle)])
+        rows += [{"mmsi": m, "name": None, "imo": None, "callsign": None, "last_seen": None,
+                  "reports": 0, "score": 1.0, "matched": "mmsi"} for m in seen_ids]
+    ranks: dict[int, dict[str, Any]] = {}
+    if rows and store.table_exists("risk"):
+        for r in _rows(store, "SELECT mmsi, rank, score FROM risk WHERE mmsi IN (SELECT unnest(?::BIGINT[]))",
+                       [[r["mmsi"] for r in rows]]):
+            ranks[r["mmsi"]] = r
+    for r in rows:
+        r["last_seen"] = iso(r["last_seen"])
+        r["score"] = round(float(r["score"]), 4)
+        risk = ranks.get(r["mmsi"])
+        r["risk_rank"] = risk["rank"] if risk else None
+        r["risk_score"] = risk["score"] if risk else None
+    return rows
+
+
+# --------------------------------------------------------------------------- provenance
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+_SHA_LOCK = threading.Lock()
+#: files larger than this are not re-hashed on request (bytes)
+SHA_MAX_BYTES = 512 * 1024 * 1024
+
+
+def _file_sha256(path: Path) -> str | None:
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    with _SHA_LOCK:
+        if key in _SHA_CACHE:
+            return _SHA_CACHE[key]
+    if st.st_size > SHA_MAX_BYTES:
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    with _SHA_LOCK:
+        _SHA_CACHE[key] = digest
+    return digest
+
+
+def read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
+    """The 1-based lines ``wanted`` of a text file (plain or gzip), decoded UTF-8 with replacement."""
+    out: dict[int, str] = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    with open(path, "rb") as probe:
+        gz = probe.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gz else open
+    with opener(path, "rb") as fh:
+        for i, raw in enumerate(fh, start=1):
+            if i in wanted:
+                out[i] = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
+            if i >= last:
+                break
+    return out
+
+
+def provenance(store: Backend, event_id: str, max_lines: int) -> dict[str, Any]:
+    """The raw lines an event rests on, read back from its source files.
+
+    Returns
+    -------
+    dict
+        ``event_id`` and ``sources``: per file ``source_id, path, sha256`` (as
+        ingested), ``ranges`` ([first, last] 1-based inclusive), ``n_lines``,
+        ``available`` (the file is there and readable), ``sha256_now`` (of the file
+        as it is now, null when unavailable or too large to hash on request),
+        ``unchanged`` (``sha256_now == sha256``, null when not known), ``error``
+        (why the lines could not be read), ``lines`` (``line``, ``text``) — at most
+        ``max_lines`` over all files — and ``truncated``.
+    """
+    prov = q.provenance(store, [event_id]).get(event_id, [])
+    budget = max_lines
+    sources = []
+    for p in prov:
+        ranges = [list(r) for r in p["ranges"]]
+        wanted: list[int] = []
+        for a, b in p["ranges"]:
+            for line in range(a, b + 1):
+                if len(wanted) >= budget:
+                    break
+                wanted.append(line)
+        entry: dict[str, Any] = {
+            "source_id": p["source_id"],
+            "path": p["path"],
+            "sha256": p["sha256"],
+            "ranges": ranges,
+            "n_lines": int(p["n_lines"]),
+            "available": False,
+            "sha256_now": None,
+            "unchanged": None,
+            "error": None,
+            "lines": [],
+            "truncated": len(wanted) < int(p["n_lines"]),
+        }
+        path = Path(p["path"]) if p["path"] else None
+        if path is None or not path.is_file():
+            entry["error"] = "the source file is no longer at this path"
+        elif not os.access(path, os.R_OK):
+            entry["error"] = "the source file is not readable"
+        else:
+            try:
+                got = read_lines(path, set(wanted))
+                entry["available"] = True
+                entry["sha256_now"] = _file_sha256(path)
+                if entry["sha256_now"] is not None and p["sha256"]:
+                    entry["unchanged"] = entry["sha256_now"] == p["sha256"]
+                entry["lines"] = [{"line": i, "text": got.get(i)} for i in wanted]
+                if any(got.get(i) is None for i in wanted):
+                    entry["error"] = "the file is shorter than the cited lines (changed since ingest?)"
+            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                entry["available"] = False
+                entry["error"] = f"cannot read the source file: {exc}"
+        budget -= len(wanted)
+        sources.append(entry)
+    return {"event_id": event_id, "sources": sources}
+
+
+# --------------------------------------------------------------------------- alerts
+#: Columns of table ``alerts`` written by ``tumen watch``.
+ALERT_COLUMNS = ("seq", "alert_id", "rule", "raised_at", "is_update", "mmsi", "event_id", "body")
+
+
+def alert_record(row: dict[str, Any]) -> dict[str, Any]:
+    """An ``alerts`` row as JSON: its columns, ``raised_at`` ISO-8601 Z, ``body`` decoded."""
+    out = {k: row.get(k) for k in ALERT_COLUMNS}
+    out["raised_at"] = iso(row.get("raised_at"))
+    out["body"] = _jsonish(row.get("body"))
+    return out
+
+
+def alerts(
+    store: Backend, *, since: datetime | None, after_seq: int | None, limit: int
+) -> dict[str, Any]:
+    """Alerts written by ``tumen watch``, oldest first; empty when watch has not run on the store.
+
+    ``since`` keeps alerts raised at or after it (UTC); ``after_seq`` those with a
+    larger ``seq``.  ``last_seq`` is the largest ``seq`` in the table (0 when none).
+    """
+    if not store.table_exists("alerts"):
+        return {"alerts": [], "total": 0, "last_seq": 0}
+    cond: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        cond.append("raised_at >= ?")
+        params.append(since)
+    if after_seq is not None:
+        cond.append("seq > ?")
+        params.append(after_seq)
+    where = "WHERE " + " AND ".join(cond) if cond else ""
+    total = int(_scalar(store, f"SELECT count(*) FROM alerts {where}", params) or 0)
+    cols = ", ".join(ALERT_COLUMNS)
+    rows = _rows(store, f"SELECT {cols} FROM alerts {where} ORDER BY seq LIMIT ?", [*params, limit])
+    last = int(_scalar(store, "SELECT coalesce(max(seq), 0) FROM alerts") or 0)
+    return {"alerts": [alert_record(r) for r in rows], "total": total, "last_seq": last}
+
+
+def alerts_after(store: Backend, seq: int, limit: int) -> list[dict[str, Any]]:
+    """Alerts with ``seq`` greater than ``seq`` (for the stream), oldest first."""
+    if not store.table_exists("alerts"):
+        return []
+    cols = ", ".join(ALERT_COLUMNS)
+    return [alert_record(r) for r in _rows(store, f"SELECT {cols} FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit])]
+
+
+def last_alert_seq(store: Backend) -> int:
+    if not store.table_exists("alerts"):
+        return 0
+    return int(_scalar(store, "SELECT coalesce(max(seq), 0) FROM alerts") or 0)
