@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"export"},
     {"sim"},
     {"demo"},
+    {"serve", "watch"},  # on top of the layers: they call them, never the reverse
     {"cli", "__main__"},
 ]
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}

@@ -14,6 +14,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 MODULE_OF = {
     "global-land-mask": "global_land_mask",
     "basemap-data": "mpl_toolkits.basemap_data",
+    "swagger-ui-bundle-v2": "swagger_ui_bundle",
 }
 
 
