@@ -22,14 +22,25 @@ Checks of our own (pyais decodes some of these without complaint):
 
 * every character inside the armouring, else ``undecodable payload``;
 * message type 1-28 (pyais reads type 0 as type 1; ITU-R defines no type 0);
-* bit length allowed for the type (:data:`BIT_LENGTHS`, from ITU-R M.1371-5 annex 8 and
-  the gpsd AIVDM notes; type 24 part A also at 168 bits, as many class B units send it).
+* a bit length the type can be decoded from (:data:`DECODE_BITS`): every field a stored row
+  needs lies wholly inside the bits received.  Peers decode the common non-standard forms
+  too (gpsd, pyais, libais): type 27 sent as 168 bits, type 1/2/3 of 163 bits, type 24
+  part A of 160-167 bits, type 21 of 268 bits.  A length outside the ITU-R table
+  (:data:`BIT_LENGTHS`, from ITU-R M.1371-5 annex 8 and the gpsd AIVDM notes) is recorded
+  as ``nonstandard_length`` on the stored row, so an analyst can filter on it.
+  Fields past the end are NULL; a text field keeps the whole characters received.
+
+Six-bit text (names, call signs, destinations): ``@`` is the padding character of
+ITU-R M.1371 (6-bit value 0).  Stored text is trimmed of ``@`` and spaces at both ends,
+an inner run of ``@`` becomes one space, and an all-``@`` field is NULL
+(:func:`clean_sixbit_text`; ``@@J130B`` → ``J130B``, ``HHLA 3@@@@@@@@@B`` → ``HHLA 3 B``).
 
 Reference: ITU-R M.1371-5 (2014) annex 8; https://gpsd.gitlab.io/gpsd/AIVDM.html .
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +86,26 @@ BIT_LENGTHS: dict[int, tuple[int, int] | frozenset[int]] = {
     26: (60, 1064),
     27: frozenset({96}),
     28: (40, 168),
+}
+
+#: bit lengths each decoded kind is decoded from: (fewest, most).  The fewest is where the
+#: last field a stored row needs ends (text fields at the end may be cut to whole characters);
+#: the most is the ITU-R length rounded up to whole 6-bit characters -- type 27 up to 168,
+#: the "more common" form gpsd's AIVDM notes describe.  Longer payloads stay undecodable.
+DECODE_BITS: dict[int | str, tuple[int, int]] = {
+    1: (143, 168),  # up to the UTC second
+    2: (143, 168),
+    3: (143, 168),
+    4: (134, 168),  # up to the latitude
+    11: (134, 168),
+    5: (302, 426),  # up to the draught; the destination may be cut to whole characters
+    9: (134, 168),  # up to the UTC second
+    18: (139, 168),  # up to the UTC second
+    19: (301, 312),  # up to the dimensions
+    21: (259, 360),  # up to the UTC second; the name extension may be missing
+    "24A": (160, 168),  # the name ends at bit 160
+    "24B": (162, 168),  # up to the dimensions (or the mothership MMSI)
+    27: (94, 168),  # up to the course
 }
 
 POSITION_TYPES = (1, 2, 3, 4, 9, 11, 18, 19, 21, 27)
@@ -377,7 +408,7 @@ class SixBits:
 def _text(six: SixBits, offset: int, width: int) -> np.ndarray:
     """Characters of a text field as pyais reads them: a (messages, chars) ASCII matrix.
 
-    Strip it with :func:`text_spans` / :func:`text_to_arrow` (trailing '@', then spaces).
+    Clean it with :func:`text_to_arrow` (``@`` padding and spaces, :func:`clean_sixbit_text`).
     """
     nchar = (width + 5) // 6
     cols = []
@@ -390,26 +421,50 @@ def _text(six: SixBits, offset: int, width: int) -> np.ndarray:
 
 
 def text_spans(mat: np.ndarray) -> tuple[I64, I64]:
-    """Start and end of each row's text after ``rstrip('@')`` then ``strip()`` (pyais)."""
+    """Start and end of each row's text once ``@`` (padding) and spaces are trimmed at both ends."""
     m, w = mat.shape
-    idx = np.arange(w)
-    not_at = mat != 64
-    end1 = np.where(not_at.any(axis=1), w - np.argmax(not_at[:, ::-1], axis=1), 0)
-    inside = idx[None, :] < end1[:, None]
-    not_sp = (mat != 32) & inside
-    anyc = not_sp.any(axis=1)
-    start = np.where(anyc, np.argmax(not_sp, axis=1), 0)
-    end = np.where(anyc, w - np.argmax(not_sp[:, ::-1], axis=1), 0)
+    keep = (mat != 64) & (mat != 32)
+    anyc = keep.any(axis=1)
+    start = np.where(anyc, np.argmax(keep, axis=1), 0)
+    end = np.where(anyc, w - np.argmax(keep[:, ::-1], axis=1), 0)
     return start.astype(np.int64), end.astype(np.int64)
 
 
+_AT_RUN = re.compile(r"@+")
+
+
+def clean_sixbit_text(text: str | None) -> str | None:
+    """Six-bit text as stored: ``@`` padding and spaces trimmed at both ends, an inner run of
+    ``@`` turned into one space; ``None`` when nothing is left (an all-``@`` field).
+
+    ``@`` is 6-bit value 0, the padding of ITU-R M.1371-5 annex 8 (table 47).
+
+    >>> clean_sixbit_text("@@J130B"), clean_sixbit_text("HHLA 3@@@@@@@@@B"), clean_sixbit_text("@@@@")
+    ('J130B', 'HHLA 3 B', None)
+    """
+    if text is None:
+        return None
+    out = _AT_RUN.sub(" ", text.strip("@ "))
+    return out or None
+
+
 def text_to_arrow(mat: np.ndarray) -> pa.Array:
-    """Arrow strings of a text matrix, stripped as pyais does."""
+    """Arrow strings of a text matrix, cleaned as :func:`clean_sixbit_text` says ('' when empty)."""
     start, end = text_spans(mat)
     w = mat.shape[1]
     flat = np.concatenate([mat.reshape(-1), np.zeros(8, np.uint8)])
     base = np.arange(mat.shape[0], dtype=np.int64) * w
-    return spans_to_arrow(flat, base + start, base + end)
+    arr = spans_to_arrow(flat, base + start, base + end)
+    inner = (mat == 64) & (np.arange(w)[None, :] >= start[:, None]) & (
+        np.arange(w)[None, :] < end[:, None]
+    )
+    odd = np.flatnonzero(inner.any(axis=1)) if w else np.zeros(0, np.int64)
+    if odd.size:  # rare: an inner run of '@' becomes one space
+        values = arr.to_pylist()
+        for i in odd.tolist():
+            values[i] = _AT_RUN.sub(" ", values[i])
+        arr = pa.array(values, type=pa.string())
+    return arr
 
 
 def to_lat_lon(raw: I64) -> np.ndarray:
@@ -518,6 +573,8 @@ class Decoded:
     mmsi: I64
     # per decoded kind: message indices and their field dicts
     groups: dict[int | str, tuple[I64, dict[str, object]]]
+    #: bit length outside the ITU-R table (:data:`BIT_LENGTHS`) though decodable
+    nonstandard: np.ndarray | None = None
 
 
 _MAX_BITS = 1200
@@ -529,11 +586,36 @@ for _t, _rule in BIT_LENGTHS.items():
         _ALLOWED[_t, sorted(_rule)] = True
 
 
+_ACCEPTED = _ALLOWED.copy()
+for _k, (_lo, _hi) in DECODE_BITS.items():
+    if isinstance(_k, int):
+        _ACCEPTED[_k, :] = False
+        _ACCEPTED[_k, _lo : _hi + 1] = True
+_ACCEPTED[24, :] = False
+_ACCEPTED[24, min(DECODE_BITS["24A"][0], DECODE_BITS["24B"][0]) : 169] = True
+
+
+def _lookup(table: np.ndarray, t: I64, bits: I64) -> np.ndarray:
+    return table[np.clip(t, 0, 63), np.clip(bits, 0, _MAX_BITS)] & (bits <= _MAX_BITS) & (bits >= 0)
+
+
 def _allowed(t: I64, bits: I64) -> np.ndarray:
-    """Whether each (type, bit length) pair is allowed by :data:`BIT_LENGTHS` (a table lookup)."""
-    return (
-        _ALLOWED[np.clip(t, 0, 63), np.clip(bits, 0, _MAX_BITS)] & (bits <= _MAX_BITS) & (bits >= 0)
-    )
+    """Whether each (type, bit length) pair is allowed by :data:`BIT_LENGTHS` (the ITU-R table)."""
+    return _lookup(_ALLOWED, t, bits)
+
+
+def _accepted(t: I64, bits: I64) -> np.ndarray:
+    """Whether each (type, bit length) pair can be decoded (:data:`DECODE_BITS`, else the ITU-R table)."""
+    return _lookup(_ACCEPTED, t, bits)
+
+
+def _need(t: int) -> str:
+    rule = DECODE_BITS.get(t) if t != 24 else (160, 168)
+    if rule is None:
+        rule = BIT_LENGTHS[t]
+    if isinstance(rule, tuple):
+        return f"{rule[0]}-{rule[1]}"
+    return " or ".join(str(x) for x in sorted(rule))
 
 
 def decode_payloads(
@@ -551,8 +633,9 @@ def decode_payloads(
     key = np.zeros(n, dtype=np.int64)
     mmsi = np.zeros(n, dtype=np.int64)
     groups: dict[int | str, tuple[I64, dict[str, object]]] = {}
+    nonstandard = np.zeros(n, dtype=bool)
     if n == 0:
-        return Decoded(np.zeros(0, np.int64), code, detail, key, mmsi, groups)
+        return Decoded(np.zeros(0, np.int64), code, detail, key, mmsi, groups, nonstandard)
     und = Q.CODE[Q.UNDECODABLE]
     empty = length <= 0
     code[empty] = und
@@ -567,16 +650,11 @@ def decode_payloads(
         detail[i] = f"character {chr(int(pbuf[pay_s[i]]))!r} outside the 6-bit armouring"
     for i in np.flatnonzero(unknown).tolist():
         detail[i] = f"unknown message type {int(mtype[i])}"
-    bad_len = (code == 0) & ~_allowed(mtype, bits)
+    bad_len = (code == 0) & ~_accepted(mtype, bits)
     code[bad_len] = und
     for i in np.flatnonzero(bad_len).tolist():
-        rule = BIT_LENGTHS[int(mtype[i])]
-        need = (
-            f"{rule[0]}-{rule[1]}"
-            if isinstance(rule, tuple)
-            else " or ".join(str(x) for x in sorted(rule))
-        )
-        detail[i] = f"type {int(mtype[i])} needs {need} bits, got {int(bits[i])}"
+        detail[i] = f"type {int(mtype[i])} needs {_need(int(mtype[i]))} bits, got {int(bits[i])}"
+    nonstandard[:] = (code == 0) & ~_allowed(mtype, bits)
     live = np.flatnonzero(code == 0)
     lt = mtype[live]
     for typ in np.unique(lt).tolist():
@@ -601,10 +679,15 @@ def decode_payloads(
         if typ == 24:
             part, _ = six.get(38, 2)
             lens = six.bits
+            (a_lo, a_hi), (b_lo, b_hi) = DECODE_BITS["24A"], DECODE_BITS["24B"]
             bad24 = (
                 (part > 1)
-                | ((part == 0) & ~np.isin(lens, [160, 168]))
-                | ((part == 1) & (lens != 168))
+                | ((part == 0) & ((lens < a_lo) | (lens > a_hi)))
+                | ((part == 1) & ((lens < b_lo) | (lens > b_hi)))
+            )
+            # ITU-R: part A 160 bits (168 as many class B units send it), part B 168
+            nonstandard[rows] = ~bad24 & ~(
+                ((part == 0) & np.isin(lens, [160, 168])) | ((part == 1) & (lens == 168))
             )
             for j in np.flatnonzero(bad24).tolist():
                 code[rows[j]] = und
@@ -612,7 +695,8 @@ def decode_payloads(
                 detail[int(rows[j])] = (
                     f"type 24 part number {p}"
                     if p > 1
-                    else f"type 24 part {'AB'[p]} needs {(160, 168)[p]} bits, got {int(lens[j])}"
+                    else f"type 24 part {'AB'[p]} needs {(a_lo, b_lo)[p]}-{(a_hi, b_hi)[p]} bits, "
+                    f"got {int(lens[j])}"
                 )
             aux = (mm >= 980000000) & (mm <= 989999999)
             for name, sel in (
@@ -631,4 +715,5 @@ def decode_payloads(
                     )
         elif typ in SPECS:
             groups[typ] = (rows, decode_fields(six, SPECS[typ], only))
-    return Decoded(mtype, code, detail, key, mmsi, groups)
+    nonstandard &= code == 0
+    return Decoded(mtype, code, detail, key, mmsi, groups, nonstandard)
