@@ -51,6 +51,8 @@ def resized(data: dict[str, object], nbits: int) -> str:
         (TYPE24A, 164, "statics"),  # the name ends at bit 160
         (TYPE21, 268, "positions"),  # only trailing flags missing
         (dict(STATIC), 420, "statics"),  # destination cut to whole characters
+        (POS, 204, "positions"),  # bits after the last field are ignored
+        ({"type": 7, "mmsi": 273456780, "mmsi1": 273456781}, 124, "messages"),  # gpsd decodes it
     ],
 )
 def test_nonstandard_lengths_are_decoded_and_flagged(
@@ -66,6 +68,8 @@ def test_nonstandard_lengths_are_decoded_and_flagged(
     assert row["mmsi"] == want["mmsi"] and row["nonstandard_length"] is True
     if table == "positions":
         assert (row["lat"], row["lon"]) == (want["lat"], want["lon"])
+    elif table == "messages":
+        assert row["msg_type"] == want["msg_type"]
     else:
         assert row["name"] == clean_sixbit_text(want["shipname"])
 
@@ -81,7 +85,7 @@ def test_standard_lengths_are_not_flagged(tmp_path: Path, data: dict[str, object
 
 @pytest.mark.parametrize(
     ("data", "nbits"),
-    [(POS, 142), (TYPE27, 93), (TYPE24A, 159), (POS, 174), (TYPE27, 174)],
+    [(POS, 142), (TYPE27, 93), (TYPE24A, 159), (POS, 1010), (TYPE27, 1014)],
 )
 def test_a_cut_needed_field_or_an_overlong_payload_is_quarantined(
     tmp_path: Path, data: dict[str, object], nbits: int

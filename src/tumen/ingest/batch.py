@@ -100,6 +100,7 @@ class Prepared:
     other_type: I64
     other_payload: pa.Array
     other_fill: I64
+    other_nonstandard: B  # bit length outside the ITU-R table (see tumen.ingest.decode)
     # header lines share the outcome of the line they head (-1: none)
     hdr_target: I64
     is_hdr: B
@@ -243,6 +244,11 @@ def prepare_nmea(
         other_type=dec.msg_type[others],
         other_payload=spans_to_arrow(pb.pbuf, m.pay_s[others], m.pay_e[others]),
         other_fill=m.fill[others],
+        other_nonstandard=(
+            dec.nonstandard[others]
+            if dec.nonstandard is not None
+            else np.zeros(others.size, dtype=bool)
+        ),
         hdr_target=pb.hdr_target,
         is_hdr=pb.is_hdr,
         q_index=q,
@@ -394,8 +400,7 @@ def commit(ctx: Context, p: Prepared) -> None:
             table["payload"] = p.other_payload.filter(pa.array(keep))
             table["fill_bits"] = pa.array(p.other_fill[keep].astype(np.int8))
             table["station"] = p.station.take(pa.array(msg))
-            # types kept whole are accepted at their ITU-R lengths only
-            table["nonstandard_length"] = pa.array(np.zeros(msg.size, dtype=bool))
+            table["nonstandard_length"] = pa.array(p.other_nonstandard[keep])
             store.append("messages", pa.table(table))
             ctx._keep_untimed("messages", p.key[msg], p.ts[msg], ctx.next_msg_id)
             ctx.next_msg_id += msg.size

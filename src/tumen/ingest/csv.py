@@ -475,6 +475,7 @@ def prepare_csv(batch: LineBatch, state: CsvState, window_us: int) -> Prepared:
         other_type=np.zeros(0, np.int64),
         other_payload=pa.array([], pa.string()),
         other_fill=np.zeros(0, np.int64),
+        other_nonstandard=np.zeros(0, dtype=bool),
         hdr_target=no_hdr,
         is_hdr=not_hdr,
         q_index=q,

@@ -23,9 +23,10 @@ Checks of our own (pyais decodes some of these without complaint):
 * every character inside the armouring, else ``undecodable payload``;
 * message type 1-28 (pyais reads type 0 as type 1; ITU-R defines no type 0);
 * a bit length the type can be decoded from (:data:`DECODE_BITS`): every field a stored row
-  needs lies wholly inside the bits received.  Peers decode the common non-standard forms
-  too (gpsd, pyais, libais): type 27 sent as 168 bits, type 1/2/3 of 163 bits, type 24
-  part A of 160-167 bits, type 21 of 268 bits.  A length outside the ITU-R table
+  needs lies wholly inside the bits received, and no more than five slots' worth
+  (:data:`LONGEST_BITS`).  Peers decode the common non-standard forms too (gpsd, pyais,
+  libais): type 27 sent as 168 bits, type 1/2/3 of 163 bits, type 24 part A of 160-167
+  bits, type 21 of 268 bits, type 7 of 124 bits.  A length outside the ITU-R table
   (:data:`BIT_LENGTHS`, from ITU-R M.1371-5 annex 8 and the gpsd AIVDM notes) is recorded
   as ``nonstandard_length`` on the stored row, so an analyst can filter on it.
   Fields past the end are NULL; a text field keeps the whole characters received.
@@ -88,25 +89,30 @@ BIT_LENGTHS: dict[int, tuple[int, int] | frozenset[int]] = {
     28: (40, 168),
 }
 
-#: bit lengths each decoded kind is decoded from: (fewest, most).  The fewest is where the
-#: last field a stored row needs ends (text fields at the end may be cut to whole characters);
-#: the most is the ITU-R length rounded up to whole 6-bit characters -- type 27 up to 168,
-#: the "more common" form gpsd's AIVDM notes describe.  Longer payloads stay undecodable.
-DECODE_BITS: dict[int | str, tuple[int, int]] = {
-    1: (143, 168),  # up to the UTC second
-    2: (143, 168),
-    3: (143, 168),
-    4: (134, 168),  # up to the latitude
-    11: (134, 168),
-    5: (302, 426),  # up to the draught; the destination may be cut to whole characters
-    9: (134, 168),  # up to the UTC second
-    18: (139, 168),  # up to the UTC second
-    19: (301, 312),  # up to the dimensions
-    21: (259, 360),  # up to the UTC second; the name extension may be missing
-    "24A": (160, 168),  # the name ends at bit 160
-    "24B": (162, 168),  # up to the dimensions (or the mothership MMSI)
-    27: (94, 168),  # up to the course
+#: the longest payload of any message: five slots (ITU-R M.1371-5 annex 2), 1008 bits
+LONGEST_BITS = 1008
+
+#: fewest bits each decoded kind is decoded from: where the last field a stored row needs
+#: ends (a text field at the end may be cut to whole characters).  Any length from there up
+#: to :data:`LONGEST_BITS` is decoded (bits after the last field are ignored); a length
+#: outside :data:`BIT_LENGTHS` is flagged ``nonstandard_length``.  The types kept whole in
+#: ``messages`` need their source MMSI (bits 8-37): :data:`WHOLE_MIN_BITS`.
+DECODE_BITS: dict[int | str, int] = {
+    1: 143,  # up to the UTC second
+    2: 143,
+    3: 143,
+    4: 134,  # up to the latitude
+    11: 134,
+    5: 302,  # up to the draught; the destination may be cut to whole characters
+    9: 134,  # up to the UTC second
+    18: 139,  # up to the UTC second
+    19: 301,  # up to the dimensions
+    21: 259,  # up to the UTC second; the name extension may be missing
+    "24A": 160,  # the name ends at bit 160
+    "24B": 162,  # up to the dimensions (or the mothership MMSI)
+    27: 94,  # up to the course
 }
+WHOLE_MIN_BITS = 38
 
 POSITION_TYPES = (1, 2, 3, 4, 9, 11, 18, 19, 21, 27)
 STATIC_TYPES = (5, 19, 24)
@@ -586,13 +592,14 @@ for _t, _rule in BIT_LENGTHS.items():
         _ALLOWED[_t, sorted(_rule)] = True
 
 
-_ACCEPTED = _ALLOWED.copy()
-for _k, (_lo, _hi) in DECODE_BITS.items():
+_ACCEPTED = np.zeros_like(_ALLOWED)
+for _t in range(1, 29):
+    _ACCEPTED[_t, WHOLE_MIN_BITS : LONGEST_BITS + 1] = True
+for _k, _lo in DECODE_BITS.items():
     if isinstance(_k, int):
-        _ACCEPTED[_k, :] = False
-        _ACCEPTED[_k, _lo : _hi + 1] = True
-_ACCEPTED[24, :] = False
-_ACCEPTED[24, min(DECODE_BITS["24A"][0], DECODE_BITS["24B"][0]) : 169] = True
+        _ACCEPTED[_k, :_lo] = False
+_ACCEPTED[24, : min(DECODE_BITS["24A"], DECODE_BITS["24B"])] = False
+_ACCEPTED |= _ALLOWED  # type 26 may be 1064 bits long
 
 
 def _lookup(table: np.ndarray, t: I64, bits: I64) -> np.ndarray:
@@ -610,12 +617,10 @@ def _accepted(t: I64, bits: I64) -> np.ndarray:
 
 
 def _need(t: int) -> str:
-    rule = DECODE_BITS.get(t) if t != 24 else (160, 168)
-    if rule is None:
-        rule = BIT_LENGTHS[t]
-    if isinstance(rule, tuple):
-        return f"{rule[0]}-{rule[1]}"
-    return " or ".join(str(x) for x in sorted(rule))
+    lo = DECODE_BITS.get(t, WHOLE_MIN_BITS) if t != 24 else DECODE_BITS["24A"]
+    rule = BIT_LENGTHS[t]
+    hi = max(LONGEST_BITS, rule[1] if isinstance(rule, tuple) else max(rule))
+    return f"{lo}-{hi}"
 
 
 def decode_payloads(
@@ -679,12 +684,8 @@ def decode_payloads(
         if typ == 24:
             part, _ = six.get(38, 2)
             lens = six.bits
-            (a_lo, a_hi), (b_lo, b_hi) = DECODE_BITS["24A"], DECODE_BITS["24B"]
-            bad24 = (
-                (part > 1)
-                | ((part == 0) & ((lens < a_lo) | (lens > a_hi)))
-                | ((part == 1) & ((lens < b_lo) | (lens > b_hi)))
-            )
+            a_lo, b_lo = DECODE_BITS["24A"], DECODE_BITS["24B"]
+            bad24 = (part > 1) | ((part == 0) & (lens < a_lo)) | ((part == 1) & (lens < b_lo))
             # ITU-R: part A 160 bits (168 as many class B units send it), part B 168
             nonstandard[rows] = ~bad24 & ~(
                 ((part == 0) & np.isin(lens, [160, 168])) | ((part == 1) & (lens == 168))
@@ -695,7 +696,7 @@ def decode_payloads(
                 detail[int(rows[j])] = (
                     f"type 24 part number {p}"
                     if p > 1
-                    else f"type 24 part {'AB'[p]} needs {(a_lo, b_lo)[p]}-{(a_hi, b_hi)[p]} bits, "
+                    else f"type 24 part {'AB'[p]} needs {(a_lo, b_lo)[p]}-{LONGEST_BITS} bits, "
                     f"got {int(lens[j])}"
                 )
             aux = (mm >= 980000000) & (mm <= 989999999)
