@@ -287,3 +287,12 @@ def test_ingest_modules_import_one_way() -> None:
     for m in sorted(graph):
         visit(m, [])
     assert "csv" not in graph["files"] and "files" in graph["csv"]
+
+
+def test_a_long_payload_next_to_short_ones_at_the_end_of_a_batch(tmp_path: Path) -> None:
+    """Decoding reads every payload of a type as wide as the longest: not past the buffer."""
+    long = resized(POS, 1008)  # 168 characters, decoded (bits after the last field ignored)
+    lines = [long] + [sentences(dict(POS, mmsi=273000000 + i))[0] for i in range(3)]
+    report, store = ingest_text(tmp_path, "\n".join(lines))  # no newline after the last line
+    assert (report.stored, report.quarantined) == (4, 0)
+    assert store.scalar("SELECT count(*) FROM positions WHERE nonstandard_length") == 1

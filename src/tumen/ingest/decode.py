@@ -346,6 +346,9 @@ class SixBits:
         if self.n == 0:
             return
         ncols = max(nwords * 10, 1)
+        short = int(pay_s.max()) + ncols - pbuf.size
+        if short > 0:  # a long payload in the group: rows near the buffer's end read further
+            pbuf = np.concatenate([pbuf, np.zeros(short, dtype=np.uint8)])
         chars = windows(pbuf, pay_s, ncols)
         bad = (chars < 48) | (chars > 119) | ((chars > 87) & (chars < 96))
         lo, hi = int(length.min()), int(length.max())
