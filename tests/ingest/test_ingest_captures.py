@@ -122,10 +122,7 @@ def _check_decoder(oracle: list[OracleMessage]) -> tuple[int, int]:
                 continue
             col = fields[spec.name]
             text = isinstance(col, np.ndarray) and col.ndim == 2
-            if text:
-                values = text_to_arrow(col).to_pylist()
-            else:
-                values = np.asarray(col).tolist()
+            values = text_to_arrow(col).to_pylist() if text else np.asarray(col).tolist()
             ex = exists[spec.name].tolist()
             rows = idx.tolist()
             got_all = [v if e else None for v, e in zip(values, ex, strict=True)]

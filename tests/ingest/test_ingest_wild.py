@@ -75,7 +75,9 @@ def test_nonstandard_lengths_are_decoded_and_flagged(
 
 
 @pytest.mark.parametrize(("data", "nbits"), [(POS, 168), (TYPE27, 96), (TYPE24A, 160)])
-def test_standard_lengths_are_not_flagged(tmp_path: Path, data: dict[str, object], nbits: int) -> None:
+def test_standard_lengths_are_not_flagged(
+    tmp_path: Path, data: dict[str, object], nbits: int
+) -> None:
     _, store = ingest_text(tmp_path, resized(data, nbits) + "\n")
     got = store.query(
         "SELECT nonstandard_length FROM positions UNION ALL SELECT nonstandard_length FROM statics"
@@ -229,7 +231,10 @@ def test_an_empty_file_gets_a_warning(tmp_path: Path) -> None:
     assert report.files[0].lines == 0
     assert report.files[0].warnings == ["empty file: no lines to ingest"]
     assert report.to_json()["warnings"] == [
-        {"path": str((tmp_path / "empty.nmea").resolve()), "warning": "empty file: no lines to ingest"}
+        {
+            "path": str((tmp_path / "empty.nmea").resolve()),
+            "warning": "empty file: no lines to ingest",
+        }
     ]
 
 

@@ -436,9 +436,7 @@ def fold_repeats(ctx: Context) -> None:
         if not hit.any():
             continue
         folded[pos[hit]] = True
-        ctx.store.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _tumen_repeats (id BIGINT, n INTEGER)"
-        )
+        ctx.store.execute("CREATE TEMP TABLE IF NOT EXISTS _tumen_repeats (id BIGINT, n INTEGER)")
         ctx.store.execute("DELETE FROM _tumen_repeats")
         ctx.store.append(
             "_tumen_repeats",

@@ -43,9 +43,10 @@ from tumen.ingest.files import (
     DMA_CSV,
     NOAA_CSV,
     LineBatch,
-    norm_column as _norm,
-    recognise_header,
     split_header,
+)
+from tumen.ingest.files import (
+    norm_column as _norm,
 )
 from tumen.ingest.records import Part
 from tumen.ingest.scan import MAX_TIME_US, MIN_TIME_US, NO_TIME

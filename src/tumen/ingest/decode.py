@@ -464,8 +464,10 @@ def text_to_arrow(mat: np.ndarray) -> pa.Array:
     flat = np.concatenate([mat.reshape(-1), np.zeros(8, np.uint8)])
     base = np.arange(mat.shape[0], dtype=np.int64) * w
     arr = spans_to_arrow(flat, base + start, base + end)
-    inner = (mat == 64) & (np.arange(w)[None, :] >= start[:, None]) & (
-        np.arange(w)[None, :] < end[:, None]
+    inner = (
+        (mat == 64)
+        & (np.arange(w)[None, :] >= start[:, None])
+        & (np.arange(w)[None, :] < end[:, None])
     )
     odd = np.flatnonzero(inner.any(axis=1)) if w else np.zeros(0, np.int64)
     if odd.size:  # rare: an inner run of '@' becomes one space

@@ -103,9 +103,8 @@ def to_columns(t: int, d: dict[str, Any], table: str, part: str | None) -> dict[
         want_b = part in (None, "24B")
         if want_a and "shipname" in d:
             out["name"] = d["shipname"]
-        if t == 5 or part == "24B":
-            if "callsign" in d:
-                out["callsign"] = d["callsign"]
+        if (t == 5 or part == "24B") and "callsign" in d:
+            out["callsign"] = d["callsign"]
         if t == 5:
             if "destination" in d:
                 out["destination"] = d["destination"]
