@@ -301,3 +301,27 @@ def test_a_long_payload_next_to_short_ones_at_the_end_of_a_batch(tmp_path: Path)
     report, store = ingest_text(tmp_path, "\n".join(lines))  # no newline after the last line
     assert (report.stored, report.quarantined) == (4, 0)
     assert store.scalar("SELECT count(*) FROM positions WHERE nonstandard_length") == 1
+
+
+def test_a_store_written_before_the_new_columns_opens_and_takes_them(tmp_path: Path) -> None:
+    """Stores made by earlier versions lack ``nonstandard_length`` / ``repeats`` and have
+    ``lat``/``lon`` NOT NULL: opening one for writing upgrades it in place."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    DuckDBStore(path).close()
+    con = duckdb.connect(str(path))
+    for table in ("positions", "statics", "messages"):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN nonstandard_length")
+        con.execute(f"ALTER TABLE {table} DROP COLUMN repeats")
+    con.execute("ALTER TABLE positions ALTER COLUMN lat SET NOT NULL")
+    con.execute("ALTER TABLE positions ALTER COLUMN lon SET NOT NULL")
+    con.close()
+    text = sentences(dict(POS, lat=91, lon=181))[0] + "\n" + resized(TYPE27, 168) + "\n"
+    report, store = ingest_text(tmp_path, text, store=DuckDBStore(path))
+    assert (report.stored, report.quarantined) == (2, 0)
+    got = store.query("SELECT lat, nonstandard_length FROM positions ORDER BY line_no").to_pylist()
+    assert got == [
+        {"lat": None, "nonstandard_length": False},
+        {"lat": 42.25, "nonstandard_length": True},
+    ]
