@@ -325,3 +325,22 @@ def test_a_store_written_before_the_new_columns_opens_and_takes_them(tmp_path: P
         {"lat": None, "nonstandard_length": False},
         {"lat": 42.25, "nonstandard_length": True},
     ]
+
+
+def test_a_batch_can_be_parsed_from_a_list_of_lines() -> None:
+    """For feeds (``tumen.watch``): lines in memory parse as a file's batch does."""
+    from tumen.ingest.batch import prepare_nmea
+    from tumen.ingest.files import LineBatch
+    from tumen.ingest.nmea import parse_batch
+
+    two = sentences(STATIC)
+    lines = [sentences(POS)[0], "junk", two[0], two[1], "caf\u00e9"]
+    batch = LineBatch.of_lines(lines)
+    pb = parse_batch(batch, tz="UTC", fragment_gap=100)
+    assert pb.n_lines == 5 and batch.raw_line(4) == "caf\u00e9"
+    prepared = prepare_nmea(batch, pb, window_us=60_000_000)
+    assert prepared.q_index.tolist() == [1, 4]  # the junk lines
+    assert sorted(prepared.mmsi.tolist()) == [POS["mmsi"], STATIC["mmsi"]]
+    # not final: a message waiting for its second fragment leaves its line undecided
+    waiting = LineBatch.of_lines(lines[:3], final=False)
+    assert parse_batch(waiting, tz="UTC", fragment_gap=100).n_lines == 2

@@ -303,6 +303,27 @@ class LineBatch:
     final: bool
     original: bytes | None = None
 
+    @classmethod
+    def of_lines(
+        cls, lines: Sequence[bytes | str], *, first_line: int = 1, final: bool = True
+    ) -> LineBatch:
+        """A batch of the given lines (without line ends), e.g. lines received from a feed.
+
+        Parse it with :func:`tumen.ingest.nmea.parse_batch`; with ``final=False`` the lines
+        of a message still waiting for fragments are left undecided (``n_lines``).
+        """
+        raw = [ln.encode("utf-8") if isinstance(ln, str) else bytes(ln) for ln in lines]
+        data = b"\n".join(raw) + (b"\n" if raw else b"")
+        buf = np.zeros(len(data) + PAD, dtype=np.uint8)
+        buf[: len(data)] = np.frombuffer(data, dtype=np.uint8)
+        high = buf >= 0x80
+        original = data if high.any() else None
+        buf[high] = 0x7F
+        lengths = np.array([len(r) + 1 for r in raw], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        ends = starts + lengths - 1
+        return cls(buf, starts[: len(raw)], ends[: len(raw)], first_line, final, original)
+
     @property
     def n(self) -> int:
         return int(self.starts.size)
