@@ -628,6 +628,34 @@ def _need(t: int) -> str:
     return f"{lo}-{hi}"
 
 
+#: per type, characters of its longest ITU-R payload (:data:`BIT_LENGTHS`)
+_ITU_CHARS = np.full(64, 10**9, dtype=np.int64)
+for _t, _rule in BIT_LENGTHS.items():
+    _ITU_CHARS[_t] = -(-(_rule[1] if isinstance(_rule, tuple) else max(_rule)) // 6)
+
+
+def _add_group(
+    groups: dict[int | str, tuple[I64, dict[str, object]]],
+    name: int | str,
+    idx: I64,
+    fields: dict[str, object],
+) -> None:
+    """Add decoded messages to ``groups[name]`` (concatenated with those already there)."""
+    if name not in groups:
+        groups[name] = (idx, fields)
+        return
+    old_idx, old = groups[name]
+    merged: dict[str, object] = {}
+    for k, v in fields.items():
+        if k == "_exists":
+            ex_old = old["_exists"]
+            assert isinstance(ex_old, dict) and isinstance(v, dict)
+            merged[k] = {f: np.concatenate([ex_old[f], v[f]]) for f in v}
+        else:
+            merged[k] = np.concatenate([np.asarray(old[k]), np.asarray(v)])
+    groups[name] = (np.concatenate([old_idx, idx]), merged)
+
+
 def decode_payloads(
     pbuf: U8, pay_s: I64, pay_e: I64, fill: I64, only: frozenset[str] | None = None
 ) -> Decoded:
@@ -667,8 +695,17 @@ def decode_payloads(
     nonstandard[:] = (code == 0) & ~_allowed(mtype, bits)
     live = np.flatnonzero(code == 0)
     lt = mtype[live]
-    for typ in np.unique(lt).tolist():
-        rows = live[lt == typ]
+    # payloads longer than the type's ITU-R length are decoded apart: a group is read as wide
+    # as its longest payload, and one 1008-bit message must not widen every other one
+    long_ = length[live] > _ITU_CHARS[np.clip(lt, 0, 63)]
+    subgroups = [
+        (typ, live[(lt == typ) & (long_ == lg)])
+        for typ in np.unique(lt).tolist()
+        for lg in (False, True)
+    ]
+    for typ, rows in subgroups:
+        if rows.size == 0:
+            continue
         six = SixBits(pbuf, pay_s[rows], pay_e[rows], fill[rows])
         if six.bad_chars.any():
             for j in np.flatnonzero(six.bad_chars).tolist():
@@ -713,13 +750,9 @@ def decode_payloads(
                 sel = sel & ~bad24
                 if sel.any():
                     sub = rows[sel]
-                    groups[name] = (
-                        sub,
-                        decode_fields(
-                            SixBits(pbuf, pay_s[sub], pay_e[sub], fill[sub]), SPECS[name], only
-                        ),
-                    )
+                    six_sub = SixBits(pbuf, pay_s[sub], pay_e[sub], fill[sub])
+                    _add_group(groups, name, sub, decode_fields(six_sub, SPECS[name], only))
         elif typ in SPECS:
-            groups[typ] = (rows, decode_fields(six, SPECS[typ], only))
+            _add_group(groups, typ, rows, decode_fields(six, SPECS[typ], only))
     nonstandard &= code == 0
     return Decoded(mtype, code, detail, key, mmsi, groups, nonstandard)
