@@ -22,7 +22,7 @@ from tumen.store import DuckDBStore
 
 paths = sys.argv[1:]
 best = None
-for rep in range(3):
+for _run in range(3):
     with tempfile.TemporaryDirectory() as d:
         store = DuckDBStore(Path(d) / "t.duckdb")
         t0 = time.perf_counter()
@@ -33,4 +33,9 @@ for rep in range(3):
         store.close()
     if best is None or w < best[0]:
         best = (w, c, r.lines, r.stored, r.duplicates, r.quarantined)
-print(tumen.__file__.split("/src/")[0], "wall %.3f cpu %.3f lines %d stored %d dup %d q %d" % best)
+assert best is not None
+wall, cpu, lines, stored, dup, quarantined = best
+print(
+    tumen.__file__.split("/src/")[0],
+    f"wall {wall:.3f} cpu {cpu:.3f} lines {lines} stored {stored} dup {dup} q {quarantined}",
+)
