@@ -176,3 +176,44 @@ def test_spoofed_jump_before_a_short_silence_is_skipped(store):
     assert (g["start"], g["end"]) == ("2024-01-10T02:00:00Z", "2024-01-10T06:00:00Z")
     assert g["evidence"]["implied_speed_kn"] < 1
     assert len(of(events, "identity", "position_jump")) == 1
+
+
+def _heard_without_position(store, mmsi: int, ts: str) -> None:
+    """A report saying "position not available" (stored with lat/lon NULL, as ingest does)."""
+    store.execute(
+        "INSERT INTO positions (pos_id, mmsi, ts, lat, lon, sog_kn, nav_status, msg_type,"
+        " source_id, line_no, line_first)"
+        " SELECT coalesce(max(pos_id), 0) + 1, ?, CAST(? AS TIMESTAMP), NULL, NULL, 0.1, 0, 1, 1, 1, 1"
+        " FROM positions",
+        [mmsi, ts],
+    )
+
+
+def test_a_vessel_heard_without_position_is_not_dark(store):
+    write(
+        store,
+        # 6 h 1 min between fixes, but heard (no position) 3 h in: two silences of ~3 h
+        track(MMSI).at("2024-01-10T00:00Z", *SEA, sog=0.5).stay("1h").silence("6h1min").fix(*SEA),
+        # 13 h between fixes, heard 6 h 30 min in: the second silence (6 h 30 min) is a gap
+        track(MMSI + 1)
+        .at("2024-01-10T00:00Z", 40.0, 134.5, sog=0.5)
+        .stay("1h")
+        .silence("13h")
+        .fix(40.0, 134.5),
+        # the same 6 h 1 min silence, heard only outside it: still a gap
+        track(MMSI + 2)
+        .at("2024-01-10T00:00Z", 40.5, 134.5, sog=0.5)
+        .stay("1h")
+        .silence("6h1min")
+        .fix(40.5, 134.5),
+    )
+    _heard_without_position(store, MMSI, "2024-01-10 04:00:00")
+    _heard_without_position(store, MMSI + 1, "2024-01-10 07:30:00")
+    _heard_without_position(store, MMSI + 2, "2024-01-10 07:30:00")
+    got = gaps(store)
+    assert sorted((g["mmsi"], g["start"], g["end"]) for g in got) == [
+        (MMSI + 1, "2024-01-10T01:00:00Z", "2024-01-10T14:00:00Z"),
+        (MMSI + 2, "2024-01-10T01:00:00Z", "2024-01-10T07:01:00Z"),
+    ]
+    # the report without position is in no event's geometry
+    assert all(g["lat"] is not None and g["lon"] is not None for g in got)

@@ -81,19 +81,21 @@ def test_dma_layout(tmp_path: Path) -> None:
         tmp_path, "\n".join([DMA_HEADER, *DMA_ROWS]) + "\n", name="aisdk-2024-01-10.csv"
     )
     assert report.files[0].format == "dma_csv"
-    assert (report.lines, report.stored, report.duplicates) == (8, 2, 1) and balanced(report)
+    assert (report.lines, report.stored, report.duplicates) == (8, 3, 1) and balanced(report)
     q = {
         r["line_no"]: r["reason"]
         for r in store.query("SELECT line_no, reason FROM quarantine").to_pylist()
     }
     assert q == {
         1: "csv header",
-        4: "position not available",
         5: "unparseable time",
         6: "invalid MMSI",
         7: "malformed row",
     }
-    rows = store.query("SELECT * FROM positions ORDER BY ts").to_pylist()
+    # line 4 (91 / 181, "not available") is stored: heard, without position
+    unlocated = store.query("SELECT * FROM positions WHERE lat IS NULL").to_pylist()
+    assert [(r["mmsi"], r["line_no"], r["lon"]) for r in unlocated] == [(445123456, 4, None)]
+    rows = store.query("SELECT * FROM positions WHERE lat IS NOT NULL ORDER BY ts").to_pylist()
     assert [r["ts"] for r in rows] == [
         datetime(2024, 1, 10, 10, 1, 30),
         datetime(2024, 1, 10, 10, 4, 30),

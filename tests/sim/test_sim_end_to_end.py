@@ -28,7 +28,10 @@ def test_small_scenario_meets_the_bar(tmp_path: Path) -> None:
         assert ingested.lines == sim.lines
         assert ingested.stored + ingested.duplicates + ingested.quarantined == ingested.lines
         assert ingested.duplicates > 0 and ingested.quarantined > 0
-        assert store.scalar("SELECT count(*) FROM positions") == sim.reports_delivered
+        located = "SELECT count(*) FROM positions WHERE lat IS NOT NULL"
+        assert store.scalar(located) == sim.reports_delivered
+        unlocated = "SELECT count(*) FROM positions WHERE lat IS NULL"
+        assert store.scalar(unlocated) == sim.reports_unlocated > 0
         run_detectors(store, settings, ports=sim.ports)
         result = evaluate(store, sim.truth, settings)
     for kind in TYPES:
@@ -52,7 +55,10 @@ def test_small_scenario_as_marinecadastre_csv(tmp_path: Path) -> None:
     with DuckDBStore(tmp_path / "tumen.duckdb") as store:
         ingested = ingest_paths(store, sim.paths, settings)
         assert ingested.stored + ingested.duplicates + ingested.quarantined == ingested.lines
-        assert store.scalar("SELECT count(*) FROM positions") == sim.reports_delivered
+        located = "SELECT count(*) FROM positions WHERE lat IS NOT NULL"
+        assert store.scalar(located) == sim.reports_delivered
+        unlocated = "SELECT count(*) FROM positions WHERE lat IS NULL"
+        assert store.scalar(unlocated) == sim.reports_unlocated > 0
         run_detectors(store, settings, ports=sim.ports)
         result = evaluate(store, sim.truth, settings)
     for kind in TYPES:

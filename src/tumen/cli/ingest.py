@@ -101,8 +101,17 @@ def _summary(report: IngestReport, db: Path) -> None:
             "quarantined: " + ", ".join(f"{n:,} {reason}" for reason, n in report.reasons.items()),
             highlight=False,
         )
+    if report.repeats_folded:
+        out_console.print(
+            f"of the duplicates, {report.repeats_folded:,} repeat an untimed message stored from "
+            "the same file (counted in its row's `repeats`)",
+            highlight=False,
+            markup=False,
+        )
     for s in report.skipped:
         err_console.print(f"skipped {s.path}: {s.reason}", highlight=False)
+    for w in report.warnings:
+        err_console.print(f"warning {w['path']}: {w['warning']}", highlight=False)
 
 
 @app.command("ingest")

@@ -3,7 +3,10 @@
 Definition
 ----------
 A *gap* is a leg of a ``track`` segment (two consecutive fixes, :mod:`tumen.tracks.segments`) that
-lasts at least ``min_gap_h`` hours.  ``start`` is the last fix before the silence, ``end`` the first
+lasts at least ``min_gap_h`` hours and in which the vessel was not heard at all for that long: a
+position report without a position (lat 91 / lon 181 "not available", stored with ``lat``/``lon``
+NULL) proves the transmitter was on, so the silence is the longest stretch between the two fixes
+and such reports of the MMSI (a vessel transmitting without a position is not dark).  ``start`` is the last fix before the silence, ``end`` the first
 fix after it (UTC); ``lat``/``lon`` is where the vessel went dark.  A silence at the end of the data
 (no fix after it) is not a gap: its end is unknown.  Because legs never join two segments, a second
 transmitter on the same MMSI or a spoofed position cannot open or close a gap.
@@ -62,7 +65,23 @@ def detect_gaps(
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ev_gaps AS
-        WITH g0 AS (SELECT * FROM _legs WHERE is_gap),
+        WITH g1 AS (SELECT * FROM _legs WHERE is_gap),
+        heard AS (  -- reports without a position inside the leg: the vessel was not silent then
+            SELECT g1.mmsi, g1.k, epoch(p.ts) AS h
+            FROM g1 JOIN positions p
+              ON p.mmsi = g1.mmsi AND (p.lat IS NULL OR p.lon IS NULL) AND p.ts IS NOT NULL
+             AND epoch(p.ts) > g1.p_t AND epoch(p.ts) < g1.t
+        ), silence AS (
+            SELECT mmsi, k, max(nx - h) AS longest_s
+            FROM (SELECT mmsi, k, h, lead(h) OVER (PARTITION BY mmsi, k ORDER BY h) AS nx
+                  FROM (SELECT mmsi, k, h FROM heard
+                        UNION ALL SELECT mmsi, k, p_t FROM g1 WHERE (mmsi, k) IN (SELECT mmsi, k FROM heard)
+                        UNION ALL SELECT mmsi, k, t FROM g1 WHERE (mmsi, k) IN (SELECT mmsi, k FROM heard)))
+            GROUP BY mmsi, k
+        ), g0 AS (
+            SELECT g1.* FROM g1 LEFT JOIN silence s ON s.mmsi = g1.mmsi AND s.k = g1.k
+            WHERE s.longest_s IS NULL OR s.longest_s >= {params.min_gap_h * 3600.0}
+        ),
         top AS (
             SELECT mmsi, quantile_cont(sog_kn, {params.top_speed_quantile}) AS top_kn,
                    count(*) FILTER (WHERE sog_kn > 1.0) AS n_moving

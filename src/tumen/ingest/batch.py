@@ -50,6 +50,7 @@ POSITION_COLUMNS: dict[str, pa.DataType] = {
     "accuracy": pa.bool_(),
     "utc_second": pa.int8(),
     "class_text": pa.string(),  # CSV: the class column; AIS: class follows from msg_type
+    "nonstandard_length": pa.bool_(),
 }
 STATIC_COLUMNS: dict[str, pa.DataType] = {
     "imo": pa.int64(),
@@ -68,6 +69,7 @@ STATIC_COLUMNS: dict[str, pa.DataType] = {
     "length_m": pa.float32(),
     "width_m": pa.float32(),
     "eta": pa.string(),
+    "nonstandard_length": pa.bool_(),
 }
 
 
@@ -98,6 +100,7 @@ class Prepared:
     other_type: I64
     other_payload: pa.Array
     other_fill: I64
+    other_nonstandard: B  # bit length outside the ITU-R table (see tumen.ingest.decode)
     # header lines share the outcome of the line they head (-1: none)
     hdr_target: I64
     is_hdr: B
@@ -241,6 +244,11 @@ def prepare_nmea(
         other_type=dec.msg_type[others],
         other_payload=spans_to_arrow(pb.pbuf, m.pay_s[others], m.pay_e[others]),
         other_fill=m.fill[others],
+        other_nonstandard=(
+            dec.nonstandard[others]
+            if dec.nonstandard is not None
+            else np.zeros(others.size, dtype=bool)
+        ),
         hdr_target=pb.hdr_target,
         is_hdr=pb.is_hdr,
         q_index=q,
@@ -267,6 +275,18 @@ class Context:
     quarantined: int = 0
     rows: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
+    #: untimed stored rows of this file, per table: (dedupe keys, row ids), batch after batch
+    untimed_rows: dict[str, list[tuple[I64, I64]]] = field(default_factory=dict)
+    #: dedupe keys of the untimed duplicates of this file
+    untimed_dups: list[I64] = field(default_factory=list)
+    #: duplicates folded into a stored row of this file (its ``repeats``); set by fold_repeats
+    repeats_folded: int = 0
+
+    def _keep_untimed(self, table: str, key: I64, ts: I64, first_id: int) -> None:
+        untimed = ts == NO_TIME
+        if untimed.any():
+            ids = np.arange(first_id, first_id + key.size, dtype=np.int64)
+            self.untimed_rows.setdefault(table, []).append((key[untimed], ids[untimed]))
 
 
 def _ts_array(ts: I64) -> pa.Array:
@@ -354,6 +374,7 @@ def commit(ctx: Context, p: Prepared) -> None:
         )
         table["station"] = pc.dictionary_encode(p.station.take(pa.array(msg)))
         store.append("positions", pa.table(table))
+        ctx._keep_untimed("positions", p.key[msg], p.ts[msg], ctx.next_pos_id)
         ctx.next_pos_id += msg.size
         ctx.rows["positions"] += msg.size
     msg, cols = _gather_parts(p.statics, stored, STATIC_COLUMNS)
@@ -367,6 +388,7 @@ def commit(ctx: Context, p: Prepared) -> None:
             pa.array(["24A", "24B"]),
         )
         store.append("statics", pa.table(table))
+        ctx._keep_untimed("statics", p.key[msg], p.ts[msg], ctx.next_static_id)
         ctx.next_static_id += msg.size
         ctx.rows["statics"] += msg.size
     if p.others.size:
@@ -378,11 +400,53 @@ def commit(ctx: Context, p: Prepared) -> None:
             table["payload"] = p.other_payload.filter(pa.array(keep))
             table["fill_bits"] = pa.array(p.other_fill[keep].astype(np.int8))
             table["station"] = p.station.take(pa.array(msg))
+            table["nonstandard_length"] = pa.array(p.other_nonstandard[keep])
             store.append("messages", pa.table(table))
+            ctx._keep_untimed("messages", p.key[msg], p.ts[msg], ctx.next_msg_id)
             ctx.next_msg_id += msg.size
             ctx.rows["messages"] += msg.size
 
+    untimed_dup = dup & (p.ts == NO_TIME)
+    if untimed_dup.any():
+        ctx.untimed_dups.append(p.key[untimed_dup])
     _account_lines(ctx, p, stored, dup)
+
+
+_ID_COLUMN = {"positions": "pos_id", "statics": "static_id", "messages": "msg_id"}
+
+
+def fold_repeats(ctx: Context) -> None:
+    """Write ``repeats`` on the untimed rows of the file that later identical copies repeated.
+
+    A file without receive times that holds the same payload twice stores it once (see
+    :mod:`tumen.ingest.dedupe`); the copies after the first are counted as duplicates and
+    their number is recorded on the stored row, so that nothing is lost silently.  Copies
+    of a row stored from an earlier file stay plain duplicates.  Sets ``ctx.repeats_folded``.
+    """
+    if not ctx.untimed_dups:
+        return
+    dup_keys, counts = np.unique(np.concatenate(ctx.untimed_dups), return_counts=True)
+    folded = np.zeros(dup_keys.size, dtype=bool)
+    for table, parts in ctx.untimed_rows.items():
+        keys = np.concatenate([k for k, _ in parts])
+        ids = np.concatenate([i for _, i in parts])
+        pos = np.searchsorted(dup_keys, keys)
+        pos = np.minimum(pos, dup_keys.size - 1)
+        hit = dup_keys[pos] == keys
+        if not hit.any():
+            continue
+        folded[pos[hit]] = True
+        ctx.store.execute("CREATE TEMP TABLE IF NOT EXISTS _tumen_repeats (id BIGINT, n INTEGER)")
+        ctx.store.execute("DELETE FROM _tumen_repeats")
+        ctx.store.append(
+            "_tumen_repeats",
+            pa.table({"id": ids[hit], "n": pa.array(counts[pos[hit]], pa.int32())}),
+        )
+        col = _ID_COLUMN[table]
+        ctx.store.execute(
+            f"UPDATE {table} SET repeats = r.n FROM _tumen_repeats r WHERE {table}.{col} = r.id"
+        )
+    ctx.repeats_folded = int(counts[folded].sum())
 
 
 def _account_lines(ctx: Context, p: Prepared, stored: B, dup: B) -> None:

@@ -19,7 +19,8 @@ Any other CSV
 
 Each data row becomes a ``positions`` row; its static columns (name, IMO, call sign, type,
 size, draught, destination, ETA) become a ``statics`` row when they differ from the last
-ones stored for that MMSI in the file.  The header line is quarantined as ``csv header``
+ones stored for that MMSI in the file.  A row whose latitude or longitude is empty or reads
+91 / 181 ("not available") is stored with ``lat``/``lon`` NULL, like an AIS report.  The header line is quarantined as ``csv header``
 (so the layout is on record); rows are checked like AIS messages (MMSI, time, position).
 """
 
@@ -38,21 +39,18 @@ from tumen.errors import InputError
 from tumen.ingest import quarantine as Q
 from tumen.ingest.batch import Prepared, quarantined_lines
 from tumen.ingest.dedupe import row_keys
-from tumen.ingest.files import DMA_CSV, NOAA_CSV, LineBatch
+from tumen.ingest.files import (
+    DMA_CSV,
+    NOAA_CSV,
+    LineBatch,
+    split_header,
+)
+from tumen.ingest.files import (
+    norm_column as _norm,
+)
 from tumen.ingest.records import Part
 from tumen.ingest.scan import MAX_TIME_US, MIN_TIME_US, NO_TIME
 from tumen.store.backend import Backend
-
-NOAA_HEADER = [
-    "mmsi", "basedatetime", "lat", "lon", "sog", "cog", "heading", "vesselname", "imo",
-    "callsign", "vesseltype", "status", "length", "width", "draft", "cargo",
-]  # fmt: skip
-DMA_HEADER = [
-    "timestamp", "type of mobile", "mmsi", "latitude", "longitude", "navigational status", "rot",
-    "sog", "cog", "heading", "imo", "callsign", "name", "ship type", "cargo type", "width",
-    "length", "type of position fixing device", "draught", "destination", "eta",
-    "data source type", "a", "b", "c", "d",
-]  # fmt: skip
 
 #: canonical field → column name in each known layout (lower case)
 NOAA_MAP = {
@@ -107,25 +105,6 @@ DMA_SHIP_TYPE = {
     "port tender": 53, "anti-pollution": 54, "law enforcement": 55, "medical": 58,
     "not party to conflict": 59, "passenger": 60, "cargo": 70, "tanker": 80, "other": 90,
 }  # fmt: skip
-
-
-def _norm(name: str) -> str:
-    return name.strip().strip('"').lstrip("#").strip().lower()
-
-
-def split_header(line: str) -> list[str]:
-    """Column names of a header line."""
-    return next(_csv.reader([line.lstrip("\ufeff")]), [])
-
-
-def recognise_header(line: str) -> str | None:
-    """The known CSV layout a header line announces (``noaa_csv``/``dma_csv``), or None."""
-    cols = [_norm(c) for c in split_header(line)]
-    if cols[:16] == NOAA_HEADER and (len(cols) == 16 or cols[16:] == ["transceiverclass"]):
-        return NOAA_CSV
-    if cols[:5] == DMA_HEADER[:5] and line.lstrip().startswith("#"):
-        return DMA_CSV
-    return None
 
 
 def parse_columns(spec: str | dict[str, str] | None) -> dict[str, str] | None:
@@ -371,13 +350,21 @@ def prepare_csv(batch: LineBatch, state: CsvState, window_us: int) -> Prepared:
         mmsi = np.zeros(0, np.int64)
         ts = np.zeros(0, np.int64)
         lat = lon = np.zeros(0)
+    # empty, or 91 / 181 ("not available"): stored without position; text that is no number: malformed
+    blank = np.array(
+        [not (a.strip() and b.strip()) for a, b in zip(cols["lat"], cols["lon"], strict=True)]
+        if m
+        else [],
+        dtype=bool,
+    )
+    unreadable = (np.isnan(lat) | np.isnan(lon)) & ~blank
     no_pos = np.isnan(lat) | np.isnan(lon) | (lat == 91) | (lon == 181)
     out_rng = ~no_pos & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
     bad_time = ts == NO_TIME
     for sel, reason in (
         (bad_mmsi, Q.BAD_MMSI),
         (bad_time, Q.BAD_TIME),
-        (no_pos, Q.NO_POSITION),
+        (unreadable, Q.MALFORMED_ROW),
         (out_rng, Q.OUT_OF_RANGE),
     ):
         hit = sel & (code == 0)
@@ -402,8 +389,8 @@ def prepare_csv(batch: LineBatch, state: CsvState, window_us: int) -> Prepared:
     cls_np = np.asarray(klass.to_pylist() if m else [], dtype=object)
     msg_type_null = np.ones(m, dtype=bool)
     pos_cols: dict[str, pa.Array | np.ndarray] = {
-        "lat": lat,
-        "lon": lon,
+        "lat": pa.array(np.where(no_pos, 0.0, lat), mask=no_pos),
+        "lon": pa.array(np.where(no_pos, 0.0, lon), mask=no_pos),
         "sog_kn": pa.array(np.where(sog_null, 0, sog).astype(np.float32), mask=sog_null),
         "cog_deg": pa.array(np.where(cog_null, 0, cog).astype(np.float32), mask=cog_null),
         "heading_deg": pa.array(np.where(hdg_null, 0, heading).astype(np.int16), mask=hdg_null),
@@ -489,6 +476,7 @@ def prepare_csv(batch: LineBatch, state: CsvState, window_us: int) -> Prepared:
         other_type=np.zeros(0, np.int64),
         other_payload=pa.array([], pa.string()),
         other_fill=np.zeros(0, np.int64),
+        other_nonstandard=np.zeros(0, dtype=bool),
         hdr_target=no_hdr,
         is_hdr=not_hdr,
         q_index=q,

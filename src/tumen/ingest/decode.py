@@ -22,14 +22,26 @@ Checks of our own (pyais decodes some of these without complaint):
 
 * every character inside the armouring, else ``undecodable payload``;
 * message type 1-28 (pyais reads type 0 as type 1; ITU-R defines no type 0);
-* bit length allowed for the type (:data:`BIT_LENGTHS`, from ITU-R M.1371-5 annex 8 and
-  the gpsd AIVDM notes; type 24 part A also at 168 bits, as many class B units send it).
+* a bit length the type can be decoded from (:data:`DECODE_BITS`): every field a stored row
+  needs lies wholly inside the bits received, and no more than five slots' worth
+  (:data:`LONGEST_BITS`).  Peers decode the common non-standard forms too (gpsd, pyais,
+  libais): type 27 sent as 168 bits, type 1/2/3 of 163 bits, type 24 part A of 160-167
+  bits, type 21 of 268 bits, type 7 of 124 bits.  A length outside the ITU-R table
+  (:data:`BIT_LENGTHS`, from ITU-R M.1371-5 annex 8 and the gpsd AIVDM notes) is recorded
+  as ``nonstandard_length`` on the stored row, so an analyst can filter on it.
+  Fields past the end are NULL; a text field keeps the whole characters received.
+
+Six-bit text (names, call signs, destinations): ``@`` is the padding character of
+ITU-R M.1371 (6-bit value 0).  Stored text is trimmed of ``@`` and spaces at both ends,
+an inner run of ``@`` becomes one space, and an all-``@`` field is NULL
+(:func:`clean_sixbit_text`; ``@@J130B`` → ``J130B``, ``HHLA 3@@@@@@@@@B`` → ``HHLA 3 B``).
 
 Reference: ITU-R M.1371-5 (2014) annex 8; https://gpsd.gitlab.io/gpsd/AIVDM.html .
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +88,31 @@ BIT_LENGTHS: dict[int, tuple[int, int] | frozenset[int]] = {
     27: frozenset({96}),
     28: (40, 168),
 }
+
+#: the longest payload of any message: five slots (ITU-R M.1371-5 annex 2), 1008 bits
+LONGEST_BITS = 1008
+
+#: fewest bits each decoded kind is decoded from: where the last field a stored row needs
+#: ends (a text field at the end may be cut to whole characters).  Any length from there up
+#: to :data:`LONGEST_BITS` is decoded (bits after the last field are ignored); a length
+#: outside :data:`BIT_LENGTHS` is flagged ``nonstandard_length``.  The types kept whole in
+#: ``messages`` need their source MMSI (bits 8-37): :data:`WHOLE_MIN_BITS`.
+DECODE_BITS: dict[int | str, int] = {
+    1: 143,  # up to the UTC second
+    2: 143,
+    3: 143,
+    4: 134,  # up to the latitude
+    11: 134,
+    5: 302,  # up to the draught; the destination may be cut to whole characters
+    9: 134,  # up to the UTC second
+    18: 139,  # up to the UTC second
+    19: 301,  # up to the dimensions
+    21: 259,  # up to the UTC second; the name extension may be missing
+    "24A": 160,  # the name ends at bit 160
+    "24B": 162,  # up to the dimensions (or the mothership MMSI)
+    27: 94,  # up to the course
+}
+WHOLE_MIN_BITS = 38
 
 POSITION_TYPES = (1, 2, 3, 4, 9, 11, 18, 19, 21, 27)
 STATIC_TYPES = (5, 19, 24)
@@ -309,6 +346,9 @@ class SixBits:
         if self.n == 0:
             return
         ncols = max(nwords * 10, 1)
+        short = int(pay_s.max()) + ncols - pbuf.size
+        if short > 0:  # a long payload in the group: rows near the buffer's end read further
+            pbuf = np.concatenate([pbuf, np.zeros(short, dtype=np.uint8)])
         chars = windows(pbuf, pay_s, ncols)
         bad = (chars < 48) | (chars > 119) | ((chars > 87) & (chars < 96))
         lo, hi = int(length.min()), int(length.max())
@@ -377,7 +417,7 @@ class SixBits:
 def _text(six: SixBits, offset: int, width: int) -> np.ndarray:
     """Characters of a text field as pyais reads them: a (messages, chars) ASCII matrix.
 
-    Strip it with :func:`text_spans` / :func:`text_to_arrow` (trailing '@', then spaces).
+    Clean it with :func:`text_to_arrow` (``@`` padding and spaces, :func:`clean_sixbit_text`).
     """
     nchar = (width + 5) // 6
     cols = []
@@ -390,26 +430,52 @@ def _text(six: SixBits, offset: int, width: int) -> np.ndarray:
 
 
 def text_spans(mat: np.ndarray) -> tuple[I64, I64]:
-    """Start and end of each row's text after ``rstrip('@')`` then ``strip()`` (pyais)."""
+    """Start and end of each row's text once ``@`` (padding) and spaces are trimmed at both ends."""
     m, w = mat.shape
-    idx = np.arange(w)
-    not_at = mat != 64
-    end1 = np.where(not_at.any(axis=1), w - np.argmax(not_at[:, ::-1], axis=1), 0)
-    inside = idx[None, :] < end1[:, None]
-    not_sp = (mat != 32) & inside
-    anyc = not_sp.any(axis=1)
-    start = np.where(anyc, np.argmax(not_sp, axis=1), 0)
-    end = np.where(anyc, w - np.argmax(not_sp[:, ::-1], axis=1), 0)
+    keep = (mat != 64) & (mat != 32)
+    anyc = keep.any(axis=1)
+    start = np.where(anyc, np.argmax(keep, axis=1), 0)
+    end = np.where(anyc, w - np.argmax(keep[:, ::-1], axis=1), 0)
     return start.astype(np.int64), end.astype(np.int64)
 
 
+_AT_RUN = re.compile(r"@+")
+
+
+def clean_sixbit_text(text: str | None) -> str | None:
+    """Six-bit text as stored: ``@`` padding and spaces trimmed at both ends, an inner run of
+    ``@`` turned into one space; ``None`` when nothing is left (an all-``@`` field).
+
+    ``@`` is 6-bit value 0, the padding of ITU-R M.1371-5 annex 8 (table 47).
+
+    >>> clean_sixbit_text("@@J130B"), clean_sixbit_text("HHLA 3@@@@@@@@@B"), clean_sixbit_text("@@@@")
+    ('J130B', 'HHLA 3 B', None)
+    """
+    if text is None:
+        return None
+    out = _AT_RUN.sub(" ", text.strip("@ "))
+    return out or None
+
+
 def text_to_arrow(mat: np.ndarray) -> pa.Array:
-    """Arrow strings of a text matrix, stripped as pyais does."""
+    """Arrow strings of a text matrix, cleaned as :func:`clean_sixbit_text` says ('' when empty)."""
     start, end = text_spans(mat)
     w = mat.shape[1]
     flat = np.concatenate([mat.reshape(-1), np.zeros(8, np.uint8)])
     base = np.arange(mat.shape[0], dtype=np.int64) * w
-    return spans_to_arrow(flat, base + start, base + end)
+    arr = spans_to_arrow(flat, base + start, base + end)
+    inner = (
+        (mat == 64)
+        & (np.arange(w)[None, :] >= start[:, None])
+        & (np.arange(w)[None, :] < end[:, None])
+    )
+    odd = np.flatnonzero(inner.any(axis=1)) if w else np.zeros(0, np.int64)
+    if odd.size:  # rare: an inner run of '@' becomes one space
+        values = arr.to_pylist()
+        for i in odd.tolist():
+            values[i] = _AT_RUN.sub(" ", values[i])
+        arr = pa.array(values, type=pa.string())
+    return arr
 
 
 def to_lat_lon(raw: I64) -> np.ndarray:
@@ -518,6 +584,8 @@ class Decoded:
     mmsi: I64
     # per decoded kind: message indices and their field dicts
     groups: dict[int | str, tuple[I64, dict[str, object]]]
+    #: bit length outside the ITU-R table (:data:`BIT_LENGTHS`) though decodable
+    nonstandard: np.ndarray | None = None
 
 
 _MAX_BITS = 1200
@@ -529,11 +597,63 @@ for _t, _rule in BIT_LENGTHS.items():
         _ALLOWED[_t, sorted(_rule)] = True
 
 
+_ACCEPTED = np.zeros_like(_ALLOWED)
+for _t in range(1, 29):
+    _ACCEPTED[_t, WHOLE_MIN_BITS : LONGEST_BITS + 1] = True
+for _k, _lo in DECODE_BITS.items():
+    if isinstance(_k, int):
+        _ACCEPTED[_k, :_lo] = False
+_ACCEPTED[24, : min(DECODE_BITS["24A"], DECODE_BITS["24B"])] = False
+_ACCEPTED |= _ALLOWED  # type 26 may be 1064 bits long
+
+
+def _lookup(table: np.ndarray, t: I64, bits: I64) -> np.ndarray:
+    return table[np.clip(t, 0, 63), np.clip(bits, 0, _MAX_BITS)] & (bits <= _MAX_BITS) & (bits >= 0)
+
+
 def _allowed(t: I64, bits: I64) -> np.ndarray:
-    """Whether each (type, bit length) pair is allowed by :data:`BIT_LENGTHS` (a table lookup)."""
-    return (
-        _ALLOWED[np.clip(t, 0, 63), np.clip(bits, 0, _MAX_BITS)] & (bits <= _MAX_BITS) & (bits >= 0)
-    )
+    """Whether each (type, bit length) pair is allowed by :data:`BIT_LENGTHS` (the ITU-R table)."""
+    return _lookup(_ALLOWED, t, bits)
+
+
+def _accepted(t: I64, bits: I64) -> np.ndarray:
+    """Whether each (type, bit length) pair can be decoded (:data:`DECODE_BITS`, else the ITU-R table)."""
+    return _lookup(_ACCEPTED, t, bits)
+
+
+def _need(t: int) -> str:
+    lo = DECODE_BITS.get(t, WHOLE_MIN_BITS) if t != 24 else DECODE_BITS["24A"]
+    rule = BIT_LENGTHS[t]
+    hi = max(LONGEST_BITS, rule[1] if isinstance(rule, tuple) else max(rule))
+    return f"{lo}-{hi}"
+
+
+#: per type, characters of its longest ITU-R payload (:data:`BIT_LENGTHS`)
+_ITU_CHARS = np.full(64, 10**9, dtype=np.int64)
+for _t, _rule in BIT_LENGTHS.items():
+    _ITU_CHARS[_t] = -(-(_rule[1] if isinstance(_rule, tuple) else max(_rule)) // 6)
+
+
+def _add_group(
+    groups: dict[int | str, tuple[I64, dict[str, object]]],
+    name: int | str,
+    idx: I64,
+    fields: dict[str, object],
+) -> None:
+    """Add decoded messages to ``groups[name]`` (concatenated with those already there)."""
+    if name not in groups:
+        groups[name] = (idx, fields)
+        return
+    old_idx, old = groups[name]
+    merged: dict[str, object] = {}
+    for k, v in fields.items():
+        if k == "_exists":
+            ex_old = old["_exists"]
+            assert isinstance(ex_old, dict) and isinstance(v, dict)
+            merged[k] = {f: np.concatenate([ex_old[f], v[f]]) for f in v}
+        else:
+            merged[k] = np.concatenate([np.asarray(old[k]), np.asarray(v)])
+    groups[name] = (np.concatenate([old_idx, idx]), merged)
 
 
 def decode_payloads(
@@ -551,8 +671,9 @@ def decode_payloads(
     key = np.zeros(n, dtype=np.int64)
     mmsi = np.zeros(n, dtype=np.int64)
     groups: dict[int | str, tuple[I64, dict[str, object]]] = {}
+    nonstandard = np.zeros(n, dtype=bool)
     if n == 0:
-        return Decoded(np.zeros(0, np.int64), code, detail, key, mmsi, groups)
+        return Decoded(np.zeros(0, np.int64), code, detail, key, mmsi, groups, nonstandard)
     und = Q.CODE[Q.UNDECODABLE]
     empty = length <= 0
     code[empty] = und
@@ -567,20 +688,24 @@ def decode_payloads(
         detail[i] = f"character {chr(int(pbuf[pay_s[i]]))!r} outside the 6-bit armouring"
     for i in np.flatnonzero(unknown).tolist():
         detail[i] = f"unknown message type {int(mtype[i])}"
-    bad_len = (code == 0) & ~_allowed(mtype, bits)
+    bad_len = (code == 0) & ~_accepted(mtype, bits)
     code[bad_len] = und
     for i in np.flatnonzero(bad_len).tolist():
-        rule = BIT_LENGTHS[int(mtype[i])]
-        need = (
-            f"{rule[0]}-{rule[1]}"
-            if isinstance(rule, tuple)
-            else " or ".join(str(x) for x in sorted(rule))
-        )
-        detail[i] = f"type {int(mtype[i])} needs {need} bits, got {int(bits[i])}"
+        detail[i] = f"type {int(mtype[i])} needs {_need(int(mtype[i]))} bits, got {int(bits[i])}"
+    nonstandard[:] = (code == 0) & ~_allowed(mtype, bits)
     live = np.flatnonzero(code == 0)
     lt = mtype[live]
-    for typ in np.unique(lt).tolist():
-        rows = live[lt == typ]
+    # payloads longer than the type's ITU-R length are decoded apart: a group is read as wide
+    # as its longest payload, and one 1008-bit message must not widen every other one
+    long_ = length[live] > _ITU_CHARS[np.clip(lt, 0, 63)]
+    subgroups = [
+        (typ, live[(lt == typ) & (long_ == lg)])
+        for typ in np.unique(lt).tolist()
+        for lg in (False, True)
+    ]
+    for typ, rows in subgroups:
+        if rows.size == 0:
+            continue
         six = SixBits(pbuf, pay_s[rows], pay_e[rows], fill[rows])
         if six.bad_chars.any():
             for j in np.flatnonzero(six.bad_chars).tolist():
@@ -601,10 +726,11 @@ def decode_payloads(
         if typ == 24:
             part, _ = six.get(38, 2)
             lens = six.bits
-            bad24 = (
-                (part > 1)
-                | ((part == 0) & ~np.isin(lens, [160, 168]))
-                | ((part == 1) & (lens != 168))
+            a_lo, b_lo = DECODE_BITS["24A"], DECODE_BITS["24B"]
+            bad24 = (part > 1) | ((part == 0) & (lens < a_lo)) | ((part == 1) & (lens < b_lo))
+            # ITU-R: part A 160 bits (168 as many class B units send it), part B 168
+            nonstandard[rows] = ~bad24 & ~(
+                ((part == 0) & np.isin(lens, [160, 168])) | ((part == 1) & (lens == 168))
             )
             for j in np.flatnonzero(bad24).tolist():
                 code[rows[j]] = und
@@ -612,7 +738,8 @@ def decode_payloads(
                 detail[int(rows[j])] = (
                     f"type 24 part number {p}"
                     if p > 1
-                    else f"type 24 part {'AB'[p]} needs {(160, 168)[p]} bits, got {int(lens[j])}"
+                    else f"type 24 part {'AB'[p]} needs {(a_lo, b_lo)[p]}-{LONGEST_BITS} bits, "
+                    f"got {int(lens[j])}"
                 )
             aux = (mm >= 980000000) & (mm <= 989999999)
             for name, sel in (
@@ -623,12 +750,9 @@ def decode_payloads(
                 sel = sel & ~bad24
                 if sel.any():
                     sub = rows[sel]
-                    groups[name] = (
-                        sub,
-                        decode_fields(
-                            SixBits(pbuf, pay_s[sub], pay_e[sub], fill[sub]), SPECS[name], only
-                        ),
-                    )
+                    six_sub = SixBits(pbuf, pay_s[sub], pay_e[sub], fill[sub])
+                    _add_group(groups, name, sub, decode_fields(six_sub, SPECS[name], only))
         elif typ in SPECS:
-            groups[typ] = (rows, decode_fields(six, SPECS[typ], only))
-    return Decoded(mtype, code, detail, key, mmsi, groups)
+            _add_group(groups, typ, rows, decode_fields(six, SPECS[typ], only))
+    nonstandard &= code == 0
+    return Decoded(mtype, code, detail, key, mmsi, groups, nonstandard)

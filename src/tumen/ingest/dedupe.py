@@ -17,7 +17,9 @@ copies are compared with their neighbour in time; across batches and files, with
 keys of every earlier copy (stored or duplicate) kept in ``ingest_keys``.
 
 Messages without a receive time compare equal in time to each other (and never to timed
-ones): a file without times that holds the same payload twice keeps it once.
+ones): a file without times that holds the same payload twice keeps it once, and the stored
+row's ``repeats`` column records how many later copies of the same file it stands for
+(:func:`tumen.ingest.batch.fold_repeats`; ``repeats_folded`` in the ingest report).
 
 A CSV row's key hashes its MMSI, time, position, speed, course and heading, so only
 identical rows are duplicates.
@@ -36,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from tumen.ingest.decode import mix64
 from tumen.ingest.scan import I64, NO_TIME, B
 from tumen.store.backend import Backend
 
@@ -214,8 +217,6 @@ def remember(store: Backend, key: I64, ts: I64) -> None:
 
 def row_keys(columns: list[np.ndarray]) -> I64:
     """64-bit key of table rows from numeric columns (floats by their bits; NaN equal to NaN)."""
-    from tumen.ingest.decode import mix64
-
     n = columns[0].size if columns else 0
     h = np.full(n, 0x51ED270B27A6F1C3, dtype=np.uint64)
     for col in columns:

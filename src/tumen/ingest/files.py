@@ -14,13 +14,19 @@ Formats (the ``sources.format`` column):
 
 Files ending in ``.gz`` are decompressed on the fly.  A directory stands for every
 file below it (sorted); files in it that are not AIS data are skipped and listed.
+
+Lines end at ``\n``, ``\r\n`` or a lone ``\r`` (old Mac loggers), counted alike; a UTF-8
+byte order mark before the first line is dropped.  The SHA-256 of a file is that of its
+bytes as stored, whatever its line ends.
 """
 
 from __future__ import annotations
 
+import csv as _csv
 import gzip
 import hashlib
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,10 +69,59 @@ class InputFile:
 
 @dataclass(frozen=True)
 class SkippedFile:
-    """A file found in a directory that is not AIS data."""
+    """A file not ingested: found in a directory and not AIS data, or damaged (see
+    :class:`DamagedInput`)."""
 
     path: Path
     reason: str
+
+
+class DamagedInput(InputError):
+    """A file that cannot be read to its end (a damaged ``.gz``, a read error midway).
+
+    Found only while reading it, after the files before it may have been committed: its
+    own transaction is rolled back (none of its lines is stored or counted) and the run
+    goes on; the file is listed in ``IngestReport.skipped`` with this reason.
+    """
+
+
+#: UTF-8 encoding of U+FEFF, the byte order mark some Windows tools write first
+BOM = b"\xef\xbb\xbf"
+
+
+class LineEnds:
+    """Turns a stream's chunks into ``\n``-separated lines: a lone ``\r`` becomes ``\n``
+    (``\r\n`` is left alone: the reader drops the ``\r``), and a leading BOM is dropped.
+    A ``\r`` ending a chunk is held back until the next one shows whether ``\n`` follows."""
+
+    def __init__(self) -> None:
+        self.first = True
+        self.held = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The normalised bytes of ``chunk``; ``b""`` (end of stream) flushes what was held."""
+        if not chunk:
+            out, self.held = self.held, b""
+            return b"\n" if out else b""
+        if self.first:
+            self.first = False
+            if chunk.startswith(BOM):
+                chunk = chunk[len(BOM) :]
+        if self.held:
+            chunk = self.held + chunk
+            self.held = b""
+        if chunk.endswith(b"\r"):
+            self.held, chunk = b"\r", chunk[:-1]
+        if b"\r" not in chunk:
+            return chunk
+        arr = np.frombuffer(chunk, dtype=np.uint8).copy()
+        cr = arr == 13
+        lone = cr.copy()
+        lone[:-1] &= arr[1:] != 10
+        if lone.any():
+            arr[lone] = 10
+            return arr.tobytes()
+        return chunk
 
 
 def open_bytes(path: Path) -> IO[bytes]:
@@ -92,7 +147,7 @@ def _head(path: Path) -> bytes:
         ) from None
 
 
-def _first_text_line(text: str) -> str:
+def _first_text_line(text: str) -> str:  # (splitlines: \n, \r\n and \r all end a line)
     for line in text.splitlines():
         if line.strip():
             return line.strip().lstrip("\ufeff")
@@ -118,11 +173,10 @@ def sniff(path: Path, *, custom_columns: bool = False) -> tuple[str, str | None]
         return NMEA, None
     text = head.decode("utf-8", errors="replace")
     first = _first_text_line(text)
-    from tumen.ingest import csv as csv_layouts  # local: csv imports files
-
-    layout = csv_layouts.recognise_header(first)
+    layout = recognise_header(first)
     if layout is not None:
-        return layout, first
+        # an explicit --columns mapping wins over the recognised layout
+        return (CUSTOM_CSV if custom_columns else layout), first
     if "VDM," in text or "VDO," in text:
         return NMEA, None  # damaged lines inside are quarantined one by one
     # binary: NUL bytes or mostly control bytes in the first block
@@ -141,6 +195,39 @@ def sniff(path: Path, *, custom_columns: bool = False) -> tuple[str, str | None]
     raise InputError(
         f"holds no AIS sentences in its first {SNIFF_BYTES // 1024} KiB; {_WHAT_TO_DO}", path
     )
+
+
+# ---- CSV layouts recognised by their header (read by tumen.ingest.csv) ----
+NOAA_HEADER = [
+    "mmsi", "basedatetime", "lat", "lon", "sog", "cog", "heading", "vesselname", "imo",
+    "callsign", "vesseltype", "status", "length", "width", "draft", "cargo",
+]  # fmt: skip
+DMA_HEADER = [
+    "timestamp", "type of mobile", "mmsi", "latitude", "longitude", "navigational status", "rot",
+    "sog", "cog", "heading", "imo", "callsign", "name", "ship type", "cargo type", "width",
+    "length", "type of position fixing device", "draught", "destination", "eta",
+    "data source type", "a", "b", "c", "d",
+]  # fmt: skip
+
+
+def norm_column(name: str) -> str:
+    """A column name as layouts compare it: unquoted, without a leading ``#``, lower case."""
+    return name.strip().strip('"').lstrip("#").strip().lower()
+
+
+def split_header(line: str) -> list[str]:
+    """Column names of a header line."""
+    return next(_csv.reader([line.lstrip("\ufeff")]), [])
+
+
+def recognise_header(line: str) -> str | None:
+    """The known CSV layout a header line announces (``noaa_csv``/``dma_csv``), or None."""
+    cols = [norm_column(c) for c in split_header(line)]
+    if cols[:16] == NOAA_HEADER and (len(cols) == 16 or cols[16:] == ["transceiverclass"]):
+        return NOAA_CSV
+    if cols[:5] == DMA_HEADER[:5] and line.lstrip().startswith("#"):
+        return DMA_CSV
+    return None
 
 
 #: Files found in a directory that are documentation, not data, even when they quote sentences
@@ -215,6 +302,27 @@ class LineBatch:
     first_line: int
     final: bool
     original: bytes | None = None
+
+    @classmethod
+    def of_lines(
+        cls, lines: Sequence[bytes | str], *, first_line: int = 1, final: bool = True
+    ) -> LineBatch:
+        """A batch of the given lines (without line ends), e.g. lines received from a feed.
+
+        Parse it with :func:`tumen.ingest.nmea.parse_batch`; with ``final=False`` the lines
+        of a message still waiting for fragments are left undecided (``n_lines``).
+        """
+        raw = [ln.encode("utf-8") if isinstance(ln, str) else bytes(ln) for ln in lines]
+        data = b"\n".join(raw) + (b"\n" if raw else b"")
+        buf = np.zeros(len(data) + PAD, dtype=np.uint8)
+        buf[: len(data)] = np.frombuffer(data, dtype=np.uint8)
+        high = buf >= 0x80
+        original = data if high.any() else None
+        buf[high] = 0x7F
+        lengths = np.array([len(r) + 1 for r in raw], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        ends = starts + lengths - 1
+        return cls(buf, starts[: len(raw)], ends[: len(raw)], first_line, final, original)
 
     @property
     def n(self) -> int:
@@ -318,6 +426,7 @@ class LineReader:
         self._next_line = 1
         self._eof = False
         self._extra = 0  # lines handed back: the next batch may be that much longer
+        self._ends = LineEnds()
 
     @property
     def bytes_read(self) -> int:
@@ -328,7 +437,7 @@ class LineReader:
         """SHA-256 of the file's bytes as stored (waits for the hashing thread)."""
         self._hasher.join()
         if self._hasher.digest is None:
-            raise InputError(f"cannot be read ({self._hasher.error}); check the file", self.path)
+            raise DamagedInput(f"cannot be read ({self._hasher.error}); check the file", self.path)
         return self._hasher.digest
 
     def close(self) -> None:
@@ -348,18 +457,24 @@ class LineReader:
     def _fill(self, want: int) -> None:
         while not self._eof and self._nl.size < want:
             try:
-                chunk = self._stream.read(READ_BYTES)
-            except (EOFError, gzip.BadGzipFile, OSError) as exc:
-                raise InputError(
-                    f"cannot be read to the end ({exc}); the file is damaged", self.path
+                raw = self._stream.read(READ_BYTES)
+            except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as exc:
+                raise DamagedInput(
+                    f"cannot be read to the end ({exc or type(exc).__name__}); the file is "
+                    "damaged: nothing of it was stored",
+                    self.path,
                 ) from None
-            if not chunk:
+            chunk = self._ends.feed(raw)
+            if not raw:
                 self._eof = True
-                break
+                if not chunk:
+                    break
             base = len(self._pending)
             self._pending += chunk
             new = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10).astype(np.int64) + base
             self._nl = np.concatenate([self._nl, new])
+            if self._eof:
+                break
             if self._nl.size == 0 and len(self._pending) > MAX_LINE_BYTES:
                 # one endless "line": cut it into pieces of MAX_LINE_BYTES, each counted as a line
                 self._pending[MAX_LINE_BYTES:MAX_LINE_BYTES] = b"\n"
@@ -405,11 +520,18 @@ class LineReader:
 
 
 def count_lines(path: Path) -> int:
-    """Number of lines in a file (a last line without newline counts), reading it once."""
+    """Number of lines in a file (a last line without line end counts), reading it once;
+    line ends as :class:`LineReader` reads them (:class:`LineEnds`)."""
     n = 0
     last = b"\n"
+    ends = LineEnds()
     with open_bytes(path) as fh:
-        while chunk := fh.read(READ_BYTES):
+        while True:
+            raw = fh.read(READ_BYTES)
+            chunk = ends.feed(raw)
             n += chunk.count(b"\n")
-            last = chunk[-1:]
+            if chunk:
+                last = chunk[-1:]
+            if not raw:
+                break
     return n + (0 if last == b"\n" else 1)

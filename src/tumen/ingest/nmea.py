@@ -35,6 +35,7 @@ decoding", https://gpsd.gitlab.io/gpsd/AIVDM.html .
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -641,8 +642,8 @@ class ParsedBatch:
     is_hdr: B
 
 
-def _run_info(kind: I64) -> tuple[B, I64, I64, I64, I64]:
-    """Header runs: (is_hdr, hstart, last tag header in run, last $PGHP in run, next non-header)."""
+def _run_info(kind: I64) -> _Runs:
+    """Header runs: is_hdr, hstart, last tag header in run, last $PGHP in run, next non-header."""
     n = kind.size
     idx = np.arange(n, dtype=np.int64)
     is_hdr = (kind == K_TAGHDR) | (kind == K_GHHDR)
@@ -666,7 +667,7 @@ def _run_info(kind: I64) -> tuple[B, I64, I64, I64, I64]:
     nxt = np.where(~is_hdr, idx, big)[::-1]
     next_nonhdr = np.minimum.accumulate(nxt)[::-1] if n else idx
     # run start for non-header lines: first header line directly before them
-    return is_hdr, np.where(is_hdr, idx, prev_nonhdr + 1), last_tag, last_gh, next_nonhdr
+    return _Runs(is_hdr, np.where(is_hdr, idx, prev_nonhdr + 1), last_tag, last_gh, next_nonhdr)
 
 
 def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
@@ -675,99 +676,154 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
     Unless ``batch.final``, lines at the end that belong to a message still waiting for
     fragments (or a header run waiting for its sentence) are left undecided:
     ``n_lines`` tells how many lines were decided; the caller hands the rest back to the reader.
+
+    The steps, one function each:
+
+    1. :func:`scan_rows` -- classify every line and parse the one-sentence lines (vectorised);
+    2. :func:`_split_complex_lines` -- the other lines, one by one, into virtual lines;
+    3. :func:`_merge_virtual` -- parse those and merge all sentences in line order;
+    4. :func:`_inherit_headers` -- time, station and group from header lines before a sentence;
+    5. :func:`_check_sentences` -- malformed, bad checksum, unreadable time;
+    6. :func:`assemble` -- join multi-part messages;
+    7. :func:`_batch_cut` -- where the decided lines end;
+    8. :func:`_messages` -- the messages of the decided lines;
+    9. :func:`_line_fates` -- quarantine reasons of lines and header lines.
     """
     n = batch.n
-    buf = batch.buf
-    rs = scan_rows(buf, batch.starts, batch.ends, tz)
-    kind = rs.kind
-
-    # ---- slow path: complex lines → virtual lines ----------------------------------
-    complex_rows = np.flatnonzero(kind == K_COMPLEX)
-    line_code = np.zeros(n, dtype=np.int64)
-    line_detail: dict[int, str] = {}
-    line_code[kind == K_BLANK] = Q.CODE[Q.BLANK]
-    line_code[kind == K_COMMENT] = Q.CODE[Q.COMMENT]
-    line_code[kind == K_NONAIS] = Q.CODE[Q.NOT_AIS]
-    v_line: list[int] = []
-    v_text: list[bytes] = []
-    v_time: list[int] = []
-    v_bad: list[bool] = []
-    for r in complex_rows.tolist():
-        sp = split_line(batch.line_bytes(r), tz)
-        if sp.reason:
-            line_code[r] = sp.reason
-            if sp.detail:
-                line_detail[r] = sp.detail
-            continue
-        for text in sp.virtual:
-            v_line.append(r)
-            v_text.append(text)
-            v_time.append(int(NO_TIME) if sp.time_us is None else sp.time_us)
-            v_bad.append(sp.time_bad)
-    ext_parts: list[bytes] = []
-    base = batch.size
-    v_starts = np.zeros(len(v_text), dtype=np.int64)
-    v_ends = np.zeros(len(v_text), dtype=np.int64)
-    pos = base
-    for i, text in enumerate(v_text):
-        v_starts[i] = pos
-        v_ends[i] = pos + len(text)
-        ext_parts.append(text + b"\n")
-        pos += len(text) + 1
-    ext = b"".join(ext_parts)
-    if ext:
-        pbuf = np.concatenate(
-            [buf[:base], np.frombuffer(ext, dtype=np.uint8), np.zeros(PAD, np.uint8)]
+    rs = scan_rows(batch.buf, batch.starts, batch.ends, tz)
+    cx = _split_complex_lines(batch, rs.kind, tz)
+    pbuf, st, fail_lines = _merge_virtual(batch, rs, cx, tz)
+    runs = _run_info(rs.kind)
+    t, bad, st_s, st_e, group = _inherit_headers(st, rs, runs)
+    s_code, q = _check_sentences(st, bad, fail_lines)
+    good = s_code == 0
+    single = np.flatnonzero(good & (st.count == 1))
+    multi = np.flatnonzero(good & (st.count > 1))
+    asm = assemble(
+        multi, st.row, st.talker, st.count, st.num, st.seq, st.chan, group, n, batch.final,
+        fragment_gap,
+    )  # fmt: skip
+    cut = _batch_cut(n, batch.final, runs, asm, st.row)
+    pbuf, msgs = _messages(pbuf, st, t, st_s, st_e, single, asm, runs, cut)
+    # failed fragments: each fragment line quarantined 'incomplete multi-part'
+    fails = asm.failed[st.row[asm.failed] < cut]
+    if fails.size:
+        q.add(
+            st.row[fails],
+            Q.CODE[Q.INCOMPLETE],
+            [asm.failed_detail[j] for j in np.flatnonzero(st.row[asm.failed] < cut).tolist()],
         )
-        pbuf[base:][pbuf[base:] >= 0x80] = 0x7F
-    else:
-        pbuf = buf
-    v_line_a = np.asarray(v_line, dtype=np.int64)
-    if v_text:
-        vs = scan_rows(pbuf, v_starts, v_ends, tz).sentences
-        v_ok = vs.row
-        ok_mask = np.zeros(len(v_text), dtype=bool)
-        ok_mask[v_ok] = True
-        # virtual sentences that do not parse: malformed, on their original line
-        fail_lines = v_line_a[~ok_mask]
-        # the logger prefix time of a complex line applies to its virtual sentences
-        vt = np.asarray(v_time, dtype=np.int64)[v_ok]
-        vb = np.asarray(v_bad, dtype=bool)[v_ok]
-        own_none = (vs.t_own == NO_TIME) & ~vs.t_bad
-        vs.t_own = np.where(own_none & (vt != NO_TIME), vt, vs.t_own)
-        vs.t_bad = vs.t_bad | (own_none & vb)
-        order_v = v_ok + 1
-        vs.row = v_line_a[v_ok]
-        st = Sentences.concat([rs.sentences, vs])
-        s_order = np.concatenate([np.zeros(rs.sentences.row.size, np.int64), order_v])
-        st = st.take(np.lexsort((s_order, st.row)))
-    else:
-        fail_lines = np.zeros(0, dtype=np.int64)
-        st = rs.sentences  # rows in line order already
-    s_line = st.row
-    talker, count, num, seq, chan = st.talker, st.count, st.num, st.seq, st.chan
-    pay_s, pay_e, fill, ck_given, ck_calc = st.pay_s, st.pay_e, st.fill, st.ck_given, st.ck_calc
-    t_own, t_bad, st_s, st_e, si_s, si_e, group = (
-        st.t_own,
-        st.t_bad,
-        st.st_s,
-        st.st_e,
-        st.si_s,
-        st.si_e,
-        st.group,
+    q_line, q_code, q_detail = q.before(cut)
+    line_code, hdr_target = _line_fates(n, cx.line_code, runs, st.row, fail_lines)
+    return ParsedBatch(
+        pbuf=pbuf,
+        n_lines=cut,
+        messages=msgs,
+        q_line=q_line,
+        q_code=q_code,
+        q_detail=q_detail,
+        line_code=line_code[:cut],
+        line_detail={k: v for k, v in cx.line_detail.items() if k < cut},
+        hdr_target=hdr_target[:cut],
+        is_hdr=runs.is_hdr[:cut],
     )
 
-    # ---- header runs ---------------------------------------------------------------
-    is_hdr, hstart, last_tag, last_gh, next_nonhdr = _run_info(kind)
-    lt = last_tag[s_line]
-    lg = last_gh[s_line]
-    has_lt = lt >= 0
-    has_lg = lg >= 0
-    ltc = np.maximum(lt, 0)
-    lgc = np.maximum(lg, 0)
-    # time: own > tag header c: > $PGHP
-    t = t_own.copy()
-    bad = t_bad.copy()
+
+@dataclass
+class _Complex:
+    """What the slow path made of the lines the vectorised parser left (:func:`split_line`)."""
+
+    line_code: I64  # per line: reason code of lines without sentence (also blank, comment, ...)
+    line_detail: dict[int, str]
+    v_line: list[int] = field(default_factory=list)  # per virtual line: the line it comes from
+    v_text: list[bytes] = field(default_factory=list)
+    v_time: list[int] = field(default_factory=list)  # logger prefix time (NO_TIME: none)
+    v_bad: list[bool] = field(default_factory=list)
+
+
+def _split_complex_lines(batch: LineBatch, kind: I64, tz: str) -> _Complex:
+    """Line reasons of blank, comment and non-AIS lines; complex lines → virtual lines."""
+    n = batch.n
+    cx = _Complex(np.zeros(n, dtype=np.int64), {})
+    cx.line_code[kind == K_BLANK] = Q.CODE[Q.BLANK]
+    cx.line_code[kind == K_COMMENT] = Q.CODE[Q.COMMENT]
+    cx.line_code[kind == K_NONAIS] = Q.CODE[Q.NOT_AIS]
+    for r in np.flatnonzero(kind == K_COMPLEX).tolist():
+        sp = split_line(batch.line_bytes(r), tz)
+        if sp.reason:
+            cx.line_code[r] = sp.reason
+            if sp.detail:
+                cx.line_detail[r] = sp.detail
+            continue
+        for text in sp.virtual:
+            cx.v_line.append(r)
+            cx.v_text.append(text)
+            cx.v_time.append(int(NO_TIME) if sp.time_us is None else sp.time_us)
+            cx.v_bad.append(sp.time_bad)
+    return cx
+
+
+def _merge_virtual(
+    batch: LineBatch, rs: RowScan, cx: _Complex, tz: str
+) -> tuple[U8, Sentences, I64]:
+    """Append the virtual lines to the batch buffer, parse them, and merge every sentence in
+    line order (sentences of one line in the order written).
+
+    Returns (buffer, sentences, lines of virtual sentences that do not parse: malformed).
+    """
+    if not cx.v_text:
+        return batch.buf, rs.sentences, np.zeros(0, dtype=np.int64)  # in line order already
+    base = batch.size
+    lengths = np.array([len(t) + 1 for t in cx.v_text], dtype=np.int64)
+    v_starts = base + np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    v_ends = v_starts + lengths - 1
+    ext = b"".join(t + b"\n" for t in cx.v_text)
+    pbuf = np.concatenate(
+        [batch.buf[:base], np.frombuffer(ext, dtype=np.uint8), np.zeros(PAD, np.uint8)]
+    )
+    pbuf[base:][pbuf[base:] >= 0x80] = 0x7F
+    v_line = np.asarray(cx.v_line, dtype=np.int64)
+    vs = scan_rows(pbuf, v_starts, v_ends, tz).sentences
+    v_ok = vs.row
+    ok_mask = np.zeros(len(cx.v_text), dtype=bool)
+    ok_mask[v_ok] = True
+    fail_lines = v_line[~ok_mask]
+    # the logger prefix time of a complex line applies to its virtual sentences
+    vt = np.asarray(cx.v_time, dtype=np.int64)[v_ok]
+    vb = np.asarray(cx.v_bad, dtype=bool)[v_ok]
+    own_none = (vs.t_own == NO_TIME) & ~vs.t_bad
+    vs.t_own = np.where(own_none & (vt != NO_TIME), vt, vs.t_own)
+    vs.t_bad = vs.t_bad | (own_none & vb)
+    vs.row = v_line[v_ok]
+    st = Sentences.concat([rs.sentences, vs])
+    s_order = np.concatenate([np.zeros(rs.sentences.row.size, np.int64), v_ok + 1])
+    return pbuf, st.take(np.lexsort((s_order, st.row))), fail_lines
+
+
+@dataclass
+class _Runs:
+    """Header runs of a batch (see :func:`_run_info`), per line."""
+
+    is_hdr: B
+    hstart: I64  # first line of the header run before a line (the line itself if none)
+    last_tag: I64  # last tag-block header line of that run, -1 if none
+    last_gh: I64  # last $PGHP header line of that run, -1 if none
+    next_nonhdr: I64  # next line that is not a header
+
+
+def _inherit_headers(st: Sentences, rs: RowScan, runs: _Runs) -> tuple[I64, B, I64, I64, I64]:
+    """Per sentence: receive time, unreadable-time flag, station span and group id, taking
+    what its own line lacks from the header lines before it.
+
+    Time: own (tag block c:, prefix, trailer) > tag header c: > $PGHP.  Station: own
+    s:/trailer > tag header s: > $PGHP station > own si: > header si:.
+    """
+    lt = runs.last_tag[st.row]
+    lg = runs.last_gh[st.row]
+    has_lt, has_lg = lt >= 0, lg >= 0
+    ltc, lgc = np.maximum(lt, 0), np.maximum(lg, 0)
+    t = st.t_own.copy()
+    bad = st.t_bad.copy()
     none = (t == NO_TIME) & ~bad
     use = none & has_lt & ((rs.h_time[ltc] != NO_TIME) | rs.h_bad[ltc])
     t = np.where(use, rs.h_time[ltc], t)
@@ -776,87 +832,131 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
     use = none & has_lg
     t = np.where(use, rs.h_time[lgc], t)
     bad |= use & rs.h_bad[lgc]
-    # station: own s:/trailer > tag header s: > $PGHP station > own si: > header si:
+    st_s, st_e = st.st_s, st.st_e
     for cond, src_s, src_e in (
         (has_lt, rs.h_st_s[ltc], rs.h_st_e[ltc]),
         (has_lg, rs.h_st_s[lgc], rs.h_st_e[lgc]),
-        (np.ones_like(has_lt), si_s, si_e),
+        (np.ones_like(has_lt), st.si_s, st.si_e),
         (has_lt, rs.h_si_s[ltc], rs.h_si_e[ltc]),
     ):
         take = (st_s < 0) & cond & (src_s >= 0)
         st_s = np.where(take, src_s, st_s)
         st_e = np.where(take, src_e, st_e)
-    # group id from a tag header line as well
-    group = np.where((group < 0) & has_lt, rs.h_group[ltc], group)
+    group = np.where((st.group < 0) & has_lt, rs.h_group[ltc], st.group)
+    return t, bad, st_s, st_e, group
 
-    # ---- sentence-level checks -----------------------------------------------------
-    plen = pay_e - pay_s
-    s_code = np.zeros(s_line.size, dtype=np.int64)
-    malformed = (count < 1) | (num < 1) | (num > count) | (fill > 5) | (plen > MAX_PAYLOAD)
+
+@dataclass
+class _Quarantined:
+    """Sentences quarantined before decoding: their lines, reason codes and details."""
+
+    lines: list[I64] = field(default_factory=list)
+    codes: list[I64] = field(default_factory=list)
+    details: list[str | None] = field(default_factory=list)
+
+    def add(self, lines: I64, code: int | I64, details: Sequence[str | None]) -> None:
+        self.lines.append(np.asarray(lines, dtype=np.int64))
+        self.codes.append(np.broadcast_to(np.asarray(code, dtype=np.int64), lines.shape).copy())
+        self.details.extend(details)
+
+    def before(self, cut: int) -> tuple[I64, I64, list[str | None]]:
+        """Those on lines before ``cut`` (the rest are parsed again with the next batch)."""
+        ql = np.concatenate(self.lines) if self.lines else np.zeros(0, np.int64)
+        qc = np.concatenate(self.codes) if self.codes else np.zeros(0, np.int64)
+        keep = ql < cut
+        qd = [d for d, k in zip(self.details, keep.tolist(), strict=True) if k]
+        return ql[keep], qc[keep], qd
+
+
+def _check_sentences(st: Sentences, bad_time: B, fail_lines: I64) -> tuple[I64, _Quarantined]:
+    """Per sentence a quarantine code (0 = fine): malformed fields, bad checksum, unreadable time."""
+    plen = st.pay_e - st.pay_s
+    s_code = np.zeros(st.row.size, dtype=np.int64)
+    malformed = (
+        (st.count < 1) | (st.num < 1) | (st.num > st.count) | (st.fill > 5) | (plen > MAX_PAYLOAD)
+    )
     s_code[malformed] = Q.CODE[Q.MALFORMED]
-    s_code[(s_code == 0) & (ck_given != ck_calc)] = Q.CODE[Q.BAD_CHECKSUM]
-    s_code[(s_code == 0) & bad] = Q.CODE[Q.BAD_TIME]
-
-    q_line: list[np.ndarray] = [fail_lines]
-    q_code: list[np.ndarray] = [np.full(fail_lines.size, Q.CODE[Q.MALFORMED], dtype=np.int64)]
-    q_detail: list[str | None] = [None] * int(fail_lines.size)
+    s_code[(s_code == 0) & (st.ck_given != st.ck_calc)] = Q.CODE[Q.BAD_CHECKSUM]
+    s_code[(s_code == 0) & bad_time] = Q.CODE[Q.BAD_TIME]
+    q = _Quarantined()
+    q.add(fail_lines, Q.CODE[Q.MALFORMED], [None] * int(fail_lines.size))
     bad_idx = np.flatnonzero(s_code != 0)
-    q_line.append(s_line[bad_idx])
-    q_code.append(s_code[bad_idx])
+    details: list[str | None] = []
     for i in bad_idx.tolist():
         code = int(s_code[i])
         if code == Q.CODE[Q.BAD_CHECKSUM]:
-            q_detail.append(f"checksum *{int(ck_given[i]):02X}, computed {int(ck_calc[i]):02X}")
+            details.append(
+                f"checksum *{int(st.ck_given[i]):02X}, computed {int(st.ck_calc[i]):02X}"
+            )
         elif code == Q.CODE[Q.MALFORMED]:
             if plen[i] > MAX_PAYLOAD:
-                q_detail.append(f"payload of {int(plen[i])} characters")
-            elif fill[i] > 5:
-                q_detail.append(f"{int(fill[i])} fill bits")
+                details.append(f"payload of {int(plen[i])} characters")
+            elif st.fill[i] > 5:
+                details.append(f"{int(st.fill[i])} fill bits")
             else:
-                q_detail.append(f"fragment {int(num[i])} of {int(count[i])}")
+                details.append(f"fragment {int(st.num[i])} of {int(st.count[i])}")
         else:
-            q_detail.append(None)
+            details.append(None)
+    q.add(st.row[bad_idx], s_code[bad_idx], details)
+    return s_code, q
 
-    good = s_code == 0
-    single = np.flatnonzero(good & (count == 1))
-    multi = np.flatnonzero(good & (count > 1))
 
-    # ---- multi-part assembly -----------------------------------------------------
-    asm = assemble(
-        multi, s_line, talker, count, num, seq, chan, group, n, batch.final, fragment_gap
-    )
+def _batch_cut(n: int, final: bool, runs: _Runs, asm: Assembly, s_line: I64) -> int:
+    """How many lines of the batch are decided: all if ``final``; else the lines before a
+    trailing header run, a message still waiting for fragments, or a run of fragments
+    straddling the cut."""
+    if final:
+        return n
+    nonhdr = np.flatnonzero(~runs.is_hdr)
+    cut = int(nonhdr[-1]) + 1 if nonhdr.size else 0
+    if asm.pending_first.size:
+        cut = min(cut, int(runs.hstart[asm.pending_first].min()))
+    lo = runs.hstart[s_line[asm.span_first]]
+    hi = s_line[asm.span_last]
+    while True:
+        before = cut
+        if cut < n:
+            cut = min(cut, int(runs.hstart[cut]))
+        straddle = (hi >= cut) & (lo < cut)
+        if straddle.any():
+            cut = int(lo[straddle].min())
+        if cut == before:
+            return cut
 
-    # ---- where this batch ends -----------------------------------------------------
-    cut = n
-    if not batch.final:
-        nonhdr = np.flatnonzero(~is_hdr)
-        cut = int(nonhdr[-1]) + 1 if nonhdr.size else 0
-        if asm.pending_first.size:
-            cut = min(cut, int(hstart[asm.pending_first].min()))
-        lo = hstart[s_line[asm.span_first]]
-        hi = s_line[asm.span_last]
-        while True:
-            before = cut
-            if cut < n:
-                cut = min(cut, int(hstart[cut]))
-            straddle = (hi >= cut) & (lo < cut)
-            if straddle.any():
-                cut = int(lo[straddle].min())
-            if cut == before:
-                break
 
-    # ---- messages: single sentences, then assembled ones ----------------------------
+def _first_with(has: B, first_frag: I64, nk: int) -> I64:
+    """Per message (fragments from ``first_frag``), position of its first fragment with ``has``
+    (a huge number if none)."""
+    big = np.iinfo(np.int64).max
+    if not nk:
+        return np.zeros(0, np.int64)
+    fpos = np.arange(has.size, dtype=np.int64)
+    return np.asarray(np.minimum.reduceat(np.where(has, fpos, big), first_frag), dtype=np.int64)
+
+
+def _messages(
+    pbuf: U8,
+    st: Sentences,
+    t: I64,
+    st_s: I64,
+    st_e: I64,
+    single: I64,
+    asm: Assembly,
+    runs: _Runs,
+    cut: int,
+) -> tuple[U8, Messages]:
+    """The messages of lines before ``cut``: single sentences, then assembled ones (their
+    payloads joined after the buffer, which is returned extended).  A multi-part message
+    takes time and station from its first fragment that has them."""
+    s_line, pay_s, pay_e, fill = st.row, st.pay_s, st.pay_e, st.fill
     keep_single = single[s_line[single] < cut]
     done_keep = asm.msg_last_line < cut
-    msg_of = asm.frag_msg  # per fragment (in asm.frags order): its message number
-    keep_frag = done_keep[msg_of]
+    keep_frag = done_keep[asm.frag_msg]
     frags = asm.frags[keep_frag]
-    fmsg = msg_of[keep_frag]
-    # renumber kept messages 0..k-1
-    kept = np.flatnonzero(done_keep)
+    kept = np.flatnonzero(done_keep)  # renumber kept messages 0..k-1
     renum = np.full(done_keep.size, -1, dtype=np.int64)
     renum[kept] = np.arange(kept.size)
-    fmsg = renum[fmsg]
+    fmsg = renum[asm.frag_msg[keep_frag]]
     nk = kept.size
     base_len = pbuf.size - PAD
     plen_f = pay_e[frags] - pay_s[frags]
@@ -868,28 +968,19 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
     a_e = a_s + msg_len
     first_frag = np.searchsorted(fmsg, np.arange(nk), side="left")
     last_frag = np.searchsorted(fmsg, np.arange(nk), side="right") - 1
-    a_f = fill[frags[last_frag]] if nk else np.zeros(0, np.int64)
-    # first fragment with a time / a station
-    big = np.iinfo(np.int64).max
-    fpos = np.arange(frags.size, dtype=np.int64)
-    has_t = t[frags] != NO_TIME
-    tpick = (
-        np.minimum.reduceat(np.where(has_t, fpos, big), first_frag) if nk else np.zeros(0, np.int64)
-    )
+    z = np.zeros(0, np.int64)
+    a_f = fill[frags[last_frag]] if nk else z
+    last_pos = max(frags.size - 1, 0)
+    tpick = _first_with(t[frags] != NO_TIME, first_frag, nk)
     a_t = (
-        np.where(tpick < big, t[frags[np.minimum(tpick, max(frags.size - 1, 0))]], NO_TIME)
+        np.where(tpick < np.iinfo(np.int64).max, t[frags[np.minimum(tpick, last_pos)]], NO_TIME)
         if nk
-        else np.zeros(0, np.int64)
+        else z
     )
-    has_st = st_s[frags] >= 0
-    spick = (
-        np.minimum.reduceat(np.where(has_st, fpos, big), first_frag)
-        if nk
-        else np.zeros(0, np.int64)
-    )
-    spf = frags[np.minimum(spick, max(frags.size - 1, 0))] if nk else np.zeros(0, np.int64)
-    a_ss = np.where(spick < big, st_s[spf], -1) if nk else np.zeros(0, np.int64)
-    a_se = np.where(spick < big, st_e[spf], -1) if nk else np.zeros(0, np.int64)
+    spick = _first_with(st_s[frags] >= 0, first_frag, nk)
+    spf = frags[np.minimum(spick, last_pos)] if nk else z
+    a_ss = np.where(spick < np.iinfo(np.int64).max, st_s[spf], -1) if nk else z
+    a_se = np.where(spick < np.iinfo(np.int64).max, st_e[spf], -1) if nk else z
     # fragment lines per message, without repeats (two fragments on one line)
     fl = s_line[frags]
     new_line = np.ones(frags.size, dtype=bool)
@@ -897,59 +988,44 @@ def parse_batch(batch: LineBatch, *, tz: str, fragment_gap: int) -> ParsedBatch:
         new_line[1:] = (fmsg[1:] != fmsg[:-1]) | (fl[1:] != fl[:-1])
     a_fl = fl[new_line]
     a_fc = np.bincount(fmsg[new_line], minlength=nk).astype(np.int64)
-    a_first = hstart[fl[first_frag]] if nk else np.zeros(0, np.int64)
-    a_last = fl[last_frag] if nk else np.zeros(0, np.int64)
-
+    a_first = runs.hstart[fl[first_frag]] if nk else z
+    a_last = fl[last_frag] if nk else z
     cnts = np.concatenate([np.ones(keep_single.size, dtype=np.int64), a_fc])
     ptr = np.zeros(cnts.size + 1, dtype=np.int64)
     np.cumsum(cnts, out=ptr[1:])
-    msgs = Messages(
+    return pbuf, Messages(
         pay_s=np.concatenate([pay_s[keep_single], a_s]),
         pay_e=np.concatenate([pay_e[keep_single], a_e]),
         fill=np.concatenate([fill[keep_single], a_f]),
         ts=np.concatenate([t[keep_single], a_t]),
         st_s=np.concatenate([st_s[keep_single], a_ss]),
         st_e=np.concatenate([st_e[keep_single], a_se]),
-        line_first=np.concatenate([hstart[s_line[keep_single]], a_first]),
+        line_first=np.concatenate([runs.hstart[s_line[keep_single]], a_first]),
         line_no=np.concatenate([s_line[keep_single], a_last]),
         frag_ptr=ptr,
         frag_lines=np.concatenate([s_line[keep_single], a_fl]),
     )
 
-    # failed fragments: each fragment line quarantined 'incomplete multi-part'
-    fails = asm.failed[s_line[asm.failed] < cut]
-    if fails.size:
-        q_line.append(s_line[fails])
-        q_code.append(np.full(fails.size, Q.CODE[Q.INCOMPLETE], dtype=np.int64))
-        q_detail.extend(
-            asm.failed_detail[j] for j in np.flatnonzero(s_line[asm.failed] < cut).tolist()
-        )
-    ql = np.concatenate(q_line) if q_line else np.zeros(0, np.int64)
-    qc = np.concatenate(q_code) if q_code else np.zeros(0, np.int64)
-    keep_q = ql < cut
-    qd = [d for d, kq in zip(q_detail, keep_q.tolist(), strict=True) if kq]
 
-    # header lines share the fate of the next non-header line, if it holds a sentence
+def _line_fates(
+    n: int, line_code: I64, runs: _Runs, s_line: I64, fail_lines: I64
+) -> tuple[I64, I64]:
+    """Reason codes of lines carrying no sentence, and the line each header line follows.
+
+    A header line shares the fate of the next non-header line if that holds a sentence
+    (-1 otherwise: 'header without AIS sentence'); a line with neither a sentence nor a
+    reason yet is 'not an AIS sentence'.
+    """
     has_sentence = np.zeros(n + 1, dtype=bool)
     has_sentence[s_line] = True
     has_sentence[fail_lines] = True
-    tgt = next_nonhdr
+    tgt = runs.next_nonhdr
+    is_hdr = runs.is_hdr
     hdr_target = np.where(is_hdr & (tgt < n) & has_sentence[np.minimum(tgt, n)], tgt, -1)
+    line_code = line_code.copy()
     line_code[is_hdr & (hdr_target < 0)] = Q.CODE[Q.HEADER_ONLY]
     line_code[~is_hdr & (line_code == 0) & ~has_sentence[:n]] = Q.CODE[Q.NOT_AIS]
-
-    return ParsedBatch(
-        pbuf=pbuf,
-        n_lines=cut,
-        messages=msgs,
-        q_line=ql[keep_q],
-        q_code=qc[keep_q],
-        q_detail=qd,
-        line_code=line_code[:cut],
-        line_detail={k: v for k, v in line_detail.items() if k < cut},
-        hdr_target=hdr_target[:cut],
-        is_hdr=is_hdr[:cut],
-    )
+    return line_code, hdr_target
 
 
 @dataclass

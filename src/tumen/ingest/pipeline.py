@@ -10,7 +10,12 @@ For each input file (see :mod:`tumen.ingest.files` for formats):
    record the file in ``sources`` with its SHA-256 and line counts, and commit.
 
 Bad input as a whole (missing file, PDF, binary, unknown CSV layout) is refused before
-anything is written.  A bad line never stops the run: it is quarantined.
+anything is written.  A bad line never stops the run: it is quarantined.  A file found to be
+damaged only while it is read (a ``.gz`` cut short or corrupt midway,
+:class:`~tumen.ingest.files.DamagedInput`) has its transaction rolled back -- none of its
+lines is stored or counted, not even those read before the damage -- and is listed in
+``report.skipped`` with the reason; the run goes on with the next file.  An empty file is
+ingested (it has no lines) and gets a warning.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -32,14 +36,21 @@ import pyarrow as pa
 from tumen.config import IngestSettings, Settings
 from tumen.errors import InputError
 from tumen.ingest import csv as csvmod
-from tumen.ingest.batch import Context, Prepared, commit, prepare_nmea
+from tumen.ingest.batch import Context, Prepared, commit, fold_repeats, prepare_nmea
 from tumen.ingest.dedupe import KEYS_TABLE, SeenKeys
-from tumen.ingest.files import NMEA, InputFile, LineReader, SkippedFile, count_lines, resolve_inputs
+from tumen.ingest.files import (
+    NMEA,
+    DamagedInput,
+    InputFile,
+    LineReader,
+    SkippedFile,
+    count_lines,
+    resolve_inputs,
+)
 from tumen.ingest.scan import NO_TIME
 from tumen.ingest.workers import ParsingProcess, read_and_parse
 from tumen.provenance import sha256_file, tumen_version, utc_now
 from tumen.store.backend import Backend
-from tumen.store.duckdb import DuckDBStore
 
 #: ``on_progress(lines_done, lines_total_estimate)`` -- the estimate grows as files are read
 ProgressCallback = Callable[[int, int | None], None]
@@ -61,6 +72,10 @@ class FileReport:
     rows: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: duplicates folded into a stored row of this file (untimed identical payloads; ``repeats``)
+    repeats_folded: int = 0
+    #: things worth a look that are no error (e.g. an empty file)
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +90,8 @@ class FileReport:
             "already_ingested": self.already_ingested,
             "rows": dict(self.rows),
             "reasons": dict(self.reasons),
+            "repeats_folded": self.repeats_folded,
+            "warnings": list(self.warnings),
             "seconds": round(self.seconds, 3),
         }
 
@@ -104,6 +121,15 @@ class IngestReport:
         return sum(f.quarantined for f in self.files)
 
     @property
+    def repeats_folded(self) -> int:
+        """Duplicates that are untimed copies of a row stored from the same file (its ``repeats``)."""
+        return sum(f.repeats_folded for f in self.files)
+
+    @property
+    def warnings(self) -> list[dict[str, str]]:
+        return [{"path": f.path, "warning": w} for f in self.files for w in f.warnings]
+
+    @property
     def rows(self) -> dict[str, int]:
         total: Counter[str] = Counter()
         for f in self.files:
@@ -119,7 +145,9 @@ class IngestReport:
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object: integer totals ``lines``, ``stored``, ``duplicates``,
-        ``quarantined``, then ``rows`` (per table), ``reasons``, ``files`` (per file), ``skipped``."""
+        ``quarantined``, then ``rows`` (per table), ``reasons``, ``repeats_folded`` (of the
+        duplicates, those folded into a stored row's ``repeats``), ``files`` (per file),
+        ``skipped`` (path, reason), ``warnings`` (path, warning)."""
         return {
             "lines": self.lines,
             "stored": self.stored,
@@ -127,8 +155,10 @@ class IngestReport:
             "quarantined": self.quarantined,
             "rows": self.rows,
             "reasons": self.reasons,
+            "repeats_folded": self.repeats_folded,
             "files": [f.to_json() for f in self.files],
             "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],
+            "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
             "lines_per_s": round(self.lines / self.seconds) if self.seconds > 0 else None,
         }
@@ -255,6 +285,7 @@ def _ingest_file(
                 digest = reader.sha256()
             finally:
                 reader.close()
+        fold_repeats(ctx)
         if f.format != NMEA:
             csvmod.count_static_reports(store, source_id)
         dup_of = store.query("SELECT source_id FROM sources WHERE sha256 = ?", [digest])
@@ -298,7 +329,13 @@ def _ingest_file(
         rows={k: ctx.rows.get(k, 0) for k in ("positions", "statics", "messages")},
         reasons=dict(ctx.reasons.most_common()),
         seconds=time.perf_counter() - t0,
+        repeats_folded=ctx.repeats_folded,
+        warnings=[EMPTY_FILE] if ctx.lines == 0 else [],
     )
+
+
+#: the warning an empty input file gets
+EMPTY_FILE = "empty file: no lines to ingest"
 
 
 #: files at least this large (on disk) are read and parsed in a child process (bytes)
@@ -418,34 +455,16 @@ def ingest_paths(
     files, skipped, mapping = check_inputs(paths, columns)
     report = IngestReport(skipped=skipped)
     progress = _Progress(sum(f.size_bytes for f in files), on_progress)
-    with _store_tuned_for_ingest(store):
+    with store.bulk_appends():
         for f in files:
-            fr = _ingest_file(store, f, settings, mapping, progress)
+            try:
+                fr = _ingest_file(store, f, settings, mapping, progress)
+            except DamagedInput as exc:  # rolled back: skipped like an unreadable file
+                report.skipped.append(SkippedFile(f.path, exc.reason))
+                progress.file_done(0, f.size_bytes)
+                continue
             report.files.append(fr)
             progress.file_done(fr.lines, f.size_bytes)
             progress.update(0, 0, done=True)
     report.seconds = time.perf_counter() - t0
     return report
-
-
-@contextmanager
-def _store_tuned_for_ingest(store: Backend) -> Iterator[None]:
-    """While ingest runs, let DuckDB append with one thread and at most 128 MiB of cache.
-
-    The second core is busy reading the next batch; DuckDB's own worker threads would only
-    compete with it (measured: half the CPU per appended row with one thread).  The cache
-    limit keeps the process's memory bounded however large the file (written blocks are
-    on disk and can be dropped).  Both settings are restored afterwards.
-    """
-    if not isinstance(store, DuckDBStore):
-        yield
-        return
-    threads = store.scalar("SELECT current_setting('threads')")
-    limit = store.scalar("SELECT current_setting('memory_limit')")
-    store.execute("SET threads = 1")
-    store.execute("SET memory_limit = '128MiB'")
-    try:
-        yield
-    finally:
-        store.execute(f"SET threads = {int(threads)}")
-        store.execute(f"SET memory_limit = '{limit}'")

@@ -32,7 +32,6 @@ MALFORMED = "malformed sentence"
 BAD_CHECKSUM = "bad checksum"
 INCOMPLETE = "incomplete multi-part"
 UNDECODABLE = "undecodable payload"
-NO_POSITION = "position not available"
 OUT_OF_RANGE = "out of range"
 BAD_TIME = "unparseable time"
 CSV_HEADER = "csv header"
@@ -54,13 +53,13 @@ REASONS: dict[str, str] = {
     "ingest.fragment_gap_lines lines) or arrived out of order",
     UNDECODABLE: "payload empty, with characters outside the 6-bit armouring, of an unknown message "
     "type (0 or over 28), or of a bit length the message type does not allow (ITU-R M.1371-5)",
-    NO_POSITION: "position report saying 'not available' (lat 91 / lon 181 degrees)",
-    OUT_OF_RANGE: "latitude beyond +-90 or longitude beyond +-180 degrees (other than 'not available')",
+    OUT_OF_RANGE: "latitude beyond +-90 or longitude beyond +-180 degrees (other than 'not available', "
+    "lat 91 / lon 181, which is stored with a NULL position)",
     BAD_TIME: "the line carries a receive time that cannot be read (tag block c:, $PGHP, logger "
     "prefix, CSV time column) or lies outside 1980-2100",
     CSV_HEADER: "the column-name line of a CSV file (kept here so the layout is on record)",
-    MALFORMED_ROW: "CSV row whose number of fields differs from the header's, or that cannot be "
-    "split into fields (one over 128 KiB)",
+    MALFORMED_ROW: "CSV row whose number of fields differs from the header's, that cannot be "
+    "split into fields (one over 128 KiB), or whose latitude or longitude is not a number",
     BAD_MMSI: "CSV row whose MMSI is missing or not a number of at most 9 digits",
 }
 

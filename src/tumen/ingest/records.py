@@ -9,10 +9,15 @@ Conventions (the columns are documented in ``store/schema.sql``):
 * ``nav_status``: ITU-R M.1371 navigational status (types 1-3 and 27), kept as sent.
 * ``class``: 'A' for types 1-3 (and 5 in statics), 'B' for 18, 19, 24; NULL otherwise
   (see :data:`CLASS_OF_TYPE`).
-* Positions reading lat 91 / lon 181 ("not available") are not stored (reason
-  ``position not available``); beyond +-90 / +-180 neither (``out of range``).  A type 19
-  report without a usable position still gives its static row.
-* statics: ``imo`` 0 → NULL, empty texts → NULL; ship type and dimensions as sent;
+* A position report reading lat 91 or lon 181 ("not available") is stored with ``lat`` and
+  ``lon`` NULL: its MMSI, time, speed and status prove the vessel was transmitting (gaps
+  count it as heard), and every consumer doing geometry skips NULL positions.  A position
+  beyond +-90 / +-180 (other than 'not available') is quarantined (``out of range``); a
+  type 19 report with such a position still gives its static row.
+* ``nonstandard_length``: the payload's bit length is not the ITU-R one (see
+  :data:`tumen.ingest.decode.DECODE_BITS`), though every stored field was received.
+* statics: ``imo`` 0 → NULL, empty texts → NULL (``@`` padding cleaned, see
+  :func:`tumen.ingest.decode.clean_sixbit_text`); ship type and dimensions as sent;
   ``length_m``/``width_m`` are to_bow+to_stern and to_port+to_starboard when not 0;
   ``eta`` is 'MM-DDTHH:MM' when month, day, hour and minute are all valid.
 """
@@ -30,7 +35,6 @@ from tumen.ingest.scan import I64
 
 #: transponder class by message type (None: not a ship's transponder, or unknown)
 CLASS_OF_TYPE = {1: "A", 2: "A", 3: "A", 5: "A", 18: "B", 19: "B", 24: "B"}
-NO_POS = Q.CODE[Q.NO_POSITION]
 OUT_RANGE = Q.CODE[Q.OUT_OF_RANGE]
 
 
@@ -46,18 +50,18 @@ def _masked(values: np.ndarray, null: np.ndarray, typ: pa.DataType) -> pa.Array:
     return pa.array(values, type=typ, mask=null) if null.any() else pa.array(values, type=typ)
 
 
-def _position_part(idx: I64, f: dict[str, object], typ: int) -> tuple[Part, I64, I64]:
-    """Position rows of one message type; returns (part, rejected message indices, their codes)."""
-    n = idx.size
+def _position_part(idx: I64, f: dict[str, object], typ: int) -> Part:
+    """Position rows of one message type (those out of range left out; 'not available' → NULL)."""
     lat = np.asarray(f["lat"])
     lon = np.asarray(f["lon"])
     no_pos = (lat == 91.0) | (lon == 181.0)
     out = ~no_pos & ((np.abs(lat) > 90.0) | (np.abs(lon) > 180.0))
-    ok = ~no_pos & ~out
-    rejected = idx[~ok]
-    codes = np.where(no_pos[~ok], NO_POS, OUT_RANGE).astype(np.int64)
-    sel = np.flatnonzero(ok)
-    cols: dict[str, pa.Array | np.ndarray] = {"lat": lat[sel], "lon": lon[sel]}
+    sel = np.flatnonzero(~out)
+    null = no_pos[sel]
+    cols: dict[str, pa.Array | np.ndarray] = {
+        "lat": _masked(lat[sel], null, pa.float64()),
+        "lon": _masked(lon[sel], null, pa.float64()),
+    }
     if typ in (1, 2, 3, 18, 19):
         speed = np.asarray(f["speed"])[sel]
         course = np.asarray(f["course"])[sel]
@@ -81,7 +85,7 @@ def _position_part(idx: I64, f: dict[str, object], typ: int) -> tuple[Part, I64,
     if "second" in f:
         cols["utc_second"] = pa.array(np.asarray(f["second"])[sel].astype(np.int8))
     cols["msg_type"] = np.full(sel.size, typ, dtype=np.int8)
-    return Part(idx[sel], cols), rejected, codes if n else np.zeros(0, np.int64)
+    return Part(idx[sel], cols)
 
 
 def _text(f: dict[str, object], name: str, sel: np.ndarray | None = None) -> pa.Array:
@@ -168,8 +172,8 @@ class Rows:
 def check_messages(dec: Decoded) -> tuple[I64, dict[int, str]]:
     """Quarantine code per message (0 = it gives rows) and details, position checks included.
 
-    A position report reading 'not available' or out of range gives no row; a type 19
-    report still gives its static row.
+    A position report out of range gives no row (a type 19 report still gives its static
+    row); one reading 'not available' gives a row without position.
     """
     code = dec.code.copy()
     detail = dict(dec.detail)
@@ -184,10 +188,10 @@ def check_messages(dec: Decoded) -> tuple[I64, dict[int, str]]:
         lon = np.asarray(f["lon"])
         no_pos = (lat == 91.0) | (lon == 181.0)
         out = ~no_pos & ((np.abs(lat) > 90.0) | (np.abs(lon) > 180.0))
-        bad = np.flatnonzero((no_pos | out) & ~has_static[idx])
+        bad = np.flatnonzero(out & ~has_static[idx])
         if bad.size:
             rejected = idx[bad]
-            code[rejected] = np.where(no_pos[bad], NO_POS, OUT_RANGE)
+            code[rejected] = OUT_RANGE
             for i, a, b in zip(
                 rejected.tolist(), lat[bad].tolist(), lon[bad].tolist(), strict=True
             ):
@@ -202,13 +206,17 @@ def build_rows(dec: Decoded, code: I64 | None = None) -> Rows:
         code, detail = check_messages(dec)
     positions: list[Part] = []
     statics: list[Part] = []
+    ns = dec.nonstandard if dec.nonstandard is not None else np.zeros(code.size, dtype=bool)
     for name, (idx, f) in dec.groups.items():
         if name in (5, 19, "24A", "24B", "24B_aux"):
-            statics.append(_static_part(name, idx, f))
+            part = _static_part(name, idx, f)
+            part.cols["nonstandard_length"] = ns[part.msg]
+            statics.append(part)
     for name, (idx, f) in dec.groups.items():
         if name in (1, 2, 3, 4, 9, 11, 18, 19, 21, 27):
             assert isinstance(name, int)
-            part, _rejected, _codes = _position_part(idx, f, name)
+            part = _position_part(idx, f, name)
+            part.cols["nonstandard_length"] = ns[part.msg]
             positions.append(part)
     decoded_kinds = np.zeros(code.size, dtype=bool)
     for _name, (idx, _f) in dec.groups.items():

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from tumen.errors import InputError
-from tumen.ingest.files import LineBatch, LineReader
+from tumen.ingest.files import DamagedInput, LineBatch, LineReader
 from tumen.ingest.nmea import ParsedBatch, parse_batch
 
 if TYPE_CHECKING:
@@ -117,8 +117,8 @@ class ParsingProcess:
             elif item[0] == "done":
                 self.sha256 = item[1]
                 return
-            else:
-                raise InputError(item[1], self.path)
+            else:  # the child could not read the file to its end
+                raise DamagedInput(item[1], self.path)
 
     def close(self) -> None:
         """Stop the child (if still running)."""

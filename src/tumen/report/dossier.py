@@ -247,7 +247,8 @@ def track(
     store: Backend, mmsi: int, max_points: int, window: tuple[datetime, datetime] | None = None
 ) -> Track:
     """The vessel's fixes in time order, thinned evenly to at most ``max_points`` (first and last kept)."""
-    where = "mmsi = ? AND ts IS NOT NULL"
+    # reports "position not available" (lat/lon NULL) have no place on a track
+    where = "mmsi = ? AND ts IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL"
     params: list[Any] = [mmsi]
     if window is not None:
         where += " AND ts BETWEEN ? AND ?"

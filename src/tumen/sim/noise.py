@@ -8,8 +8,8 @@ Kinds (rates are per line, from :class:`tumen.config.SimSettings`):
     a payload character outside the 6-bit armouring, checksum recomputed so it is
     valid → quarantined ("undecodable payload").
 ``bad_length``
-    three payload characters dropped (fewer bits than the message type has),
-    checksum recomputed → quarantined ("undecodable payload").
+    the second half of the payload dropped (fewer bits than the fields a stored row
+    needs, see ``tumen.ingest.decode.DECODE_BITS``), checksum recomputed → quarantined ("undecodable payload").
 ``truncated``
     the line cut short (a partial read) → quarantined.
 ``junk``
@@ -17,7 +17,7 @@ Kinds (rates are per line, from :class:`tumen.config.SimSettings`):
     half a tag block, an empty line → quarantined.
 ``not_available``
     extra position reports of a real vessel with lat 91 / lon 181, speed, course and
-    heading "not available" → quarantined ("position not available").
+    heading "not available" → stored without position (``lat``/``lon`` NULL).
 ``out_of_order``
     a line written up to 20 s later than its time (tag block ``c:`` unchanged).
 
@@ -110,7 +110,7 @@ def damage_text(line: bytes, code: int, rng: np.random.Generator) -> bytes:
             + payload[k + 1 :]
         )
     elif code == BAD_LENGTH:
-        payload = payload[:-3]
+        payload = payload[: len(payload) // 2]
     fields[5] = payload
     body = ",".join(fields)
     return f"{text[:tag_end]}{body}*{checksum_hex(body)}\n".encode("ascii")

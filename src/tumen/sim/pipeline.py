@@ -80,6 +80,8 @@ class SimResult:
     lines: int = 0
     csv_rows: int = 0
     reports_delivered: int = 0
+    #: intact reports saying "position not available" (ingest stores them with lat/lon NULL)
+    reports_unlocated: int = 0
     truth_events: dict[str, int] = field(default_factory=dict)
     negatives: int = 0
     elapsed_s: float = 0.0
@@ -108,6 +110,7 @@ class SimResult:
             "lines": self.lines,
             "csv_rows": self.csv_rows,
             "reports_delivered": self.reports_delivered,
+            "reports_unlocated": self.reports_unlocated,
             "truth_events": dict(self.truth_events),
             "negatives": self.negatives,
             "elapsed_s": round(self.elapsed_s, 2),
@@ -279,6 +282,7 @@ def simulate(
     codes = nz.corruption(len(line_rep), rng_nz, rates)
     intact = np.zeros(len(reports), dtype=bool)
     intact[line_rep[codes == nz.CLEAN]] = True
+    unlocated = intact & is_na  # 'position not available' reports: stored without position
     intact &= ~is_na
     scodes = nz.corruption(len(sline_rep), rng_nz, rates)
     s_intact = np.zeros(len(s_ts), dtype=bool)
@@ -289,6 +293,7 @@ def simulate(
         out, None, None, out / "truth.jsonl", out / "ports.csv", seed, hours, len(fleet)
     )
     result.reports_delivered = int(intact.sum())
+    result.reports_unlocated = int(unlocated.sum())
     if fmt in ("nmea", "both"):
         result.nmea = out / "ais.nmea"
         result.lines = _write_nmea(

@@ -51,6 +51,11 @@ class Backend(Protocol):
         """All-or-nothing block: commits on success, rolls back on any exception."""
         ...
 
+    def bulk_appends(self) -> AbstractContextManager[None]:
+        """A block of many appends from one thread (ingest): the backend may trade its own
+        parallelism and cache for bounded memory meanwhile; its settings are restored after."""
+        ...
+
     def close(self) -> None:
         """Release the store."""
         ...

@@ -243,6 +243,25 @@ class DuckDBStore:
         finally:
             self._in_tx = False
 
+    @contextmanager
+    def bulk_appends(self) -> Iterator[None]:
+        """While ingest appends, DuckDB works with one thread and at most 128 MiB of cache.
+
+        The second core is busy reading the next batch; DuckDB's own worker threads would only
+        compete with it (measured: half the CPU per appended row with one thread).  The cache
+        limit keeps the process's memory bounded however large the file (written blocks are
+        on disk and can be dropped).  Both settings are restored afterwards.
+        """
+        threads = self.scalar("SELECT current_setting('threads')")
+        limit = self.scalar("SELECT current_setting('memory_limit')")
+        self.execute("SET threads = 1")
+        self.execute("SET memory_limit = '128MiB'")
+        try:
+            yield
+        finally:
+            self.execute(f"SET threads = {int(threads)}")
+            self.execute(f"SET memory_limit = '{limit}'")
+
     def close(self) -> None:
         self.con.close()
 

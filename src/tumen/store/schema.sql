@@ -30,8 +30,8 @@ CREATE TABLE IF NOT EXISTS positions (
     pos_id       BIGINT NOT NULL,        -- unique over the store, assigned at ingest
     mmsi         BIGINT NOT NULL,        -- as transmitted (a claim, not an identity)
     ts           TIMESTAMP,              -- receive time, UTC; NULL when the input carries none
-    lat          DOUBLE NOT NULL,        -- WGS84 degrees
-    lon          DOUBLE NOT NULL,        -- WGS84 degrees
+    lat          DOUBLE,                 -- WGS84 degrees; NULL: the report said "position not
+    lon          DOUBLE,                 --   available" (91 / 181): the vessel was heard, not located
     sog_kn       REAL,                   -- speed over ground, knots; NULL = not available
     cog_deg      REAL,                   -- course over ground, degrees true; NULL = not available
     heading_deg  SMALLINT,               -- true heading, degrees; NULL = not available (511)
@@ -44,7 +44,11 @@ CREATE TABLE IF NOT EXISTS positions (
     line_first   BIGINT  NOT NULL,       -- 1-based first line the message rests on: its first
                                          -- fragment, or a header line ($PGHP, tag block) before it
     accuracy     BOOLEAN,                -- position accuracy flag (true = better than 10 m); NULL for CSV
-    utc_second   TINYINT                 -- UTC second field of the report (0-59; 60-63 = n/a); NULL for CSV
+    utc_second   TINYINT,                -- UTC second field of the report (0-59; 60-63 = n/a); NULL for CSV
+    nonstandard_length BOOLEAN,          -- the payload's bit length is not the ITU-R M.1371 one (every
+                                         -- stored field was received; tumen.ingest.decode.DECODE_BITS)
+    repeats      INTEGER                 -- identical untimed copies later in the same file folded into
+                                         -- this row (NULL = none; see tumen.ingest.dedupe)
 );
 
 -- Static and voyage-related reports (types 5, 19, 24 A/B, and CSV static columns).
@@ -53,7 +57,8 @@ CREATE TABLE IF NOT EXISTS statics (
     mmsi         BIGINT NOT NULL,
     ts           TIMESTAMP,              -- UTC; NULL when the input carries none
     imo          BIGINT,                 -- IMO number as transmitted (check digit NOT validated here)
-    name         VARCHAR,                -- vessel name, trailing '@' and spaces removed
+    name         VARCHAR,                -- vessel name; '@' padding and spaces trimmed at both ends,
+                                         -- inner '@' runs → one space, all '@' → NULL
     callsign     VARCHAR,
     ship_type    SMALLINT,               -- ITU-R M.1371 ship and cargo type
     to_bow_m     SMALLINT,               -- dimensions to the reference point, metres
@@ -71,8 +76,10 @@ CREATE TABLE IF NOT EXISTS statics (
     length_m     REAL,                   -- overall length, metres (to_bow_m + to_stern_m, or a CSV column)
     width_m      REAL,                   -- beam, metres (to_port_m + to_starboard_m, or a CSV column)
     eta          VARCHAR,                -- estimated time of arrival as sent, 'MM-DDTHH:MM' (AIS has no year)
-    n_reports    INTEGER                 -- reports this row stands for: NULL = 1 (an AIS static message);
+    n_reports    INTEGER,                -- reports this row stands for: NULL = 1 (an AIS static message);
                                          -- CSV: the MMSI's rows in the file until its static values change
+    nonstandard_length BOOLEAN,          -- as in positions
+    repeats      INTEGER                 -- as in positions
 );
 
 -- Every input line that did not become a stored row or a counted duplicate.
@@ -121,7 +128,9 @@ CREATE TABLE IF NOT EXISTS messages (
     station      VARCHAR,
     source_id    INTEGER NOT NULL,
     line_no      BIGINT  NOT NULL,
-    line_first   BIGINT  NOT NULL
+    line_first   BIGINT  NOT NULL,
+    nonstandard_length BOOLEAN,          -- as in positions
+    repeats      INTEGER                 -- as in positions
 );
 
 -- Dedupe keys: one per AIS message or CSV row seen (stored or duplicate).  `key` is a 64-bit hash of the
@@ -252,3 +261,13 @@ CREATE TABLE IF NOT EXISTS encounter_steps (
     c0_t    DOUBLE NOT NULL,             -- start and end (s since 1970) of the vessel's run of slow
     c1_t    DOUBLE NOT NULL              --   legs at sea containing this step
 );
+
+-- === upgrades of stores written by earlier versions (each statement does nothing when done) ===
+ALTER TABLE positions ALTER COLUMN lat DROP NOT NULL;
+ALTER TABLE positions ALTER COLUMN lon DROP NOT NULL;
+ALTER TABLE positions ADD COLUMN IF NOT EXISTS nonstandard_length BOOLEAN;
+ALTER TABLE positions ADD COLUMN IF NOT EXISTS repeats INTEGER;
+ALTER TABLE statics ADD COLUMN IF NOT EXISTS nonstandard_length BOOLEAN;
+ALTER TABLE statics ADD COLUMN IF NOT EXISTS repeats INTEGER;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS nonstandard_length BOOLEAN;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS repeats INTEGER;
