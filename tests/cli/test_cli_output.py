@@ -71,7 +71,12 @@ def test_tables_into_a_pipe_are_not_wrapped_or_cut(tmp_path: Path) -> None:
     assert max(len(ln) for ln in lines) > 120  # laid out at full width, not 80 columns
 
 
-def test_tables_into_a_file_in_process_are_not_wrapped(cli) -> None:
+def test_tables_into_a_file_in_process_are_not_wrapped(cli, monkeypatch) -> None:
+    from tumen.cli import common
+
+    # pytest-xdist's workers run with COLUMNS=80, which Rich takes as an explicit width when the
+    # console is made; a user's shell piping `tumen config` has no COLUMNS.
+    monkeypatch.setattr(common.out_console, "_width", None)
     code, out, _ = cli("config")
     assert code == 0 and "…" not in out
     longest = max(describe_settings(), key=lambda r: len(r["description"] or ""))

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from tumen.cli.common import ConfigOpt, DbOpt, JsonOpt, QuietOpt, app, err_console, print_json, settings_from
+from tumen.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    QuietOpt,
+    VerboseOpt,
+    app,
+    err_console,
+    print_json,
+    settings_from,
+)
 from tumen.errors import ConfigError, StoreError
 
 
@@ -38,6 +48,7 @@ def serve_cmd(
         typer.Option("--token", help="Require Authorization: Bearer TOKEN on every request (or set TUMEN_SERVE__TOKEN).", show_default=False),
     ] = None,
     json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Serve the web workspace (map, vessel pages, events, search) and the JSON API.
@@ -66,5 +77,5 @@ def serve_cmd(
         print_json({"url": url, "db": str(settings.db), "token": bool(secret)})
     elif not quiet:
         err_console.print(f"serving {settings.db} at {url} (read-only; Ctrl-C stops)", highlight=False)
-    uvicorn.run(application, host=bind, port=settings.serve.port, log_level="warning" if quiet else "info",
+    uvicorn.run(application, host=bind, port=settings.serve.port, log_level="warning" if quiet else ("debug" if verbose > 1 else "info"),
                 access_log=not quiet, server_header=False)
