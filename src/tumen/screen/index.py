@@ -29,7 +29,7 @@ import numpy as np
 from followthemoney import model
 
 from tumen.screen.lists.base import clean_imo
-from tumen.screen.names import NameForm, normalise, split_variants
+from tumen.screen.names import NameForm, name_variants, normalise
 from tumen.store.backend import Backend
 
 #: FtM schema → the query type it answers to.
@@ -76,11 +76,18 @@ class ListEntry:
 
 @dataclass(slots=True)
 class IndexedName:
-    """One name of one entry, normalised (with its strings precomputed for quick scoring)."""
+    """One name of one entry, normalised (with its strings precomputed for quick scoring).
+
+    ``prop`` is the FtM property the name comes from (``name``, ``alias``, ``weakAlias``,
+    ``previousName``), ``listed`` the name as the list writes it and ``how`` which of its
+    :func:`~tumen.screen.names.name_variants` ``form`` is (``full``, ``inline``, ``part``).
+    """
 
     entry: int
     prop: str
     form: NameForm
+    listed: str = ""
+    how: str = "full"
     text: str = ""
     joined: str = ""
     korean_text: str = ""
@@ -224,12 +231,12 @@ class ScreenIndex:
         seen: set[tuple[str, ...]] = set()
         for prop in NAME_PROPS:
             for raw in props.get(prop, []):
-                for variant in split_variants(raw):
+                for how, variant in name_variants(raw):
                     form = normalise(variant, norm_kind)
                     if not form.tokens or form.tokens in seen:
                         continue
                     seen.add(form.tokens)
-                    self._add_name(IndexedName(idx, prop, form), korean)
+                    self._add_name(IndexedName(idx, prop, form, raw, how), korean)
         if entry.kind == "vessel" or schema == "Vessel":
             for imo in entry.imos:
                 self.by_imo[imo].append(idx)

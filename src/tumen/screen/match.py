@@ -65,7 +65,7 @@ from rigour.names import NamePart, compare_parts
 
 from tumen.screen.index import IndexedName, ListEntry, ScreenIndex
 from tumen.screen.lists.base import clean_country, clean_imo, imo_ship_valid
-from tumen.screen.names import NameForm, normalise, split_variants
+from tumen.screen.names import NameForm, name_variants, normalise
 from tumen.store.backend import Backend
 
 #: Every weight of the screener, in one place.
@@ -117,6 +117,20 @@ class Match:
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
+    def matched_name(self) -> dict[str, str] | None:
+        """Which of the party's names gave the name evidence: the name as listed and its
+        property (``name``, ``alias``, ``weakAlias``, ``previousName``); ``None`` when only
+        identifiers matched."""
+        best: tuple[float, dict[str, Any]] | None = None
+        for key in ("name_similarity", "previous_name", "weak_alias"):
+            f = self.features.get(key)
+            if f and "matched_name" in f and (best is None or f["score"] * f["weight"] > best[0]):
+                best = (f["score"] * f["weight"], f)
+        if best is None:
+            return None
+        return {"name": best[1]["matched_name"], "prop": best[1]["matched_prop"]}
+
+    @property
     def explanation(self) -> list[str]:
         """One line per feature, e.g. ``name_similarity 0.93 'KUM UN SAN 3' ~ 'KUMUNSAN 3'``."""
         return [f["detail"] for f in self.features.values()]
@@ -131,6 +145,7 @@ class Match:
             "score": round(self.score, 4),
             "match": self.match,
             "features": self.features,
+            "matched_name": self.matched_name,
             "datasets": e.datasets,
             "programs": e.programs,
             "list_id": e.list_id,
@@ -308,10 +323,22 @@ def score_entry(
             continue
         weight = WEIGHTS[name_weight_key] if group == "name_similarity" else WEIGHTS[group]
         detail = f"{group} {s:.2f} {nm.form.original!r} ~ {form.original!r}"
+        if nm.how != "full":
+            detail += f" (from the {nm.prop} {nm.listed!r})"
+        elif nm.prop == "alias":
+            detail += " (alias)"
         if by_korean:
             detail += f" (korean_key {' '.join(nm.form.korean)} ~ {' '.join(form.korean)})"
         features[group] = _feature(
-            s, weight, detail, query=form.original, candidate=nm.form.original, korean_key=by_korean
+            s,
+            weight,
+            detail,
+            query=form.original,
+            candidate=nm.form.original,
+            korean_key=by_korean,
+            matched_name=nm.listed or nm.form.original,
+            matched_prop=nm.prop,
+            matched_variant=nm.how,
         )
         name_evidence = max(name_evidence, s * weight)
     evidence = [name_evidence]
@@ -413,7 +440,8 @@ def screen_query(
     mmsi_text = _clean_mmsi(mmsi)
     cs = callsign.strip().upper() if callsign and callsign.strip() else None
     flag_code = clean_country(flag) if flag else None
-    variants = split_variants(name) if name else []
+    # the query's parenthesised parts are qualifiers ("(Hong Kong)"), not names of their own
+    variants = [text for _, text in name_variants(name, parts=False)] if name else []
     if name and ("Х" in name or "х" in name):  # Cyrillic Х: KH (BGN/PCGN, as OFAC writes) or H
         variants += [v.replace("Х", "H").replace("х", "h") for v in variants]
     kinds = [type] if type is not None else list(QUERY_TYPES)
