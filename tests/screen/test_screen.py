@@ -237,3 +237,21 @@ def test_query_file_result_says_which_listed_name_matched(cli, lists_db: Path, t
         "prop": "alias",
     }
     assert all("matched_name" in m for m in hx["matches"] + leader["matches"])
+
+
+def test_user_written_set_is_found_without_false_matches(real_index) -> None:
+    """Names as users write them (hull markers, abbreviations, a place in parentheses, word
+    order, romanisation) from the real lists, and near misses written alike."""
+    from tumen.screen.evalset import generate_user_written
+
+    queries = generate_user_written(real_index, n_positive=100, n_negative=100, seed=7)
+    assert {q.variant for q in queries if q.positive} == {
+        "hull_marker",
+        "abbreviation",
+        "paren_limited",
+        "word_order",
+        "romanisation",
+    }
+    assert {q.variant for q in queries if not q.positive} == {q.variant for q in queries if q.positive}
+    ours = evaluate(real_index, queries)
+    assert ours.recall >= 0.97 and ours.precision >= 0.97, (ours.recall, ours.precision, ours.by_variant)

@@ -155,8 +155,8 @@ _LEGAL_PHRASES = re.compile(
 #: Single-letter roman numerals, read as numbers only at the end of a vessel name (``SKIF V``).
 _LAST_ROMAN = {"I": "1", "V": "5", "X": "10"}
 _PAREN = re.compile(r"\(([^()]*)\)")
-#: A hull-number marker written before a number (``No.3``, ``NO 1``, ``Nr. 6``, ``№ 2``, ``#3``).
-_HULL_MARKER = re.compile(r"(?:\b(?:NO|NR|NUM|NUMBER)\b|[№#])\s*\.?\s*(?=\d)", re.IGNORECASE)
+#: A hull-number marker written before a number (``No.3``, ``NO 1``, ``Nr. 6``, ``No15``, ``№ 2``, ``#3``).
+_HULL_MARKER = re.compile(r"(?:\b(?:NO|NR|NUM|NUMBER)|[№#])\s*\.?\s*(?=\d)", re.IGNORECASE)
 #: The Korean counter 호 (號, "number") after a number: ``금은산 3호`` is hull No. 3.
 _KOREAN_HULL = re.compile(r"(\d)\s*호")
 #: Connectives dropped from organisation names (``TRADING & SHIPPING`` = ``TRADING AND SHIPPING``).
