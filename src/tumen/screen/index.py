@@ -92,12 +92,14 @@ class IndexedName:
     joined: str = ""
     korean_text: str = ""
     korean_joined: str = ""
+    plain_joined: str = ""
 
     def __post_init__(self) -> None:
         self.text = " ".join(self.form.tokens)
         self.joined = "".join(self.form.tokens)
         self.korean_text = " ".join(self.form.korean)
         self.korean_joined = "".join(self.form.korean)
+        self.plain_joined = "".join(self.form.plain) if self.form.plain else self.joined
 
 
 class ScreenIndex:
@@ -254,6 +256,8 @@ class ScreenIndex:
         keys = [name.form.tokens] + (
             [name.form.korean] if korean and name.form.korean != name.form.tokens else []
         )
+        if name.form.plain and name.form.plain != name.form.tokens:
+            keys.append(name.form.plain)
         for toks in keys:
             for tok in set(toks):
                 self._postings[tok].append(nid)
@@ -323,7 +327,9 @@ class ScreenIndex:
                 arrays.append(np.unique(np.concatenate(found)) if len(found) > 1 else found[0])
                 weights.append(weight)
         joined_hits = [
-            self._joined[j] for j in {form.joined, "".join(form.korean)} if j in self._joined
+            self._joined[j]
+            for j in {form.joined, "".join(form.korean), "".join(form.plain)}
+            if j in self._joined
         ]
         if joined_hits:
             arrays.append(np.unique(np.concatenate(joined_hits)))
@@ -376,8 +382,13 @@ def _top(ids: np.ndarray, score: np.ndarray, limit: int) -> list[int]:
 
 
 def _positions(form: NameForm) -> list[set[str]]:
-    """The query's words, each with its Korean key (one retrieval vote per word)."""
-    return [{t, k} for t, k in zip(form.tokens, form.korean, strict=True)]
+    """The query's words, each with its Korean key and its spelling as written (one
+    retrieval vote per word)."""
+    out = [{t, k} for t, k in zip(form.tokens, form.korean, strict=True)]
+    if form.plain and form.plain != form.tokens and len(form.plain) == len(out):
+        for position, word in zip(out, form.plain, strict=True):
+            position.add(word)
+    return out
 
 
 def _deletes(token: str) -> list[str]:

@@ -242,6 +242,8 @@ def name_similarity(
         else WEIGHTS["min_fuzzy_letters"]
     )
     score = token_similarity(q.tokens, r.tokens, short)
+    if score < 1.0 and q.plain and r.plain and (q.plain != q.tokens or r.plain != r.tokens):
+        score = max(score, token_similarity(q.plain, r.plain, short))
     by_korean = False
     if korean and score < 1.0 and (q.korean != q.tokens or r.korean != r.tokens):
         k = token_similarity(q.korean, r.korean, short)
@@ -260,15 +262,19 @@ def prefilter(index: ScreenIndex, form: NameForm, name_ids: list[int]) -> list[I
     """The :data:`SCORE_TOP` retrieved names closest to ``form`` by a quick measure.
 
     The quick measure is the larger of rapidfuzz's ``ratio`` on the spacing-free forms and
-    ``token_sort_ratio`` on the words (and on the Korean keys for Korean-context entries).
+    ``token_sort_ratio`` on the words (and on the Korean keys for Korean-context entries,
+    and on the words as written before :func:`~tumen.screen.names.org_word`).
     """
     q_joined, q_text = form.joined, form.text
+    p_joined = "".join(form.plain) if form.plain else q_joined
     k_joined, k_text = "".join(form.korean), " ".join(form.korean)
     ranked = []
     names, entries = index.names, index.entries
     for nid in name_ids:
         nm = names[nid]
         quick = max(_ratio(q_joined, nm.joined), _token_sort(q_text, nm.text))
+        if p_joined != q_joined or nm.plain_joined != nm.joined:
+            quick = max(quick, _ratio(p_joined, nm.plain_joined))
         if entries[nm.entry].korean and nm.korean_joined != nm.joined:
             quick = max(
                 quick, _ratio(k_joined, nm.korean_joined), _token_sort(k_text, nm.korean_text)
@@ -451,10 +457,10 @@ def screen_query(
     by_entry: dict[int, list[IndexedName]] = {}
     for by_kind in forms_of:
         # a variant that normalises alike for several kinds is looked up once for all of them
-        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+        groups: dict[tuple[tuple[str, ...], ...], list[str]] = {}
         for kind, form in by_kind.items():
             if form.tokens:
-                groups.setdefault((form.tokens, form.korean), []).append(kind)
+                groups.setdefault((form.tokens, form.korean, form.plain), []).append(kind)
         for same in groups.values():
             form = by_kind[same[0]]
             found = index.candidates_by_kind(form, same, limit=RETRIEVE)

@@ -183,12 +183,18 @@ class NameForm:
         The Korean comparison key of ``tokens`` (:mod:`tumen.screen.korean`).
     numbers:
         The numeric tokens, in order.
+    plain:
+        ``tokens`` with the words as written, before :func:`org_word` (equal to
+        ``tokens`` for vessels and people): a name written without a space
+        (``STARSINTERNATIONAL``) or with a typo in a symbol word (``STTATE``) compares
+        with the listed words as written.
     """
 
     original: str
     tokens: tuple[str, ...]
     korean: tuple[str, ...]
     numbers: tuple[str, ...]
+    plain: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -352,10 +358,12 @@ def normalise(name: str, kind: str = "any") -> NameForm:
     tokens = [ROMAN.get(t, t) for t in raw_tokens]
     if kind == "vessel" and len(tokens) > 1 and tokens[-1] in _LAST_ROMAN:
         tokens[-1] = _LAST_ROMAN[tokens[-1]]
+    plain = tokens
     if kind not in ("person", "vessel"):
-        words = [org_word(t) for t in tokens if t not in CONNECTIVES] or tokens
-        kept = [t for t in words if t not in GENERIC_WORDS]
-        tokens = kept or words
+        plain = [t for t in tokens if t not in CONNECTIVES] or tokens
+        words = [org_word(t) for t in plain]
+        plain = [t for t in plain if t not in GENERIC_WORDS] or plain
+        tokens = [t for t in words if t not in GENERIC_WORDS] or words
     numbers = tuple(t for t in tokens if t.isdigit())
     toks = tuple(tokens)
-    return NameForm(name, toks, fold_tokens(toks), numbers)
+    return NameForm(name, toks, fold_tokens(toks), numbers, tuple(plain))
