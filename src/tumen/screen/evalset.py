@@ -39,6 +39,10 @@ The generator's own spelling tables are written independently of
 :mod:`tumen.screen.korean` (from the romanisation standards), so the evaluation does
 not simply replay the matcher's table.
 
+:func:`generate_user_written` makes a second set: names as users write them (hull-number
+markers, abbreviated company words, a place in parentheses with "Limited", word order,
+Korean romanisation), each with near misses written the same way.
+
 :func:`evaluate` scores a set with :func:`~tumen.screen.match.screen_query` and with
 plain rapidfuzz ``token_sort_ratio`` (best threshold), in the same run.
 """
@@ -355,7 +359,7 @@ def generate(
     for nm in index.names:
         k = index.entries[nm.entry].kind
         if nm.prop in ("name", "alias"):
-            words_by_kind[k].append(list(nm.form.tokens))
+            words_by_kind[k].append(list(nm.form.plain or nm.form.tokens))  # words as listed
     korean_people = [
         list(nm.form.tokens)
         for nm in index.names
