@@ -46,7 +46,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -257,7 +256,7 @@ def main() -> None:
         "Sets (generated from the real lists by `tumen.screen.evalset`, seeded; the generators are "
         "committed, the data is not): **labelled** — `generate` (true variants and hard negatives); "
         "**user-written** — `generate_user_written` (hull-number markers, abbreviated company words, "
-        "a place in parentheses with \"Limited\", word order, Korean romanisation, and near misses "
+        'a place in parentheses with "Limited", word order, Korean romanisation, and near misses '
         "written the same way). A positive counts as found when an expected entry scores at or above "
         "the threshold; precision = found / (found + negatives with any match + positives matching "
         "only wrong entries).",

@@ -245,7 +245,9 @@ def test_hull_number_marker_with_another_number_matches_nothing(real_index, quer
 def test_abbreviated_company_words_find_the_listed_company(real_index, query, expected) -> None:
     """TRDG, SHPG, INTL, MGMT, CO and & are the words the list spells out (0.27–0.49 before)."""
     found = _matches(real_index, query, "company")
-    assert {m.entry.entity_id for m in found} == expected, [(m.entry.caption, m.score) for m in found]
+    assert {m.entry.entity_id for m in found} == expected, [
+        (m.entry.caption, m.score) for m in found
+    ]
 
 
 @pytest.mark.parametrize(
@@ -271,7 +273,10 @@ def test_abbreviations_come_from_rigour_symbols() -> None:
 @pytest.mark.parametrize(
     "query, entity_id",
     [
-        ("Hongxiang Marine (Hong Kong) Limited", "ofac-23765"),  # listed HONGXIANG MARINE HONG KONG LTD
+        (
+            "Hongxiang Marine (Hong Kong) Limited",
+            "ofac-23765",
+        ),  # listed HONGXIANG MARINE HONG KONG LTD
         ("Jiaxiang Industry (Hong Kong) Limited", "ofac-28364"),
         ("Green Industries (Hong Kong) Limited", "ofac-27165"),
         ("Reach Shipping Lines (Hong Kong) Co., Limited", "ofac-30107"),
@@ -300,7 +305,9 @@ def test_listed_part_in_parentheses_still_finds_its_party(real_index) -> None:
     feat = m.features["name_similarity"]
     assert feat["matched_name"] == "LEADER (HONG KONG) INTERNATIONAL"
     assert feat["matched_variant"] == "inline" and feat["matched_prop"] == "name"
-    sapico = [m for m in _matches(real_index, "SAPICO", "company") if m.entry.entity_id == "unsc-ire.061"]
+    sapico = [
+        m for m in _matches(real_index, "SAPICO", "company") if m.entry.entity_id == "unsc-ire.061"
+    ]
     assert sapico, "the UN list's SAHAND ALUMINUM PARTS INDUSTRIAL COMPANY (SAPICO)"
     feat = sapico[0].features["name_similarity"]
     assert feat["matched_variant"] == "part" and feat["matched_name"].endswith("(SAPICO)")

@@ -215,7 +215,9 @@ def test_screening_names_in_an_empty_folder_creates_no_store(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["q.jsonl"]
 
 
-def test_query_file_result_says_which_listed_name_matched(cli, lists_db: Path, tmp_path: Path) -> None:
+def test_query_file_result_says_which_listed_name_matched(
+    cli, lists_db: Path, tmp_path: Path
+) -> None:
     """Every match of the JSONL result names the party's name it matched (``matched_name``)."""
     queries = tmp_path / "q.jsonl"
     queries.write_text(
@@ -252,6 +254,12 @@ def test_user_written_set_is_found_without_false_matches(real_index) -> None:
         "word_order",
         "romanisation",
     }
-    assert {q.variant for q in queries if not q.positive} == {q.variant for q in queries if q.positive}
+    assert {q.variant for q in queries if not q.positive} == {
+        q.variant for q in queries if q.positive
+    }
     ours = evaluate(real_index, queries)
-    assert ours.recall >= 0.97 and ours.precision >= 0.97, (ours.recall, ours.precision, ours.by_variant)
+    assert ours.recall >= 0.97 and ours.precision >= 0.97, (
+        ours.recall,
+        ours.precision,
+        ours.by_variant,
+    )

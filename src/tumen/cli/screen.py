@@ -305,7 +305,14 @@ def _screen_one(
         print_json({"id": None, "query": query, "matches": [m.to_json() for m in found]})
         return
     table = Table(
-        "score", "match", "caption", "schema", "list", "programs", "why", title=f"screening {query!r}"
+        "score",
+        "match",
+        "caption",
+        "schema",
+        "list",
+        "programs",
+        "why",
+        title=f"screening {query!r}",
     )
     for m in found:
         table.add_row(

@@ -584,7 +584,9 @@ PLACES = [
     "ASIA",
     "FZE",
 ]
-_LEGAL_TAIL = re.compile(r"(?:\s*,?\s*(?:CO\.?|COMPANY)?\s*,?\s*(?:LTD\.?|LIMITED|LLC|FZE|INC\.?))+\s*$", re.I)
+_LEGAL_TAIL = re.compile(
+    r"(?:\s*,?\s*(?:CO\.?|COMPANY)?\s*,?\s*(?:LTD\.?|LIMITED|LLC|FZE|INC\.?))+\s*$", re.I
+)
 _TRAILING_NUMBER = re.compile(r"^(.*\D)\s+(\d{1,3})$")
 
 
@@ -688,14 +690,18 @@ def generate_user_written(
         i
         for i in by_kind["company"]
         if i in primary
-        and any(w.upper().rstrip(".") in ABBREVIATIONS for w in primary[i].replace(",", " ").split())
+        and any(
+            w.upper().rstrip(".") in ABBREVIATIONS for w in primary[i].replace(",", " ").split()
+        )
     ]
-    placed = [i for i in by_kind["company"] if i in primary and _place_in_parentheses(rng, primary[i])]
-    korean_people = [
-        i for i in by_kind["person"] if i in primary and index.entries[i].korean
+    placed = [
+        i for i in by_kind["company"] if i in primary and _place_in_parentheses(rng, primary[i])
     ]
+    korean_people = [i for i in by_kind["person"] if i in primary and index.entries[i].korean]
     korean_named = [
-        i for i in by_kind["company"] + by_kind["vessel"] if i in primary and index.entries[i].korean
+        i
+        for i in by_kind["company"] + by_kind["vessel"]
+        if i in primary and index.entries[i].korean
     ]
     people = [i for i in by_kind["person"] if i in primary and len(primary[i].split()) > 1]
     company_words = sorted(
@@ -758,7 +764,15 @@ def generate_user_written(
             continue
         kind = kinds.get(variant, index.entries[i].kind)
         queries.append(
-            Query(f"u{len(queries)}", text, kind, True, variant, truth.expected(i, base), index.entries[i].entity_id)
+            Query(
+                f"u{len(queries)}",
+                text,
+                kind,
+                True,
+                variant,
+                truth.expected(i, base),
+                index.entries[i].entity_id,
+            )
         )
     negatives: list[Query] = []
     tries = 0
@@ -771,15 +785,20 @@ def generate_user_written(
         if variant == "hull_marker":
             m = _TRAILING_NUMBER.match(base)
             assert m is not None
-            altered = f"{m.group(1).strip()} {int(m.group(2)) + rng.choice([1, 2, 3, 5, 7, 10, 11])}"
+            altered = (
+                f"{m.group(1).strip()} {int(m.group(2)) + rng.choice([1, 2, 3, 5, 7, 10, 11])}"
+            )
         else:
             words = base.replace(",", " ").split()
             pool = person_words if kind == "person" else company_words
             spots = [
                 k
                 for k, w in enumerate(words)
-                if w.isalpha() and len(w) >= 3 and w.upper() not in ABBREVIATIONS
-                and w.upper() not in ENGLISH_LEGAL and w.upper() not in " ".join(PLACES)
+                if w.isalpha()
+                and len(w) >= 3
+                and w.upper() not in ABBREVIATIONS
+                and w.upper() not in ENGLISH_LEGAL
+                and w.upper() not in " ".join(PLACES)
             ]
             if not spots or not pool:
                 continue

@@ -34,8 +34,8 @@ alongside.
 
 Examples
 --------
->>> normalise("OCEAN MARITIME MANAGEMENT COMPANY, LIMITED (OMM)").tokens
-('OCEAN', 'MARITIME', 'MANAGEMENT')
+>>> normalise("OCEAN MARITIME MANAGEMENT COMPANY, LIMITED", "organization").tokens
+('OCEAN', 'MARITIME', 'MGMT')
 >>> normalise("Chŏn Myŏng-hak").tokens
 ('CHON', 'MYONG', 'HAK')
 >>> normalise("SPARTA IV").numbers
@@ -338,10 +338,8 @@ def split_variants(name: str) -> list[str]:
 @lru_cache(maxsize=200_000)
 def normalise(name: str, kind: str = "any") -> NameForm:
     """Normalise one name (``kind``: ``person``, ``organization``, ``vessel`` or ``any``)."""
-    if kind != "person":
-        name_in = _HULL_MARKER.sub(" ", _KOREAN_HULL.sub(r"\1 ", name))
-    else:
-        name_in = name
+    # hull-number markers go before transliteration (호 is Hangul); people have none
+    name_in = name if kind == "person" else _HULL_MARKER.sub(" ", _KOREAN_HULL.sub(r"\1 ", name))
     text = _ascii(name_in).replace("&", " AND ").replace("'", "").replace("’", "").replace("`", "")
     text = _PUNCT.sub(" ", text).upper()
     text = _DIGITS_LETTERS.sub(" ", text) if kind == "vessel" else text

@@ -55,7 +55,9 @@ def open_index(db: str | Path) -> ScreenIndex:
         )
     with DuckDBStore(path, read_only=True) as store:
         if not store.table_exists("lists") or not store.scalar("SELECT count(*) FROM lists"):
-            raise StoreError(f"{db}: no sanctions list is loaded; run `tumen lists load PATH` first")
+            raise StoreError(
+                f"{db}: no sanctions list is loaded; run `tumen lists load PATH` first"
+            )
         return get_index(store)
 
 
