@@ -189,3 +189,126 @@ def test_ship_imo_is_not_compared_with_a_company_imo(real_index) -> None:
     found = screen_query(real_index, "Ocean Maritime Management Company", imo="9179842", limit=10)
     omm = [m for m in found if m.entry.entity_id == "unsc-kpe.020"]
     assert omm and omm[0].match and "imo_mismatch" not in omm[0].features
+
+
+# --------------------------------------------------------------- names as users write them
+def _matches(index, query, type_):
+    return [m for m in screen_query(index, query, type=type_, limit=10) if m.match]
+
+
+def _listed_tokens(index, text, kind):
+    form = normalise(text, kind)
+    return [nm for nm in index.names if nm.form.tokens == form.tokens]
+
+
+@pytest.mark.parametrize(
+    "query, entity_id",
+    [
+        ("KUM UN SAN No.3", "ofac-23163"),  # listed KUM UN SAN 3
+        ("RYE SONG GANG NO 1", "ofac-23186"),  # listed RYE SONG GANG 1
+        ("UL JI BONG No. 6", "ofac-23525"),  # listed UL JI BONG 6
+        ("HAP JANG GANG Nr. 6", "ofac-23728"),  # listed HAP JANG GANG 6
+        ("Chon Myong #1", "ofac-23726"),  # listed CHON MYONG 1
+        ("KUM UN SAN 3호", "ofac-23163"),
+        ("금은산 3호", "ofac-23163"),
+    ],
+)
+def test_hull_number_marker_finds_the_listed_hull(real_index, query, entity_id) -> None:
+    """``No.3``, ``NO 1``, ``Nr. 6``, ``#1`` and Korean ``3호`` are hull numbers (they scored
+    0.42–0.64 before, below the threshold); nothing else matches."""
+    found = _matches(real_index, query, "vessel")
+    assert [m.entry.entity_id for m in found] == [entity_id], [
+        (m.entry.caption, m.score) for m in screen_query(real_index, query, type="vessel")
+    ]
+
+
+@pytest.mark.parametrize(
+    "query", ["KUM UN SAN No.7", "UL JI BONG No. 9", "HAP JANG GANG No. 4", "RYE SONG GANG NO 5"]
+)
+def test_hull_number_marker_with_another_number_matches_nothing(real_index, query) -> None:
+    """Near misses: the listed name with a number no listed vessel of that name carries."""
+    assert not _listed_tokens(real_index, query, "vessel")  # the premise, from the real lists
+    assert not _matches(real_index, query, "vessel")
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("Korea Unpha Shpg & Trdg", {"ofac-23710"}),  # KOREA UNPHA SHIPPING & TRADING
+        ("Korea Unpha Shipping and Trading", {"ofac-23710"}),
+        ("Ocean Maritime Mgmt Co., Ltd.", {"ofac-17068", "unsc-kpe.020"}),
+        ("Leader Intl Trdg Ltd", {"unsc-kpe.017", "ofac-15616"}),  # UN alias, OFAC name
+        ("Alfa Investment & Intl Trdg", {"unsc-iqe.206"}),
+        ("Hongxiang Marine Hong Kong Co", {"ofac-23765"}),
+    ],
+)
+def test_abbreviated_company_words_find_the_listed_company(real_index, query, expected) -> None:
+    """TRDG, SHPG, INTL, MGMT, CO and & are the words the list spells out (0.27–0.49 before)."""
+    found = _matches(real_index, query, "company")
+    assert {m.entry.entity_id for m in found} == expected, [
+        (m.entry.caption, m.score) for m in found
+    ]
+
+
+@pytest.mark.parametrize(
+    "query", ["Korea Unpha Shpg & Mgmt", "Ocean Marine Mgmt Co., Ltd.", "Leader Intl Shpg Ltd"]
+)
+def test_abbreviated_near_misses_match_nothing(real_index, query) -> None:
+    """A listed company's name with one word changed stays below the threshold."""
+    assert not _listed_tokens(real_index, query, "organization")
+    assert not _matches(real_index, query, "company")
+
+
+def test_abbreviations_come_from_rigour_symbols() -> None:
+    n = normalise
+    assert n("KOREA UNPHA SHPG & TRDG", "organization").tokens == (
+        n("KOREA UNPHA SHIPPING AND TRADING", "organization").tokens
+    )
+    # a domain symbol joins only spellings of one word: MARINE is not MARITIME
+    assert n("OCEAN MARINE", "organization").tokens != n("OCEAN MARITIME", "organization").tokens
+    # vessels and people keep their words
+    assert n("TRADING STAR", "vessel").tokens == ("TRADING", "STAR")
+
+
+@pytest.mark.parametrize(
+    "query, entity_id",
+    [
+        (
+            "Hongxiang Marine (Hong Kong) Limited",
+            "ofac-23765",
+        ),  # listed HONGXIANG MARINE HONG KONG LTD
+        ("Jiaxiang Industry (Hong Kong) Limited", "ofac-28364"),
+        ("Green Industries (Hong Kong) Limited", "ofac-27165"),
+        ("Reach Shipping Lines (Hong Kong) Co., Limited", "ofac-30107"),
+        ("Tian Fang (Hong Kong) Holdings Limited", "ofac-40209"),
+    ],
+)
+def test_place_in_parentheses_is_no_name_of_its_own(real_index, query, entity_id) -> None:
+    """The query's "(Hong Kong)" used to be screened alone and met the listed parts
+    "(HONG KONG)" of LEADER (HONG KONG) INTERNATIONAL and others at 1.0, ranked first."""
+    found = screen_query(real_index, query, limit=10)
+    assert found[0].entry.entity_id == entity_id and found[0].score == 1.0
+    assert [m.entry.entity_id for m in found if m.match] == [entity_id], [
+        (m.entry.caption, m.score) for m in found
+    ]
+    assert found[0].matched_name is not None
+    listed = real_index.entries[real_index.by_id[entity_id]]
+    assert found[0].features["name_similarity"]["matched_name"] in [listed.caption] + [
+        nm.listed for nm in real_index.names if nm.entry == listed.idx
+    ]
+
+
+def test_listed_part_in_parentheses_still_finds_its_party(real_index) -> None:
+    """A list's parenthesised alias stays a name; the match says which listed name it was."""
+    m = _matches(real_index, "Leader Hong Kong International", "company")[0]
+    assert m.entry.entity_id == "unsc-kpe.017"
+    feat = m.features["name_similarity"]
+    assert feat["matched_name"] == "LEADER (HONG KONG) INTERNATIONAL"
+    assert feat["matched_variant"] == "inline" and feat["matched_prop"] == "name"
+    sapico = [
+        m for m in _matches(real_index, "SAPICO", "company") if m.entry.entity_id == "unsc-ire.061"
+    ]
+    assert sapico, "the UN list's SAHAND ALUMINUM PARTS INDUSTRIAL COMPANY (SAPICO)"
+    feat = sapico[0].features["name_similarity"]
+    assert feat["matched_variant"] == "part" and feat["matched_name"].endswith("(SAPICO)")
+    assert sapico[0].to_json()["matched_name"] == {"name": feat["matched_name"], "prop": "name"}

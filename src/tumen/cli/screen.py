@@ -158,10 +158,6 @@ def lists_update(
     _print_lists(summaries, f"lists updated in {settings.db}")
 
 
-def _match_rows(matches: list[Any]) -> list[dict[str, Any]]:
-    return [m.to_json() for m in matches]
-
-
 def _query_file(path: str) -> Any:
     if path == "-":
         return sys.stdin
@@ -237,134 +233,120 @@ def screen_cmd(
     verbose: VerboseOpt = 0,
 ) -> None:
     """Screen the store's vessels (writes table `matches`), or names given with --query / --query-file."""
-    from tumen.screen import screen_store
-    from tumen.screen.match import QUERY_TYPES, get_index, screen_many, screen_query
+    from tumen.screen.match import QUERY_TYPES
 
     if fmt not in ("table", "json", "jsonl"):
         raise InputError(f"--format {fmt!r}: give table, json or jsonl")
     if type_ is not None and type_ not in QUERY_TYPES:
         raise InputError(f"--type {type_!r}: give vessel, company or person")
-    flags = {
-        "screen.threshold": threshold,
-        "screen.max_candidates": limit,
-        "screen.max_hops": max_hops,
-    }
-    settings = settings_from(config, db=db, **flags)
+    settings = settings_from(
+        config,
+        db=db,
+        **{
+            "screen.threshold": threshold,
+            "screen.max_candidates": limit,
+            "screen.max_hops": max_hops,
+        },
+    )
+    if query is None and query_file is None:
+        _screen_vessels(settings, json_out=json_out, quiet=quiet)
+    elif query is not None:
+        ids = {"imo": imo, "mmsi": mmsi, "flag": flag, "callsign": callsign}
+        _screen_one(settings, query, type_, ids, as_json=json_out or fmt != "table")
+    else:
+        assert query_file is not None
+        _screen_file(settings, query_file, as_json=json_out or fmt != "table", quiet=quiet)
+
+
+def _screen_vessels(settings: Any, *, json_out: bool, quiet: bool) -> None:
+    """Screen every vessel identity of the store and write table ``matches``."""
+    from tumen.screen import screen_store
     from tumen.store import DuckDBStore
 
-    if query is None and query_file is None:
-        with (
-            DuckDBStore(settings.db, create=False) as store,
-            progress(quiet or json_out, unit="identities") as bar,
-        ):
-            task = bar.add_task("screening vessels", total=None)
-            report = screen_store(
-                store, settings, on_progress=lambda i, n: bar.update(task, completed=i, total=n)
-            )
-        if json_out:
-            print_json(report.to_json())
-            return
-        if not quiet:
-            err_console.print(
-                f"screened {report.identities} vessel identities against {', '.join(report.lists)}: "
-                f"{report.matches} matches ({report.vessel_matches} vessels, {report.party_matches} linked parties) "
-                f"in {report.seconds:.1f} s; written to table matches"
-            )
-        return
-    cfg = settings.screen
-    with DuckDBStore(settings.db, read_only=Path(str(settings.db)).exists()) as store:
-        if not store.table_exists("lists") or not store.scalar("SELECT count(*) FROM lists"):
-            from tumen.errors import StoreError
+    with (
+        DuckDBStore(settings.db, create=False) as store,
+        progress(quiet or json_out, unit="identities") as bar,
+    ):
+        task = bar.add_task("screening vessels", total=None)
+        report = screen_store(
+            store, settings, on_progress=lambda i, n: bar.update(task, completed=i, total=n)
+        )
+    if json_out:
+        print_json(report.to_json())
+    elif not quiet:
+        err_console.print(
+            f"screened {report.identities} vessel identities against {', '.join(report.lists)}: "
+            f"{report.matches} matches ({report.vessel_matches} vessels, "
+            f"{report.party_matches} linked parties) in {report.seconds:.1f} s; "
+            "written to table matches"
+        )
 
-            raise StoreError(
-                f"{settings.db}: no sanctions list is loaded; run `tumen lists load PATH` first"
-            )
-        index = get_index(store)
-    if query is not None:
-        found = screen_query(
-            index,
-            query,
-            type=type_,
-            imo=imo,
-            mmsi=mmsi,
-            flag=flag,
-            callsign=callsign,
-            threshold=cfg.threshold,
-            limit=cfg.max_candidates,
-        )
-        single = {"id": None, "query": query, "matches": _match_rows(found)}
-        if json_out or fmt in ("json", "jsonl"):
-            print_json(single)
-            return
-        table = Table(
-            "score",
-            "match",
-            "caption",
-            "schema",
-            "list",
-            "programs",
-            "why",
-            title=f"screening {query!r}",
-        )
-        for m in found:
-            table.add_row(
-                f"{m.score:.2f}",
-                "yes" if m.match else "",
-                m.entry.caption,
-                m.entry.schema,
-                m.entry.list_id,
-                ", ".join(m.entry.programs),
-                "; ".join(m.explanation),
-            )
-        out_console.print(table)
+
+def _screen_one(
+    settings: Any, query: str, type_: str | None, ids: dict[str, str | None], *, as_json: bool
+) -> None:
+    """Screen one name against the lists of the store (read-only; never creates it)."""
+    from tumen.screen.match import screen_query
+    from tumen.screen.queries import open_index
+
+    cfg = settings.screen
+    found = screen_query(
+        open_index(settings.db),
+        query,
+        type=type_,
+        imo=ids["imo"],
+        mmsi=ids["mmsi"],
+        flag=ids["flag"],
+        callsign=ids["callsign"],
+        threshold=cfg.threshold,
+        limit=cfg.max_candidates,
+    )
+    if as_json:
+        print_json({"id": None, "query": query, "matches": [m.to_json() for m in found]})
         return
-    assert query_file is not None
+    table = Table(
+        "score",
+        "match",
+        "caption",
+        "schema",
+        "list",
+        "programs",
+        "why",
+        title=f"screening {query!r}",
+    )
+    for m in found:
+        table.add_row(
+            f"{m.score:.2f}",
+            "yes" if m.match else "",
+            m.entry.caption,
+            m.entry.schema,
+            m.entry.list_id,
+            ", ".join(m.entry.programs),
+            "; ".join(m.explanation),
+        )
+    out_console.print(table)
+
+
+def _screen_file(settings: Any, query_file: str, *, as_json: bool, quiet: bool) -> None:
+    """Screen a JSON-lines query file: one output object per line (JSON lines or a table)."""
+    from tumen.screen.queries import open_index, parse_query_lines, screen_query_lines
+
+    index = open_index(settings.db)
     fh = _query_file(query_file)
-    parsed: list[tuple[int, dict[str, Any] | None, str | None]] = []  # (line, query, error)
     try:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                q = json.loads(line)
-                if not isinstance(q, dict) or not (q.get("name") or q.get("imo") or q.get("mmsi")):
-                    raise ValueError("needs at least a 'name'")
-                if q.get("type") is not None and q["type"] not in QUERY_TYPES:
-                    raise ValueError(f"type {q['type']!r} is not vessel, company or person")
-                for key in ("name", "flag", "callsign"):
-                    if q.get(key) is not None and not isinstance(q[key], str):
-                        raise ValueError(f"{key!r} must be a string, not {q[key]!r}")
-                for key in ("imo", "mmsi"):
-                    if q.get(key) is not None and not isinstance(q[key], str | int):
-                        raise ValueError(f"{key!r} must be a number or a string, not {q[key]!r}")
-                parsed.append((line_no, q, None))
-            except ValueError as exc:
-                parsed.append((line_no, None, f"{query_file} line {line_no}: {exc}"))
+        parsed = parse_query_lines(fh, query_file)
     finally:
         if fh is not sys.stdin:
             fh.close()
-    good = [q for _, q, _ in parsed if q is not None]
-    with progress(quiet or fmt != "table", unit="queries") as bar:
-        bar.add_task(f"screening {len(good)} queries", total=None)
-        results = iter(
-            screen_many(
-                index, good, threshold=cfg.threshold, limit=cfg.max_candidates, workers=cfg.workers
-            )
-        )
-    n, errors = len(parsed), sum(1 for _, q, _ in parsed if q is None)
-    out_lines: list[dict[str, Any]] = []
-    for line_no, q, error in parsed:
-        if q is None:
-            obj: dict[str, Any] = {"id": None, "line": line_no, "error": error, "matches": []}
-        else:
-            obj = {"id": q.get("id"), "matches": _match_rows(next(results))}
-        if fmt in ("json", "jsonl") or json_out:
-            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        else:
-            out_lines.append(obj)
-    if out_lines:
+    with progress(quiet or as_json, unit="queries") as bar:
+        bar.add_task(f"screening {sum(p.query is not None for p in parsed)} queries", total=None)
+        rows = list(screen_query_lines(index, parsed, settings.screen))
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif rows:
         table = Table("id", "best match", "score", "match", title=f"screening {query_file}")
-        for row in out_lines:
+        for row in rows:
             best = row["matches"][0] if row["matches"] else None
             table.add_row(
                 str(row.get("id")),
@@ -374,4 +356,5 @@ def screen_cmd(
             )
         out_console.print(table)
     if not quiet:
-        err_console.print(f"{n} queries screened, {errors} bad lines")
+        errors = sum(p.query is None for p in parsed)
+        err_console.print(f"{len(parsed)} queries screened, {errors} bad lines")

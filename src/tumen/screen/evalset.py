@@ -39,6 +39,10 @@ The generator's own spelling tables are written independently of
 :mod:`tumen.screen.korean` (from the romanisation standards), so the evaluation does
 not simply replay the matcher's table.
 
+:func:`generate_user_written` makes a second set: names as users write them (hull-number
+markers, abbreviated company words, a place in parentheses with "Limited", word order,
+Korean romanisation), each with near misses written the same way.
+
 :func:`evaluate` scores a set with :func:`~tumen.screen.match.screen_query` and with
 plain rapidfuzz ``token_sort_ratio`` (best threshold), in the same run.
 """
@@ -53,7 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tumen.screen.index import ScreenIndex
-from tumen.screen.names import normalise
+from tumen.screen.names import name_variants, normalise
 
 #: South Korean / popular spellings of DPRK-romanised words (generator's own table).
 SOUTH = {
@@ -355,7 +359,7 @@ def generate(
     for nm in index.names:
         k = index.entries[nm.entry].kind
         if nm.prop in ("name", "alias"):
-            words_by_kind[k].append(list(nm.form.tokens))
+            words_by_kind[k].append(list(nm.form.plain or nm.form.tokens))  # words as listed
     korean_people = [
         list(nm.form.tokens)
         for nm in index.names
@@ -537,6 +541,276 @@ def _variant(
             inv = {v: k for k, v in ROMAN.items()}
             text = " ".join(inv.get(w, w) for w in words)
     return variant, text
+
+
+# --------------------------------------------------------------------------- written by users
+#: How people abbreviate company words (the generator's own table, as written in trade
+#: registers and shipping databases; the matcher takes its spellings from rigour).
+ABBREVIATIONS = {
+    "TRADING": ["TRDG", "Trdg."],
+    "INTERNATIONAL": ["INTL", "Int'l", "Intl."],
+    "MANAGEMENT": ["MGMT", "Mgmt."],
+    "SHIPPING": ["SHPG", "Shpg."],
+    "CORPORATION": ["CORP", "Corp."],
+    "COMPANY": ["CO", "Co."],
+    "LIMITED": ["LTD", "Ltd."],
+    "AND": ["&"],
+    "&": ["and", "AND"],
+    "HOLDINGS": ["HLDGS"],
+    "GROUP": ["GRP"],
+    "DEVELOPMENT": ["DEV"],
+    "BROTHERS": ["BROS"],
+    "SERVICES": ["SVCS"],
+}
+#: Hull-number markers people write before a vessel's number (``{n}`` is the number).
+HULL_MARKERS = ["No.{n}", "NO {n}", "No. {n}", "Nr. {n}", "#{n}", "No{n}", "{n}호"]
+#: Places companies carry in their names (written in parentheses by registers).
+PLACES = [
+    "HONG KONG",
+    "HONGKONG",
+    "SINGAPORE",
+    "DALIAN",
+    "SHANGHAI",
+    "SHENZHEN",
+    "CHINA",
+    "KOREA",
+    "RUSSIA",
+    "UAE",
+    "DUBAI",
+    "MALAYSIA",
+    "THAILAND",
+    "TAIWAN",
+    "CYPRUS",
+    "ASIA",
+    "FZE",
+]
+_LEGAL_TAIL = re.compile(
+    r"(?:\s*,?\s*(?:CO\.?|COMPANY)?\s*,?\s*(?:LTD\.?|LIMITED|LLC|FZE|INC\.?))+\s*$", re.I
+)
+_TRAILING_NUMBER = re.compile(r"^(.*\D)\s+(\d{1,3})$")
+
+
+class _Truth:
+    """What the lists say about a written name: the entries it must find, and whether
+    a made-up name touches a listed one (equal, contained or containing words)."""
+
+    def __init__(self, index: ScreenIndex) -> None:
+        self.index = index
+        self.same_name: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        self.token_sets: dict[str, list[frozenset[str]]] = defaultdict(list)
+        self.imo_ids: dict[str, set[str]] = defaultdict(set)
+        for nm in index.names:
+            self.same_name[nm.form.tokens].add(index.entries[nm.entry].entity_id)
+            for key in {nm.form.tokens, nm.form.korean}:
+                fs = frozenset(key)
+                for t in key:
+                    self.token_sets[t].append(fs)
+        for e in index.entries:
+            for imo in e.imos:
+                self.imo_ids[imo].add(e.entity_id)
+
+    def expected(self, i: int, name: str) -> set[str]:
+        e = self.index.entries[i]
+        out = {e.entity_id} | self.same_name.get(normalise(name).tokens, set())
+        for imo in e.imos:
+            out |= self.imo_ids[imo]
+        return out
+
+    def touches_listed(self, text: str, kind: str) -> bool:
+        """Whether any way the screener reads ``text`` (with and without its parentheses)
+        has the words of a listed name, or words a listed name contains, or none."""
+        for _, variant in name_variants(text, parts=False):
+            form = normalise(variant, {"company": "organization"}.get(kind, kind))
+            if not form.tokens:
+                return True
+            for key in (form.tokens, form.korean):
+                mine = frozenset(key)
+                for t in key:
+                    for other in self.token_sets.get(t, ()):
+                        if other <= mine or mine <= other:
+                            return True
+        return False
+
+
+def _abbreviate(rng: random.Random, name: str) -> str | None:
+    words = name.replace(",", " ").split()
+    spots = [k for k, w in enumerate(words) if w.upper().rstrip(".") in ABBREVIATIONS]
+    if not spots:
+        return None
+    for k in spots:
+        if k == spots[0] or rng.random() < 0.7:
+            words[k] = rng.choice(ABBREVIATIONS[words[k].upper().rstrip(".")])
+    return " ".join(words)
+
+
+def _place_in_parentheses(rng: random.Random, name: str) -> str | None:
+    """``X MARINE HONG KONG LTD`` → ``X Marine (Hong Kong) Limited``."""
+    up = name.upper().replace(",", " ")
+    core = _LEGAL_TAIL.sub("", up).strip()
+    for place in PLACES:
+        if core.endswith(" " + place) and len(core) > len(place) + 3:
+            head = core[: -len(place)].strip()
+            tail = rng.choice(["Limited", "Co., Limited", "Company Limited", "Ltd."])
+            return f"{head.title()} ({place.title()}) {tail}"
+    return None
+
+
+def generate_user_written(
+    index: ScreenIndex, n_positive: int = 200, n_negative: int = 200, seed: int = 0
+) -> list[Query]:
+    """Names as users write them, from real list entries (see ``bench/screen_eval.py``).
+
+    Positives (labelled with the entries they must find):
+
+    ``hull_marker``        a listed vessel ``NAME 3`` written ``NAME No.3``, ``NO 3``,
+                           ``Nr. 3``, ``#3``, ``3호`` ...;
+    ``abbreviation``       a listed company with TRADING, INTERNATIONAL, MANAGEMENT,
+                           SHIPPING, CORPORATION, COMPANY, LIMITED, AND abbreviated;
+    ``paren_limited``      a listed company ending in a place and a legal form written
+                           with the place in parentheses and "Limited";
+    ``word_order``         a listed person's name in the other order;
+    ``romanisation``       a DPRK-romanised Korean name in South Korean or
+                           McCune–Reischauer spelling.
+
+    Negatives (near misses; each touches no listed name): the same writings of a listed
+    name whose number (vessels) or distinctive word (companies, people) was replaced by
+    one no listed name of that form carries.
+    """
+    rng = random.Random(seed)
+    truth = _Truth(index)
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for i, e in enumerate(index.entries):
+        by_kind[e.kind].append(i)
+    primary: dict[int, str] = {}
+    for nm in index.names:
+        if nm.prop == "name" and nm.how == "full":
+            primary.setdefault(nm.entry, nm.listed or nm.form.original)
+    numbered = [i for i in by_kind["vessel"] if i in primary and _TRAILING_NUMBER.match(primary[i])]
+    abbreviable = [
+        i
+        for i in by_kind["company"]
+        if i in primary
+        and any(
+            w.upper().rstrip(".") in ABBREVIATIONS for w in primary[i].replace(",", " ").split()
+        )
+    ]
+    placed = [
+        i for i in by_kind["company"] if i in primary and _place_in_parentheses(rng, primary[i])
+    ]
+    korean_people = [i for i in by_kind["person"] if i in primary and index.entries[i].korean]
+    korean_named = [
+        i
+        for i in by_kind["company"] + by_kind["vessel"]
+        if i in primary and index.entries[i].korean
+    ]
+    people = [i for i in by_kind["person"] if i in primary and len(primary[i].split()) > 1]
+    company_words = sorted(
+        {
+            t
+            for nm in index.names
+            if index.entries[nm.entry].kind == "company"
+            for t in nm.form.tokens
+            if len(t) >= 4 and t.isalpha()
+        }
+    )
+    person_words = sorted(
+        {t for i in korean_people for t in normalise(primary[i], "person").tokens}
+    )
+
+    def write(variant: str, i: int, base: str) -> str | None:
+        if variant == "hull_marker":
+            m = _TRAILING_NUMBER.match(base)
+            if not m:
+                return None
+            return f"{m.group(1).strip()} {rng.choice(HULL_MARKERS).format(n=m.group(2))}"
+        if variant == "abbreviation":
+            return _abbreviate(rng, base)
+        if variant == "paren_limited":
+            return _place_in_parentheses(rng, base)
+        if variant == "word_order":
+            if "," in base:
+                last, first = base.split(",", 1)
+                return f"{first.strip()} {last.strip()}"
+            words = base.split()
+            return " ".join(words[1:] + words[:1]) if len(words) > 1 else None
+        if variant == "romanisation":
+            ws = _korean_words(base)
+            if rng.random() < 0.6:
+                out = [rng.choice(SOUTH[w]) if w in SOUTH else w for w in ws]
+                text = " ".join(out).title()
+            else:
+                text = " ".join(MR.get(w, w.title()) for w in ws)
+            return text if text.upper() != " ".join(ws) else None
+        raise ValueError(variant)
+
+    pools = {
+        "hull_marker": numbered,
+        "abbreviation": abbreviable,
+        "paren_limited": placed,
+        "word_order": people,
+        "romanisation": korean_people + korean_named,
+    }
+    kinds = {"hull_marker": "vessel", "abbreviation": "company", "paren_limited": "company"}
+    variants = [v for v, pool in pools.items() if pool]
+    queries: list[Query] = []
+    attempts = 0
+    while sum(q.positive for q in queries) < n_positive and attempts < n_positive * 50:
+        attempts += 1
+        variant = variants[attempts % len(variants)]
+        i = rng.choice(pools[variant])
+        base = primary[i]
+        text = write(variant, i, base)
+        if not text or any(q.name == text for q in queries):
+            continue
+        kind = kinds.get(variant, index.entries[i].kind)
+        queries.append(
+            Query(
+                f"u{len(queries)}",
+                text,
+                kind,
+                True,
+                variant,
+                truth.expected(i, base),
+                index.entries[i].entity_id,
+            )
+        )
+    negatives: list[Query] = []
+    tries = 0
+    while len(negatives) < n_negative and tries < n_negative * 200:
+        tries += 1
+        variant = variants[tries % len(variants)]
+        i = rng.choice(pools[variant])
+        base = primary[i]
+        kind = kinds.get(variant, index.entries[i].kind)
+        if variant == "hull_marker":
+            m = _TRAILING_NUMBER.match(base)
+            assert m is not None
+            altered = (
+                f"{m.group(1).strip()} {int(m.group(2)) + rng.choice([1, 2, 3, 5, 7, 10, 11])}"
+            )
+        else:
+            words = base.replace(",", " ").split()
+            pool = person_words if kind == "person" else company_words
+            spots = [
+                k
+                for k, w in enumerate(words)
+                if w.isalpha()
+                and len(w) >= 3
+                and w.upper() not in ABBREVIATIONS
+                and w.upper() not in ENGLISH_LEGAL
+                and w.upper() not in " ".join(PLACES)
+            ]
+            if not spots or not pool:
+                continue
+            words[rng.choice(spots)] = rng.choice(pool)
+            altered = " ".join(words)
+        if truth.touches_listed(altered, kind):
+            continue
+        text = write(variant, i, altered)
+        if not text or truth.touches_listed(text, kind) or any(q.name == text for q in negatives):
+            continue
+        negatives.append(Query(f"v{len(negatives)}", text, kind, False, variant, set(), ""))
+    return queries + negatives
 
 
 @dataclass

@@ -29,7 +29,7 @@ import numpy as np
 from followthemoney import model
 
 from tumen.screen.lists.base import clean_imo
-from tumen.screen.names import NameForm, normalise, split_variants
+from tumen.screen.names import NameForm, name_variants, normalise
 from tumen.store.backend import Backend
 
 #: FtM schema → the query type it answers to.
@@ -76,21 +76,30 @@ class ListEntry:
 
 @dataclass(slots=True)
 class IndexedName:
-    """One name of one entry, normalised (with its strings precomputed for quick scoring)."""
+    """One name of one entry, normalised (with its strings precomputed for quick scoring).
+
+    ``prop`` is the FtM property the name comes from (``name``, ``alias``, ``weakAlias``,
+    ``previousName``), ``listed`` the name as the list writes it and ``how`` which of its
+    :func:`~tumen.screen.names.name_variants` ``form`` is (``full``, ``inline``, ``part``).
+    """
 
     entry: int
     prop: str
     form: NameForm
+    listed: str = ""
+    how: str = "full"
     text: str = ""
     joined: str = ""
     korean_text: str = ""
     korean_joined: str = ""
+    plain_joined: str = ""
 
     def __post_init__(self) -> None:
         self.text = " ".join(self.form.tokens)
         self.joined = "".join(self.form.tokens)
         self.korean_text = " ".join(self.form.korean)
         self.korean_joined = "".join(self.form.korean)
+        self.plain_joined = "".join(self.form.plain) if self.form.plain else self.joined
 
 
 class ScreenIndex:
@@ -224,12 +233,12 @@ class ScreenIndex:
         seen: set[tuple[str, ...]] = set()
         for prop in NAME_PROPS:
             for raw in props.get(prop, []):
-                for variant in split_variants(raw):
+                for how, variant in name_variants(raw):
                     form = normalise(variant, norm_kind)
                     if not form.tokens or form.tokens in seen:
                         continue
                     seen.add(form.tokens)
-                    self._add_name(IndexedName(idx, prop, form), korean)
+                    self._add_name(IndexedName(idx, prop, form, raw, how), korean)
         if entry.kind == "vessel" or schema == "Vessel":
             for imo in entry.imos:
                 self.by_imo[imo].append(idx)
@@ -247,6 +256,8 @@ class ScreenIndex:
         keys = [name.form.tokens] + (
             [name.form.korean] if korean and name.form.korean != name.form.tokens else []
         )
+        if name.form.plain and name.form.plain != name.form.tokens:
+            keys.append(name.form.plain)
         for toks in keys:
             for tok in set(toks):
                 self._postings[tok].append(nid)
@@ -316,7 +327,9 @@ class ScreenIndex:
                 arrays.append(np.unique(np.concatenate(found)) if len(found) > 1 else found[0])
                 weights.append(weight)
         joined_hits = [
-            self._joined[j] for j in {form.joined, "".join(form.korean)} if j in self._joined
+            self._joined[j]
+            for j in {form.joined, "".join(form.korean), "".join(form.plain)}
+            if j in self._joined
         ]
         if joined_hits:
             arrays.append(np.unique(np.concatenate(joined_hits)))
@@ -369,8 +382,13 @@ def _top(ids: np.ndarray, score: np.ndarray, limit: int) -> list[int]:
 
 
 def _positions(form: NameForm) -> list[set[str]]:
-    """The query's words, each with its Korean key (one retrieval vote per word)."""
-    return [{t, k} for t, k in zip(form.tokens, form.korean, strict=True)]
+    """The query's words, each with its Korean key and its spelling as written (one
+    retrieval vote per word)."""
+    out = [{t, k} for t, k in zip(form.tokens, form.korean, strict=True)]
+    if form.plain and form.plain != form.tokens and len(form.plain) == len(out):
+        for position, word in zip(out, form.plain, strict=True):
+            position.add(word)
+    return out
 
 
 def _deletes(token: str) -> list[str]:

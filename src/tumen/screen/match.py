@@ -65,7 +65,7 @@ from rigour.names import NamePart, compare_parts
 
 from tumen.screen.index import IndexedName, ListEntry, ScreenIndex
 from tumen.screen.lists.base import clean_country, clean_imo, imo_ship_valid
-from tumen.screen.names import NameForm, normalise, split_variants
+from tumen.screen.names import NameForm, name_variants, normalise
 from tumen.store.backend import Backend
 
 #: Every weight of the screener, in one place.
@@ -117,6 +117,20 @@ class Match:
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
+    def matched_name(self) -> dict[str, str] | None:
+        """Which of the party's names gave the name evidence: the name as listed and its
+        property (``name``, ``alias``, ``weakAlias``, ``previousName``); ``None`` when only
+        identifiers matched."""
+        best: tuple[float, dict[str, Any]] | None = None
+        for key in ("name_similarity", "previous_name", "weak_alias"):
+            f = self.features.get(key)
+            if f and "matched_name" in f and (best is None or f["score"] * f["weight"] > best[0]):
+                best = (f["score"] * f["weight"], f)
+        if best is None:
+            return None
+        return {"name": best[1]["matched_name"], "prop": best[1]["matched_prop"]}
+
+    @property
     def explanation(self) -> list[str]:
         """One line per feature, e.g. ``name_similarity 0.93 'KUM UN SAN 3' ~ 'KUMUNSAN 3'``."""
         return [f["detail"] for f in self.features.values()]
@@ -131,6 +145,7 @@ class Match:
             "score": round(self.score, 4),
             "match": self.match,
             "features": self.features,
+            "matched_name": self.matched_name,
             "datasets": e.datasets,
             "programs": e.programs,
             "list_id": e.list_id,
@@ -227,6 +242,8 @@ def name_similarity(
         else WEIGHTS["min_fuzzy_letters"]
     )
     score = token_similarity(q.tokens, r.tokens, short)
+    if score < 1.0 and q.plain and r.plain and (q.plain != q.tokens or r.plain != r.tokens):
+        score = max(score, token_similarity(q.plain, r.plain, short))
     by_korean = False
     if korean and score < 1.0 and (q.korean != q.tokens or r.korean != r.tokens):
         k = token_similarity(q.korean, r.korean, short)
@@ -245,15 +262,19 @@ def prefilter(index: ScreenIndex, form: NameForm, name_ids: list[int]) -> list[I
     """The :data:`SCORE_TOP` retrieved names closest to ``form`` by a quick measure.
 
     The quick measure is the larger of rapidfuzz's ``ratio`` on the spacing-free forms and
-    ``token_sort_ratio`` on the words (and on the Korean keys for Korean-context entries).
+    ``token_sort_ratio`` on the words (and on the Korean keys for Korean-context entries,
+    and on the words as written before :func:`~tumen.screen.names.org_word`).
     """
     q_joined, q_text = form.joined, form.text
+    p_joined = "".join(form.plain) if form.plain else q_joined
     k_joined, k_text = "".join(form.korean), " ".join(form.korean)
     ranked = []
     names, entries = index.names, index.entries
     for nid in name_ids:
         nm = names[nid]
         quick = max(_ratio(q_joined, nm.joined), _token_sort(q_text, nm.text))
+        if p_joined != q_joined or nm.plain_joined != nm.joined:
+            quick = max(quick, _ratio(p_joined, nm.plain_joined))
         if entries[nm.entry].korean and nm.korean_joined != nm.joined:
             quick = max(
                 quick, _ratio(k_joined, nm.korean_joined), _token_sort(k_text, nm.korean_text)
@@ -308,10 +329,22 @@ def score_entry(
             continue
         weight = WEIGHTS[name_weight_key] if group == "name_similarity" else WEIGHTS[group]
         detail = f"{group} {s:.2f} {nm.form.original!r} ~ {form.original!r}"
+        if nm.how != "full":
+            detail += f" (from the {nm.prop} {nm.listed!r})"
+        elif nm.prop == "alias":
+            detail += " (alias)"
         if by_korean:
             detail += f" (korean_key {' '.join(nm.form.korean)} ~ {' '.join(form.korean)})"
         features[group] = _feature(
-            s, weight, detail, query=form.original, candidate=nm.form.original, korean_key=by_korean
+            s,
+            weight,
+            detail,
+            query=form.original,
+            candidate=nm.form.original,
+            korean_key=by_korean,
+            matched_name=nm.listed or nm.form.original,
+            matched_prop=nm.prop,
+            matched_variant=nm.how,
         )
         name_evidence = max(name_evidence, s * weight)
     evidence = [name_evidence]
@@ -413,7 +446,8 @@ def screen_query(
     mmsi_text = _clean_mmsi(mmsi)
     cs = callsign.strip().upper() if callsign and callsign.strip() else None
     flag_code = clean_country(flag) if flag else None
-    variants = split_variants(name) if name else []
+    # the query's parenthesised parts are qualifiers ("(Hong Kong)"), not names of their own
+    variants = [text for _, text in name_variants(name, parts=False)] if name else []
     if name and ("Х" in name or "х" in name):  # Cyrillic Х: KH (BGN/PCGN, as OFAC writes) or H
         variants += [v.replace("Х", "H").replace("х", "h") for v in variants]
     kinds = [type] if type is not None else list(QUERY_TYPES)
@@ -423,10 +457,10 @@ def screen_query(
     by_entry: dict[int, list[IndexedName]] = {}
     for by_kind in forms_of:
         # a variant that normalises alike for several kinds is looked up once for all of them
-        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+        groups: dict[tuple[tuple[str, ...], ...], list[str]] = {}
         for kind, form in by_kind.items():
             if form.tokens:
-                groups.setdefault((form.tokens, form.korean), []).append(kind)
+                groups.setdefault((form.tokens, form.korean, form.plain), []).append(kind)
         for same in groups.values():
             form = by_kind[same[0]]
             found = index.candidates_by_kind(form, same, limit=RETRIEVE)

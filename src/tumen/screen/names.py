@@ -14,21 +14,36 @@ Steps (each from a library where one exists):
    (M/V, MT, ...) removed by ``rigour.names.remove_obj_prefixes``.
 4. Roman numerals II–XX become digits (``SPARTA IV`` → ``SPARTA 4``); numbers are
    kept apart for the number-mismatch feature.
-5. A parenthesised part of five letters or more is a separate name
-   (``KOREA TAESONG TRADING COMPANY (TAESONG)``); shorter ones (acronyms such as
-   ``(OMM)``) are dropped.
+5. Hull-number markers before a number are dropped from vessel and organisation
+   names (``No.3``, ``NO 1``, ``Nr. 6``, ``#3``, Korean ``3호`` → ``3``), so a name written
+   ``KUM UN SAN No.3`` compares with the listed ``KUM UN SAN 3``.
+6. Organisation words that rigour's name tagger files under one symbol are written
+   as that symbol (``TRDG``, ``TRADING`` → ``TRADE``; ``INTL`` → ``INTL``; ``MGMT``,
+   ``MANAGEMENT`` → ``MGMT``; ``SHPG`` → ``SHIPPING``; ``CORP`` ...) — see
+   :func:`org_word`; ``&`` and ``AND`` are dropped.
+7. Variants of a name with parentheses (:func:`name_variants`): the name without the
+   parenthesised part, the name with it kept inline (``X MARINE (HONG KONG) LIMITED``
+   → ``X MARINE HONG KONG LIMITED``) and — for list names only — a parenthesised part of
+   five letters or more as a name of its own (``KOREA TAESONG TRADING COMPANY
+   (TAESONG)``), unless every word of it is a place, a legal form or a generic word
+   known to rigour's tagger (``(HONG KONG)``, ``(SINGAPORE)``, ``(HOLDING)``): a place
+   is no name, and two different companies "of Hong Kong" must not match on it.
 
 The Korean key of the tokens (:func:`tumen.screen.korean.fold_tokens`) is computed
 alongside.
 
 Examples
 --------
->>> normalise("OCEAN MARITIME MANAGEMENT COMPANY, LIMITED (OMM)").tokens
-('OCEAN', 'MARITIME', 'MANAGEMENT')
+>>> normalise("OCEAN MARITIME MANAGEMENT COMPANY, LIMITED", "organization").tokens
+('OCEAN', 'MARITIME', 'MGMT')
 >>> normalise("Chŏn Myŏng-hak").tokens
 ('CHON', 'MYONG', 'HAK')
 >>> normalise("SPARTA IV").numbers
 ('4',)
+>>> normalise("KUM UN SAN No.3", "vessel").tokens
+('KUM', 'UN', 'SAN', '3')
+>>> normalise("KOREA INTL SHPG & TRDG CO", "organization").tokens
+('KOREA', 'INTL', 'SHIPPING', 'TRADE')
 """
 
 from __future__ import annotations
@@ -36,8 +51,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from rigour.names import remove_obj_prefixes, remove_org_types
+from rigour.names import NameTypeTag, analyze_names, remove_obj_prefixes, remove_org_types
 from rigour.text.translit import ascii_text
 
 from tumen.screen.korean import fold_tokens, has_hangul, romanise_hangul
@@ -139,6 +155,17 @@ _LEGAL_PHRASES = re.compile(
 #: Single-letter roman numerals, read as numbers only at the end of a vessel name (``SKIF V``).
 _LAST_ROMAN = {"I": "1", "V": "5", "X": "10"}
 _PAREN = re.compile(r"\(([^()]*)\)")
+#: A hull-number marker written before a number (``No.3``, ``NO 1``, ``Nr. 6``, ``No15``, ``№ 2``, ``#3``).
+_HULL_MARKER = re.compile(r"(?:\b(?:NO|NR|NUM|NUMBER)|[№#])\s*\.?\s*(?=\d)", re.IGNORECASE)
+#: The Korean counter 호 (號, "number") after a number: ``금은산 3호`` is hull No. 3.
+_KOREAN_HULL = re.compile(r"(\d)\s*호")
+#: Connectives dropped from organisation names (``TRADING & SHIPPING`` = ``TRADING AND SHIPPING``).
+CONNECTIVES = frozenset(["AND"])
+#: rigour symbol categories whose members are spellings of one word (``TRDG`` ~ ``TRADING``).
+_SYMBOL = "SYMBOL"
+#: ... and categories whose members are related words (``MARINE`` ~ ``MARITIME``); a word is
+#: written as such a symbol only when one is an abbreviation of the other (``SHPG`` ~ ``SHIPPING``).
+_DOMAIN = "DOMAIN"
 _DIGITS_LETTERS = re.compile(r"(?<=\d)(?=[A-Z])|(?<=[A-Z])(?=\d)")
 
 
@@ -156,12 +183,18 @@ class NameForm:
         The Korean comparison key of ``tokens`` (:mod:`tumen.screen.korean`).
     numbers:
         The numeric tokens, in order.
+    plain:
+        ``tokens`` with the words as written, before :func:`org_word` (equal to
+        ``tokens`` for vessels and people): a name written without a space
+        (``STARSINTERNATIONAL``) or with a typo in a symbol word (``STTATE``) compares
+        with the listed words as written.
     """
 
     original: str
     tokens: tuple[str, ...]
     korean: tuple[str, ...]
     numbers: tuple[str, ...]
+    plain: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -186,17 +219,128 @@ def _ascii(text: str) -> str:
     return ascii_text(text)
 
 
+def _category(symbol: Any) -> str:
+    return str(symbol.category).rsplit(".", 1)[-1]
+
+
+def _is_abbreviation(short: str, long: str) -> bool:
+    """``short`` is ``long`` with letters left out, same first letter (``SHPG`` of ``SHIPPING``)."""
+    if not short or not long or short[0] != long[0] or len(short) > len(long):
+        return False
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+@lru_cache(maxsize=100_000)
+def org_word(word: str) -> str:
+    """The comparable spelling of one upper-case word of an organisation name.
+
+    rigour's organisation-name tagger (``rigour.names.analyze_names``, the tables behind
+    nomenklatura's logic-v2 symbol matching) files spellings of one word under one
+    symbol: ``TRADING``, ``TRADE`` and ``TRDG`` are ``TRADE``; ``INTERNATIONAL``, ``INTL``
+    and ``INT'L`` are ``INTL``; ``MANAGEMENT``, ``MGMT``, ``MGT`` are ``MGMT``; ``CORP``
+    and ``CORPORATION`` are ``CORP`` (also translations: ``TICARET``, ``GRUPO``).  Words
+    of a *domain* symbol are related words rather than spellings (``MARINE`` and
+    ``MARITIME``, ``OIL`` and ``PETROLEUM``), so a domain symbol is used only when word
+    and symbol are one word (one abbreviates the other: ``SHPG`` → ``SHIPPING``,
+    ``TECHNOLOGY`` → ``TECH``).  Of several symbols the
+    one so related to the word is taken (``NATIONAL`` → ``NATL``).  Other words come back
+    as given.
+
+    >>> [org_word(w) for w in ["TRDG", "INTL", "SHPG", "MARINE", "KOREA"]]
+    ['TRADE', 'INTL', 'SHIPPING', 'MARINE', 'KOREA']
+    """
+    if len(word) < 2 or word.isdigit():
+        return word
+    related: list[str] = []
+    other: list[str] = []
+    for nm in analyze_names(
+        NameTypeTag.ORG, [word], phonetics=False, numerics=False, consolidate=False, rewrite=False
+    ):
+        for span in nm.spans:
+            if len(span.parts) != 1:
+                continue
+            sid, cat = str(span.symbol.id).upper(), _category(span.symbol)
+            if (cat == _SYMBOL and _related(word, sid)) or (
+                cat == _DOMAIN and (_is_abbreviation(word, sid) or _is_abbreviation(sid, word))
+            ):
+                related.append(sid)
+            elif cat == _SYMBOL:
+                other.append(sid)
+    found = related or other
+    return max(found, key=lambda x: (len(x), x)) if found else word
+
+
+def _related(a: str, b: str) -> bool:
+    """One word abbreviates the other, or both start alike (``TRADE``, ``TRADING``)."""
+    if a == b or _is_abbreviation(a, b) or _is_abbreviation(b, a):
+        return True
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n >= 4
+
+
+@lru_cache(maxsize=50_000)
+def _is_qualifier(part: str) -> bool:
+    """Whether every word of a parenthesised part is a place, legal form or generic word."""
+    names = analyze_names(
+        NameTypeTag.ORG, [part], phonetics=False, numerics=False, consolidate=False
+    )
+    if not names:
+        return True
+    for nm in names:
+        covered = {id(p) for span in nm.spans for p in span.parts}
+        if any(id(p) not in covered and p.form.upper() not in GENERIC_WORDS for p in nm.parts):
+            return False
+    return True
+
+
+def name_variants(name: str, *, parts: bool = True) -> list[tuple[str, str]]:
+    """The names to compare for one written name, each with how it was made.
+
+    ``("full", name)`` — the name without its parenthesised parts; ``("inline", ...)``
+    — the name with the parentheses dropped and their words kept (only when there
+    are parentheses); ``("part", ...)`` — with ``parts``, each parenthesised part of
+    five letters or more that is not only a place, a legal form or generic words.
+
+    >>> name_variants("HONGXIANG MARINE (HONG KONG) LIMITED")
+    [('full', 'HONGXIANG MARINE LIMITED'), ('inline', 'HONGXIANG MARINE HONG KONG LIMITED')]
+    >>> name_variants("KOREA TAESONG TRADING COMPANY (TAESONG)")[-1]
+    ('part', 'TAESONG')
+    """
+    if "(" not in name:
+        return [("full", name.strip())] if name.strip() else []
+    base = " ".join(_PAREN.sub(" ", name).split())
+    inline = " ".join(name.replace("(", " ").replace(")", " ").split())
+    out = [("full", base), ("inline", inline)]
+    if parts:
+        for p in _PAREN.findall(name):
+            p = p.strip()
+            if len(re.sub(r"\W", "", p)) >= 5 and not _is_qualifier(p):
+                out.append(("part", p))
+    seen: set[str] = set()
+    kept = []
+    for how, text in out:
+        if text and text not in seen:
+            seen.add(text)
+            kept.append((how, text))
+    return kept
+
+
 def split_variants(name: str) -> list[str]:
-    """The name without parentheses, plus each long parenthesised part as a name of its own."""
-    extra = [p.strip() for p in _PAREN.findall(name) if len(re.sub(r"\W", "", p)) >= 5]
-    base = _PAREN.sub(" ", name).strip()
-    return [n for n in [base, *extra] if n]
+    """The texts of :func:`name_variants` (list side: parenthesised parts included)."""
+    return [text for _, text in name_variants(name)]
 
 
 @lru_cache(maxsize=200_000)
 def normalise(name: str, kind: str = "any") -> NameForm:
     """Normalise one name (``kind``: ``person``, ``organization``, ``vessel`` or ``any``)."""
-    text = _ascii(name).replace("'", "").replace("’", "").replace("`", "")
+    # hull-number markers go before transliteration (호 is Hangul); people have none
+    name_in = name if kind == "person" else _HULL_MARKER.sub(" ", _KOREAN_HULL.sub(r"\1 ", name))
+    text = _ascii(name_in).replace("&", " AND ").replace("'", "").replace("’", "").replace("`", "")
     text = _PUNCT.sub(" ", text).upper()
     text = _DIGITS_LETTERS.sub(" ", text) if kind == "vessel" else text
     if kind == "vessel":
@@ -212,9 +356,12 @@ def normalise(name: str, kind: str = "any") -> NameForm:
     tokens = [ROMAN.get(t, t) for t in raw_tokens]
     if kind == "vessel" and len(tokens) > 1 and tokens[-1] in _LAST_ROMAN:
         tokens[-1] = _LAST_ROMAN[tokens[-1]]
+    plain = tokens
     if kind not in ("person", "vessel"):
-        kept = [t for t in tokens if t not in GENERIC_WORDS]
-        tokens = kept or tokens
+        plain = [t for t in tokens if t not in CONNECTIVES] or tokens
+        words = [org_word(t) for t in plain]
+        plain = [t for t in plain if t not in GENERIC_WORDS] or plain
+        tokens = [t for t in words if t not in GENERIC_WORDS] or words
     numbers = tuple(t for t in tokens if t.isdigit())
     toks = tuple(tokens)
-    return NameForm(name, toks, fold_tokens(toks), numbers)
+    return NameForm(name, toks, fold_tokens(toks), numbers, tuple(plain))
