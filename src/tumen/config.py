@@ -470,6 +470,37 @@ class ReportSettings(_Section):
     )
 
 
+# --------------------------------------------------------------------------- watch
+class WatchSettings(_Section):
+    """Live feeds (``tumen watch``, :mod:`tumen.watch`)."""
+
+    batch_s: float = Field(
+        2.0,
+        gt=0,
+        description="A micro-batch is committed at least this often (seconds of wall time; in replay, "
+        "batch_s x speed seconds of data time).",
+    )
+    batch_lines: int = Field(
+        20_000, gt=0, description="A micro-batch is committed when this many lines wait (count)."
+    )
+    spool_dir: Path | None = Field(
+        None,
+        description="Folder of the raw-line spool files; None = `spool/` next to the store file.",
+    )
+    status_s: float = Field(
+        10.0, gt=0, description="A status line (lines/s, lag, last alert) on stderr this often (seconds)."
+    )
+    reconnect_max_s: float = Field(
+        30.0, gt=0, description="Longest wait between two reconnection attempts to a TCP feed (seconds)."
+    )
+    webhook_retries: int = Field(
+        5, ge=0, description="Further attempts after a failed webhook POST, with doubling back-off (count)."
+    )
+    webhook_timeout_s: float = Field(
+        10.0, gt=0, description="Timeout of one webhook POST (seconds)."
+    )
+
+
 class Settings(_Section):
     """Everything configurable in tumen."""
 
@@ -481,6 +512,7 @@ class Settings(_Section):
     risk: RiskSettings = RiskSettings()
     report: ReportSettings = ReportSettings()
     sim: SimSettings = SimSettings()
+    watch: WatchSettings = WatchSettings()
 
 
 ENV_PREFIX = "TUMEN_"

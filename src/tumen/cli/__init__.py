@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "tumen.cli.sim",
     "tumen.cli.screen",
     "tumen.cli.report",
+    "tumen.cli.watch",
 )
 
 for _name in COMMAND_MODULES:
