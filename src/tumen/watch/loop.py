@@ -39,6 +39,7 @@ from typing import Any
 
 from tumen.config import Settings
 from tumen.detect.events import iso_z
+from tumen.errors import StoreError
 from tumen.provenance import utc_now
 from tumen.store.duckdb import DuckDBStore
 from tumen.watch.alerts import ALERTS_DDL, Alert, evaluate
@@ -335,8 +336,22 @@ class Watcher:
         self.on_batch: Callable[[WatchReport, list[Alert]], None] | None = None
 
     # -- store -------------------------------------------------------------------
+    #: how long to keep trying to open a store another process holds (seconds)
+    OPEN_PATIENCE_S = 60.0
+
     def _open(self) -> DuckDBStore:
-        store = DuckDBStore(self.db)
+        """Open the store for writing; while a reader holds it (``tumen serve``), retry with back-off."""
+        delay, waited = 0.02, 0.0
+        while True:
+            try:
+                store = DuckDBStore(self.db)
+                break
+            except StoreError:
+                if waited >= self.OPEN_PATIENCE_S:
+                    raise
+                time.sleep(delay)  # another process has the file: wait for it to close it
+                waited += delay
+                delay = min(delay * 2, 1.0)
         store.execute(ALERTS_DDL)
         return store
 
