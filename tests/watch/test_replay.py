@@ -13,6 +13,8 @@ from typing import Any
 
 from conftest import rules_of, truth
 
+from tumen.config import Settings
+from tumen.ingest import ingest_paths
 from tumen.screen import demo_list_path
 from tumen.screen.lists import load_lists
 from tumen.store import DuckDBStore
@@ -92,6 +94,9 @@ def test_planted_behaviours_raise_exactly_the_alerts_asked_for(day, watch, tmp_p
     report = run.stop()
     assert report.lines == day.lines == report.stored + report.duplicates + report.quarantined
     assert report.batches > 3  # the day was cut in several micro-batches
+    # ... and each line ended as it does when `tumen ingest` reads the whole file at once
+    whole = ingest_paths(DuckDBStore(":memory:"), [day.nmea], Settings())
+    assert (report.stored, report.duplicates, report.quarantined) == (whole.stored, whole.duplicates, whole.quarantined)
     alerts = [a.body for a in run.alerts]
     assert report.alerts == len(alerts) > 0
 

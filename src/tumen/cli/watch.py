@@ -58,7 +58,7 @@ def watch_cmd(
     ] = False,
     rules: Annotated[
         Path,
-        typer.Option("--rules", help="Watchlist: TOML (or YAML) file of [[rules]] (docs/watch.md)."),
+        typer.Option("--rules", help="Watchlist: a TOML (or YAML) file of rules tables (docs/watch.md, examples/rules.toml)."),
     ] = ...,  # type: ignore[assignment]
     alerts: Annotated[
         Path | None,
