@@ -488,13 +488,19 @@ class WatchSettings(_Section):
         description="Folder of the raw-line spool files; None = `spool/` next to the store file.",
     )
     status_s: float = Field(
-        10.0, gt=0, description="A status line (lines/s, lag, last alert) on stderr this often (seconds)."
+        10.0,
+        gt=0,
+        description="A status line (lines/s, lag, last alert) on stderr this often (seconds).",
     )
     reconnect_max_s: float = Field(
-        30.0, gt=0, description="Longest wait between two reconnection attempts to a TCP feed (seconds)."
+        30.0,
+        gt=0,
+        description="Longest wait between two reconnection attempts to a TCP feed (seconds).",
     )
     webhook_retries: int = Field(
-        5, ge=0, description="Further attempts after a failed webhook POST, with doubling back-off (count)."
+        5,
+        ge=0,
+        description="Further attempts after a failed webhook POST, with doubling back-off (count).",
     )
     webhook_timeout_s: float = Field(
         10.0, gt=0, description="Timeout of one webhook POST (seconds)."

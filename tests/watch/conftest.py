@@ -69,12 +69,18 @@ class Running:
     def until(self, pred: Callable[[WatchReport], bool], timeout: float = 60.0) -> None:
         with self.cond:
             ok = self.cond.wait_for(
-                lambda: self.error is not None or not self.thread.is_alive() or pred(self.watcher.report),
+                lambda: (
+                    self.error is not None
+                    or not self.thread.is_alive()
+                    or pred(self.watcher.report)
+                ),
                 timeout,
             )
         if self.error is not None:
             raise self.error
-        assert ok and pred(self.watcher.report), f"not reached in {timeout} s: {self.watcher.report}"
+        assert ok and pred(self.watcher.report), (
+            f"not reached in {timeout} s: {self.watcher.report}"
+        )
 
     def stop(self) -> WatchReport:
         self.watcher.stopping.set()
@@ -107,7 +113,16 @@ def watch(tmp_path: Path) -> Iterator[Callable[..., Running]]:
         cfg = settings(**watch_settings)
         say = messages.append if messages is not None else (lambda s: None)
         outputs = Outputs(alerts, False, webhook, cfg, say)
-        w = Watcher(db or tmp_path / "t.duckdb", cfg, feeds, rules, outputs, ports=ports, until_end=until_end, say=say)
+        w = Watcher(
+            db or tmp_path / "t.duckdb",
+            cfg,
+            feeds,
+            rules,
+            outputs,
+            ports=ports,
+            until_end=until_end,
+            say=say,
+        )
         r = Running(w)
         r.thread.start()
         started.append(r)

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import rules_of
 
+from conftest import rules_of
 from tumen.store import DuckDBStore
 from tumen.watch.feeds import FollowFeed, ReplayFeed, listen_tcp_feed, tcp_feed, udp_feed
 
@@ -36,7 +36,9 @@ def _rules(tmp_path: Path):
 
 def _sources(db: Path) -> list[dict]:
     with DuckDBStore(db, read_only=True) as store:
-        return store.query("SELECT path, sha256, lines, stored, duplicates, quarantined, params FROM sources ORDER BY source_id").to_pylist()
+        return store.query(
+            "SELECT path, sha256, lines, stored, duplicates, quarantined, params FROM sources ORDER BY source_id"
+        ).to_pylist()
 
 
 def _free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -63,8 +65,12 @@ def test_tcp_feed_reconnects_after_a_drop_and_loses_nothing(sample, watch, tmp_p
     t = threading.Thread(target=serve, daemon=True)
     t.start()
     messages: list[str] = []
-    run = watch([tcp_feed(f"127.0.0.1:{port}", tmp_path / "spool", 5.0)], _rules(tmp_path),
-                messages=messages, batch_s=0.2)
+    run = watch(
+        [tcp_feed(f"127.0.0.1:{port}", tmp_path / "spool", 5.0)],
+        _rules(tmp_path),
+        messages=messages,
+        batch_s=0.2,
+    )
     run.until(lambda r: r.lines >= N)
     report = run.stop()
     t.join(timeout=30)
@@ -78,7 +84,9 @@ def test_tcp_feed_reconnects_after_a_drop_and_loses_nothing(sample, watch, tmp_p
         w = json.loads(r["params"])["watch"]
         assert w["address"] == f"tcp://127.0.0.1:{port}" and w["received"][0] <= w["received"][1]
     # the journal holds the lines as received (bare sentences get a receive-time prefix)
-    journal = (tmp_path / "spool" / f"tcp-127.0.0.1-{port}" / "journal.nmea").read_bytes().splitlines()
+    journal = (
+        (tmp_path / "spool" / f"tcp-127.0.0.1-{port}" / "journal.nmea").read_bytes().splitlines()
+    )
     bare = [i for i, line in enumerate(sample) if line.startswith(b"!")]
     assert bare  # the sample has a few (damaged lines without their tag block)
     assert [re.sub(rb"^\d{10}\.\d{3},(?=!)", b"", x) for x in journal] == sample
@@ -131,7 +139,10 @@ def test_follow_a_growing_file_across_rotation(sample, watch, tmp_path: Path) ->
     assert report.lines == 1400 == report.stored + report.duplicates + report.quarantined
     assert any("rotated" in m for m in messages)
     with DuckDBStore(tmp_path / "t.duckdb", read_only=True) as store:
-        spooled = b"".join(Path(p).read_bytes() for (p,) in store.con.execute("SELECT path FROM sources ORDER BY source_id").fetchall())
+        spooled = b"".join(
+            Path(p).read_bytes()
+            for (p,) in store.con.execute("SELECT path FROM sources ORDER BY source_id").fetchall()
+        )
     assert spooled.splitlines() == sample[:1400]  # every line once, in order
 
 
@@ -176,8 +187,16 @@ def test_webhook_posts_every_alert_with_retries(day, watch, tmp_path: Path) -> N
         rules = rules_of('[[rules]]\nname = "encounters"\nevent = "encounter"\n', tmp_path)
         messages: list[str] = []
         out = tmp_path / "alerts.jsonl"
-        run = watch([ReplayFeed(day.nmea, speed=0)], rules, alerts=out, webhook=receiver.url,
-                    ports=day.ports, until_end=True, messages=messages, batch_lines=5000)
+        run = watch(
+            [ReplayFeed(day.nmea, speed=0)],
+            rules,
+            alerts=out,
+            webhook=receiver.url,
+            ports=day.ports,
+            until_end=True,
+            messages=messages,
+            batch_lines=5000,
+        )
         run.thread.join(timeout=300)
         report = run.stop()
     finally:

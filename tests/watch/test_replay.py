@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from conftest import rules_of, truth
-
 from tumen.config import Settings
 from tumen.ingest import ingest_paths
 from tumen.screen import demo_list_path
@@ -54,13 +53,19 @@ def test_planted_behaviours_raise_exactly_the_alerts_asked_for(day, watch, tmp_p
     loiter = next(e for e in positives if e["type"] == "loitering")
     box = {
         "type": "Polygon",
-        "coordinates": [[
-            [loiter["lon"] - 0.2, loiter["lat"] - 0.2], [loiter["lon"] + 0.2, loiter["lat"] - 0.2],
-            [loiter["lon"] + 0.2, loiter["lat"] + 0.2], [loiter["lon"] - 0.2, loiter["lat"] + 0.2],
-            [loiter["lon"] - 0.2, loiter["lat"] - 0.2],
-        ]],
+        "coordinates": [
+            [
+                [loiter["lon"] - 0.2, loiter["lat"] - 0.2],
+                [loiter["lon"] + 0.2, loiter["lat"] - 0.2],
+                [loiter["lon"] + 0.2, loiter["lat"] + 0.2],
+                [loiter["lon"] - 0.2, loiter["lat"] + 0.2],
+                [loiter["lon"] - 0.2, loiter["lat"] - 0.2],
+            ]
+        ],
     }
-    (tmp_path / "box.geojson").write_text(json.dumps({"type": "Feature", "geometry": box, "properties": {}}))
+    (tmp_path / "box.geojson").write_text(
+        json.dumps({"type": "Feature", "geometry": box, "properties": {}})
+    )
     rules = rules_of(
         """
         [[rules]]
@@ -96,13 +101,21 @@ def test_planted_behaviours_raise_exactly_the_alerts_asked_for(day, watch, tmp_p
     assert report.batches > 3  # the day was cut in several micro-batches
     # ... and each line ended as it does when `tumen ingest` reads the whole file at once
     whole = ingest_paths(DuckDBStore(":memory:"), [day.nmea], Settings())
-    assert (report.stored, report.duplicates, report.quarantined) == (whole.stored, whole.duplicates, whole.quarantined)
+    assert (report.stored, report.duplicates, report.quarantined) == (
+        whole.stored,
+        whole.duplicates,
+        whole.quarantined,
+    )
     alerts = [a.body for a in run.alerts]
     assert report.alerts == len(alerts) > 0
 
     with DuckDBStore(db, read_only=True) as store:
-        names = store.query("SELECT DISTINCT mmsi, name FROM statics WHERE name IS NOT NULL").to_pylist()
-        last_fix = dict(store.con.execute("SELECT mmsi, max(ts) FROM positions GROUP BY mmsi").fetchall())
+        names = store.query(
+            "SELECT DISTINCT mmsi, name FROM statics WHERE name IS NOT NULL"
+        ).to_pylist()
+        last_fix = dict(
+            store.con.execute("SELECT mmsi, max(ts) FROM positions GROUP BY mmsi").fetchall()
+        )
         end_of_data = store.scalar("SELECT max(ts) FROM positions")
         table = store.con.execute("SELECT body FROM alerts ORDER BY seq").fetchall()
     listed = {r["mmsi"] for r in names if normalise_name(r["name"]) in _listed_names()}
@@ -116,18 +129,26 @@ def test_planted_behaviours_raise_exactly_the_alerts_asked_for(day, watch, tmp_p
         assert all(a["event"]["provenance"] for a in items)  # cites spool files and lines
 
     # encounters of a listed vessel: exactly those of the truth
-    want = [e for e in positives if e["type"] == "encounter" and {e["mmsi"], e["other_mmsi"]} & listed]
+    want = [
+        e for e in positives if e["type"] == "encounter" and {e["mmsi"], e["other_mmsi"]} & listed
+    ]
     got = list(by_rule.get("listed vessel meets another at sea", {}).values())
     assert len(want) >= 1 and len(got) == len(want)
     for w in want:
-        hit = [s for s in got if {s[0]["event"]["mmsi"], s[0]["event"]["other_mmsi"]} == {w["mmsi"], w["other_mmsi"]}]
+        hit = [
+            s
+            for s in got
+            if {s[0]["event"]["mmsi"], s[0]["event"]["other_mmsi"]} == {w["mmsi"], w["other_mmsi"]}
+        ]
         assert len(hit) == 1 and _near(hit[0][0]["event"], w)
         assert hit[0][0]["event"]["end"] is None and hit[0][-1]["update"] is True
         assert abs(_t(hit[0][-1]["event"]["end"]) - _t(w["end"])) <= TOL
 
     # gaps of listed vessels: the closed ones of the truth, plus those still dark at the end
     want_gaps = [e for e in positives if e["type"] == "gap" and e["mmsi"] in listed]
-    still_dark = {m for m in listed if last_fix.get(m) and end_of_data - last_fix[m] >= timedelta(hours=6)}
+    still_dark = {
+        m for m in listed if last_fix.get(m) and end_of_data - last_fix[m] >= timedelta(hours=6)
+    }
     got = list(by_rule.get("listed vessel goes dark", {}).values())
     closed = [s for s in got if s[-1]["update"]]
     open_only = [s for s in got if not s[-1]["update"]]
@@ -150,7 +171,9 @@ def test_planted_behaviours_raise_exactly_the_alerts_asked_for(day, watch, tmp_p
     for neg in (e for e in events if e.get("negative")):
         for a in alerts:
             ev = a["event"]
-            same = {ev["mmsi"], ev["other_mmsi"]} - {None} == {neg["mmsi"], neg["other_mmsi"]} - {None}
+            same = {ev["mmsi"], ev["other_mmsi"]} - {None} == {neg["mmsi"], neg["other_mmsi"]} - {
+                None
+            }
             assert not (same and ev["type"] == neg["type"] and _near(ev, neg)), (neg, a["alert_id"])
 
     # vessel identity and matches travel with the alert
@@ -177,13 +200,21 @@ def test_replaying_a_day_again_gives_the_same_alerts(day, watch, tmp_path: Path)
     outs = []
     for i in range(2):
         out = tmp_path / f"a{i}.jsonl"
-        run = watch([ReplayFeed(day.nmea, speed=0)], rules, db=tmp_path / f"s{i}.duckdb", alerts=out,
-                    ports=day.ports, until_end=True, batch_lines=4000)
+        run = watch(
+            [ReplayFeed(day.nmea, speed=0)],
+            rules,
+            db=tmp_path / f"s{i}.duckdb",
+            alerts=out,
+            ports=day.ports,
+            until_end=True,
+            batch_lines=4000,
+        )
         run.thread.join(timeout=300)
         run.stop()
         outs.append(out.read_text())
     assert outs[0] == outs[1] and outs[0].count("\n") > 10
     lines = [json.loads(x) for x in outs[0].splitlines()]
+
     def openings(rule: str) -> dict[int, int]:
         n: dict[int, int] = {}
         for a in lines:

@@ -10,15 +10,28 @@ import time
 from pathlib import Path
 
 from conftest import rules_of
-
 from tumen.store import DuckDBStore
 
 
 def _args(day, rules: Path, where: Path) -> list[str]:
     return [
-        "watch", "--replay", str(day.nmea), "--speed", "20000", "--batch-s", "0.5", "--until-end",
-        "--rules", str(rules), "--alerts", str(where / "alerts.jsonl"), "--db", str(where / "t.duckdb"),
-        "--ports", str(day.ports), "-q",
+        "watch",
+        "--replay",
+        str(day.nmea),
+        "--speed",
+        "20000",
+        "--batch-s",
+        "0.5",
+        "--until-end",
+        "--rules",
+        str(rules),
+        "--alerts",
+        str(where / "alerts.jsonl"),
+        "--db",
+        str(where / "t.duckdb"),
+        "--ports",
+        str(day.ports),
+        "-q",
     ]
 
 
@@ -28,7 +41,9 @@ def _accounting(db: Path) -> tuple[int, int, int, int, int, list[str]]:
             "SELECT sum(lines), sum(stored), sum(duplicates), sum(quarantined) FROM sources"
         ).fetchone()
         positions = store.scalar("SELECT count(*) FROM positions")
-        bodies = [b for (b,) in store.con.execute("SELECT body FROM alerts ORDER BY seq").fetchall()]
+        bodies = [
+            b for (b,) in store.con.execute("SELECT body FROM alerts ORDER BY seq").fetchall()
+        ]
     return int(lines), int(stored), int(dup), int(quar), int(positions), bodies
 
 
@@ -51,7 +66,9 @@ def test_kill_9_then_restart_loses_and_doubles_nothing(day, cli, tmp_path: Path)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     proc = subprocess.Popen(
         [sys.executable, "-m", "tumen", *_args(day, rules, cut)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     alerts = cut / "alerts.jsonl"
     deadline = time.monotonic() + 120

@@ -22,15 +22,24 @@ def test_the_documented_example_loads() -> None:
     ("text", "fragment"),
     [
         ("[[rules]]\nevent = 'gap'\n", "rules[1]: key 'name': required"),
-        ("[[rules]]\nname = 'a'\nevent = 'gapp'\n", "rules[1] (\"a\"): key 'event': \"gapp\" is not an event type"),
+        (
+            "[[rules]]\nname = 'a'\nevent = 'gapp'\n",
+            'rules[1] ("a"): key \'event\': "gapp" is not an event type',
+        ),
         ("[[rules]]\nname = 'a'\nsubtype = 'renamed'\n", "key 'subtype'"),
-        ("[[rules]]\nname = 'a'\nevent = 'gap'\nsubtype = 'dprk_mid'\n", "key 'subtype': subtypes belong to"),
+        (
+            "[[rules]]\nname = 'a'\nevent = 'gap'\nsubtype = 'dprk_mid'\n",
+            "key 'subtype': subtypes belong to",
+        ),
         ("[[rules]]\nname = 'a'\nmmsi = ['x1']\n", "key 'mmsi': 'x1' is not a number"),
         ("[[rules]]\nname = 'a'\nlisted = 'yes'\n", "key 'listed': give true or false"),
         ("[[rules]]\nname = 'a'\nmin_score = -1\n", "key 'min_score'"),
         ("[[rules]]\nname = 'a'\ncooldown = 3\n", "key 'cooldown': unknown key"),
         ("[[rules]]\nname = 'a'\narea = 'missing.geojson'\n", "key 'area'"),
-        ("[[rules]]\nname = 'a'\n[[rules]]\nname = 'a'\n", "rules[2] (\"a\"): key 'name': two rules"),
+        (
+            "[[rules]]\nname = 'a'\n[[rules]]\nname = 'a'\n",
+            "rules[2] (\"a\"): key 'name': two rules",
+        ),
         ("rules = 3\n", "give at least one [[rules]]"),
         ("[[rules]\nname = 'a'\n", "not valid TOML"),
     ],
@@ -47,7 +56,9 @@ def test_bad_rules_say_file_and_key(tmp_path: Path, text: str, fragment: str) ->
 def test_bad_rules_file_is_one_line_from_the_cli(cli, tmp_path: Path) -> None:
     path = tmp_path / "r.toml"
     path.write_text("[[rules]]\nname = 'a'\nevent = 'meeting'\n")
-    code, _out, err = cli("watch", "--replay", str(path), "--rules", str(path), "--db", str(tmp_path / "t.duckdb"))
+    code, _out, err = cli(
+        "watch", "--replay", str(path), "--rules", str(path), "--db", str(tmp_path / "t.duckdb")
+    )
     assert code == 2 and "key 'event'" in err and "Traceback" not in err
 
 
@@ -60,12 +71,25 @@ def test_conditions_all_hold(tmp_path: Path) -> None:
     )
     (rule,) = load_rules(tmp_path / "r.toml")
     ev = {
-        "type": "gap", "subtype": None, "mmsi": 1, "other_mmsi": None, "lat": 42.5, "lon": 130.5,
-        "evidence": {"dark_port_candidates": [{"port": "Rajin"}], "end_lat": 50.0, "end_lon": 140.0},
+        "type": "gap",
+        "subtype": None,
+        "mmsi": 1,
+        "other_mmsi": None,
+        "lat": 42.5,
+        "lon": 130.5,
+        "evidence": {
+            "dark_port_candidates": [{"port": "Rajin"}],
+            "end_lat": 50.0,
+            "end_lon": 140.0,
+        },
     }
     facts = Facts(set(), {1: {9179842}}, {}, None)
     assert matches(rule, ev, facts)
     assert not matches(rule, dict(ev, type="loitering"), facts)
     assert not matches(rule, ev, Facts(set(), {1: {1234567}}, {}, None))
-    assert not matches(rule, dict(ev, evidence={"dark_port_candidates": [{"port": "Dunai"}]}), facts)
-    assert not matches(rule, dict(ev, lat=10.0, evidence={"dark_port_candidates": [{"port": "Rajin"}]}), facts)
+    assert not matches(
+        rule, dict(ev, evidence={"dark_port_candidates": [{"port": "Dunai"}]}), facts
+    )
+    assert not matches(
+        rule, dict(ev, lat=10.0, evidence={"dark_port_candidates": [{"port": "Rajin"}]}), facts
+    )

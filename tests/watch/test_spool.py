@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import rules_of
-
 from tumen.config import Settings
 from tumen.ingest import ingest_paths
 from tumen.store import DuckDBStore
@@ -46,10 +45,18 @@ def test_cut_inside_multipart_messages_loses_none(day, watch, tmp_path: Path) ->
     whole = ingest_paths(DuckDBStore(":memory:"), [src], Settings())
     assert report.batches >= 60 // size
     assert (report.lines, report.stored, report.duplicates, report.quarantined) == (
-        whole.lines, whole.stored, whole.duplicates, whole.quarantined,
+        whole.lines,
+        whole.stored,
+        whole.duplicates,
+        whole.quarantined,
     )
     with DuckDBStore(tmp_path / "t.duckdb", read_only=True) as store:
-        reasons = store.con.execute("SELECT count(*) FROM quarantine WHERE reason = 'incomplete multi-part'").fetchone()[0]
-        files = [Path(p) for (p,) in store.con.execute("SELECT path FROM sources ORDER BY source_id").fetchall()]
+        reasons = store.con.execute(
+            "SELECT count(*) FROM quarantine WHERE reason = 'incomplete multi-part'"
+        ).fetchone()[0]
+        files = [
+            Path(p)
+            for (p,) in store.con.execute("SELECT path FROM sources ORDER BY source_id").fetchall()
+        ]
     assert reasons == whole.reasons.get("incomplete multi-part", 0)
     assert b"".join(f.read_bytes() for f in files).splitlines() == lines

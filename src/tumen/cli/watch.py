@@ -11,7 +11,6 @@ import typer
 from tumen.cli.common import (
     ConfigOpt,
     DbOpt,
-    JsonOpt,
     QuietOpt,
     VerboseOpt,
     app,
@@ -30,27 +29,51 @@ def watch_cmd(
     ] = None,
     tcp: Annotated[
         list[str] | None,
-        typer.Option("--tcp", help="HOST:PORT of an NMEA server to connect to (repeatable); reconnects with back-off.", show_default=False),
+        typer.Option(
+            "--tcp",
+            help="HOST:PORT of an NMEA server to connect to (repeatable); reconnects with back-off.",
+            show_default=False,
+        ),
     ] = None,
     udp: Annotated[
         list[str] | None,
-        typer.Option("--udp", help="HOST:PORT to listen on for NMEA datagrams (repeatable).", show_default=False),
+        typer.Option(
+            "--udp",
+            help="HOST:PORT to listen on for NMEA datagrams (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     listen_tcp: Annotated[
         str | None,
-        typer.Option("--listen-tcp", help="HOST:PORT to accept feeders on (TCP; any number of them).", show_default=False),
+        typer.Option(
+            "--listen-tcp",
+            help="HOST:PORT to accept feeders on (TCP; any number of them).",
+            show_default=False,
+        ),
     ] = None,
     follow: Annotated[
         list[Path] | None,
-        typer.Option("--follow", help="A growing log file to tail, across rotation (repeatable).", show_default=False),
+        typer.Option(
+            "--follow",
+            help="A growing log file to tail, across rotation (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     replay: Annotated[
         Path | None,
-        typer.Option("--replay", help="A recorded NMEA file to feed by its receive times (see --speed).", show_default=False),
+        typer.Option(
+            "--replay",
+            help="A recorded NMEA file to feed by its receive times (see --speed).",
+            show_default=False,
+        ),
     ] = None,
     speed: Annotated[
         float,
-        typer.Option("--speed", min=0, help="Replay speed: times real time (0 = as fast as the store takes it)."),
+        typer.Option(
+            "--speed",
+            min=0,
+            help="Replay speed: times real time (0 = as fast as the store takes it).",
+        ),
     ] = 1.0,
     until_end: Annotated[
         bool,
@@ -58,7 +81,10 @@ def watch_cmd(
     ] = False,
     rules: Annotated[
         Path,
-        typer.Option("--rules", help="Watchlist: a TOML (or YAML) file of rules tables (docs/watch.md, examples/rules.toml)."),
+        typer.Option(
+            "--rules",
+            help="Watchlist: a TOML (or YAML) file of rules tables (docs/watch.md, examples/rules.toml).",
+        ),
     ] = ...,  # type: ignore[assignment]
     alerts: Annotated[
         Path | None,
@@ -66,7 +92,11 @@ def watch_cmd(
     ] = None,
     webhook: Annotated[
         str | None,
-        typer.Option("--webhook", help="POST each alert (JSON) to this URL, with retries (watch.webhook_retries).", show_default=False),
+        typer.Option(
+            "--webhook",
+            help="POST each alert (JSON) to this URL, with retries (watch.webhook_retries).",
+            show_default=False,
+        ),
     ] = None,
     ports: Annotated[
         Path | None,
@@ -79,17 +109,27 @@ def watch_cmd(
     ] = None,
     batch_s: Annotated[
         float | None,
-        typer.Option("--batch-s", help="Commit a micro-batch at least this often (seconds; default watch.batch_s = 2).", show_default=False),
+        typer.Option(
+            "--batch-s",
+            help="Commit a micro-batch at least this often (seconds; default watch.batch_s = 2).",
+            show_default=False,
+        ),
     ] = None,
     batch_lines: Annotated[
         int | None,
-        typer.Option("--batch-lines", help="Commit when this many lines wait (count; default watch.batch_lines = 20000).", show_default=False),
+        typer.Option(
+            "--batch-lines",
+            help="Commit when this many lines wait (count; default watch.batch_lines = 20000).",
+            show_default=False,
+        ),
     ] = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: Annotated[
         bool,
-        typer.Option("--json", help="Print each alert as one JSON line on stdout, then a summary object."),
+        typer.Option(
+            "--json", help="Print each alert as one JSON line on stdout, then a summary object."
+        ),
     ] = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
@@ -105,6 +145,7 @@ def watch_cmd(
     duplicates, quarantined and alerts.
     """
     from tumen.watch.feeds import (
+        Feed,
         FollowFeed,
         ReplayFeed,
         listen_tcp_feed,
@@ -115,17 +156,21 @@ def watch_cmd(
     from tumen.watch.loop import Outputs, Watcher
     from tumen.watch.rules import load_rules
 
-    settings = settings_from(config, db=db, ports=ports, watch__batch_s=batch_s, watch__batch_lines=batch_lines)
+    settings = settings_from(
+        config, db=db, ports=ports, watch__batch_s=batch_s, watch__batch_lines=batch_lines
+    )
     rule_list = load_rules(rules)
     for arg in stdin or []:
         if arg != "-":
-            raise InputError(f"unexpected argument {arg!r}; name inputs with --tcp, --udp, --listen-tcp, --follow, --replay or `-`")
+            raise InputError(
+                f"unexpected argument {arg!r}; name inputs with --tcp, --udp, --listen-tcp, --follow, --replay or `-`"
+            )
     spool = settings.watch.spool_dir or (settings.db.resolve().parent / "spool")
-    feeds = []
+    feeds: list[Feed] = []
     if replay is not None:
         feeds.append(ReplayFeed(replay, speed, settings.ingest.tz))
-    for f in follow or []:
-        feeds.append(FollowFeed(f))
+    for path in follow or []:
+        feeds.append(FollowFeed(path))
     for t in tcp or []:
         feeds.append(tcp_feed(t, spool, settings.watch.reconnect_max_s))
     for u in udp or []:
@@ -146,7 +191,16 @@ def watch_cmd(
         err_console.print(text, highlight=False, soft_wrap=True, markup=False)
 
     outputs = Outputs(alerts, json_out, webhook, settings, say)
-    watcher = Watcher(settings.db, settings, feeds, rule_list, outputs, ports=settings.ports, until_end=until_end, say=say)
+    watcher = Watcher(
+        settings.db,
+        settings,
+        feeds,
+        rule_list,
+        outputs,
+        ports=settings.ports,
+        until_end=until_end,
+        say=say,
+    )
     for f in feeds:
         bound = getattr(f, "bound", None)
         if bound is not None:

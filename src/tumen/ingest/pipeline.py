@@ -365,7 +365,8 @@ def check_inputs(
         unknown (or whose ``--columns`` do not match its header).
     """
     mapping = csvmod.parse_columns(columns)
-    if fmt == NMEA:  # the caller knows: no sniffing (a spool file of junk lines is still NMEA input)
+    if fmt == NMEA:
+        # the caller knows: no sniffing (a spool file holding only junk lines is still NMEA input)
         named = [Path(p).resolve() for p in paths]
         return [InputFile(p, NMEA, p.stat().st_size) for p in named], [], mapping
     files, skipped = resolve_inputs(list(paths), custom_columns=mapping is not None)

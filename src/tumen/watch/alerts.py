@@ -130,9 +130,13 @@ def open_gaps(store: Backend, clock: datetime, settings: Settings) -> list[dict[
     the gap once it closes (same type, vessel, start and segment).
     """
     min_gap = settings.detect.gaps.min_gap_h
-    have_ports = store.query(
-        "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = '_ports' AND temporary"
-    ).column("n")[0].as_py()
+    have_ports = (
+        store.query(
+            "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = '_ports' AND temporary"
+        )
+        .column("n")[0]
+        .as_py()
+    )
     scale = settings.detect.port_visits.radius_scale
     port_sql = (
         f"""(SELECT arg_min(p.name, {haversine_m("l.lat", "l.lon", "p.lat", "p.lon")})
@@ -343,7 +347,9 @@ def _scores(store: Backend, settings: Settings, ports: Path | None) -> dict[int,
     table = rank_vessels(store, settings, ports=ports, write=False)
     return {
         int(m): float(s)
-        for m, s in zip(table.column("mmsi").to_pylist(), table.column("score").to_pylist(), strict=True)
+        for m, s in zip(
+            table.column("mmsi").to_pylist(), table.column("score").to_pylist(), strict=True
+        )
     }
 
 
@@ -368,7 +374,9 @@ def evaluate(
         events.extend(e for e in open_gaps(store, clock, settings) if e["event_id"] not in known)
     if not events:
         return []
-    mmsis = {int(e["mmsi"]) for e in events} | {int(e["other_mmsi"]) for e in events if e["other_mmsi"] is not None}
+    mmsis = {int(e["mmsi"]) for e in events} | {
+        int(e["other_mmsi"]) for e in events if e["other_mmsi"] is not None
+    }
     vessels, facts = vessel_facts(store, mmsis)
     if any(r.min_score is not None for r in rules):
         facts.scores = _scores(store, settings, ports)
@@ -421,13 +429,17 @@ def evaluate(
                 continue  # its opening was cooled down
         elif rule.cooldown_h:
             lo = a.raised_at - timedelta(hours=rule.cooldown_h)
-            recent = store.query(
-                """
+            recent = (
+                store.query(
+                    """
                 SELECT count(*) AS n FROM alerts
                 WHERE rule = ? AND mmsi = ? AND NOT is_update AND raised_at > ? AND raised_at <= ?
                 """,
-                [a.rule, a.mmsi, lo, a.raised_at],
-            ).column("n")[0].as_py()
+                    [a.rule, a.mmsi, lo, a.raised_at],
+                )
+                .column("n")[0]
+                .as_py()
+            )
             if recent:
                 continue
         a.body["event"]["provenance"] = provenance(store, a.body["event"], base)

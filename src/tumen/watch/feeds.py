@@ -108,7 +108,9 @@ class Feed:
         """Start reading after ``position`` (None: from the beginning)."""
         self.wake = wake
         self._position = position
-        self._thread = threading.Thread(target=self._guard, name=f"tumen-watch-{self.key}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._guard, name=f"tumen-watch-{self.key}", daemon=True
+        )
         self._thread.start()
 
     def _guard(self) -> None:
@@ -228,7 +230,7 @@ class FollowFeed(Feed):
 
     def _open(self, saved: Any) -> tuple[IO[bytes], int, int] | None:
         try:
-            fh = open(self.path, "rb")
+            fh = open(self.path, "rb")  # noqa: SIM115 - kept open while tailing
         except FileNotFoundError:
             return None
         ino = os.fstat(fh.fileno()).st_ino
@@ -269,7 +271,7 @@ class FollowFeed(Feed):
                         self._push((partial.rstrip(b"\r\n"), [ino, offset], time.time(), None))
                         partial = b""
                     fh.close()
-                    fh = open(self.path, "rb")
+                    fh = open(self.path, "rb")  # noqa: SIM115 - kept open while tailing
                     ino, offset = os.fstat(fh.fileno()).st_ino, 0
                     self._say(f"{self.address}: rotated; reading the new file")
                     continue
@@ -296,7 +298,9 @@ class JournalFeed(Feed):
 
     kind = "journal"
 
-    def __init__(self, key: str, address: str, spool: Path, receiver: Callable[[JournalFeed], None]) -> None:
+    def __init__(
+        self, key: str, address: str, spool: Path, receiver: Callable[[JournalFeed], None]
+    ) -> None:
         super().__init__(key, address)
         self.dir = spool / key
         self.journal = self.dir / "journal.nmea"
@@ -316,7 +320,7 @@ class JournalFeed(Feed):
         if offset > size:  # truncated after a full consumption, before the checkpoint said so
             offset = 0
         self._size = size
-        self._jh = open(self.journal, "ab")
+        self._jh = open(self.journal, "ab")  # noqa: SIM115 - closed in stop()
         if offset < size:
             self._spill_from = offset  # read the journal's tail first
         super().start(position, wake)
@@ -416,7 +420,9 @@ def tcp_feed(text: str, spool: Path, reconnect_max_s: float) -> JournalFeed:
             try:
                 sock = socket.create_connection((host, port), timeout=10)
             except OSError as exc:
-                feed._say(f"tcp {host}:{port}: cannot connect ({exc.strerror or exc}); retrying in {delay:g} s")
+                feed._say(
+                    f"tcp {host}:{port}: cannot connect ({exc.strerror or exc}); retrying in {delay:g} s"
+                )
                 if feed._stop.wait(delay):
                     return
                 delay = min(delay * 2, reconnect_max_s)
@@ -446,7 +452,9 @@ def tcp_feed(text: str, spool: Path, reconnect_max_s: float) -> JournalFeed:
                 feed.record(bytes(buf).rstrip(b"\r"))
             if feed._stop.is_set():
                 return
-            feed._say(f"tcp {host}:{port}: connection dropped ({reason}); reconnecting in {delay:g} s")
+            feed._say(
+                f"tcp {host}:{port}: connection dropped ({reason}); reconnecting in {delay:g} s"
+            )
             if feed._stop.wait(delay):
                 return
             delay = min(delay * 2, reconnect_max_s)
@@ -538,7 +546,9 @@ def listen_tcp_feed(text: str, spool: Path) -> JournalFeed:
             for t in threads:
                 t.join(timeout=2)
 
-    feed = JournalFeed(f"listen-{_slug(host)}-{port}", f"listen-tcp://{host}:{port}", spool, receive)
+    feed = JournalFeed(
+        f"listen-{_slug(host)}-{port}", f"listen-tcp://{host}:{port}", spool, receive
+    )
     feed.bound = server.getsockname()  # type: ignore[attr-defined]
     return feed
 

@@ -113,7 +113,10 @@ class Outputs:
         """Register the outputs (first use: alerts from now on) and return what was not delivered."""
         top = int(store.scalar("SELECT coalesce(max(seq), 0) FROM alerts"))
         out: dict[int, str] = {}
-        for kind, target in (("jsonl", str(self.path) if self.path else None), ("webhook", self.webhook)):
+        for kind, target in (
+            ("jsonl", str(self.path) if self.path else None),
+            ("webhook", self.webhook),
+        ):
             if target is None:
                 continue
             key = self._key(kind, target)
@@ -231,7 +234,12 @@ def screen_new_identities(store: DuckDBStore, settings: Settings, cache: dict[st
     from tumen.screen import screen_query
     from tumen.screen.index import ScreenIndex, lists_fingerprint
 
-    mark = int(store.scalar("SELECT coalesce(max(CAST(value AS BIGINT)), -1) FROM meta WHERE key = ?", [SCREENED_KEY]))
+    mark = int(
+        store.scalar(
+            "SELECT coalesce(max(CAST(value AS BIGINT)), -1) FROM meta WHERE key = ?",
+            [SCREENED_KEY],
+        )
+    )
     top = int(store.scalar("SELECT coalesce(max(static_id), -1) FROM statics"))
     if top <= mark:
         return
@@ -249,23 +257,45 @@ def screen_new_identities(store: DuckDBStore, settings: Settings, cache: dict[st
         cache["fp"], cache["index"] = fp, ScreenIndex.from_store(store)
     index = cache["index"]
     cfg = settings.screen
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for mmsi, imo, name, callsign, flag in idents:
         ident = json.dumps([mmsi, imo, name, callsign, flag])
         if store.scalar("SELECT 1 FROM watch_matches WHERE ident = ? LIMIT 1", [ident]):
             continue
         found = screen_query(
-            index, name, type="vessel", imo=str(imo) if imo else None, mmsi=mmsi,
-            callsign=callsign, flag=flag, threshold=cfg.threshold,
-            limit=cfg.max_candidates, min_score=cfg.min_score,
+            index,
+            name,
+            type="vessel",
+            imo=str(imo) if imo else None,
+            mmsi=mmsi,
+            callsign=callsign,
+            flag=flag,
+            threshold=cfg.threshold,
+            limit=cfg.max_candidates,
+            min_score=cfg.min_score,
         )
         if not found:
             rows.append((ident, mmsi, imo, name, None, None, None, None, False, None))
         for m in found:
             e = m.entry
-            rows.append((ident, mmsi, imo, name, e.entity_id, e.list_id, e.caption, round(m.score, 4), m.match, json.dumps(e.programs)))
+            rows.append(
+                (
+                    ident,
+                    mmsi,
+                    imo,
+                    name,
+                    e.entity_id,
+                    e.list_id,
+                    e.caption,
+                    round(m.score, 4),
+                    m.match,
+                    json.dumps(e.programs),
+                )
+            )
     if rows:
-        store.con.executemany("INSERT INTO watch_matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        store.con.executemany(
+            "INSERT INTO watch_matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
     _set_meta(store, SCREENED_KEY, str(top))
 
 
@@ -360,7 +390,9 @@ class Watcher:
         try:
             with store.transaction():
                 for f in self.feeds:
-                    raw = store.scalar("SELECT value FROM meta WHERE key = ?", [POSITION_KEY + f.key])
+                    raw = store.scalar(
+                        "SELECT value FROM meta WHERE key = ?", [POSITION_KEY + f.key]
+                    )
                     self.positions[f.key] = json.loads(raw) if raw else None
                 clock = store.scalar("SELECT value FROM meta WHERE key = ?", [CLOCK_KEY])
                 self.clock = datetime.fromisoformat(clock) if clock else None
@@ -401,7 +433,9 @@ class Watcher:
                     self.report.stored += fr.stored
                     self.report.duplicates += fr.duplicates
                     self.report.quarantined += fr.quarantined
-                    per = self.report.feeds.setdefault(feed.key, {"lines": 0, "stored": 0, "duplicates": 0, "quarantined": 0})
+                    per = self.report.feeds.setdefault(
+                        feed.key, {"lines": 0, "stored": 0, "duplicates": 0, "quarantined": 0}
+                    )
                     per["lines"] += fr.lines
                     per["stored"] += fr.stored
                     per["duplicates"] += fr.duplicates
@@ -411,10 +445,14 @@ class Watcher:
                         times = [it[3] for it in items if it[3] is not None]
                         info = {
                             "watch": {
-                                "feed": feed.kind if not isinstance(feed, JournalFeed) else feed.address.split(":")[0],
+                                "feed": feed.kind
+                                if not isinstance(feed, JournalFeed)
+                                else feed.address.split(":")[0],
                                 "address": feed.address,
                                 "received": [_iso(items[0][2]), _iso(items[-1][2])],
-                                "data_time": [_iso(min(times)), _iso(max(times))] if times else None,
+                                "data_time": [_iso(min(times)), _iso(max(times))]
+                                if times
+                                else None,
                                 "position": [self.positions.get(feed.key), items[-1][1]],
                             }
                         }
@@ -424,7 +462,8 @@ class Watcher:
                         )
                 if new_sources:
                     t = store.scalar(
-                        "SELECT max(ts) FROM positions WHERE source_id IN (SELECT unnest(?))", [new_sources]
+                        "SELECT max(ts) FROM positions WHERE source_id IN (SELECT unnest(?))",
+                        [new_sources],
                     )
                     if t is not None and (self.clock is None or t > self.clock):
                         self.clock = t
@@ -432,8 +471,13 @@ class Watcher:
                 run_detectors(store, self.settings, ports=self.ports)
                 screen_new_identities(store, self.settings, self.screen_cache)
                 alerts = evaluate(
-                    store, self.rules, self.settings, since=since, clock=self.clock,
-                    ports=self.ports, base=self.db.resolve().parent,
+                    store,
+                    self.rules,
+                    self.settings,
+                    since=since,
+                    clock=self.clock,
+                    ports=self.ports,
+                    base=self.db.resolve().parent,
                 )
                 for feed, _path, items in files:
                     _set_meta(store, POSITION_KEY + feed.key, json.dumps(items[-1][1]))
@@ -447,7 +491,9 @@ class Watcher:
         self.report.batches += 1
         self.report.alerts += len(alerts)
         if alerts:
-            self.report.last_alert = f"{alerts[-1].rule} ({alerts[-1].alert_id}, {iso_z(alerts[-1].raised_at)})"
+            self.report.last_alert = (
+                f"{alerts[-1].rule} ({alerts[-1].alert_id}, {iso_z(alerts[-1].raised_at)})"
+            )
         return alerts
 
     # -- batching ----------------------------------------------------------------
@@ -462,7 +508,10 @@ class Watcher:
             n = len(items)
             if self.grid_s is not None:
                 cell0 = _cell(items[0][3], self.grid_s)
-                n = next((i for i, it in enumerate(items) if _cell(it[3], self.grid_s) != cell0), len(items))
+                n = next(
+                    (i for i, it in enumerate(items) if _cell(it[3], self.grid_s) != cell0),
+                    len(items),
+                )
                 complete = n < len(items) or f.drained()
                 n = min(n, limit)
                 if not complete and n < limit:
@@ -500,7 +549,10 @@ class Watcher:
         old_handlers = _install_signals(self.stopping, self.wake)
         try:
             while True:
-                timeout = max(0.0, min(last_commit + cfg.batch_s, last_status + cfg.status_s) - time.monotonic())
+                timeout = max(
+                    0.0,
+                    min(last_commit + cfg.batch_s, last_status + cfg.status_s) - time.monotonic(),
+                )
                 self.wake.wait(timeout if self.grid_s is None else min(timeout, 0.5))
                 self.wake.clear()
                 self._pull()
@@ -524,11 +576,16 @@ class Watcher:
                         self.on_batch(self.report, alerts)
                     last_commit = time.monotonic()
                     self._pull()
-                    if self.grid_s is None and sum(len(v) for v in self.pending.values()) < cfg.batch_lines:
+                    if (
+                        self.grid_s is None
+                        and sum(len(v) for v in self.pending.values()) < cfg.batch_lines
+                    ):
                         break
                 if now - last_status >= cfg.status_s:
                     rate = (self.report.lines - lines_at_status) / max(now - last_status, 1e-9)
-                    lag = sum(len(v) for v in self.pending.values()) + sum(f.pending() for f in self.feeds)
+                    lag = sum(len(v) for v in self.pending.values()) + sum(
+                        f.pending() for f in self.feeds
+                    )
                     self.say(
                         f"watch: {rate:,.0f} lines/s, {self.report.lines:,} lines, lag {lag:,} lines"
                         f"{_lag_data(self.clock)}, {self.report.alerts} alerts, last: {self.report.last_alert or '-'}"
@@ -571,7 +628,7 @@ def _install_signals(stopping: threading.Event, wake: threading.Event) -> dict[i
         stopping.set()
         wake.set()
 
-    old = {}
+    old: dict[int, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         old[sig] = signal.signal(sig, handler)
     return old

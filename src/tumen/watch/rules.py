@@ -103,7 +103,12 @@ def _ints(path: Path, where: str, key: str, value: Any) -> frozenset[int]:
     out = set()
     for v in items:
         if isinstance(v, bool) or not isinstance(v, int | str) or not str(v).strip().isdigit():
-            raise _err(path, where, key, f"{v!r} is not a number; give a list of integers, e.g. [273111110]")
+            raise _err(
+                path,
+                where,
+                key,
+                f"{v!r} is not a number; give a list of integers, e.g. [273111110]",
+            )
         out.add(int(v))
     return frozenset(out)
 
@@ -130,9 +135,13 @@ def load_area(path: Path, rules_file: Path, where: str) -> Any:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise _err(rules_file, where, "area", f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise _err(
+            rules_file, where, "area", f"{path}: cannot be read ({exc.strerror or exc})"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise _err(rules_file, where, "area", f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+        raise _err(
+            rules_file, where, "area", f"{path}: not JSON ({exc.msg} at line {exc.lineno})"
+        ) from None
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         geoms = [f.get("geometry") for f in doc.get("features") or []]
     elif isinstance(doc, dict) and doc.get("type") == "Feature":
@@ -142,7 +151,12 @@ def load_area(path: Path, rules_file: Path, where: str) -> Any:
     shapes = []
     for g in geoms:
         if not isinstance(g, dict) or g.get("type") not in ("Polygon", "MultiPolygon"):
-            raise _err(rules_file, where, "area", f"{path}: give GeoJSON Polygon or MultiPolygon geometries (lon, lat)")
+            raise _err(
+                rules_file,
+                where,
+                "area",
+                f"{path}: give GeoJSON Polygon or MultiPolygon geometries (lon, lat)",
+            )
         try:
             shapes.append(shape(g))
         except (ValueError, TypeError, AttributeError, IndexError) as exc:
@@ -158,7 +172,9 @@ def parse_rules(doc: Any, path: Path) -> list[Rule]:
         raise InputError("give at least one [[rules]] table with a name", path)
     extra = set(doc) - {"rules"}
     if extra:
-        raise InputError(f"key '{sorted(extra)[0]}': unknown top-level key; only [[rules]] tables", path)
+        raise InputError(
+            f"key '{sorted(extra)[0]}': unknown top-level key; only [[rules]] tables", path
+        )
     rules: list[Rule] = []
     names: set[str] = set()
     for i, raw in enumerate(doc["rules"]):
@@ -179,12 +195,22 @@ def parse_rules(doc: Any, path: Path) -> list[Rule]:
         if "event" in raw:
             ev = raw["event"]
             if ev != "*" and ev not in EVENT_TYPES:
-                raise _err(path, where, "event", f'"{ev}" is not an event type; use "*" or one of {", ".join(EVENT_TYPES)}')
+                raise _err(
+                    path,
+                    where,
+                    "event",
+                    f'"{ev}" is not an event type; use "*" or one of {", ".join(EVENT_TYPES)}',
+                )
             kw["event"] = ev
         if "subtype" in raw:
             sub = raw["subtype"]
             if sub not in IDENTITY_SUBTYPES:
-                raise _err(path, where, "subtype", f'"{sub}" is not a subtype; use one of {", ".join(IDENTITY_SUBTYPES)}')
+                raise _err(
+                    path,
+                    where,
+                    "subtype",
+                    f'"{sub}" is not a subtype; use one of {", ".join(IDENTITY_SUBTYPES)}',
+                )
             if kw.get("event", "*") not in ("*", "identity"):
                 raise _err(path, where, "subtype", 'subtypes belong to event = "identity"')
             kw["subtype"] = sub
@@ -196,7 +222,9 @@ def parse_rules(doc: Any, path: Path) -> list[Rule]:
             if key in raw:
                 kw[key] = _ints(path, where, key, raw[key])
         if "vessel_name" in raw:
-            kw["vessel_name"] = frozenset(normalise_name(v) for v in _strings(path, where, "vessel_name", raw["vessel_name"]))
+            kw["vessel_name"] = frozenset(
+                normalise_name(v) for v in _strings(path, where, "vessel_name", raw["vessel_name"])
+            )
         if "ports" in raw:
             kw["ports"] = frozenset(v.lower() for v in _strings(path, where, "ports", raw["ports"]))
         if "area" in raw:
@@ -227,9 +255,11 @@ def load_rules(path: str | Path) -> list[Rule]:
         raise InputError(f"cannot be read ({exc.strerror or exc}); check the path", p) from None
     if p.suffix.lower() in (".yaml", ".yml"):
         try:
-            import yaml  # type: ignore[import-untyped]
+            import yaml
         except ImportError:
-            raise InputError("YAML rules need PyYAML (pip install pyyaml); or write TOML", p) from None
+            raise InputError(
+                "YAML rules need PyYAML (pip install pyyaml); or write TOML", p
+            ) from None
         try:
             doc = yaml.safe_load(text)
         except yaml.YAMLError as exc:

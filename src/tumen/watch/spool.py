@@ -51,7 +51,11 @@ def ready_lines(lines: list[bytes], lookback: int = 20) -> int:
             f = _fragment(lines[j])
             if f is not None and f[0] == count and f[2] == seq and f[1] == 1:
                 # include a tag-block header line right before it
-                return j - 1 if j > 0 and lines[j - 1].startswith(b"\\") and b"!" not in lines[j - 1] else j
+                return (
+                    j - 1
+                    if j > 0 and lines[j - 1].startswith(b"\\") and b"!" not in lines[j - 1]
+                    else j
+                )
         return i - (k - 1) if i - (k - 1) >= 0 else 0
     return n_lines
 
