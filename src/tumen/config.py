@@ -483,6 +483,12 @@ class WatchSettings(_Section):
     batch_lines: int = Field(
         20_000, gt=0, description="A micro-batch is committed when this many lines wait (count)."
     )
+    max_batch_lines: int = Field(
+        200_000,
+        gt=0,
+        description="When more than batch_lines lines wait (input outruns the store), a live batch takes up "
+        "to this many, so that the fixed cost of a batch is shared by more lines (count).",
+    )
     spool_dir: Path | None = Field(
         None,
         description="Folder of the raw-line spool files; None = `spool/` next to the store file.",

@@ -66,6 +66,7 @@ class WatchReport:
     seconds: float = 0.0
     last_alert: str | None = None
     feeds: dict[str, dict[str, int]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +79,7 @@ class WatchReport:
             "seconds": round(self.seconds, 3),
             "last_alert": self.last_alert,
             "feeds": self.feeds,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
     def summary(self) -> str:
@@ -421,7 +423,9 @@ class Watcher:
             name = batch_name(first_time, self.positions.get(key))
             path = write_batch(spool / key, name, [it[0] for it in items])
             files.append((by_key[key], path, items))
+        tick = _Ticker(self.report.timings)
         store = self._open()
+        tick("open")
         alerts: list[Alert] = []
         try:
             with store.transaction():
@@ -467,9 +471,12 @@ class Watcher:
                     )
                     if t is not None and (self.clock is None or t > self.clock):
                         self.clock = t
+                tick("ingest")
                 since = utc_now()
                 run_detectors(store, self.settings, ports=self.ports)
+                tick("detect")
                 screen_new_identities(store, self.settings, self.screen_cache)
+                tick("screen")
                 alerts = evaluate(
                     store,
                     self.rules,
@@ -484,8 +491,11 @@ class Watcher:
                 if self.clock is not None:
                     _set_meta(store, CLOCK_KEY, self.clock.isoformat())
                 self.outputs.checkpoint(store)
+                tick("alerts")
+            tick("commit")
         finally:
             store.close()
+        tick("close")
         for feed, _path, items in files:
             self.positions[feed.key] = items[-1][1]
         self.report.batches += 1
@@ -516,8 +526,10 @@ class Watcher:
                 n = min(n, limit)
                 if not complete and n < limit:
                     continue
-            else:
+            elif self.replay:  # fixed cuts from the checkpoint: the same batches every time
                 n = min(n, limit)
+            else:  # live: behind (more than batch_lines waiting) → a bigger batch, up to max_batch_lines
+                n = min(n, max(limit, self.settings.watch.max_batch_lines))
             final = f.drained() and n == len(items)
             if not final:
                 ready = ready_lines([it[0] for it in items[:n]])
@@ -532,9 +544,25 @@ class Watcher:
 
     def _pull(self) -> None:
         for f in self.feeds:
-            self.pending[f.key].extend(f.poll(self.settings.watch.batch_lines * 2))
+            room = max(self.settings.watch.batch_lines, self.settings.watch.max_batch_lines)
+            self.pending[f.key].extend(f.poll(max(0, room - len(self.pending[f.key]))))
             while f.notices:
                 self.say(f.notices.popleft())
+
+    def _status(self) -> None:
+        """Every ``watch.status_s``: lines/s, lines waiting (lag), data time reached, last alert."""
+        now = time.monotonic()
+        if now - self._last_status < self.settings.watch.status_s:
+            return
+        rate = (self.report.lines - self._lines_at_status) / max(now - self._last_status, 1e-9)
+        lag = sum(len(v) for v in self.pending.values()) + sum(f.pending() for f in self.feeds)
+        spilled = sum(f.lag_bytes() for f in self.feeds if isinstance(f, JournalFeed))
+        on_disk = f" + {spilled / 2**20:.1f} MiB waiting in the journal" if spilled else ""
+        self.say(
+            f"watch: {rate:,.0f} lines/s, {self.report.lines:,} lines, lag {lag:,} lines waiting{on_disk}"
+            f"{_lag_data(self.clock)}, {self.report.alerts} alerts, last: {self.report.last_alert or '-'}"
+        )
+        self._last_status, self._lines_at_status = now, self.report.lines
 
     def run(self) -> WatchReport:
         """Run until stopped (SIGINT/SIGTERM) or, with ``until_end``, until every feed ended."""
@@ -544,14 +572,15 @@ class Watcher:
             f.start(self.positions.get(f.key), self.wake)
         cfg = self.settings.watch
         last_commit = time.monotonic()
-        last_status = time.monotonic()
-        lines_at_status = 0
+        self._last_status = time.monotonic()
+        self._lines_at_status = 0
         old_handlers = _install_signals(self.stopping, self.wake)
         try:
             while True:
                 timeout = max(
                     0.0,
-                    min(last_commit + cfg.batch_s, last_status + cfg.status_s) - time.monotonic(),
+                    min(last_commit + cfg.batch_s, self._last_status + cfg.status_s)
+                    - time.monotonic(),
                 )
                 self.wake.wait(timeout if self.grid_s is None else min(timeout, 0.5))
                 self.wake.clear()
@@ -576,21 +605,13 @@ class Watcher:
                         self.on_batch(self.report, alerts)
                     last_commit = time.monotonic()
                     self._pull()
+                    self._status()
                     if (
                         self.grid_s is None
                         and sum(len(v) for v in self.pending.values()) < cfg.batch_lines
                     ):
                         break
-                if now - last_status >= cfg.status_s:
-                    rate = (self.report.lines - lines_at_status) / max(now - last_status, 1e-9)
-                    lag = sum(len(v) for v in self.pending.values()) + sum(
-                        f.pending() for f in self.feeds
-                    )
-                    self.say(
-                        f"watch: {rate:,.0f} lines/s, {self.report.lines:,} lines, lag {lag:,} lines"
-                        f"{_lag_data(self.clock)}, {self.report.alerts} alerts, last: {self.report.last_alert or '-'}"
-                    )
-                    last_status, lines_at_status = now, self.report.lines
+                self._status()
                 if self.stopping.is_set() and not any(self.pending.values()):
                     break
                 if self.until_end and ended and not any(self.pending.values()):
@@ -601,6 +622,19 @@ class Watcher:
             _restore_signals(old_handlers)
         self.report.seconds = time.monotonic() - t0
         return self.report
+
+
+class _Ticker:
+    """Adds the seconds since the previous call to ``timings[step]`` (where a batch spends its time)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.t = time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        self.timings[step] = self.timings.get(step, 0.0) + now - self.t
+        self.t = now
 
 
 def _cell(ts: float | None, grid_s: float) -> int:
