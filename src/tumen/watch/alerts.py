@@ -286,20 +286,28 @@ def vessel_facts(store: Backend, mmsis: set[int]) -> tuple[dict[int, dict[str, A
     return vessels, facts
 
 
-def provenance(store: Backend, event: dict[str, Any], base: Path) -> list[dict[str, Any]]:
-    """The files, SHA-256 and line numbers behind an event's positions and static reports (first 20)."""
-    ev = event.get("evidence") or {}
-    pos = [int(x) for x in (ev.get("position_ids") or [])][:PROVENANCE_MAX]
-    sts = [int(x) for x in (ev.get("static_ids") or [])][:PROVENANCE_MAX]
-    out: list[dict[str, Any]] = []
-    for table, key, ids in (("positions", "pos_id", pos), ("statics", "static_id", sts)):
+def _ids(event: dict[str, Any], key: str) -> list[int]:
+    return [int(x) for x in ((event.get("evidence") or {}).get(key) or [])][:PROVENANCE_MAX]
+
+
+def provenance_rows(
+    store: Backend, events: list[dict[str, Any]], base: Path
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """File, SHA-256 and lines of every position and static report the events cite (first 20 each),
+    keyed by (``pos_id`` | ``static_id``, id); one query per table for all the events."""
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for table, key, evkey in (
+        ("positions", "pos_id", "position_ids"),
+        ("statics", "static_id", "static_ids"),
+    ):
+        ids = sorted({i for e in events for i in _ids(e, evkey)})
         if not ids:
             continue
         rows = store.query(
             f"""
             SELECT r.{key} AS id, s.path, s.sha256, r.line_first, r.line_no
             FROM {table} r JOIN sources s USING (source_id)
-            WHERE r.{key} IN (SELECT unnest(?)) ORDER BY r.{key}
+            WHERE r.{key} IN (SELECT unnest(?))
             """,
             [ids],
         ).to_pylist()
@@ -311,15 +319,25 @@ def provenance(store: Backend, event: dict[str, Any], base: Path) -> list[dict[s
                     path = rel
             except ValueError:  # pragma: no cover - another drive (Windows)
                 pass
-            out.append(
-                {
-                    key: r["id"],
-                    "file": path,
-                    "sha256": r["sha256"],
-                    "line_first": r["line_first"],
-                    "line_no": r["line_no"],
-                }
-            )
+            out[(key, int(r["id"]))] = {
+                key: r["id"],
+                "file": path,
+                "sha256": r["sha256"],
+                "line_first": r["line_first"],
+                "line_no": r["line_no"],
+            }
+    return out
+
+
+def provenance(
+    event: dict[str, Any], rows: dict[tuple[str, int], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The provenance list of one event (positions, then static reports, by id)."""
+    out = []
+    for key, evkey in (("pos_id", "position_ids"), ("static_id", "static_ids")):
+        for i in sorted(set(_ids(event, evkey))):
+            if (key, i) in rows:
+                out.append(rows[(key, i)])
     return out
 
 
@@ -418,6 +436,7 @@ def evaluate(
             raised = _parse_z(ev["end"]) if ev["end"] else start
             todo.append(_make(aid, rule, raised, False, ev, vessels))
     todo.sort(key=lambda a: (a.raised_at, a.update, a.alert_id))
+    prov = provenance_rows(store, [a.body["event"] for a in todo], base)
     # cool-down, in data-time order
     seq = int(store.query("SELECT coalesce(max(seq), 0) AS s FROM alerts").column("s")[0].as_py())
     written: list[Alert] = []
@@ -442,7 +461,7 @@ def evaluate(
             )
             if recent:
                 continue
-        a.body["event"]["provenance"] = provenance(store, a.body["event"], base)
+        a.body["event"]["provenance"] = provenance(a.body["event"], prov)
         seq += 1
         a.seq = seq
         store.append(

@@ -366,6 +366,8 @@ class Watcher:
         )
         self.replay = len(feeds) == 1 and bool(replays)
         self.on_batch: Callable[[WatchReport, list[Alert]], None] | None = None
+        self._last_status = time.monotonic()
+        self._lines_at_status = 0
 
     # -- store -------------------------------------------------------------------
     #: how long to keep trying to open a store another process holds (seconds)
