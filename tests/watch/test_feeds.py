@@ -204,3 +204,27 @@ def test_webhook_posts_every_alert_with_retries(day, watch, tmp_path: Path) -> N
     assert report.alerts >= 2
     assert receiver.bodies == out.read_text().splitlines()  # every alert once, in order
     assert any("HTTP 500" in m and "retrying" in m for m in messages)
+
+
+def test_lines_journaled_before_a_crash_are_ingested_on_restart(sample, watch, tmp_path: Path) -> None:
+    """A network feed's journal holds lines read but not yet committed when the process died."""
+    port = _free_port()
+    feed = listen_tcp_feed(f"127.0.0.1:{port}", tmp_path / "spool")
+    feed.dir.mkdir(parents=True)
+    feed.journal.write_bytes(b"\n".join(sample[:500]) + b"\n")  # as a killed watch left it
+    run = watch([feed], _rules(tmp_path), batch_s=0.2)
+    run.until(lambda r: r.lines >= 500)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:  # then the live feed
+        c.sendall(b"\n".join(sample[500:700]) + b"\n")
+    run.until(lambda r: r.lines >= 700)
+    report = run.stop()
+    assert report.lines == 700 == report.stored + report.duplicates + report.quarantined
+    # restarted with everything consumed: the journal is not read again
+    feed2 = listen_tcp_feed(f"127.0.0.1:{port}", tmp_path / "spool")
+    assert feed2.key == feed.key
+    run2 = watch([feed2], _rules(tmp_path), batch_s=0.2)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(b"\n".join(sample[700:710]) + b"\n")
+    run2.until(lambda r: r.lines >= 10)
+    assert run2.stop().lines == 10
+    assert sum(r["lines"] for r in _sources(tmp_path / "t.duckdb")) == 710
