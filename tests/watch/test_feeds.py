@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from watch_helpers import rules_of
 
-from conftest import rules_of
 from tumen.store import DuckDBStore
 from tumen.watch.feeds import FollowFeed, ReplayFeed, listen_tcp_feed, tcp_feed, udp_feed
 
@@ -206,7 +206,9 @@ def test_webhook_posts_every_alert_with_retries(day, watch, tmp_path: Path) -> N
     assert any("HTTP 500" in m and "retrying" in m for m in messages)
 
 
-def test_lines_journaled_before_a_crash_are_ingested_on_restart(sample, watch, tmp_path: Path) -> None:
+def test_lines_journaled_before_a_crash_are_ingested_on_restart(
+    sample, watch, tmp_path: Path
+) -> None:
     """A network feed's journal holds lines read but not yet committed when the process died."""
     port = _free_port()
     feed = listen_tcp_feed(f"127.0.0.1:{port}", tmp_path / "spool")

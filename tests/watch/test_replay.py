@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import rules_of, truth
+import pytest
+from watch_helpers import rules_of, truth
+
 from tumen.config import Settings
 from tumen.ingest import ingest_paths
 from tumen.screen import demo_list_path
@@ -47,6 +49,7 @@ def _near(a: dict[str, Any], t: dict[str, Any]) -> bool:
     return abs(_t(a["start"]) - _t(t["start"])) <= TOL
 
 
+@pytest.mark.slow
 def test_planted_behaviours_raise_exactly_the_alerts_asked_for(day, watch, tmp_path: Path) -> None:
     events = truth(day)
     positives = [e for e in events if not e.get("negative")]
@@ -183,6 +186,7 @@ def test_planted_behaviours_raise_exactly_the_alerts_asked_for(day, watch, tmp_p
     assert any(v["matches"] for v in ves)
 
 
+@pytest.mark.slow
 def test_replaying_a_day_again_gives_the_same_alerts(day, watch, tmp_path: Path) -> None:
     rules = rules_of(
         """

@@ -9,7 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import rules_of
+import pytest
+from watch_helpers import rules_of
+
 from tumen.store import DuckDBStore
 
 
@@ -47,6 +49,7 @@ def _accounting(db: Path) -> tuple[int, int, int, int, int, list[str]]:
     return int(lines), int(stored), int(dup), int(quar), int(positions), bodies
 
 
+@pytest.mark.slow
 def test_kill_9_then_restart_loses_and_doubles_nothing(day, cli, tmp_path: Path) -> None:
     rules_of(
         """

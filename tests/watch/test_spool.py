@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import rules_of
+from watch_helpers import rules_of
+
 from tumen.config import Settings
 from tumen.ingest import ingest_paths
 from tumen.store import DuckDBStore
