@@ -230,3 +230,26 @@ def test_lines_journaled_before_a_crash_are_ingested_on_restart(
     run2.until(lambda r: r.lines >= 10)
     assert run2.stop().lines == 10
     assert sum(r["lines"] for r in _sources(tmp_path / "t.duckdb")) == 710
+
+
+def test_the_store_is_released_between_batches(sample, watch, tmp_path: Path) -> None:
+    """A reader (``tumen serve``) can open the store read-only while watch runs, between batches."""
+    port = _free_port()
+    run = watch(
+        [listen_tcp_feed(f"127.0.0.1:{port}", tmp_path / "spool")], _rules(tmp_path), batch_s=0.2
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(b"\n".join(sample[:300]) + b"\n")
+        run.until(lambda r: r.lines >= 300)
+        reader = DuckDBStore(tmp_path / "t.duckdb", read_only=True)  # watch is still running
+        try:
+            assert reader.scalar("SELECT count(*) FROM alerts") >= 0
+            assert reader.scalar("SELECT sum(lines) FROM sources") == 300
+            c.sendall(
+                b"\n".join(sample[300:400]) + b"\n"
+            )  # a batch falls due while we hold the file
+            assert run.thread.is_alive()
+        finally:
+            reader.close()
+        run.until(lambda r: r.lines >= 400)  # ... and are committed
+    assert run.stop().lines == 400
