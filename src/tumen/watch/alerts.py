@@ -51,17 +51,9 @@ from tumen.watch.rules import Facts, Rule, matches, normalise_name
 #: event types that can be in progress (alerted open, then updated)
 OPEN_TYPES = ("gap", "encounter", "loitering", "port_visit")
 
-ALERTS_DDL = """
-CREATE TABLE IF NOT EXISTS alerts (
-    alert_id  VARCHAR NOT NULL,
-    rule      VARCHAR NOT NULL,
-    raised_at TIMESTAMP NOT NULL,
-    is_update BOOLEAN NOT NULL,
-    mmsi      BIGINT,
-    event_id  VARCHAR,
-    body      VARCHAR NOT NULL,
-    seq       BIGINT NOT NULL
-);
+#: Tables of watch besides ``alerts`` (which store/schema.sql creates in every store, so that
+#: readers such as ``tumen serve`` find it even before watch ever ran).
+WATCH_DDL = """
 CREATE TABLE IF NOT EXISTS watch_matches (
     ident      VARCHAR NOT NULL,
     mmsi       BIGINT NOT NULL,

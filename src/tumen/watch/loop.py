@@ -42,7 +42,7 @@ from tumen.detect.events import iso_z
 from tumen.errors import StoreError
 from tumen.provenance import utc_now
 from tumen.store.duckdb import DuckDBStore
-from tumen.watch.alerts import ALERTS_DDL, Alert, evaluate
+from tumen.watch.alerts import WATCH_DDL, Alert, evaluate
 from tumen.watch.feeds import Feed, Item, JournalFeed, ReplayFeed
 from tumen.watch.rules import Rule
 from tumen.watch.spool import batch_name, ready_lines, write_batch
@@ -386,7 +386,7 @@ class Watcher:
                 time.sleep(delay)  # another process has the file: wait for it to close it
                 waited += delay
                 delay = min(delay * 2, 1.0)
-        store.execute(ALERTS_DDL)
+        store.execute(WATCH_DDL)
         return store
 
     def _startup(self) -> None:
