@@ -625,6 +625,49 @@ class ServeSettings(_Section):
     )
 
 
+# --------------------------------------------------------------------------- watch
+class WatchSettings(_Section):
+    """Live feeds (``tumen watch``, :mod:`tumen.watch`)."""
+
+    batch_s: float = Field(
+        2.0,
+        gt=0,
+        description="A micro-batch is committed at least this often (seconds of wall time; in replay, "
+        "batch_s x speed seconds of data time).",
+    )
+    batch_lines: int = Field(
+        20_000, gt=0, description="A micro-batch is committed when this many lines wait (count)."
+    )
+    max_batch_lines: int = Field(
+        200_000,
+        gt=0,
+        description="When more than batch_lines lines wait (input outruns the store), a live batch takes up "
+        "to this many, so that the fixed cost of a batch is shared by more lines (count).",
+    )
+    spool_dir: Path | None = Field(
+        None,
+        description="Folder of the raw-line spool files; None = `spool/` next to the store file.",
+    )
+    status_s: float = Field(
+        10.0,
+        gt=0,
+        description="A status line (lines/s, lag, last alert) on stderr this often (seconds).",
+    )
+    reconnect_max_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest wait between two reconnection attempts to a TCP feed (seconds).",
+    )
+    webhook_retries: int = Field(
+        5,
+        ge=0,
+        description="Further attempts after a failed webhook POST, with doubling back-off (count).",
+    )
+    webhook_timeout_s: float = Field(
+        10.0, gt=0, description="Timeout of one webhook POST (seconds)."
+    )
+
+
 class Settings(_Section):
     """Everything configurable in tumen."""
 
@@ -637,6 +680,7 @@ class Settings(_Section):
     report: ReportSettings = ReportSettings()
     sim: SimSettings = SimSettings()
     serve: ServeSettings = ServeSettings()
+    watch: WatchSettings = WatchSettings()
 
 
 ENV_PREFIX = "TUMEN_"

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "tumen.cli.screen",
     "tumen.cli.report",
     "tumen.cli.serve",
+    "tumen.cli.watch",
 )
 
 for _name in COMMAND_MODULES:

@@ -386,7 +386,10 @@ def _run_batches(
 
 
 def check_inputs(
-    paths: Sequence[str | Path], columns: str | dict[str, str] | None = None
+    paths: Sequence[str | Path],
+    columns: str | dict[str, str] | None = None,
+    *,
+    fmt: str | None = None,
 ) -> tuple[list[InputFile], list[SkippedFile], dict[str, str] | None]:
     """Resolve and recognise every input before anything is written.
 
@@ -399,6 +402,10 @@ def check_inputs(
         unknown (or whose ``--columns`` do not match its header).
     """
     mapping = csvmod.parse_columns(columns)
+    if fmt == NMEA:
+        # the caller knows: no sniffing (a spool file holding only junk lines is still NMEA input)
+        named = [Path(p).resolve() for p in paths]
+        return [InputFile(p, NMEA, p.stat().st_size) for p in named], [], mapping
     files, skipped = resolve_inputs(list(paths), custom_columns=mapping is not None)
     for f in files:
         if f.format != NMEA:
@@ -413,6 +420,7 @@ def ingest_paths(
     *,
     columns: str | dict[str, str] | None = None,
     on_progress: ProgressCallback | None = None,
+    fmt: str | None = None,
 ) -> IngestReport:
     """Ingest AIS files (NMEA 0183 or CSV; ``.gz``; directories) into ``store``.
 
@@ -430,6 +438,9 @@ def ingest_paths(
         For CSV files of no known layout: ``"mmsi=COL,ts=COL,lat=COL,lon=COL,..."`` or a dict.
     on_progress:
         Called after each batch with (lines done, estimated total lines).
+    fmt:
+        ``"nmea"``: every path is an NMEA file, read without sniffing its format (used by
+        ``tumen watch`` for its spool files, which may hold only damaged lines).
 
     Returns
     -------
@@ -452,7 +463,7 @@ def ingest_paths(
     True
     """
     t0 = time.perf_counter()
-    files, skipped, mapping = check_inputs(paths, columns)
+    files, skipped, mapping = check_inputs(paths, columns, fmt=fmt)
     report = IngestReport(skipped=skipped)
     progress = _Progress(sum(f.size_bytes for f in files), on_progress)
     with store.bulk_appends():

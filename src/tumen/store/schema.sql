@@ -262,6 +262,20 @@ CREATE TABLE IF NOT EXISTS encounter_steps (
     c1_t    DOUBLE NOT NULL              --   legs at sea containing this step
 );
 
+-- === watch ===
+-- Alerts raised by `tumen watch` (tumen.watch.alerts): one row per alert as written to --alerts.
+-- Readers (e.g. `tumen serve`) poll new ones with `WHERE seq > ?`.
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id  VARCHAR NOT NULL,          -- stable for the same situation (rule, event type, vessels, start)
+    rule      VARCHAR NOT NULL,          -- the rule's name
+    raised_at TIMESTAMP NOT NULL,        -- UTC, data time (see tumen.watch.alerts)
+    is_update BOOLEAN NOT NULL,          -- true: updates an earlier alert of the same alert_id
+    mmsi      BIGINT,
+    event_id  VARCHAR,                   -- → events (an open gap's id is the one it gets when it closes)
+    body      VARCHAR NOT NULL,          -- the full alert JSON object, exactly as written to --alerts
+    seq       BIGINT NOT NULL            -- 1, 2, 3 ... in the order alerts were written
+);
+
 -- === upgrades of stores written by earlier versions (each statement does nothing when done) ===
 ALTER TABLE positions ALTER COLUMN lat DROP NOT NULL;
 ALTER TABLE positions ALTER COLUMN lon DROP NOT NULL;

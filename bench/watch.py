@@ -1,0 +1,349 @@
+"""Benchmark: ``tumen watch`` fed over loopback TCP — alert latency, sustained throughput, memory.
+
+    python bench/watch.py                              # 60 s at 10 000 lines/s, then 60 s at 20 000 lines/s
+    python bench/watch.py --seconds 600 --throughput-rate 20000   # the issue's 10-minute soak
+    python bench/watch.py --latency-only --seconds 30
+
+A simulated feed (``tumen.sim.simulate``: tag-block NMEA with receive times, damage and
+duplicates) is served by a TCP server in this process at a steady rate (lines/s, sent in
+10 ms slices); ``tumen watch --tcp`` runs as a child process with a watchlist of four rules
+(encounters, gaps, loitering, identity) and writes ``--alerts``.  This process notes when each
+line was sent and when each alert line appeared in the alerts file (polled every 5 ms).
+
+Latency of an alert = (moment its line appeared in the alerts file) − (moment the first line
+whose data time is ≥ the alert's ``raised_at`` was sent): ``raised_at`` is the data time at
+which the alert's condition became true, so that line is the one that completed it.
+
+Throughput: the lines sent per second of wall time from the child's start to the moment the
+last line was accounted (stored + duplicates + quarantined); the lines accounted and the lag
+(lines sent but not yet accounted) are read every 0.5 s from the child's status line on stderr
+(``TUMEN_WATCH__STATUS_S=0.5``), without opening its store.  Peak memory: the child's ``VmHWM`` (peak resident set) just before it
+is stopped; CPU: its user+system time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from tumen.config import Settings  # noqa: E402
+from tumen.sim import simulate  # noqa: E402
+from tumen.watch.feeds import line_time  # noqa: E402
+
+RULES = """
+[[rules]]
+name = "encounters"
+event = "encounter"
+
+[[rules]]
+name = "gaps"
+event = "gap"
+
+[[rules]]
+name = "loitering"
+event = "loitering"
+
+[[rules]]
+name = "identity"
+event = "identity"
+"""
+
+
+def _proc_status(pid: int) -> dict[str, str]:
+    out = {}
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+
+def run_once(
+    lines: list[bytes],
+    times: list[float],
+    rate: float,
+    seconds: float,
+    work: Path,
+    ports: Path,
+    label: str,
+) -> dict[str, Any]:
+    """Serve ``rate`` lines/s for ``seconds`` to a ``tumen watch --tcp`` child; measure."""
+    n = min(len(lines), int(rate * seconds))
+    shutil.rmtree(work, ignore_errors=True)  # a fresh store, spool and alerts file
+    work.mkdir(parents=True)
+    (work / "rules.toml").write_text(RULES)
+    alerts_path = work / "alerts.jsonl"
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    sent_at = [0.0] * n
+    sent_count = [0]
+    done = threading.Event()
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            t0 = time.monotonic()
+            step = max(1, int(rate / 100))  # 10 ms slices
+            i = 0
+            while i < n:
+                due = t0 + i / rate
+                now = time.monotonic()
+                if due > now:
+                    time.sleep(due - now)
+                j = min(n, i + step)
+                stamp = time.time()
+                conn.sendall(b"\n".join(lines[i:j]) + b"\n")
+                for k in range(i, j):
+                    sent_at[k] = stamp
+                i = j
+                sent_count[0] = j
+            done.set()
+            # keep the connection open until the child is stopped (a drop would be a reconnect)
+            with contextlib.suppress(OSError):
+                conn.recv(1)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    # a status line every 0.5 s: the bench reads the lines committed from it
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), TUMEN_WATCH__STATUS_S="0.5")
+    err_path = work / "stderr.txt"
+    out_path = work / "stdout.jsonl"  # a file, not a pipe: nobody reads a pipe while it runs
+    with open(err_path, "w") as err, open(out_path, "wb") as out_fh:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tumen",
+                "watch",
+                "--tcp",
+                f"127.0.0.1:{port}",
+                "--rules",
+                str(work / "rules.toml"),
+                "--alerts",
+                str(alerts_path),
+                "--db",
+                str(work / "t.duckdb"),
+                "--ports",
+                str(ports),
+                "--json",
+            ],
+            env=env,
+            stdout=out_fh,
+            stderr=err,
+            cwd=work,
+        )
+    seen: list[tuple[float, str]] = []
+    lag_samples: list[tuple[float, int]] = []
+    pos = 0
+    peak_kib = 0
+    cpu = 0.0
+    spool_lines = 0
+    t_start = time.time()
+    last_sample = 0.0
+    while True:
+        if alerts_path.exists():
+            with open(alerts_path, "rb") as fh:
+                fh.seek(pos)
+                chunk = fh.read()
+            cut = chunk.rfind(b"\n") + 1
+            now = time.time()
+            for line in chunk[:cut].splitlines():
+                seen.append((now, line.decode()))
+            pos += cut
+        now = time.time()
+        if now - last_sample >= 0.5:
+            last_sample = now
+            st = _proc_status(child.pid)
+            peak_kib = max(peak_kib, int(st.get("VmHWM", "0 kB").split()[0]))
+            found = re.findall(rb"watch: [\d,]+ lines/s, ([\d,]+) lines", err_path.read_bytes())
+            if (
+                found
+            ):  # lines committed (stored + duplicates + quarantined), from the last status line
+                spool_lines = int(found[-1].replace(b",", b""))
+            lag_samples.append((now - t_start, sent_count[0] - spool_lines))
+        if done.is_set() and spool_lines >= n:
+            break
+        if now - t_start > seconds * 10 + 300:
+            print(f"{label}: gave up waiting for the child to catch up", file=sys.stderr)
+            break
+        time.sleep(0.005)
+    t_end = time.time()
+    if alerts_path.exists():  # the last batch's alerts (written just before its status line)
+        chunk = alerts_path.read_bytes()[pos:]
+        seen.extend((t_end, line.decode()) for line in chunk.splitlines())
+    peak_kib = max(peak_kib, int(_proc_status(child.pid).get("VmHWM", "0 kB").split()[0]))
+    cpu = _cpu_s(child.pid)
+    child.send_signal(signal.SIGINT)
+    child.wait(timeout=120)
+    out = out_path.read_bytes()
+    server.close()
+    # latency
+    order = sorted(range(n), key=lambda k: times[k])
+    ts_sorted = [times[k] for k in order]
+    first_sent: list[float] = []
+    best = float("inf")
+    for k in reversed(order):  # earliest send among lines with data time >= T
+        best = min(best, sent_at[k])
+        first_sent.append(best)
+    first_sent.reverse()
+    lat = []
+    for appeared, line in seen:
+        a = json.loads(line)
+        from datetime import datetime
+
+        raised = datetime.fromisoformat(a["raised_at"].replace("Z", "+00:00")).timestamp()
+        idx = bisect.bisect_left(ts_sorted, raised)
+        if idx >= len(ts_sorted):
+            continue
+        lat.append(appeared - first_sent[idx])
+    summary = json.loads(out.decode().strip().splitlines()[-1]) if out.strip() else {}
+    wall = t_end - t_start
+    q = statistics.quantiles(lat, n=20) if len(lat) >= 2 else [float("nan")] * 19
+    return {
+        "label": label,
+        "rate_target": rate,
+        "lines_sent": n,
+        "send_seconds": round(n / rate, 1),
+        "wall_s": round(wall, 1),
+        "throughput_lps": round(n / wall),
+        "cpu_s": round(cpu, 1),
+        "peak_rss_mib": round(peak_kib / 1024),
+        "alerts": len(seen),
+        "latency_p50_s": round(statistics.median(lat), 2) if lat else None,
+        "latency_p95_s": round(q[18], 2) if lat else None,
+        "latency_max_s": round(max(lat), 2) if lat else None,
+        "lag_max_lines": max((x for _, x in lag_samples), default=0),
+        "lag_last_lines": lag_samples[-1][1] if lag_samples else 0,
+        "summary": {
+            k: summary.get(k)
+            for k in ("lines", "stored", "duplicates", "quarantined", "alerts", "batches")
+        },
+    }
+
+
+def baseline(lines: list[bytes], n: int, work: Path, ports: Path) -> dict[str, Any]:
+    """The after-the-fact alternative, in this process: the same n lines as one file,
+    ``ingest_paths`` then ``run_detectors`` (``tumen ingest`` + ``tumen detect``)."""
+    from tumen.detect import run_detectors
+    from tumen.ingest import ingest_paths
+    from tumen.store import DuckDBStore
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    src = work / "lines.nmea"
+    src.write_bytes(b"\n".join(lines[:n]) + b"\n")
+    w0, c0 = time.perf_counter(), time.process_time()
+    with DuckDBStore(work / "t.duckdb") as store:
+        ingest_paths(store, [src], Settings())
+        run_detectors(store, Settings(), ports=ports)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    return {
+        "label": "baseline ingest+detect",
+        "lines": n,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "throughput_lps": round(n / wall),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=60.0, help="feed time per run (s)")
+    ap.add_argument("--latency-rate", type=float, default=10_000.0)
+    ap.add_argument("--throughput-rate", type=float, default=20_000.0)
+    ap.add_argument("--latency-only", action="store_true")
+    ap.add_argument("--hours", type=float, default=72.0)
+    ap.add_argument("--vessels", type=int, default=1000)
+    ap.add_argument("--work", type=Path, default=None)
+    args = ap.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="tumen-bench-watch-"))
+    sim_dir = work / "sim"
+    if not (sim_dir / "ais.nmea").exists():
+        t = time.perf_counter()
+        simulate(
+            sim_dir,
+            seed=11,
+            hours=args.hours,
+            vessels=args.vessels,
+            fmt="nmea",
+            settings=Settings(),
+        )
+        print(
+            f"simulated {args.hours:g} h, {args.vessels} vessels in {time.perf_counter() - t:.0f} s",
+            file=sys.stderr,
+        )
+    lines = (sim_dir / "ais.nmea").read_bytes().splitlines()
+    times: list[float] = []
+    last = 0.0
+    for line in lines:
+        ts = line_time(line)
+        last = ts if ts is not None else last
+        times.append(last)
+    results = [
+        run_once(
+            lines,
+            times,
+            args.latency_rate,
+            args.seconds,
+            work / "latency",
+            sim_dir / "ports.csv",
+            "latency",
+        )
+    ]
+    print(json.dumps(results[-1]), flush=True)
+    if not args.latency_only:
+        results.append(
+            run_once(
+                lines,
+                times,
+                args.throughput_rate,
+                args.seconds,
+                work / "throughput",
+                sim_dir / "ports.csv",
+                "throughput",
+            )
+        )
+        print(json.dumps(results[-1]), flush=True)
+    results.append(
+        baseline(lines, results[0]["lines_sent"], work / "baseline", sim_dir / "ports.csv")
+    )
+    print(json.dumps(results[-1]), flush=True)
+    print(
+        json.dumps(
+            {
+                "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                "sim_lines": len(lines),
+                "results": results,
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
