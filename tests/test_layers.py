@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "tumen"
 LAYERS: list[set[str]] = [
     {"", "errors"},  # the package itself (__version__), the exceptions
     {"config"},
-    {"provenance", "identifiers"},
+    {"provenance", "identifiers", "times"},
     {"store"},
     {"ingest"},
     {"tracks"},

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from playwright.sync_api import sync_playwright
-from test_report_render import CHROMIUM, CHROMIUM_ARGS
 
 from scenario_store import ANGARA, BELLA, KUMUNSAN, build_scenario_store
 from tumen.config import load_settings
@@ -109,16 +107,6 @@ def hostile(tmp_path_factory):
     write_kml(store, kml, settings)
     store.close()
     return {"html": Path(report["html"]), "kml": kml, "vessels": report["vessels"]}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium not found: run scripts/setup.sh test (apt-get install chromium)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _watch(page) -> dict[str, list[str]]:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
-from playwright.sync_api import sync_playwright
 
 from scenario_store import ANGARA, BELLA, KUMUNSAN, SEAHORSE, build_scenario_store
 from tumen.config import load_settings
@@ -28,15 +27,6 @@ from tumen.store import DuckDBStore
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SECTIONS = ["Summary of the period", "Top-risk vessels", "Annex A", "Annex B", "Annex C"]
 DOSSIER_PARTS = ["Why this vessel", "Identity history", "Screening", "Events"]
 
@@ -54,17 +44,6 @@ def report(tmp_path_factory):
     event_ids = store.query("SELECT event_id FROM events").column("event_id").to_pylist()
     store.close()
     return {"paths": paths, "event_ids": set(event_ids), "folder": folder}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Debian Chromium through Playwright (one per test module)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium not found: run scripts/setup.sh test (apt-get install chromium)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

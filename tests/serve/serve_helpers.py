@@ -208,8 +208,6 @@ class Server:
                 self.proc.wait()
 
 
-ALERTS_DDL = """CREATE TABLE alerts (seq BIGINT, alert_id VARCHAR, rule VARCHAR, raised_at TIMESTAMP,
-    is_update BOOLEAN, mmsi BIGINT, event_id VARCHAR, body VARCHAR)"""
 
 
 def add_alerts(db: Path, first_seq: int, n: int) -> None:
@@ -226,10 +224,10 @@ def add_alerts(db: Path, first_seq: int, n: int) -> None:
                 raise
             time.sleep(0.02)
     with store:
-        store.execute(ALERTS_DDL.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
         for i in range(first_seq, first_seq + n):
             body = {"alert_id": f"a{i}", "rule": "dark_near_port", "mmsi": ANGARA, "summary": f"alert {i}"}
             store.execute(
-                "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO alerts (seq, alert_id, rule, raised_at, is_update, mmsi, event_id, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [i, f"a{i}", "dark_near_port", datetime(2024, 1, 11) + timedelta(hours=i), i % 2 == 0, ANGARA, None, json.dumps(body)],
             )

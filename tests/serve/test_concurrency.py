@@ -34,9 +34,8 @@ WRITER = textwrap.dedent(
                 time.sleep(0.005)
     for i in range(first, first + n):
         con = connect()
-        con.execute('''CREATE TABLE IF NOT EXISTS alerts (seq BIGINT, alert_id VARCHAR, rule VARCHAR,
-            raised_at TIMESTAMP, is_update BOOLEAN, mmsi BIGINT, event_id VARCHAR, body VARCHAR)''')
-        con.execute("INSERT INTO alerts VALUES (?, ?, 'gap', TIMESTAMP '2024-01-12', false, 273111110, NULL, ?)",
+        con.execute("INSERT INTO alerts (seq, alert_id, rule, raised_at, is_update, mmsi, event_id, body) "
+                    "VALUES (?, ?, 'gap', TIMESTAMP '2024-01-12', false, 273111110, NULL, ?)",
                     [i, f"w{i}", json.dumps({"seq": i})])
         con.close()
         print(i, flush=True)

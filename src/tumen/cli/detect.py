@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +37,7 @@ from tumen.detect.events import (
 )
 from tumen.errors import ConfigError
 from tumen.store import DuckDBStore
+from tumen.times import parse_utc
 
 
 def _open(db: Path, *, read_only: bool = False, memory_limit: str | None = None) -> DuckDBStore:
@@ -120,18 +121,12 @@ class EventFormat(StrEnum):
 def _parse_time(value: str | None, flag: str) -> datetime | None:
     if value is None:
         return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(text)
+        return parse_utc(value)
     except ValueError:
         raise ConfigError(
             f"{flag} {value!r} is not an ISO-8601 time; give e.g. 2024-01-10 or 2024-01-10T10:00Z"
         ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
 
 
 @app.command("events")

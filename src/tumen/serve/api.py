@@ -13,11 +13,12 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, Path as PathParam, Query, Request
+from fastapi import APIRouter, Header, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
@@ -26,6 +27,8 @@ from tumen.detect.events import EVENT_TYPES, IDENTITY_SUBTYPES
 from tumen.serve import queries
 from tumen.serve.app import ApiError
 from tumen.serve.db import StoreGate
+from tumen.times import parse_utc
+
 
 class ErrorBody(BaseModel):
     """Every error: what is wrong, the status, and the parameter at fault when there is one."""
@@ -63,18 +66,12 @@ def parse_time(value: str | None, param: str) -> datetime | None:
     """An ISO-8601 time as naive UTC; ``Z`` and offsets accepted; 422 otherwise."""
     if value is None or value == "":
         return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(text)
+        return parse_utc(value)
     except ValueError:
         raise ApiError(
             422, f"{param}: {value!r} is not an ISO-8601 time; give e.g. 2024-01-10 or 2024-01-10T06:00Z", param
         ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:

@@ -121,9 +121,10 @@ def junk_line(rng: np.random.Generator, ts: int, station: str) -> bytes:
     kind = int(rng.integers(5))
     if kind == 0:
         return (
-            bytes(rng.integers(0, 256, int(rng.integers(8, 60)), dtype=np.uint8).tolist()).replace(
-                b"\n", b" "
-            )
+            # one line: no line end inside (ingest ends a line at \n, \r\n or a lone \r)
+            bytes(rng.integers(0, 256, int(rng.integers(8, 60)), dtype=np.uint8).tolist())
+            .replace(b"\n", b" ")
+            .replace(b"\r", b" ")
             + b"\n"
         )
     if kind == 1:

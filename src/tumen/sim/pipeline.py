@@ -56,6 +56,7 @@ from tumen.sim.truth import (
     write_truth,
 )
 from tumen.sim.vessels import IdentityFactory, Vessel
+from tumen.times import parse_utc, unix_seconds
 
 FORMATS = ("nmea", "csv", "both")
 #: Ports a scenario needs (with berths) in the ports file.
@@ -119,14 +120,11 @@ class SimResult:
 
 def _start_unix(text: str) -> int:
     try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return unix_seconds(parse_utc(text))
     except ValueError:
         raise InputError(
             f"sim.start {text!r} is not an ISO 8601 time; give e.g. 2024-03-04T00:00:00Z"
         ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return int(when.timestamp())
 
 
 def build_fleet(seed: int, hours: float, vessels: int, ports: str | Path | None) -> Context:

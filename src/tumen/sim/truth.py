@@ -63,6 +63,7 @@ from tumen.identifiers import imo_ship_valid
 from tumen.sim.geo import haversine_km
 from tumen.sim.places import Port
 from tumen.sim.vessels import mid_of
+from tumen.times import parse_utc, unix_seconds
 
 
 @dataclass
@@ -536,7 +537,4 @@ def read_truth(path: str | Path) -> list[dict[str, Any]]:
 
 def _parse_ts(value: str) -> int:
     """ISO 8601 → Unix seconds; a time without a zone is UTC (the events contract), not local time."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp())
+    return unix_seconds(parse_utc(value))

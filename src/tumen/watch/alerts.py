@@ -45,6 +45,7 @@ import pyarrow as pa
 from tumen.config import Settings
 from tumen.detect.events import EVENT_COLUMNS, event_id_sql, event_records, iso_z
 from tumen.store.backend import Backend
+from tumen.times import parse_utc
 from tumen.tracks.geo import haversine_m
 from tumen.watch.rules import Facts, Rule, matches, normalise_name
 
@@ -88,10 +89,6 @@ def alert_id(rule: str, event: dict[str, Any], start_us: int) -> str:
 
 def _us(dt: datetime) -> int:
     return int((dt - datetime(1970, 1, 1)).total_seconds() * 1_000_000)
-
-
-def _parse_z(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
 
 
 def threshold_h(event_type: str, settings: Settings) -> float:
@@ -207,7 +204,7 @@ def is_open(event: dict[str, Any], last: dict[int, datetime], settings: Settings
     kind = event["type"]
     if kind not in OPEN_TYPES or kind == "gap":
         return False
-    end = _parse_z(event["end"])
+    end = parse_utc(event["end"])
     if kind == "encounter":
         ta, tb = last.get(event["mmsi"]), last.get(event["other_mmsi"])
         if ta is None or tb is None:
@@ -394,7 +391,7 @@ def evaluate(
     # (alert, event, still open) per rule and event
     wanted: list[tuple[Rule, dict[str, Any], bool, str, int]] = []
     for ev in events:
-        start = _parse_z(ev["start"])
+        start = parse_utc(ev["start"])
         for rule in rules:
             if matches(rule, ev, facts):
                 aid = alert_id(rule.name, ev, _us(start))
@@ -414,7 +411,7 @@ def evaluate(
     }
     todo: list[Alert] = []
     for rule, ev, still_open, aid, _start_us in wanted:
-        start = _parse_z(ev["start"])
+        start = parse_utc(ev["start"])
         old = prior.get(aid)
         opened = bool(old and old["opened"])
         old_end = json.loads(old["last_body"])["event"]["end"] if old else None
@@ -423,9 +420,9 @@ def evaluate(
                 raised = start + timedelta(hours=threshold_h(ev["type"], settings))
                 todo.append(_make(aid, rule, raised, False, dict(ev, end=None), vessels))
             if not still_open and ev["end"] is not None and ev["end"] != old_end:
-                todo.append(_make(aid, rule, _parse_z(ev["end"]), True, ev, vessels))
+                todo.append(_make(aid, rule, parse_utc(ev["end"]), True, ev, vessels))
         elif not opened:
-            raised = _parse_z(ev["end"]) if ev["end"] else start
+            raised = parse_utc(ev["end"]) if ev["end"] else start
             todo.append(_make(aid, rule, raised, False, ev, vessels))
     todo.sort(key=lambda a: (a.raised_at, a.update, a.alert_id))
     prov = provenance_rows(store, [a.body["event"] for a in todo], base)
