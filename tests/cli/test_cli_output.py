@@ -105,7 +105,7 @@ def test_verbose_logs_to_stderr_in_ingest(cli, nmea: Path, tmp_path: Path) -> No
     assert code == 0 and "INFO" not in err and "DEBUG" not in err
     code, out, err = cli("ingest", nmea, "--db", tmp_path / "v.duckdb", "--json", "-v")
     assert code == 0, err
-    assert f"INFO tumen.cli.ingest: {nmea}: " in err and "stored" in err
+    assert f"INFO tumen.cli.ingest: {nmea.resolve()}: " in err and "stored" in err
     assert "INFO tumen.store.duckdb: store" in err and "(new)" in err
     assert "DEBUG" not in err
     assert out.count("\n") == 1  # logs never reach stdout: the JSON stays one object
