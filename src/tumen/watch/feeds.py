@@ -24,6 +24,7 @@ quarantined by ingest, with its reason).
 
 from __future__ import annotations
 
+import abc
 import collections
 import os
 import re
@@ -67,7 +68,7 @@ def line_time(line: bytes, tz: str = "UTC") -> float | None:
     return None
 
 
-class Feed:
+class Feed(abc.ABC):
     """Base of every feed: a deque filled by a reader thread, drained by :meth:`poll`."""
 
     kind = "feed"
@@ -100,8 +101,9 @@ class Feed:
         if self.wake is not None:
             self.wake.set()
 
-    def _run(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _run(self) -> None:
+        """Read the source until stopped, handing each line to :meth:`record` (the feed's thread)."""
 
     # -- loop side --------------------------------------------------------------
     def start(self, position: Any, wake: threading.Event) -> None:
