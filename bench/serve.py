@@ -56,7 +56,6 @@ LONG_POSITIONS = 100_000
 
 def build(db: Path, positions: int, vessels: int) -> dict[str, Any]:
     import detect as bd  # bench/detect.py
-
     from tumen.config import load_settings
     from tumen.detect import run_detectors
     from tumen.risk import rank_vessels
@@ -243,7 +242,7 @@ def map_paint(base: str, runs: int = 3) -> dict[str, Any]:
             ctx = b.new_context(viewport={"width": 1280, "height": 900})  # a cold cache each time
             page = ctx.new_page()
             sizes: list[int] = []
-            page.on("requestfinished", lambda r: sizes.append(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]))
+            page.on("requestfinished", lambda r, sizes=sizes: sizes.append(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]))
             page.goto(base + "/map")
             page.wait_for_selector("body[data-ready='1']", timeout=120_000)
             page.wait_for_timeout(300)

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from serve_helpers import Server, add_hostile_vessel, build_store
+
 
 @pytest.fixture(scope="session")
 def scenario_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:

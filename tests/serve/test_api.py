@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from serve_helpers import BASE, add_alerts
 
 from scenario_store import ANGARA, BELLA, KUMUNSAN, PACIFIC, SEAHORSE
-from serve_helpers import BASE, add_alerts
 from tumen.config import load_settings
 from tumen.detect.events import CONTRACT_KEYS, event_records, query_events
 from tumen.serve import create_app
 from tumen.store import DuckDBStore
-
 
 
 @pytest.fixture(scope="module")
@@ -374,7 +373,6 @@ def test_search_sees_a_vessel_a_writer_added_after_the_first_search(tmp_path: Pa
     import time
 
     import pyarrow as pa
-
     from serve_helpers import build_store
 
     db, _ = build_store(tmp_path / "s")

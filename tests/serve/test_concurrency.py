@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-
 from serve_helpers import BASE, add_alerts
+
 from tumen.config import load_settings
 from tumen.serve import create_app
 

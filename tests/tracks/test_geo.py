@@ -63,8 +63,8 @@ def test_one_radius_documented_with_its_source():
     import tumen.tracks.geo as geo
 
     # GRS 80: a = 6 378 137 m, b = 6 356 752.3141 m; R1 = (2a + b) / 3 (Moritz 2000)
-    assert EARTH_RADIUS_M == round((2 * 6_378_137.0 + 6_356_752.3141) / 3, 1)
-    assert M_PER_DEG == pytest.approx(EARTH_RADIUS_M * math.pi / 180, abs=0.01)
+    assert round((2 * 6_378_137.0 + 6_356_752.3141) / 3, 1) == EARTH_RADIUS_M
+    assert pytest.approx(EARTH_RADIUS_M * math.pi / 180, abs=0.01) == M_PER_DEG
     assert "Moritz" in (geo.__doc__ or "")
 
 
