@@ -405,6 +405,36 @@ def _lines_of(buffer: bytearray) -> list[bytes]:
     return out
 
 
+def _pump(feed: JournalFeed, sock: socket.socket) -> str | None:
+    """Record the lines a stream socket delivers until it closes or ``feed`` stops; close it.
+
+    A last line cut by the drop is kept (ingest quarantines it if damaged).  Returns the
+    error that ended the connection, or None when the peer closed it or the feed stopped.
+    """
+    buf = bytearray()
+    reason = None
+    sock.settimeout(0.5)
+    try:
+        while not feed._stop.is_set():
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                break
+            if not chunk:
+                break
+            buf += chunk
+            for line in _lines_of(buf):
+                feed.record(line)
+    finally:
+        sock.close()
+    if buf:
+        feed.record(bytes(buf).rstrip(b"\r"))
+    return reason
+
+
 def _host_port(text: str, flag: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
@@ -431,27 +461,7 @@ def tcp_feed(text: str, spool: Path, reconnect_max_s: float) -> JournalFeed:
                 continue
             feed._say(f"tcp {host}:{port}: connected")
             delay = 0.5
-            buf = bytearray()
-            reason = "closed by the server"
-            sock.settimeout(0.5)
-            try:
-                while not feed._stop.is_set():
-                    try:
-                        chunk = sock.recv(65536)
-                    except TimeoutError:
-                        continue
-                    except OSError as exc:
-                        reason = exc.strerror or str(exc)
-                        break
-                    if not chunk:
-                        break
-                    buf += chunk
-                    for line in _lines_of(buf):
-                        feed.record(line)
-            finally:
-                sock.close()
-            if buf:  # a line cut by the drop: kept (ingest will quarantine it if damaged)
-                feed.record(bytes(buf).rstrip(b"\r"))
+            reason = _pump(feed, sock) or "closed by the server"
             if feed._stop.is_set():
                 return
             feed._say(
@@ -510,25 +520,7 @@ def listen_tcp_feed(text: str, spool: Path) -> JournalFeed:
     server.settimeout(0.5)
 
     def serve(feed: JournalFeed, conn: socket.socket, peer: Any) -> None:
-        buf = bytearray()
-        conn.settimeout(0.5)
-        try:
-            while not feed._stop.is_set():
-                try:
-                    chunk = conn.recv(65536)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                buf += chunk
-                for line in _lines_of(buf):
-                    feed.record(line)
-        finally:
-            conn.close()
-        if buf:
-            feed.record(bytes(buf).rstrip(b"\r"))
+        _pump(feed, conn)
         feed._say(f"listen-tcp {host}:{port}: feeder {peer[0]}:{peer[1]} disconnected")
 
     def receive(feed: JournalFeed) -> None:
