@@ -278,3 +278,19 @@ def test_tumen_export_suffix_and_scope(cli, scenario, tmp_path: Path) -> None:
     assert code == 2 and "writes findings" in err
     code, stdout, err = cli("export", "--out", tmp_path / "x.parquet", "--db", path)
     assert code == 2 and "give the table" in err
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://127.0.0.1/x","click")', "+1+1", "-2+3", "@SUM(A1)"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(scenario, settings, name: str) -> None:
+    """A vessel name comes over the air from anyone: in the CSV it must stay text, not a formula."""
+    scenario.execute("UPDATE statics SET name = ? WHERE mmsi = ?", [name, ANGARA])
+    buf = io.StringIO()
+    write_csv(scenario, buf, settings)
+    rows = [r for r in csv.DictReader(io.StringIO(buf.getvalue())) if r["mmsi"] == str(ANGARA)]
+    assert rows and {r["name"] for r in rows} == {"'" + name}
+    assert all(not v.startswith(("=", "+", "@")) for r in rows for v in r.values() if v)
+    buf = io.StringIO()
+    write_csv(scenario, buf, settings, table="risk")
+    risk = next(r for r in csv.DictReader(io.StringIO(buf.getvalue())) if r["mmsi"] == str(ANGARA))
+    assert risk["name"] == "'" + name
+    assert float(risk["score"]) > 0  # numbers are left as numbers

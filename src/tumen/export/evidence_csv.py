@@ -6,6 +6,9 @@ parameters and the evidence (JSON text), and the provenance (``source_files``,
 ``source_sha256``, ``source_lines``: ``;``-separated per file, line ranges
 ``a-b`` separated by ``,``).  ``risk``: the ranking, one row per vessel, with
 the signals as JSON text and a readable ``explanation``.
+
+Text cells are made safe for spreadsheets (:func:`spreadsheet_safe`): a vessel name is sent over
+the air by anyone, and ``=HYPERLINK(...)`` in a CSV opened in Excel or LibreOffice is a formula.
 """
 
 from __future__ import annotations
@@ -48,6 +51,27 @@ RISK_COLUMNS = (
 )
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
+
+    Source: OWASP, CSV Injection (https://owasp.org/www-community/attacks/CSV_Injection): prefix
+    cells that begin with ``=``, ``+``, ``-``, ``@``, tab or carriage return with a single quote,
+    which spreadsheets show as text and do not evaluate.  Numbers (a negative longitude) are not
+    text and are left alone.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _safe_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: spreadsheet_safe(v) for k, v in row.items()}
+
+
 def _ranges(ranges: Sequence[tuple[int, int]]) -> str:
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
 
@@ -68,7 +92,7 @@ def event_rows(
         row["source_files"] = ";".join(p["path"] or "" for p in prov)
         row["source_sha256"] = ";".join(p["sha256"] or "" for p in prov)
         row["source_lines"] = ";".join(_ranges(p["ranges"]) for p in prov)
-        rows.append(row)
+        rows.append(_safe_row(row))
     return rows
 
 
@@ -83,7 +107,7 @@ def risk_rows(
             f"{s['title']} {s['points']:.1f} ({', '.join(s['notes'][:3])})" for s in v["signals"]
         )
         row["signals"] = json.dumps(v["signals"], ensure_ascii=False)
-        rows.append(row)
+        rows.append(_safe_row(row))
     return rows
 
 
