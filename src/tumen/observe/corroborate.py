@@ -48,6 +48,26 @@ KM_PER_NMI = 1.852
 OUTCOMES = ("confirms", "contradicts", "consistent")
 
 
+#: columns of a watched-ports table as the corroboration query reads it
+PORTS_SCHEMA = pa.schema(
+    [
+        ("name", pa.string()),
+        ("country", pa.string()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("radius_km", pa.float64()),
+    ]
+)
+
+
+def ports_table(ports: Sequence[Any]) -> pa.Table:
+    """A ports table from records with attributes ``name, country, lat, lon, radius_km`` (e.g.
+    :class:`tumen.risk.signals.Port`, which later layers hold)."""
+    return pa.Table.from_pylist(
+        [{k: getattr(p, k) for k in PORTS_SCHEMA.names} for p in ports], schema=PORTS_SCHEMA
+    )
+
+
 def _q(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
@@ -112,7 +132,8 @@ in_gap AS (
     FROM obs o JOIN gaps g ON g.mmsi = o.mmsi AND o.ts > g.start AND o.ts < g."end"
 ),
 cand AS (
-    SELECT i.obs_id, i.event_id, json_extract_string(c.c, '$.port') AS port,
+    SELECT i.obs_id, i.event_id,
+           coalesce(json_extract_string(c.c, '$.port'), json_extract_string(c.c, '$')) AS port,
            CAST(json_extract(c.c, '$.detour_km') AS DOUBLE) AS detour_km
     FROM in_gap i, unnest(i.cands) AS c(c)
 ),

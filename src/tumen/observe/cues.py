@@ -235,7 +235,8 @@ def cues_for_event(
     out = []
     if event["type"] == "gap":
         for cand in ev.get("dark_port_candidates") or []:
-            p = by_name.get(cand.get("port") if isinstance(cand, dict) else cand)
+            info = cand if isinstance(cand, dict) else {"port": cand}
+            p = by_name.get(info.get("port"))
             if p is None:
                 continue
             r = float(p["radius_km"]) * scale
@@ -247,8 +248,8 @@ def cues_for_event(
                     settings,
                     port=str(p["name"]),
                     reason=f"dark port call candidate: {p['name']} (detour "
-                    f"{float(cand.get('detour_km') or 0):.0f} km, up to "
-                    f"{float(cand.get('max_stay_h') or 0):.1f} h in port)",
+                    f"{float(info.get('detour_km') or 0):.0f} km, up to "
+                    f"{float(info.get('max_stay_h') or 0):.1f} h in port)",
                     uncertainty_km=r,
                 )
             )

@@ -572,15 +572,9 @@ def _dossier(
 
 def _observed(store: Backend, settings: Settings, ports: Sequence[Port]) -> dict[str, Any]:
     """What every dossier needs of :mod:`tumen.observe`: the corroborations and the ports as a table."""
-    import pyarrow as pa
+    from tumen.observe.corroborate import corroborations, ports_table
 
-    from tumen.observe.corroborate import corroborations
-
-    table = pa.Table.from_pylist(
-        [{"name": p.name, "country": p.country, "lat": p.lat, "lon": p.lon, "radius_km": p.radius_km} for p in ports],
-        schema=pa.schema([("name", pa.string()), ("country", pa.string()), ("lat", pa.float64()),
-                          ("lon", pa.float64()), ("radius_km", pa.float64())]),
-    )  # fmt: skip
+    table = ports_table(ports)
     return {"corrs": corroborations(store, settings, table), "ports": table}
 
 

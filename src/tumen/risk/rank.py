@@ -113,13 +113,9 @@ def _corroboration_sql(store: Backend, settings: Settings, ports: Sequence[Port]
         return None
     if not store.query("SELECT 1 AS x FROM observations LIMIT 1").num_rows:
         return None
-    from tumen.observe.corroborate import corroboration_sql
+    from tumen.observe.corroborate import corroboration_sql, ports_table
 
-    table = pa.Table.from_pylist(
-        [{"name": p.name, "country": p.country, "lat": p.lat, "lon": p.lon, "radius_km": p.radius_km} for p in ports],
-        schema=pa.schema([("name", pa.string()), ("country", pa.string()), ("lat", pa.float64()),
-                          ("lon", pa.float64()), ("radius_km", pa.float64())]),
-    )  # fmt: skip
+    table = ports_table(ports)
     return corroboration_sql(
         table,
         settings.detect.port_visits.radius_scale,
