@@ -454,8 +454,8 @@ def _records(path: Path) -> tuple[str, Iterator[tuple[int, dict[str, Any] | str]
         return "jsonl", jsonl()
     if suffix != ".csv":
         raise InputError("unknown file type; give a .csv or .jsonl file of observations", path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
     missing = [c for c in ("vessel", "time", "kind", "source") if c not in header]
     if missing:
         raise InputError(
@@ -466,16 +466,19 @@ def _records(path: Path) -> tuple[str, Iterator[tuple[int, dict[str, Any] | str]
         )
 
     def rows() -> Iterator[tuple[int, dict[str, Any] | str]]:
-        start = 2
-        for raw in reader:
-            line_no, start = start, reader.line_num + 1
-            rec = {(k or "").strip(): v for k, v in raw.items() if k is not None}
-            if None in raw:
-                yield line_no, f"{len(raw[None])} more fields than the header names"  # type: ignore[index]
-                continue
-            if not any((v or "").strip() for v in rec.values() if isinstance(v, str)):
-                continue
-            yield line_no, rec
+        start = reader.line_num + 1
+        try:
+            for raw in reader:
+                # a record starts on the line after the previous one ended (quoted fields may span lines)
+                line_no, start = start, reader.line_num + 1
+                if not any(v.strip() for v in raw):
+                    continue
+                if len(raw) > len(header):
+                    yield line_no, f"{len(raw) - len(header)} more fields than the header names"
+                    continue
+                yield line_no, dict(zip(header, raw, strict=False))
+        except csv.Error as exc:
+            yield start, f"not CSV ({exc})"
 
     return "csv", rows()
 
