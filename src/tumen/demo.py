@@ -283,7 +283,9 @@ def add_demo_observations(store: Any, truth: Path, settings: Settings) -> dict[s
             )
         )
     visits = [
-        e for e in events if e["type"] == "port_visit" and e.get("port") in kp and not e.get("negative")
+        e
+        for e in events
+        if e["type"] == "port_visit" and e.get("port") in kp and not e.get("negative")
     ]
     if visits:
         v = visits[0]
@@ -307,6 +309,10 @@ def add_demo_observations(store: Any, truth: Path, settings: Settings) -> dict[s
         )
     ids, _dups = store_observations(store, rows)
     confirmed = sorted(
-        {c["event_id"] for c in corroborations(store, settings, ports) if c["outcome"] == "confirms"}
+        {
+            c["event_id"]
+            for c in corroborations(store, settings, ports)
+            if c["outcome"] == "confirms"
+        }
     )
     return {"observations": len(ids), "obs_ids": ids, "confirmed": confirmed}

@@ -134,7 +134,7 @@ def test_demo_observation_confirms_the_planted_dark_port_call(demo) -> None:
     ]
     with DuckDBStore(out_dir / "tumen.duckdb", read_only=True) as store:
         gap = store.query(
-            "SELECT mmsi, start, \"end\" FROM events WHERE event_id = ?", [confirmed[0]]
+            'SELECT mmsi, start, "end" FROM events WHERE event_id = ?', [confirmed[0]]
         ).to_pylist()[0]
     assert gap["mmsi"] in {p["mmsi"] for p in planted}
     doc = lxml_html.fromstring(Path(result["report"]["html"]).read_text(encoding="utf-8"))

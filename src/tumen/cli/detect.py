@@ -27,6 +27,7 @@ from tumen.cli.common import (
     progress,
     settings_from,
 )
+from tumen.config import Settings
 from tumen.detect.events import (
     EVENT_TYPES,
     event_records,
@@ -35,7 +36,6 @@ from tumen.detect.events import (
     to_geojson,
     to_jsonl,
 )
-from tumen.config import Settings
 from tumen.errors import ConfigError
 from tumen.store import DuckDBStore
 from tumen.times import parse_utc

@@ -92,8 +92,18 @@ def _list(db: Path | None, config: Path | None, json_out: bool, mmsi: int | None
     if not rows:
         err_console.print(f"no observations in {settings.db}; add one with `tumen observe add`")
         return
-    table = Table("#", "time (UTC)", "vessel", "MMSI", "where", "kind", "conf.", "source", "what it shows",
-                  title=f"{len(rows)} observations")  # fmt: skip
+    table = Table(
+        "#",
+        "time (UTC)",
+        "vessel",
+        "MMSI",
+        "where",
+        "kind",
+        "conf.",
+        "source",
+        "what it shows",
+        title=f"{len(rows)} observations",
+    )
     for column in table.columns:
         column.overflow = "fold"
     for o in rows:
@@ -162,7 +172,8 @@ def observe_add(
     time: Annotated[
         str,
         typer.Option(
-            "--time", help="When it was observed: ISO-8601, UTC unless an offset is given (e.g. 2024-01-10T06:00Z)."
+            "--time",
+            help="When it was observed: ISO-8601, UTC unless an offset is given (e.g. 2024-01-10T06:00Z).",
         ),
     ],
     kind: Annotated[Kind, typer.Option("--kind", help="What kind of sighting it is.")],
@@ -269,7 +280,8 @@ def observe_import(
     added_by: Annotated[
         str | None,
         typer.Option(
-            "--added-by", help="Who adds them (default: TUMEN_USER, else the operating-system user)."
+            "--added-by",
+            help="Who adds them (default: TUMEN_USER, else the operating-system user).",
         ),
     ] = None,
     db: DbOpt = None,
@@ -345,13 +357,17 @@ def cue_cmd(
     if out is not None:
         files = write_cues(items, out)
         if not quiet and not json_out:
-            err_console.print(f"wrote {len(items)} cues ({len(files)} files) to {out}", highlight=False)
+            err_console.print(
+                f"wrote {len(items)} cues ({len(files)} files) to {out}", highlight=False
+            )
     if json_out:
         print_json({"cues": items, "total": len(items)})
         return
     if quiet or out is not None:
         return
-    table = Table("cue", "vessel", "window (UTC)", "area", "why", title=f"{len(items)} imagery cues")
+    table = Table(
+        "cue", "vessel", "window (UTC)", "area", "why", title=f"{len(items)} imagery cues"
+    )
     for column in table.columns:
         column.overflow = "fold"
     for c in items:

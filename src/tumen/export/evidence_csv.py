@@ -125,7 +125,9 @@ def observation_rows(
         row = {k: o.get(k) for k in OBSERVATION_COLUMNS if k in o}
         row["time"], row["added_at"] = iso_z(o["ts"]), iso_z(o["added_at"])
         for outcome in ("confirms", "contradicts"):
-            row[outcome] = ";".join(c["event_id"] or "track" for c in shows if c["outcome"] == outcome)
+            row[outcome] = ";".join(
+                c["event_id"] or "track" for c in shows if c["outcome"] == outcome
+            )
         row["explanation"] = " | ".join(c["explanation"] for c in shows)
         rows.append(row)
     return rows

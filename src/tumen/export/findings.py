@@ -141,7 +141,9 @@ def _observed(
     if not obs:
         return [], []
     table = ports_table(ports)
-    corrs = [c for c in corroborations(store, settings, table) if chosen is None or c["mmsi"] in chosen]
+    corrs = [
+        c for c in corroborations(store, settings, table) if chosen is None or c["mmsi"] in chosen
+    ]
     return obs, corrs
 
 

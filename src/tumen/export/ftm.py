@@ -166,7 +166,9 @@ def observation_id(obs_id: int) -> str:
     return f"{PREFIX}-observation-{int(obs_id)}"
 
 
-def _observation_entities(obs: dict[str, Any], corrs: Sequence[dict[str, Any]]) -> list[EntityProxy]:
+def _observation_entities(
+    obs: dict[str, Any], corrs: Sequence[dict[str, Any]]
+) -> list[EntityProxy]:
     """An observation as an FtM ``Event`` (when, where, the source in ``publisher``/``sourceUrl``),
     tied to its vessel by an ``UnknownLink`` (role ``observed``), and a ``Note`` on the vessel for
     each thing it confirms or contradicts (the explanation, citing the event)."""
@@ -174,10 +176,19 @@ def _observation_entities(obs: dict[str, Any], corrs: Sequence[dict[str, Any]]) 
     when = obs["ts"].strftime("%Y-%m-%dT%H:%M:%S")
     e = model.make_entity("Event")
     e.id = observation_id(obs["obs_id"])
-    e.add("name", f"Observation {obs['obs_id']} ({obs['kind']}) — {obs.get('name') or obs['mmsi']} — {when} UTC")
+    e.add(
+        "name",
+        f"Observation {obs['obs_id']} ({obs['kind']}) — {obs.get('name') or obs['mmsi']} — {when} UTC",
+    )
     e.add("date", when)
-    e.add("location", (obs.get("port") + " " if obs.get("port") else "") + f"({obs['lat']:.5f}, {obs['lon']:.5f})")
-    e.add("summary", f"{obs['kind']} observation, confidence {obs['confidence']}: {obs.get('note') or ''}".strip())
+    e.add(
+        "location",
+        (f"{obs['port']} " if obs.get("port") else "") + f"({obs['lat']:.5f}, {obs['lon']:.5f})",
+    )
+    e.add(
+        "summary",
+        f"{obs['kind']} observation, confidence {obs['confidence']}: {obs.get('note') or ''}".strip(),
+    )
     e.add("publisher", obs["source"])
     if str(obs["source"]).startswith(("http://", "https://")):
         e.add("sourceUrl", obs["source"], quiet=True)
@@ -196,7 +207,11 @@ def _observation_entities(obs: dict[str, Any], corrs: Sequence[dict[str, Any]]) 
     for c in corrs:
         note = _entity("Note", "observation", obs["obs_id"], c["outcome"], c["event_id"] or "track")
         note.add("entity", vessel_id(obs["mmsi"]))
-        note.add("name", f"Observation {obs['obs_id']} {c['outcome']} " + (f"event {c['event_id']}" if c["event_id"] else "the AIS track"))
+        note.add(
+            "name",
+            f"Observation {obs['obs_id']} {c['outcome']} "
+            + (f"event {c['event_id']}" if c["event_id"] else "the AIS track"),
+        )
         note.add("description", c["explanation"])
         note.add("publisher", "tumen observe")
         out.append(note)
@@ -290,10 +305,16 @@ def entities(
     for obs in f.observations:
         if obs["mmsi"] not in seen_vessels:
             out.append(
-                _vessel({"mmsi": obs["mmsi"], "name": None}, identity(store, obs["mmsi"])["history"])
+                _vessel(
+                    {"mmsi": obs["mmsi"], "name": None}, identity(store, obs["mmsi"])["history"]
+                )
             )
             seen_vessels.add(obs["mmsi"])
-        out.extend(_observation_entities(obs, [c for c in f.corroborations if c["obs_id"] == obs["obs_id"]]))
+        out.extend(
+            _observation_entities(
+                obs, [c for c in f.corroborations if c["obs_id"] == obs["obs_id"]]
+            )
+        )
     listed_found = set()
     for data in _listed_entities(store, listed):
         proxy = EntityProxy.from_dict(data, cleaned=False)

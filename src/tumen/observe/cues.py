@@ -131,7 +131,10 @@ def stac_requests(bbox: list[float], interval: str, max_cloud_pct: float) -> lis
                 body["query"] = {"eo:cloud_cover": {"lte": max_cloud_pct}}
             elif optical:
                 body["filter-lang"] = "cql2-json"
-                body["filter"] = {"op": "<=", "args": [{"property": "eo:cloud_cover"}, max_cloud_pct]}
+                body["filter"] = {
+                    "op": "<=",
+                    "args": [{"property": "eo:cloud_cover"}, max_cloud_pct],
+                }
             out.append(
                 {
                     "catalogue": catalogue,
@@ -273,12 +276,14 @@ def cues_for_event(
     else:
         raise InputError(f"event {event['event_id']} has no position to cue imagery for")
     return [
-        make_cue(event, center, unc + params.cue_margin_km, settings, reason=reason, uncertainty_km=unc)
+        make_cue(
+            event, center, unc + params.cue_margin_km, settings, reason=reason, uncertainty_km=unc
+        )
     ]
 
 
 def _events(store: Backend, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-    rows = store.query(
+    rows: list[dict[str, Any]] = store.query(
         f'SELECT event_id, type, subtype, mmsi, start, "end", lat, lon, port, evidence FROM events '
         f"WHERE {where} ORDER BY start, event_id",
         params,
@@ -339,7 +344,20 @@ def cues_geojson(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 "geometry": c["aoi"],
                 "properties": {
                     "kind": "cue",
-                    **{k: c[k] for k in ("cue_id", "event_id", "mmsi", "port", "reason", "start", "end", "datetime", "radius_km")},
+                    **{
+                        k: c[k]
+                        for k in (
+                            "cue_id",
+                            "event_id",
+                            "mmsi",
+                            "port",
+                            "reason",
+                            "start",
+                            "end",
+                            "datetime",
+                            "radius_km",
+                        )
+                    },
                 },
             }
             for c in items
@@ -372,7 +390,9 @@ def write_cues(items: Sequence[dict[str, Any]], out_dir: str | Path) -> list[str
         links = folder / "links.txt"
         links.write_text(
             "".join(f"{b['title']}: {b['url']}\n" for b in c["browser"])
-            + "".join(f"POST {r['url']} < {r['catalogue']}-{r['sensor']}.json\n" for r in c["stac"]),
+            + "".join(
+                f"POST {r['url']} < {r['catalogue']}-{r['sensor']}.json\n" for r in c["stac"]
+            ),
             encoding="utf-8",
         )
         written.append(str(links))

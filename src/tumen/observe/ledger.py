@@ -254,9 +254,7 @@ def port_at(ports: pa.Table, lat: float, lon: float, radius_scale: float) -> str
     """The watched port whose circle (``radius_km × radius_scale``) holds the point (nearest first)."""
     if ports.num_rows == 0:
         return None
-    d = haversine_km_np(
-        lat, lon, ports.column("lat").to_numpy(), ports.column("lon").to_numpy()
-    )
+    d = haversine_km_np(lat, lon, ports.column("lat").to_numpy(), ports.column("lon").to_numpy())
     inside = d <= ports.column("radius_km").to_numpy() * radius_scale
     if not inside.any():
         return None
@@ -320,6 +318,7 @@ def prepare(
     if has_pos and has_port:
         raise InputError("give either lat and lon, or a port, not both")
     scale = settings.detect.port_visits.radius_scale
+    port_name: str | None
     if has_port:
         port = resolve_port(ports, str(inp.port))
         lat, lon, port_name = float(port["lat"]), float(port["lon"]), str(port["name"])
@@ -372,9 +371,7 @@ def prepare(
 
 # --------------------------------------------------------------------------- storing
 def _key(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(
-        round(row[k], 7) if isinstance(row[k], float) else row[k] for k in _SAME
-    )
+    return tuple(round(row[k], 7) if isinstance(row[k], float) else row[k] for k in _SAME)
 
 
 def store_observations(store: Backend, rows: list[dict[str, Any]]) -> tuple[list[int], int]:
@@ -385,10 +382,16 @@ def store_observations(store: Backend, rows: list[dict[str, Any]]) -> tuple[list
     """
     with store.transaction():
         existing = {
-            _key(r)
-            for r in store.query(f"SELECT {', '.join(_SAME)} FROM observations").to_pylist()
+            _key(r) for r in store.query(f"SELECT {', '.join(_SAME)} FROM observations").to_pylist()
         }
-        first = int(store.query("SELECT coalesce(max(obs_id), 0) AS n FROM observations").column("n")[0].as_py()) + 1  # fmt: skip
+        first = (
+            int(
+                store.query("SELECT coalesce(max(obs_id), 0) AS n FROM observations")
+                .column("n")[0]
+                .as_py()
+            )
+            + 1
+        )
         fresh: list[dict[str, Any]] = []
         dups = 0
         for row in rows:
@@ -417,11 +420,7 @@ def add_observation(
     row = prepare(store, ports, inp, settings, added_by=added_by or default_user())
     ids, dups = store_observations(store, [row])
     if dups:
-        found = [
-            o
-            for o in list_observations(store)
-            if _key(o) == _key(row)
-        ]
+        found = [o for o in list_observations(store) if _key(o) == _key(row)]
         return dict(found[0], duplicate=True)
     (obs,) = [o for o in list_observations(store) if o["obs_id"] == ids[0]]
     return dict(obs, duplicate=False)
@@ -510,7 +509,10 @@ def import_observations(
         unknown = sorted(set(rec) - set(IMPORT_COLUMNS))
         if unknown:
             report.rejected.append(
-                {"line": line_no, "reason": f"unknown field {unknown[0]!r}; use {', '.join(IMPORT_COLUMNS)}"}
+                {
+                    "line": line_no,
+                    "reason": f"unknown field {unknown[0]!r}; use {', '.join(IMPORT_COLUMNS)}",
+                }
             )
             continue
         try:
@@ -539,7 +541,8 @@ def list_observations(
 ) -> list[dict[str, Any]]:
     """The stored observations (of one MMSI, or the given ids), in time order, as dicts of the
     table's columns."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if mmsi is not None:
         where.append("mmsi = ?")
         params.append(int(mmsi))

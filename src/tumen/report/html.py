@@ -522,7 +522,9 @@ def _dossier(
         + ([tr.ts[0].astype(datetime)] if len(tr) else [])
         + obs_times
     )
-    ends = [ev["end"] for ev in events] + ([tr.ts[-1].astype(datetime)] if len(tr) else []) + obs_times
+    ends = (
+        [ev["end"] for ev in events] + ([tr.ts[-1].astype(datetime)] if len(tr) else []) + obs_times
+    )
     timeline_svg = None
     if starts:
         t0, t1 = min(starts), max(ends)
@@ -607,9 +609,10 @@ def _observations_for(
     rows = list_observations(store, mmsi) if store.table_exists("observations") else []
     for o in rows:
         o["shows"] = [
-            dict(c, number=number.get(c["event_id"] or "")) for c in corrs if c["obs_id"] == o["obs_id"]
+            dict(c, number=number.get(c["event_id"] or ""))
+            for c in corrs
+            if c["obs_id"] == o["obs_id"]
         ]
-        o["link"] = o["source"] if re.match(r"https?://[^\s\"<>]+$", o["source"] or "") else None
     return {"observations": rows, "cues": all_cues, "track": grouped.get("", [])}
 
 
@@ -675,9 +678,7 @@ def build_context(
     for ev in all_events:
         ev["provenance"] = prov.get(ev["event_id"], [])
     observed = _observed(store, settings, ports)
-    dossiers = [
-        _dossier(store, settings, m, by_mmsi.get(m), ports, prov, observed) for m in chosen
-    ]
+    dossiers = [_dossier(store, settings, m, by_mmsi.get(m), ports, prov, observed) for m in chosen]
     for d in dossiers:
         d["anchor"] = f"v{d['mmsi']}"
     runs = _detector_runs([ev for d in dossiers for ev in d["events"]] + all_events)

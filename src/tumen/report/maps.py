@@ -625,7 +625,14 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
         handles += [h for t, h in legend_items if t in present]
         if spec.observations:
             handles.append(
-                Line2D([], [], ls="none", marker="P", color=TYPE_COLOURS["observation"], label="observation")
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="P",
+                    color=TYPE_COLOURS["observation"],
+                    label="observation",
+                )
             )
         if any(ev.partner is not None for ev in spec.events):
             handles.append(Line2D([], [], color="#6c757d", lw=0.9, label="other vessel"))
