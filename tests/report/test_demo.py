@@ -61,6 +61,7 @@ def test_demo_writes_the_report_and_says_where(demo) -> None:
         "detect",
         "lists",
         "screen",
+        "observe",
         "risk",
         "report",
         "evaluate",
