@@ -493,7 +493,7 @@ class RiskWeights(BaseModel):
     observed_dprk_port: float = Field(
         15.0,
         ge=0,
-        description="An observation (imagery, port report, photo …) places it at a North Korean "
+        description="An observation (imagery, a port report, a photo) places it at a North Korean "
         "watched port (points × confidence: low 1/3, medium 2/3, high 1).",
     )
     observation_confirms_dark_call: float = Field(

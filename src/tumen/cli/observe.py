@@ -131,6 +131,8 @@ def observe_show(
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
 ) -> None:
     """The observations in the store (as `tumen observe list`)."""
     if ctx.invoked_subcommand is not None:
