@@ -45,7 +45,7 @@ TYPE_COLOURS = {
     "encounter": "#c1121f",
     "loitering": "#e9a23b",
     "identity": "#7b2cbf",
-    "observation": "#0a9396",
+    "observation": "#b5179e",
 }
 COUNTRY_COLOURS = {"KP": "#b5172b", "RU": "#1f4e9c"}
 #: identity subtypes that happen at a place (the others concern the whole transmitter)
