@@ -583,3 +583,33 @@ def test_serve_vessel_json_has_the_observations(cli, db: Path) -> None:
         assert client.get(f"/api/vessels/{SHUTTLE}/observations").json()["total"] == 1
         page = client.get(f"/vessels/{SHUTTLE}").text
     assert 'id="observations"' in page and "onerror" not in page
+
+
+def test_a_shared_imo_resolves_to_the_mmsi_broadcasting_it_nearest_in_time(tmp_path: Path) -> None:
+    """Two transmitters broadcast ANGARA's IMO a day apart (identity fraud): an observation goes to
+    the one heard nearest its time, and a wrong check digit or an unknown name is refused."""
+    from tumen.config import load_settings
+    from tumen.detect.ports import load_ports
+    from tumen.errors import InputError
+    from tumen.observe.ledger import ObservationInput, prepare
+
+    with DuckDBStore(tmp_path / "s.duckdb") as store:
+        write(
+            store,
+            statics(SHUTTLE, "2024-01-10T00:00Z", name="ANGARA", imo=9179842),
+            statics(JUMPER, "2024-01-11T00:00Z", name="ANGARA", imo=9179842),
+        )
+        settings = load_settings(environ={})
+
+        def mmsi_at(vessel: str, time: str) -> int:
+            inp = ObservationInput(vessel, time, "photo", "s", port="Rajin")
+            return int(prepare(store, load_ports(), inp, settings, added_by="t")["mmsi"])
+
+        assert mmsi_at("9179842", "2024-01-10T02:00Z") == SHUTTLE
+        assert mmsi_at("IMO 9179842", "2024-01-11T03:00Z") == JUMPER
+        assert mmsi_at("angara", "2024-01-11T03:00Z") == JUMPER
+        assert mmsi_at(str(SHUTTLE), "2024-01-11T03:00Z") == SHUTTLE
+        with pytest.raises(InputError, match="check digit"):
+            mmsi_at("9179843", "2024-01-10T02:00Z")
+        with pytest.raises(InputError, match="no vessel in the store broadcast the name"):
+            mmsi_at("LAZURIT", "2024-01-10T02:00Z")
