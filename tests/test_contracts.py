@@ -178,7 +178,9 @@ def outputs(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
         )
         + "\n{not json}\n"
     )
-    code, text, err = cli("screen", "--db", store_path, "--query-file", queries, "--format", "jsonl")
+    code, text, err = cli(
+        "screen", "--db", store_path, "--query-file", queries, "--format", "jsonl"
+    )
     assert code == 0, err
     out["query_file"] = [json.loads(line) for line in text.splitlines()]
     code, text, err = cli("screen", "--db", store_path, "--query", "LADY R", "--json")
@@ -273,3 +275,50 @@ def test_the_real_vessels_are_those_the_simulator_and_demo_list_use() -> None:
     vessels = {e["properties"]["name"][0] for e in demo if e["schema"] == "Vessel"}
     companies = {e["properties"]["name"][0] for e in demo if e["schema"] == "Company"}
     assert vessels == set(rows) and all(c in text for c in companies)
+
+
+def test_observe_and_cue_json_keys_are_documented(
+    store_path: Path, tmp_path: Path, outputs: dict[str, Any]
+) -> None:
+    """`tumen observe add/list/import --json` and `tumen cue --json` emit only keys CONTRACTS.md names."""
+    import shutil
+
+    from clirun import run_cli as cli
+
+    db = tmp_path / "o.duckdb"
+    shutil.copy(store_path, db)
+    gap = next(e for e in outputs["events"] if e["type"] == "gap")
+    flags = ("--vessel", "ANGARA", "--port", "Rajin", "--kind", "imagery", "--source", "s")
+    from datetime import datetime, timedelta
+
+    inside = datetime.fromisoformat(gap["start"][:-1]) + timedelta(hours=1)
+    code, out, err = cli(
+        "observe", "add", "--db", db, "--json", "--time", f"{inside:%Y-%m-%dT%H:%M}Z", *flags
+    )
+    assert code == 0, err
+    emitted = keys(json.loads(out))
+    code, out, err = cli("observe", "list", "--db", db, "--json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert listed["observations"][0]["corroboration"], "the observation should confirm the gap"
+    emitted |= keys(listed)
+    assert not undocumented(emitted, "Command line")
+    bad = tmp_path / "o.jsonl"
+    bad.write_text("{}\n")
+    code, out, err = cli("observe", "import", bad, "--db", db, "--json")
+    assert code == 0, err
+    assert not undocumented(keys(json.loads(out)), "Command line")
+    code, out, err = cli("cue", "--all", "--db", db, "--json")
+    assert code == 0, err
+    cues = json.loads(out)
+    assert cues["total"] > 0
+    # the request bodies are the STAC API's, not tumen's keys
+    assert not undocumented(keys(cues, frozenset({"body", "aoi"})), "Command line")
+    (ev,) = [
+        e
+        for e in map(json.loads, cli("events", "--db", db, "--format", "jsonl")[1].splitlines())
+        if e["event_id"] == gap["event_id"]
+    ]
+    assert ev["corroboration"] and not undocumented(
+        keys(ev["corroboration"]), "Events (JSON lines)"
+    )

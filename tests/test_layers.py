@@ -20,6 +20,7 @@ LAYERS: list[set[str]] = [
     {"tracks"},
     {"detect"},
     {"screen"},
+    {"observe"},  # observations and imagery cues: read events, feed risk and reports
     {"risk"},
     {"report"},
     {"export"},

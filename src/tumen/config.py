@@ -489,6 +489,25 @@ class RiskWeights(BaseModel):
     dprk_mid: float = Field(
         15.0, ge=0, description="It transmits with North Korea's MID 445 (points per event)."
     )
+    # -- observations (tumen observe) ------------------------------------------
+    observed_dprk_port: float = Field(
+        15.0,
+        ge=0,
+        description="An observation (imagery, a port report, a photo) places it at a North Korean "
+        "watched port (points × confidence: low 1/3, medium 2/3, high 1).",
+    )
+    observation_confirms_dark_call: float = Field(
+        25.0,
+        ge=0,
+        description="An observation at a watched port inside an AIS gap confirms a dark port call "
+        "(points × confidence, per gap).",
+    )
+    observation_contradicts_ais: float = Field(
+        10.0,
+        ge=0,
+        description="An observation puts it where its AIS could not have been (spoofed position, "
+        "shared MMSI or false identity) (points × confidence).",
+    )
 
     def weight(self, signal: str) -> float:
         """The weight of ``signal`` (points)."""
@@ -564,6 +583,45 @@ class ReportSettings(_Section):
             "GSHHS coastline resolution: auto, c (crude), l (low), i (intermediate), h (high), f (full); "
             "h and f need the optional `basemap-data-hires` package."
         ),
+    )
+
+
+class ObserveSettings(_Section):
+    """Observations and imagery cues (``tumen observe``, ``tumen cue``, :mod:`tumen.observe`)."""
+
+    max_speed_kn: float = Field(
+        25.0,
+        gt=0,
+        description="Fastest a vessel is taken to sail when an observation is compared with its AIS "
+        "fixes: farther than this speed allows is a contradiction (knots).",
+    )
+    window_h: float = Field(
+        6.0,
+        gt=0,
+        description="AIS fixes up to this long before or after an observation are compared with it (hours).",
+    )
+    position_uncertainty_km: float = Field(
+        1.0,
+        ge=0,
+        description="How far from its latitude/longitude an observation given as a position may be "
+        "(an observation given as a port takes the port's radius) (km).",
+    )
+    cue_margin_km: float = Field(
+        2.0,
+        ge=0,
+        description="Added around a cue's area of interest beyond the port circle or the position "
+        "uncertainty (km).",
+    )
+    cue_pad_h: float = Field(
+        0.0,
+        ge=0,
+        description="A cue's time window extends this long before and after the event (hours).",
+    )
+    cue_max_cloud_pct: float = Field(
+        30.0,
+        ge=0,
+        le=100,
+        description="Sentinel-2 scenes with more cloud than this are left out of a cue's search (percent).",
     )
 
 
@@ -679,6 +737,7 @@ class Settings(_Section):
     risk: RiskSettings = RiskSettings()
     report: ReportSettings = ReportSettings()
     sim: SimSettings = SimSettings()
+    observe: ObserveSettings = ObserveSettings()
     serve: ServeSettings = ServeSettings()
     watch: WatchSettings = WatchSettings()
 

@@ -11,7 +11,10 @@ Runs the whole chain on embedded defaults, on a machine without any feed:
 4. load the bundled demo list (:func:`tumen.screen.demo_list_path`, public
    designations in the project's own words) and, when present, the real lists
    of the shared data folder; screen every identity (:func:`tumen.screen.screen_store`);
-5. rank the vessels (:func:`tumen.risk.rank_vessels`);
+5. add a couple of observations from outside AIS (:func:`add_demo_observations`): satellite
+   imagery confirming the planted dark port call, placed with the simulator's truth, and a port
+   report of a vessel at a North Korean port; then rank the vessels
+   (:func:`tumen.risk.rank_vessels`);
 6. write the report (:func:`tumen.report.write_report`);
 7. score the detections against the simulator's truth
    (:func:`tumen.sim.evaluate.evaluate`), so the demo also says how far to trust them.
@@ -128,7 +131,17 @@ def run_demo(
 
     steps: dict[str, dict[str, Any]] = {}
     lists_dir = find_shared_sanctions() if real_lists else None
-    plan = ["simulate", "ingest", "detect", "lists", "screen", "risk", "report", "evaluate"]
+    plan = [
+        "simulate",
+        "ingest",
+        "detect",
+        "lists",
+        "screen",
+        "observe",
+        "risk",
+        "report",
+        "evaluate",
+    ]
 
     def step(name: str, description: str) -> float:
         if on_step is not None:
@@ -165,6 +178,14 @@ def run_demo(
         t = step("screen", "screening every vessel identity")
         screened = screen_store(store, settings)
         steps["screen"] = {"seconds": time.perf_counter() - t, **_figures(screened)}
+
+        if getattr(sim, "truth", None):
+            t = step("observe", "adding observations from outside AIS")
+            steps["observe"] = {
+                "seconds": 0.0,
+                **add_demo_observations(store, Path(sim.truth), settings),
+            }
+            steps["observe"]["seconds"] = time.perf_counter() - t
 
         t = step("risk", "ranking vessels by risk")
         ranked = rank_vessels(store, settings)
@@ -207,3 +228,91 @@ def _figures(report: Any) -> dict[str, Any]:
         data = report.to_json()
         return {k: v for k, v in data.items() if isinstance(v, int | float | str | dict | list)}
     return {}
+
+
+def add_demo_observations(store: Any, truth: Path, settings: Settings) -> dict[str, Any]:
+    """Add the demo's observations, placed with the simulator's truth (``truth.jsonl``).
+
+    - For each planted dark port call (a truth gap whose note names the port, "dark port call at
+      Rajin"): a satellite image of the vessel at that port at the middle of the gap.  The
+      shuttle sails the same route out and back at one speed, so the middle of its dark time is
+      in the middle of its stay in port: the observation confirms the gap's candidate.
+    - A port report of the first truth port visit at a North Korean port (the vessel seen in
+      port, as port-state control reports it), in the middle of the visit.
+
+    Returns ``{"observations": n, "confirmed": [event ids], "obs_ids": [...]}``.
+    """
+    import re
+    from datetime import UTC, datetime
+
+    from tumen.detect.ports import ports_detection_used
+    from tumen.observe.corroborate import corroborations
+    from tumen.observe.ledger import ObservationInput, prepare, store_observations
+    from tumen.sim.truth import read_truth
+
+    ports = ports_detection_used(store, settings.ports)
+    kp = {r["name"] for r in ports.to_pylist() if r["country"] == "KP"}
+    names = {r["name"] for r in ports.to_pylist()}
+    rows: list[dict[str, Any]] = []
+    events = read_truth(truth)
+
+    def when(t: float) -> str:
+        return datetime.fromtimestamp(int(t), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    for e in events:
+        m = re.search(r"dark port call at ([^()]+?) \(", e.get("note") or "")
+        if e["type"] != "gap" or e.get("negative") or not m or m.group(1) not in names:
+            continue
+        mid = e["start"] + (e["end"] - e["start"]) / 2
+        rows.append(
+            prepare(
+                store,
+                ports,
+                ObservationInput(
+                    vessel=str(e["mmsi"]),
+                    time=when(mid),
+                    port=m.group(1),
+                    kind="imagery",
+                    source="Sentinel-2 L2A scene over the port (simulated for the demo)",
+                    note="a ship of the vessel's length and colours at the coal pier",
+                    confidence="high",
+                ),
+                settings,
+                added_by="tumen demo",
+                origin="demo",
+            )
+        )
+    visits = [
+        e
+        for e in events
+        if e["type"] == "port_visit" and e.get("port") in kp and not e.get("negative")
+    ]
+    if visits:
+        v = visits[0]
+        rows.append(
+            prepare(
+                store,
+                ports,
+                ObservationInput(
+                    vessel=str(v["mmsi"]),
+                    time=when(v["start"] + (v["end"] - v["start"]) / 2),
+                    port=v["port"],
+                    kind="port_report",
+                    source="port-state report (simulated for the demo)",
+                    note="vessel reported alongside",
+                    confidence="medium",
+                ),
+                settings,
+                added_by="tumen demo",
+                origin="demo",
+            )
+        )
+    ids, _dups = store_observations(store, rows)
+    confirmed = sorted(
+        {
+            c["event_id"]
+            for c in corroborations(store, settings, ports)
+            if c["outcome"] == "confirms"
+        }
+    )
+    return {"observations": len(ids), "obs_ids": ids, "confirmed": confirmed}

@@ -61,6 +61,7 @@ def test_demo_writes_the_report_and_says_where(demo) -> None:
         "detect",
         "lists",
         "screen",
+        "observe",
         "risk",
         "report",
         "evaluate",
@@ -119,3 +120,26 @@ def test_demo_simulates_with_the_given_config(demo) -> None:
     with DuckDBStore(out_dir / "tumen.duckdb", read_only=True) as store:
         first = store.scalar("SELECT strftime(min(ts), '%Y-%m-%dT%H:%M:%SZ') FROM positions")
     assert first >= DEMO_START and first < "2024-05-07"
+
+
+def test_demo_observation_confirms_the_planted_dark_port_call(demo) -> None:
+    """The demo's imagery observation, placed with the simulator's truth, confirms the planted
+    dark port call, and the report says so beside the event."""
+    out_dir, result = demo
+    confirmed = result["steps"]["observe"]["confirmed"]
+    assert result["steps"]["observe"]["observations"] >= 2 and confirmed
+    planted = [
+        json.loads(line)
+        for line in (out_dir / "sim" / "truth.jsonl").read_text().splitlines()
+        if "dark port call" in line
+    ]
+    with DuckDBStore(out_dir / "tumen.duckdb", read_only=True) as store:
+        gap = store.query(
+            'SELECT mmsi, start, "end" FROM events WHERE event_id = ?', [confirmed[0]]
+        ).to_pylist()[0]
+    assert gap["mmsi"] in {p["mmsi"] for p in planted}
+    doc = lxml_html.fromstring(Path(result["report"]["html"]).read_text(encoding="utf-8"))
+    row = doc.xpath(f"//tr[@data-event-id='{confirmed[0]}' and contains(@class, 'event-row')]")
+    assert row and "Confirmed" in row[0].text_content()
+    assert doc.xpath("//tr[contains(@class, 'observation-row')]")
+    assert doc.xpath("//tr[contains(@class, 'cue-row')]")

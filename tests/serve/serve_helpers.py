@@ -152,8 +152,23 @@ def add_hostile_vessel(db: Path, folder: Path) -> None:
         encoding="utf-8",
     )
     load_lists(store, [ftm])
+    add_hostile_observation(store, t0)
     rank_vessels(store, load_settings(environ={}))
     store.close()
+
+
+def add_hostile_observation(store: DuckDBStore, t0: datetime) -> None:
+    """An observation (tumen observe) of the hostile vessel whose every string is markup."""
+    from tumen.observe.ledger import OBSERVATIONS_SCHEMA
+
+    row = {
+        "obs_id": 1, "vessel": HOSTILE[0], "mmsi": HOSTILE_MMSI, "imo": 9179842, "name": HOSTILE[1],
+        "ts": t0 + timedelta(hours=1), "lat": 41.96, "lon": 131.96, "port": HOSTILE[2],
+        "uncertainty_km": 1.0, "kind": "imagery", "source": HOSTILE[0], "note": HOSTILE[3],
+        "confidence": "high", "attachment": None, "attachment_sha256": None, "attachment_bytes": None,
+        "added_by": HOSTILE[1], "added_at": t0, "origin": "cli", "tumen_version": "0.1.0",
+    }
+    store.append("observations", pa.Table.from_pylist([row], schema=OBSERVATIONS_SCHEMA))
 
 
 

@@ -144,6 +144,8 @@ def test_hostile_strings_in_every_field_stay_text(browser, hostile_server, shots
         if path.startswith("/vessels/"):
             assert page.locator("#vessel-title").inner_text() == HOSTILE[-1]  # the latest name, as text
             assert HOSTILE[1] in page.locator("#matches").inner_text()
+            observed = page.locator("#observations").inner_text()  # tumen observe: source and note as text
+            assert HOSTILE[0] in observed and HOSTILE[3] in observed
             page.locator("#events tbody tr .raw-button").first.click()
             page.wait_for_selector("#raw .raw-source")
             page.screenshot(path=str(shots / "hostile-vessel-1280.png"), full_page=True)

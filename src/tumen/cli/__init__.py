@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "tumen.cli.detect",
     "tumen.cli.sim",
     "tumen.cli.screen",
+    "tumen.cli.observe",
     "tumen.cli.report",
     "tumen.cli.serve",
     "tumen.cli.watch",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -27,6 +27,7 @@ from tumen.cli.common import (
     progress,
     settings_from,
 )
+from tumen.config import Settings
 from tumen.detect.events import (
     EVENT_TYPES,
     event_records,
@@ -196,7 +197,8 @@ def events_cmd(
         output_file(output, "--output", example=f"events.{'json' if json_out else fmt.value}")
     with _open(settings.db, read_only=True) as store:
         table = query_events(store, types=types, mmsi=mmsi, since=since_dt, until=until_dt)
-    records = event_records(table)
+        corrs = _corroborations(store, settings)
+    records = _with_corroboration(event_records(table), corrs)
     if json_out:
         text = json.dumps(
             {"events": list(records), "total": table.num_rows}, ensure_ascii=False, default=str
@@ -221,6 +223,25 @@ def events_cmd(
             fh.writelines(chunks)
         if not quiet:
             err_console.print(f"wrote {table.num_rows:,} events to {output}", highlight=False)
+
+
+def _corroborations(store: DuckDBStore, settings: Settings) -> list[dict[str, Any]]:
+    """What the store's observations confirm or contradict (:mod:`tumen.observe.corroborate`)."""
+    from tumen.observe.corroborate import corroborations
+
+    return corroborations(store, settings)
+
+
+def _with_corroboration(
+    records: Iterable[dict[str, Any]], corrs: list[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """Each event record with key ``corroboration`` added (a list; empty when no observation bears on it)."""
+    from tumen.observe.corroborate import by_event, event_json
+
+    grouped = by_event(corrs)
+    for rec in records:
+        rec["corroboration"] = [event_json(c) for c in grouped.get(rec["event_id"], [])]
+        yield rec
 
 
 def _print_table(records: object, n: int) -> None:

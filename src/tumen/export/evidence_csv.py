@@ -5,7 +5,8 @@
 parameters and the evidence (JSON text), and the provenance (``source_files``,
 ``source_sha256``, ``source_lines``: ``;``-separated per file, line ranges
 ``a-b`` separated by ``,``).  ``risk``: the ranking, one row per vessel, with
-the signals as JSON text and a readable ``explanation``.
+the signals as JSON text and a readable ``explanation``.  ``observations``: one row per
+observation (:mod:`tumen.observe`) with what it confirms and contradicts.
 
 Text cells are made safe for spreadsheets (:func:`spreadsheet_safe`): a vessel name is sent over
 the air by anyone, and ``=HYPERLINK(...)`` in a CSV opened in Excel or LibreOffice is a formula.
@@ -111,6 +112,51 @@ def risk_rows(
     return rows
 
 
+OBSERVATION_COLUMNS = (
+    "obs_id",
+    "time",
+    "mmsi",
+    "imo",
+    "name",
+    "vessel",
+    "lat",
+    "lon",
+    "port",
+    "uncertainty_km",
+    "kind",
+    "confidence",
+    "source",
+    "note",
+    "attachment",
+    "attachment_sha256",
+    "added_by",
+    "added_at",
+    "confirms",
+    "contradicts",
+    "explanation",
+)
+
+
+def observation_rows(
+    store: Backend, settings: Settings, *, vessels: Sequence[int] | None = None
+) -> list[dict[str, Any]]:
+    """The observations as flat CSV rows: their columns, the events each ``confirms`` and
+    ``contradicts`` (``;``-separated ids, ``track`` for the AIS track itself) and the explanations."""
+    f = collect(store, settings, vessels=vessels)
+    rows = []
+    for o in f.observations:
+        shows = [c for c in f.corroborations if c["obs_id"] == o["obs_id"]]
+        row = {k: o.get(k) for k in OBSERVATION_COLUMNS if k in o}
+        row["time"], row["added_at"] = iso_z(o["ts"]), iso_z(o["added_at"])
+        for outcome in ("confirms", "contradicts"):
+            row[outcome] = ";".join(
+                c["event_id"] or "track" for c in shows if c["outcome"] == outcome
+            )
+        row["explanation"] = " | ".join(c["explanation"] for c in shows)
+        rows.append(_safe_row(row))
+    return rows
+
+
 def write_csv(
     store: Backend,
     out: str | Path | TextIO,
@@ -125,6 +171,8 @@ def write_csv(
         columns, rows = EVENT_COLUMNS, event_rows(store, settings, vessels=vessels)
     elif table == "risk":
         columns, rows = RISK_COLUMNS, risk_rows(store, settings, vessels=vessels)
+    elif table == "observations":
+        columns, rows = OBSERVATION_COLUMNS, observation_rows(store, settings, vessels=vessels)
     else:
         from tumen.errors import InputError
 
@@ -145,5 +193,5 @@ def write_csv(
     any_table=False,
 )
 def _export_evidence_csv(store: Backend, table: str, out: Path, settings: Settings) -> int:
-    scope = check_findings_table(table, "csv-evidence", ("events", "risk"))
+    scope = check_findings_table(table, "csv-evidence", ("events", "risk", "observations"))
     return write_csv(store, out, settings, table=scope)

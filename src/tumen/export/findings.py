@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -79,6 +79,10 @@ class Findings:
     events: list[dict[str, Any]]
     """Events (see :func:`tumen.report.dossier.events_for`) with ``provenance`` attached."""
     ports: list[Any]
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    """Rows of table ``observations`` of the vessels exported (:mod:`tumen.observe.ledger`)."""
+    corroborations: list[dict[str, Any]] = field(default_factory=list)
+    """What they confirm or contradict (:func:`tumen.observe.corroborate.corroborations`)."""
 
 
 def collect(
@@ -117,7 +121,30 @@ def collect(
     prov = q.provenance(store, [e["event_id"] for e in events])
     for e in events:
         e["provenance"] = prov.get(e["event_id"], [])
-    return Findings(vessels=rows, events=events, ports=ports_for_findings(store, settings.ports))
+    ports = ports_for_findings(store, settings.ports)
+    observations, corrs = _observed(store, settings, ports, chosen)
+    return Findings(
+        vessels=rows, events=events, ports=ports, observations=observations, corroborations=corrs
+    )
+
+
+def _observed(
+    store: Backend, settings: Settings, ports: Sequence[Any], chosen: set[int] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The observations of the chosen vessels (all when ``None``) and their corroborations."""
+    if not store.table_exists("observations"):
+        return [], []
+    from tumen.observe.corroborate import corroborations, ports_table
+    from tumen.observe.ledger import list_observations
+
+    obs = [o for o in list_observations(store) if chosen is None or o["mmsi"] in chosen]
+    if not obs:
+        return [], []
+    table = ports_table(ports)
+    corrs = [
+        c for c in corroborations(store, settings, table) if chosen is None or c["mmsi"] in chosen
+    ]
+    return obs, corrs
 
 
 def event_record(ev: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,11 @@ and OpenSanctions.  The export maps tumen's findings onto it:
   says how (``sanctions match: vessel``, ``…: owner``) and whose ``description``
   gives the score and features;
 - each vessel's risk → ``Risk`` (``entity`` = the vessel, ``reason`` = the
-  signals with their points).
+  signals with their points);
+- each observation (:mod:`tumen.observe`) → ``Event`` (date, place, the source as ``publisher``
+  and, for a URL, ``sourceUrl``; who added it in ``notes``), tied to the vessel by ``UnknownLink``
+  (role ``observed (<kind>)``), and one ``Note`` on the vessel (``entity``) per thing it confirms or
+  contradicts, with the explanation as ``description``.
 
 Every value goes through FtM's own cleaning (``EntityProxy.add``), and every
 entity is validated with ``Schema.validate`` before it is written.
@@ -157,6 +161,63 @@ def _event_entities(
     return out
 
 
+def observation_id(obs_id: int) -> str:
+    """The FtM id of an observation (tumen.observe)."""
+    return f"{PREFIX}-observation-{int(obs_id)}"
+
+
+def _observation_entities(
+    obs: dict[str, Any], corrs: Sequence[dict[str, Any]]
+) -> list[EntityProxy]:
+    """An observation as an FtM ``Event`` (when, where, the source in ``publisher``/``sourceUrl``),
+    tied to its vessel by an ``UnknownLink`` (role ``observed``), and a ``Note`` on the vessel for
+    each thing it confirms or contradicts (the explanation, citing the event)."""
+    out: list[EntityProxy] = []
+    when = obs["ts"].strftime("%Y-%m-%dT%H:%M:%S")
+    e = model.make_entity("Event")
+    e.id = observation_id(obs["obs_id"])
+    e.add(
+        "name",
+        f"Observation {obs['obs_id']} ({obs['kind']}) — {obs.get('name') or obs['mmsi']} — {when} UTC",
+    )
+    e.add("date", when)
+    e.add(
+        "location",
+        (f"{obs['port']} " if obs.get("port") else "") + f"({obs['lat']:.5f}, {obs['lon']:.5f})",
+    )
+    e.add(
+        "summary",
+        f"{obs['kind']} observation, confidence {obs['confidence']}: {obs.get('note') or ''}".strip(),
+    )
+    e.add("publisher", obs["source"])
+    if str(obs["source"]).startswith(("http://", "https://")):
+        e.add("sourceUrl", obs["source"], quiet=True)
+    notes = f"Added by {obs['added_by']} on {obs['added_at']:%Y-%m-%d %H:%M} UTC ({obs['origin']})."
+    if obs.get("attachment"):
+        notes += f" Attachment {obs['attachment']} (sha256 {obs['attachment_sha256']})."
+    e.add("notes", notes)
+    e.add("recordId", str(obs["obs_id"]))
+    out.append(e)
+    link = _entity("UnknownLink", "observed", obs["obs_id"], obs["mmsi"])
+    link.add("subject", vessel_id(obs["mmsi"]))
+    link.add("object", e.id)
+    link.add("role", f"observed ({obs['kind']})")
+    link.add("date", when)
+    out.append(link)
+    for c in corrs:
+        note = _entity("Note", "observation", obs["obs_id"], c["outcome"], c["event_id"] or "track")
+        note.add("entity", vessel_id(obs["mmsi"]))
+        note.add(
+            "name",
+            f"Observation {obs['obs_id']} {c['outcome']} "
+            + (f"event {c['event_id']}" if c["event_id"] else "the AIS track"),
+        )
+        note.add("description", c["explanation"])
+        note.add("publisher", "tumen observe")
+        out.append(note)
+    return out
+
+
 def _listed_entities(store: Backend, entity_ids: set[str]) -> list[dict[str, Any]]:
     """The matched list entities and the Sanction entities that name them (from table ``entities``)."""
     if not entity_ids or not store.table_exists("entities"):
@@ -241,6 +302,19 @@ def entities(
                 seen_vessels.add(mmsi)
         out.extend(_event_entities(ev, f.ports, addresses))
     out.extend(addresses.values())
+    for obs in f.observations:
+        if obs["mmsi"] not in seen_vessels:
+            out.append(
+                _vessel(
+                    {"mmsi": obs["mmsi"], "name": None}, identity(store, obs["mmsi"])["history"]
+                )
+            )
+            seen_vessels.add(obs["mmsi"])
+        out.extend(
+            _observation_entities(
+                obs, [c for c in f.corroborations if c["obs_id"] == obs["obs_id"]]
+            )
+        )
     listed_found = set()
     for data in _listed_entities(store, listed):
         proxy = EntityProxy.from_dict(data, cleaned=False)

@@ -9,6 +9,10 @@ A ``FeatureCollection`` whose features carry ``properties.kind``:
   ``LineString`` for an AIS gap (last fix before → first fix after) and for a
   voyage (port → port) — with the event's JSON-lines fields, evidence and
   provenance;
+- ``observation``: each observation (:mod:`tumen.observe`) of the vessels exported (``Point``),
+  with its columns (its own kind as ``observation_kind``) and ``corroboration`` (what it confirms or contradicts);
+- ``cue``: the imagery cue of each dark-port-call candidate (``Polygon``: the area of interest;
+  time window and reason, :mod:`tumen.observe.cues`);
 - ``port``: the watched ports (``Point``, with ``radius_km``).
 
 Coordinates are [longitude, latitude] in WGS84 degrees, times ISO-8601 UTC.
@@ -25,6 +29,9 @@ import numpy as np
 
 from tumen.export import register
 from tumen.export.findings import check_findings_table, collect, event_record, iso_z, open_output
+from tumen.observe.corroborate import event_json, ports_table
+from tumen.observe.cues import cues_for_event, cues_geojson
+from tumen.observe.ledger import observation_json
 from tumen.report import dossier as q
 from tumen.report.maps import split_points
 
@@ -109,6 +116,23 @@ def features(
                 "properties": {"kind": "event", **event_record(ev)},
             }
         )
+    for obs in f.observations:
+        shows = [c for c in f.corroborations if c["obs_id"] == obs["obs_id"]]
+        out.append(
+            {
+                "type": "Feature",
+                "id": f"observation-{obs['obs_id']}",
+                "geometry": {"type": "Point", "coordinates": [_r(obs["lon"]), _r(obs["lat"])]},
+                "properties": {
+                    **observation_json(obs),
+                    "kind": "observation",
+                    "observation_kind": obs["kind"],
+                    "corroboration": [event_json(c) | {"event_id": c["event_id"]} for c in shows],
+                },
+            }
+        )
+    for cue in cues_for_events(f.events, f.ports, settings):
+        out.append({**cues_geojson([cue])["features"][0], "id": f"cue-{cue['cue_id']}"})
     for p in f.ports:
         out.append(
             {
@@ -122,6 +146,18 @@ def features(
                 },
             }
         )
+    return out
+
+
+def cues_for_events(
+    events: Sequence[dict[str, Any]], ports: Sequence[Any], settings: Settings
+) -> list[dict[str, Any]]:
+    """The imagery cues of the dark-port-call candidates among ``events`` (:mod:`tumen.observe.cues`)."""
+    table = ports_table(ports)
+    out: list[dict[str, Any]] = []
+    for ev in events:
+        if ev["type"] == "gap":
+            out += cues_for_event(ev, table, settings, on_demand=False)
     return out
 
 

@@ -37,6 +37,7 @@ from tumen.report.maps import (
     COUNTRY_COLOURS,
     TYPE_COLOURS,
     MapEvent,
+    MapObservation,
     MapSpec,
     interactive_layers,
     overview_map,
@@ -429,6 +430,18 @@ def _findings(ranking: list[dict[str, Any]]) -> list[str]:
         out.append(
             f"{plural(len(ident), 'identity anomaly')} (MMSI sharing, spoofed jumps, renaming, false IMO or flag)."
         )
+    if n_e("observation_confirms_dark_call"):
+        n = n_e("observation_confirms_dark_call")
+        out.append(
+            f"{plural(n, 'dark port call')} confirmed by an observation from outside AIS "
+            f"(imagery, port reports, photos), by {plural(n_v('observation_confirms_dark_call'), 'vessel')}."
+        )
+    if n_v("observation_contradicts_ais"):
+        n = n_v("observation_contradicts_ais")
+        out.append(
+            f"{plural(n, 'vessel')} seen where {verb(n, 'its', 'their')} AIS could not have been "
+            "(spoofed positions or false identities)."
+        )
     return out
 
 
@@ -439,12 +452,14 @@ def _dossier(
     risk_row: dict[str, Any] | None,
     ports: Sequence[Port],
     prov: dict[str, list[dict[str, Any]]],
+    observed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     ident = q.identity(store, mmsi)
     events = q.events_for(store, mmsi)
     for i, ev in enumerate(events, start=1):
         ev["number"] = i
         ev["provenance"] = prov.get(ev["event_id"], [])
+    obs = _observations_for(store, settings, mmsi, events, observed or {})
     imos = [h["imo"] for h in ident["history"] if h.get("imo")]
     matches = q.matches_for(store, mmsi, imos)
     tr = q.track(store, mmsi, settings.report.max_track_points)
@@ -475,12 +490,22 @@ def _dossier(
                 label=f"{ev['number']}. {event_name(ev, mmsi)} — {fmt_ts(ev['start'])} to {fmt_ts(ev['end'])} UTC",
             )
         )
+    map_obs = [
+        MapObservation(
+            label=f"O{o['obs_id']}",
+            lat=o["lat"],
+            lon=o["lon"],
+            popup=f"O{o['obs_id']}. {o['kind']} {fmt_ts(o['ts'])} UTC: {o['source']}",
+        )
+        for o in obs["observations"]
+    ]
     map_svg = None
     interactive = None
-    if len(tr) or any(m.lat is not None for m in map_events):
+    if len(tr) or any(m.lat is not None for m in map_events) or map_obs:
         spec = MapSpec(
             track=tr,
             events=map_events,
+            observations=map_obs,
             ports=ports,
             max_gap_s=settings.detect.gaps.min_gap_h * 3600,
             max_speed_kn=settings.detect.segments.max_speed_kn,
@@ -491,14 +516,25 @@ def _dossier(
             layers = interactive_layers(spec)
             layers["tiles"] = settings.report.online_tiles
             interactive = json_for_script(layers)
-    starts = [ev["start"] for ev in events] + ([tr.ts[0].astype(datetime)] if len(tr) else [])
-    ends = [ev["end"] for ev in events] + ([tr.ts[-1].astype(datetime)] if len(tr) else [])
+    obs_times = [o["ts"] for o in obs["observations"]]
+    starts = (
+        [ev["start"] for ev in events]
+        + ([tr.ts[0].astype(datetime)] if len(tr) else [])
+        + obs_times
+    )
+    ends = (
+        [ev["end"] for ev in events] + ([tr.ts[-1].astype(datetime)] if len(tr) else []) + obs_times
+    )
     timeline_svg = None
     if starts:
         t0, t1 = min(starts), max(ends)
         pad = max((t1 - t0) * 0.02, timedelta(minutes=30))
         timeline_svg = vessel_timeline(
-            [TimelineEvent(ev["number"], ev["type"], ev["start"], ev["end"]) for ev in events],
+            [TimelineEvent(ev["number"], ev["type"], ev["start"], ev["end"]) for ev in events]
+            + [
+                TimelineEvent(o["obs_id"], "observation", o["ts"], o["ts"], mark=f"O{o['obs_id']}")
+                for o in obs["observations"]
+            ],
             (t0 - pad, t1 + pad),
             reception_intervals(tr.ts, settings.detect.gaps.min_gap_h * 3600 / 2)
             if len(tr)
@@ -528,9 +564,56 @@ def _dossier(
         "online_tiles": settings.report.online_tiles,
         "timeline": svg_data_uri(timeline_svg) if timeline_svg else None,
         "track_points": len(tr),
+        "observations": obs["observations"],
+        "cues": obs["cues"],
+        "track_corroboration": obs["track"],
         "first_fix": tr.ts[0].astype(datetime) if len(tr) else None,
         "last_fix": tr.ts[-1].astype(datetime) if len(tr) else None,
     }
+
+
+def _observed(store: Backend, settings: Settings, ports: Sequence[Port]) -> dict[str, Any]:
+    """What every dossier needs of :mod:`tumen.observe`: the corroborations and the ports as a table."""
+    from tumen.observe.corroborate import corroborations, ports_table
+
+    table = ports_table(ports)
+    return {"corrs": corroborations(store, settings, table), "ports": table}
+
+
+def _observations_for(
+    store: Backend,
+    settings: Settings,
+    mmsi: int,
+    events: list[dict[str, Any]],
+    observed: dict[str, Any],
+) -> dict[str, Any]:
+    """A dossier's observations (each with ``shows``: its corroborations), and on each event its
+    ``corroboration`` and imagery ``cues`` (dark-port-call candidates); ``track``: what the
+    observations say about the AIS track itself (no event)."""
+    from tumen.observe.corroborate import by_event
+    from tumen.observe.cues import cues_for_event
+    from tumen.observe.ledger import list_observations
+
+    corrs = [c for c in observed.get("corrs", []) if c["mmsi"] == mmsi]
+    grouped = by_event(corrs)
+    number = {ev["event_id"]: ev["number"] for ev in events}
+    all_cues: list[dict[str, Any]] = []
+    for ev in events:
+        ev["corroboration"] = grouped.get(ev["event_id"], [])
+        ev["cues"] = []
+        if ev["type"] == "gap" and ev["mmsi"] == mmsi and "ports" in observed:
+            ev["cues"] = cues_for_event(ev, observed["ports"], settings, on_demand=False)
+            for cue in ev["cues"]:
+                cue["number"] = ev["number"]
+            all_cues += ev["cues"]
+    rows = list_observations(store, mmsi) if store.table_exists("observations") else []
+    for o in rows:
+        o["shows"] = [
+            dict(c, number=number.get(c["event_id"] or ""))
+            for c in corrs
+            if c["obs_id"] == o["obs_id"]
+        ]
+    return {"observations": rows, "cues": all_cues, "track": grouped.get("", [])}
 
 
 def _detector_runs(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -594,7 +677,8 @@ def build_context(
     prov = q.provenance(store, sorted(dossier_ids | {e["event_id"] for e in all_events}))
     for ev in all_events:
         ev["provenance"] = prov.get(ev["event_id"], [])
-    dossiers = [_dossier(store, settings, m, by_mmsi.get(m), ports, prov) for m in chosen]
+    observed = _observed(store, settings, ports)
+    dossiers = [_dossier(store, settings, m, by_mmsi.get(m), ports, prov, observed) for m in chosen]
     for d in dossiers:
         d["anchor"] = f"v{d['mmsi']}"
     runs = _detector_runs([ev for d in dossiers for ev in d["events"]] + all_events)

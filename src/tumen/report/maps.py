@@ -45,6 +45,7 @@ TYPE_COLOURS = {
     "encounter": "#c1121f",
     "loitering": "#e9a23b",
     "identity": "#7b2cbf",
+    "observation": "#b5179e",
 }
 COUNTRY_COLOURS = {"KP": "#b5172b", "RU": "#1f4e9c"}
 #: identity subtypes that happen at a place (the others concern the whole transmitter)
@@ -91,11 +92,22 @@ class MapEvent:
 
 
 @dataclass
+class MapObservation:
+    """An observation (tumen.observe) as the map draws it: a cross labelled ``O<id>``."""
+
+    label: str
+    lat: float
+    lon: float
+    popup: str = ""
+
+
+@dataclass
 class MapSpec:
     """Everything one vessel map needs."""
 
     track: Track
     events: list[MapEvent] = field(default_factory=list)
+    observations: list[MapObservation] = field(default_factory=list)
     ports: Sequence[Port] = ()
     max_gap_s: float = 6 * 3600.0
     max_speed_kn: float = 50.0
@@ -453,6 +465,9 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
         if ev.partner is not None:
             lats.append(ev.partner.lat)
             lons.append(ev.partner.lon)
+    for ob in spec.observations:
+        lats.append(np.array([ob.lat]))
+        lons.append(np.array([ob.lon]))
     extent = _extent(
         np.concatenate(lats), np.concatenate(lons), aspect=_aspect(width_in, height_in)
     )
@@ -530,6 +545,10 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
             _badge(", ".join(map(str, numbers)), (x, y), colour, (6, -9))
             for (x, y), numbers, colour in _group_labels(labels, extent)
         ]
+        for ob in spec.observations:
+            colour = TYPE_COLOURS["observation"]
+            ax.plot(ob.lon, ob.lat, marker="P", ms=9, color=colour, mec="white", mew=0.6, zorder=9)
+            badges.append(_badge(ob.label, (ob.lon, ob.lat), colour, (-8, 9)))
         place_labels(fig, ax, badges + _port_labels(spec.ports, extent), _markers(ax))
         _scale_bar(ax, extent)
         present = {
@@ -604,6 +623,17 @@ def vessel_map(spec: MapSpec, *, width_in: float = 7.0, height_in: float = 5.0) 
             ),
         ]
         handles += [h for t, h in legend_items if t in present]
+        if spec.observations:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="P",
+                    color=TYPE_COLOURS["observation"],
+                    label="observation",
+                )
+            )
         if any(ev.partner is not None for ev in spec.events):
             handles.append(Line2D([], [], color="#6c757d", lw=0.9, label="other vessel"))
         _legend_below(fig, handles)
@@ -695,6 +725,8 @@ def interactive_layers(
     tr = spec.track
     lats = [tr.lat] + [np.array([ev.lat]) for ev in spec.events if ev.lat is not None]
     lons = [tr.lon] + [np.array([ev.lon]) for ev in spec.events if ev.lon is not None]
+    lats += [np.array([ob.lat]) for ob in spec.observations]
+    lons += [np.array([ob.lon]) for ob in spec.observations]
     extent = _extent(
         np.concatenate(lats), np.concatenate(lons), aspect=_aspect(width_in, height_in)
     )
@@ -741,6 +773,17 @@ def interactive_layers(
                     "popup": ev.label,
                 }
             )
+    for ob in spec.observations:
+        events.append(
+            {
+                "lat": ob.lat,
+                "lon": ob.lon,
+                "type": "observation",
+                "colour": TYPE_COLOURS["observation"],
+                "label": ob.label,
+                "popup": ob.popup,
+            }
+        )
     return {
         "bounds": [[s, w], [n, e]],
         "land": land,

@@ -1,7 +1,8 @@
 """A vessel's timeline: one lane per kind of event, over the period it was watched.
 
 Lanes (top to bottom): AIS reception (when the vessel was heard), port visits,
-voyages, AIS gaps, encounters, loitering, identity events.  Interval events are
+voyages, AIS gaps, encounters, loitering, identity events, observations (tumen.observe:
+sightings from outside AIS, marked ``O<id>``).  Interval events are
 bars, events shorter than the drawing resolution are diamonds; each carries
 its number in the dossier's event table.  Times are UTC.  Output is SVG text.
 """
@@ -37,6 +38,7 @@ LANES = (
     ("encounter", "Encounters"),
     ("loitering", "Loitering"),
     ("identity", "Identity"),
+    ("observation", "Observations"),
 )
 
 
@@ -49,6 +51,8 @@ class TimelineEvent:
     start: datetime
     end: datetime
     label: str = ""
+    #: what the mark reads instead of the number (observations: ``O3``)
+    mark: str = ""
 
 
 def reception_intervals(ts: np.ndarray, max_silence_s: float) -> list[tuple[datetime, datetime]]:
@@ -136,7 +140,7 @@ def vessel_timeline(
                 inside = False
                 ax.plot(x, y, marker="D", ms=6, color=colour, mec="white", mew=0.6, zorder=4)
             ax.annotate(
-                str(ev.number),
+                ev.mark or str(ev.number),
                 (x, y),
                 xytext=(0, 0) if inside else (0, 6),
                 textcoords="offset points",

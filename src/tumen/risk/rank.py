@@ -86,12 +86,14 @@ def signal_occurrences(
         :mod:`tumen.risk.signals`); duplicates (same vessel, signal, event and
         entity) are removed, keeping the highest value.
     """
+    port_list = list(ports) if ports is not None else ports_for_findings(store, settings.ports)
     ctx = SignalContext(
-        ports=list(ports) if ports is not None else ports_for_findings(store, settings.ports),
+        ports=port_list,
         near_port_km=settings.risk.near_port_km,
         corridor_km=settings.risk.corridor_km,
         dprk_mid=settings.detect.identity.dprk_mid,
         has_matches=store.table_exists("matches"),
+        corroboration_sql=_corroboration_sql(store, settings, port_list),
     )
     df = pl.from_arrow(store.query(union_query(ctx)))
     assert isinstance(df, pl.DataFrame)
@@ -101,6 +103,24 @@ def signal_occurrences(
         .unique(
             subset=["mmsi", "signal", "event_id", "entity_id"], keep="first", maintain_order=True
         )
+    )
+
+
+def _corroboration_sql(store: Backend, settings: Settings, ports: Sequence[Port]) -> str | None:
+    """The observations' corroboration query (:mod:`tumen.observe.corroborate`), or ``None`` when
+    the store holds no observation."""
+    if not store.table_exists("observations"):
+        return None
+    if not store.query("SELECT 1 AS x FROM observations LIMIT 1").num_rows:
+        return None
+    from tumen.observe.corroborate import corroboration_sql, ports_table
+
+    table = ports_table(ports)
+    return corroboration_sql(
+        table,
+        settings.detect.port_visits.radius_scale,
+        settings.observe.max_speed_kn,
+        settings.observe.window_h,
     )
 
 

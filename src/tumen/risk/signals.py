@@ -52,6 +52,15 @@ Definitions (distances are great-circle, km, on the sphere of :mod:`tumen.tracks
     vessel could have called there while dark).
 ``loitering``
     Any ``loitering`` event.
+``observed_dprk_port``
+    An observation (:mod:`tumen.observe.ledger`) at a North Korean watched port; value the
+    observation's confidence (low 1/3, medium 2/3, high 1), one occurrence per observation.
+``observation_confirms_dark_call``
+    An observation confirming a dark port call of a ``gap`` (:mod:`tumen.observe.corroborate`,
+    outcome ``confirms``); value its confidence.
+``observation_contradicts_ais``
+    An observation the vessel's AIS contradicts (outcome ``contradicts``: a spoofed position, a
+    shared MMSI or a false identity); value its confidence.
 ``mmsi_conflict``, ``position_jump``, ``identity_change``, ``invalid_imo``, ``flag_mismatch``, ``dprk_mid``
     An ``identity`` event of that subtype.
 """
@@ -106,6 +115,8 @@ class SignalContext:
     corridor_km: float = 30.0
     dprk_mid: int = 445
     has_matches: bool = False
+    corroboration_sql: str | None = None
+    """The query of :func:`tumen.observe.corroborate.corroboration_sql` (``None``: no observations)."""
 
 
 @dataclass(frozen=True)
@@ -336,6 +347,37 @@ SELECT {_cols("mmsi", "event_id", "NULL", "1.0", "string_agg(why, '; ' ORDER BY 
 FROM hits GROUP BY mmsi, event_id"""
 
 
+#: SQL: an observation's confidence as a signal value (see tumen.observe.ledger.CONFIDENCE)
+_CONFIDENCE_VALUE = (
+    "CASE o.confidence WHEN 'high' THEN 1.0 WHEN 'medium' THEN 2.0 / 3.0 ELSE 1.0 / 3.0 END"
+)
+
+
+def _observed_dprk_port(ctx: SignalContext) -> str | None:
+    if ctx.corroboration_sql is None:
+        return None
+    note = (
+        "'seen at ' || o.port || ' on ' || strftime(o.ts, '%Y-%m-%d') || ' (' || o.kind || ', observation ' "
+        "|| CAST(o.obs_id AS VARCHAR) || ')'"
+    )
+    return f"""WITH ports AS ({ports_cte(ctx.ports)})
+SELECT {_cols("o.mmsi", "NULL", "'observation ' || CAST(o.obs_id AS VARCHAR)", _CONFIDENCE_VALUE, note)}
+FROM observations o JOIN ports p ON p.name = o.port
+WHERE p.country = 'KP'"""
+
+
+def _corroborated(outcome: str, note: str) -> Callable[[SignalContext], str | None]:
+    def query(ctx: SignalContext) -> str | None:
+        if ctx.corroboration_sql is None:
+            return None
+        return f"""WITH c AS ({ctx.corroboration_sql})
+SELECT {_cols("c.mmsi", "c.event_id", "'observation ' || CAST(c.obs_id AS VARCHAR)", _CONFIDENCE_VALUE, note)}
+FROM c JOIN observations o ON o.obs_id = c.obs_id
+WHERE c.outcome = {_sql_str(outcome)}"""
+
+    return query
+
+
 def _events_of(type_: str, note: str) -> Callable[[SignalContext], str]:
     def query(ctx: SignalContext) -> str:
         return f"""SELECT {_cols("mmsi", "event_id", "NULL", "1.0", note)}
@@ -362,6 +404,25 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("dprk_port_visit", "Call at a North Korean port", _dprk_port_visit),
     Signal("dark_shuttle_route", "Dark on a shuttle route", _dark_shuttle_route),
     Signal("dark_near_port", "Dark near a watched port", _dark_near_port),
+    Signal(
+        "observation_confirms_dark_call",
+        "Dark port call confirmed by an observation",
+        _corroborated(
+            "confirms",
+            "'dark call at ' || c.port || ' confirmed by observation ' || CAST(c.obs_id AS VARCHAR) "
+            "|| ' (' || o.kind || ')'",
+        ),
+    ),
+    Signal("observed_dprk_port", "Seen at a North Korean port", _observed_dprk_port),
+    Signal(
+        "observation_contradicts_ais",
+        "AIS contradicted by an observation",
+        _corroborated(
+            "contradicts",
+            "'observation ' || CAST(c.obs_id AS VARCHAR) || ' (' || o.kind || ') contradicts '"
+            " || CASE WHEN c.event_id IS NULL THEN 'the AIS track' ELSE 'event ' || c.event_id END",
+        ),
+    ),
     Signal("encounter_dprk_partner", "Met a DPRK vessel at sea", _encounter_dprk_partner),
     Signal("encounter", "Ship-to-ship encounter", _encounter),
     Signal("loitering", "Loitering at sea", _events_of("loitering", "'loitered'")),

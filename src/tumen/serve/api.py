@@ -212,7 +212,43 @@ def get_vessel(request: Request, mmsi: MmsiPath) -> dict[str, Any]:
     with _gate(request).open() as store:
         if not _known(store, mmsi):
             raise _not_found(mmsi)
-        return queries.vessel(store, mmsi)
+        out = queries.vessel(store, mmsi)
+        out["observations"] = _observations(store, _settings(request), mmsi)
+        return out
+
+
+def _observations(store: Any, settings: Settings, mmsi: int) -> list[dict[str, Any]]:
+    """The vessel's observations (tumen observe), each with what it confirms or contradicts."""
+    if not store.table_exists("observations"):
+        return []
+    from tumen.observe.corroborate import corroborations
+    from tumen.observe.ledger import list_observations, observation_json
+
+    rows = list_observations(store, mmsi)
+    if not rows:
+        return []
+    corrs = [c for c in corroborations(store, settings) if c["mmsi"] == mmsi]
+    out = []
+    for o in rows:
+        item = observation_json(o)
+        item["corroboration"] = [
+            {k: c[k] for k in ("event_id", "outcome", "port", "explanation")}
+            for c in corrs
+            if c["obs_id"] == o["obs_id"]
+        ]
+        out.append(item)
+    return out
+
+
+@router.get("/vessels/{mmsi}/observations", tags=["vessels"], summary="The vessel's observations and what they corroborate")
+def get_vessel_observations(request: Request, mmsi: MmsiPath) -> dict[str, Any]:
+    """``{"observations": [...], "total": N}``: sightings from outside AIS (``tumen observe``), oldest
+    first, each with ``corroboration`` (``event_id``, ``outcome``, ``port``, ``explanation``)."""
+    with _gate(request).open() as store:
+        if not _known(store, mmsi):
+            raise _not_found(mmsi)
+        rows = _observations(store, _settings(request), mmsi)
+    return {"observations": rows, "total": len(rows)}
 
 
 @router.get("/vessels/{mmsi}/track", tags=["vessels"], summary="The vessel's track as GeoJSON")

@@ -276,6 +276,33 @@ CREATE TABLE IF NOT EXISTS alerts (
     seq       BIGINT NOT NULL            -- 1, 2, 3 ... in the order alerts were written
 );
 
+-- === observe ===
+-- Sightings of vessels from outside AIS (tumen observe add / import): satellite imagery, rail cars,
+-- port-state reports, photographs.  Written by tumen.observe.ledger; never changed once added.
+CREATE TABLE IF NOT EXISTS observations (
+    obs_id     BIGINT NOT NULL,          -- 1, 2, 3 ... in the order added
+    vessel     VARCHAR NOT NULL,         -- the vessel as given (MMSI, IMO or name)
+    mmsi       BIGINT NOT NULL,          -- the MMSI it resolved to (see tumen.observe.ledger.resolve_vessel)
+    imo        BIGINT,                   -- IMO broadcast by that MMSI (or given), if any
+    name       VARCHAR,                  -- latest name broadcast by that MMSI, if any
+    ts         TIMESTAMP NOT NULL,       -- UTC, when the vessel was observed
+    lat        DOUBLE NOT NULL,          -- WGS84 degrees (the port's position for --port)
+    lon        DOUBLE NOT NULL,
+    port       VARCHAR,                  -- the watched port given, or the one whose circle holds lat/lon
+    uncertainty_km DOUBLE NOT NULL,      -- how far from lat/lon the vessel may have been, km
+    kind       VARCHAR NOT NULL,         -- imagery | rail | port_report | photo | other
+    source     VARCHAR NOT NULL,         -- URL or citation (as given)
+    note       VARCHAR,                  -- free text (as given)
+    confidence VARCHAR NOT NULL,         -- low | medium | high
+    attachment VARCHAR,                  -- the attached file's path, made absolute (not copied)
+    attachment_sha256 VARCHAR,           -- SHA-256 of its bytes when added
+    attachment_bytes BIGINT,
+    added_by   VARCHAR NOT NULL,         -- who added it (--added-by, TUMEN_USER, else the OS user)
+    added_at   TIMESTAMP NOT NULL,       -- UTC
+    origin     VARCHAR NOT NULL,         -- 'cli', or 'FILE line N' for an imported row
+    tumen_version VARCHAR NOT NULL
+);
+
 -- === upgrades of stores written by earlier versions (each statement does nothing when done) ===
 ALTER TABLE positions ALTER COLUMN lat DROP NOT NULL;
 ALTER TABLE positions ALTER COLUMN lon DROP NOT NULL;

@@ -67,6 +67,22 @@
       m.path ? h("div", { class: "ownership" }, h("h4", {}, "Ownership path"), pathView(m.path)) : null)));
   }
 
+  /** Observations from outside AIS (tumen observe): every string is data, set as text. */
+  function renderObservations(v) {
+    const box = document.getElementById("observations");
+    const obs = v.observations || [];
+    if (!obs.length) { box.replaceChildren(h("p", { class: "hint" }, "No observations: add them with tumen observe add.")); return; }
+    const rows = obs.map((o) => h("tr", { dataset: { obsId: String(o.obs_id) }, class: "observation" },
+      h("td", {}, `O${o.obs_id}`),
+      h("td", { class: "nowrap" }, fmtTime(o.ts)),
+      h("td", {}, o.port || `${fmtNum(o.lat, 4)}, ${fmtNum(o.lon, 4)}`),
+      h("td", {}, `${o.kind} (${o.confidence})`),
+      h("td", {}, String(o.source || ""), o.note ? h("div", { class: "note" }, String(o.note)) : null),
+      h("td", {}, (o.corroboration || []).map((c) => h("div", { class: `corr corr-${c.outcome}` },
+        h("strong", {}, String(c.outcome)), " ", String(c.explanation || ""))))));
+    box.replaceChildren(table(["#", "when (UTC)", "where", "kind", "source", "what it shows"], rows, "observations"));
+  }
+
   function renderMap(v) {
     const map = L.map("vessel-map", { attributionControl: false });
     map.setView([42, 131.5], 6);
@@ -110,6 +126,7 @@
     renderRisk(v);
     renderIdentity(v);
     renderMatches(v);
+    renderObservations(v);
     document.getElementById("events").replaceChildren(v.events.length
       ? eventTable(v.events, v.names, { numbered: true }) : h("p", { class: "hint" }, "No events."));
     const img = document.getElementById("timeline");
