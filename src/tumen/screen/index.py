@@ -23,6 +23,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -121,17 +122,27 @@ class ScreenIndex:
         self.by_id: dict[str, int] = {}
         self._name_kind: np.ndarray = np.zeros(0, dtype=np.int8)
         self.fingerprint = ""
+        self.as_of: date | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_store(cls, store: Backend) -> ScreenIndex:
-        """Index the sanctioned parties of every list loaded in ``store``."""
+    def from_store(cls, store: Backend, as_of: date | None = None) -> ScreenIndex:
+        """Index the sanctioned parties of every list loaded in ``store``.
+
+        With ``as_of``, the lists as they stood on that date (UTC; see
+        :func:`tumen.screen.lists.history.entities_as_of_sql`).
+        """
+        source = "entities"
+        if as_of is not None:
+            from tumen.screen.lists.history import entities_as_of_sql
+
+            source = f"({entities_as_of_sql(as_of)}) entities"
         rows = store.query(
-            "SELECT entity_id, list_id, schema, caption, datasets, programs, entity FROM entities "
+            f"SELECT entity_id, list_id, schema, caption, datasets, programs, entity FROM {source} "
             "WHERE target ORDER BY list_id, entity_id"
         ).to_pylist()
         sanctions = store.query(
-            "SELECT s.list_id, s.entity FROM entities s WHERE s.schema = 'Sanction'"
+            f"SELECT list_id, entity FROM {source} WHERE schema = 'Sanction'"
         ).to_pylist()
         index = cls()
         by_target: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -159,7 +170,8 @@ class ScreenIndex:
                 designations=by_target.get((row["list_id"], row["entity_id"]), []),
             )
         index._finish()
-        index.fingerprint = lists_fingerprint(store)
+        index.fingerprint = lists_fingerprint(store) + (f"@{as_of}" if as_of else "")
+        index.as_of = as_of
         return index
 
     @classmethod

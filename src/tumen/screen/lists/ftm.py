@@ -93,6 +93,7 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
             "datasets": data.get("datasets") or [],
             "target": data.get("target"),
             "line": line_no,
+            "first_seen": data.get("first_seen"),
         }
         datasets.update(data.get("datasets") or [])
         for key, found in last_dates.items():
@@ -144,6 +145,9 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
         counts=dict(counts),
     )
     out.counts["datasets"] = dict(datasets)
+    out.counts["_first_seen_by_entity"] = {
+        k: str(v["first_seen"])[:10] for k, v in extra.items() if v.get("first_seen")
+    }
     out.counts["_datasets_by_entity"] = {
         k: v["datasets"] for k, v in extra.items() if v["datasets"]
     }
