@@ -176,6 +176,8 @@ def lists_diff(
         f"+{result['counts']['added']} added, -{result['counts']['removed']} removed, "
         f"{result['counts']['changed']} changed"
     )
+    if result["note"]:
+        err_console.print(f"note: {result['note']}")
     for key in ("added", "removed", "changed"):
         entries = result[key]
         if not entries:

@@ -297,7 +297,7 @@ def _stored_fingerprints(store: Backend) -> dict[str, dict[str, Any]]:
             "SELECT version_id, list_id, title, format, list_date, entities, fingerprint "
             "FROM list_versions"
         ).to_pylist():
-            out.setdefault(
+            out.setdefault(  # a version kept in the history but not the current copy: older
                 r["fingerprint"],
                 {
                     "list_id": r["list_id"],
@@ -305,6 +305,7 @@ def _stored_fingerprints(store: Backend) -> dict[str, dict[str, Any]]:
                     "format": r["format"],
                     "list_date": r["list_date"].isoformat() if r["list_date"] else None,
                     "entities": r["entities"],
+                    "status": "skipped_older",
                 },
             )["version_id"] = r["version_id"]
     return out
@@ -361,7 +362,9 @@ def load_lists(
     for job in jobs:
         fp = _job_fingerprint(job)
         if fp in stored:  # the very same files are loaded already: nothing to read
-            unchanged.append(stored[fp] | {"path": str(job.path), "status": "unchanged"})
+            unchanged.append(
+                {"status": "unchanged"} | stored[fp] | {"path": str(job.path)}
+            )
             continue
         parsed = parse_job(job)
         if on_progress:

@@ -438,8 +438,9 @@ def _changed_properties(old: str, new: str) -> list[str]:
 def diff_versions(store: Backend, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """The sanctioned entries added, removed and changed from version ``old`` to ``new``.
 
-    Returns ``{"old": version, "new": version, "added": [...], "removed": [...],
-    "changed": [...], "counts": {"added", "removed", "changed"}}``; each entry is
+    Returns ``{"old": version, "new": version, "note", "added": [...], "removed": [...],
+    "changed": [...], "counts": {"added", "removed", "changed"}}``; ``note`` says when the
+    two versions were read from different kinds of files (else None); each entry is
     ``{entity_id, caption, schema, programs}``, a changed one also ``properties`` (the
     FtM properties whose values differ).
     """
@@ -452,9 +453,25 @@ def diff_versions(store: Backend, old: dict[str, Any], new: dict[str, Any]) -> d
         for k in sorted(a.keys() & b.keys())
         if a[k]["state"] != b[k]["state"]
     ]
+    roles = {
+        r["version_id"]: sorted({f.get("role", "") for f in json.loads(r["files"])})
+        for r in store.query(
+            "SELECT version_id, files FROM list_versions WHERE version_id IN (?, ?)",
+            [old["version_id"], new["version_id"]],
+        ).to_pylist()
+    }
+    note = None
+    if roles.get(old["version_id"]) != roles.get(new["version_id"]):
+        note = (
+            f"the versions were read from different kinds of files "
+            f"({', '.join(roles.get(old['version_id'], []))} vs "
+            f"{', '.join(roles.get(new['version_id'], []))}, e.g. OFAC ALT/ADD files attach to the "
+            "newest SDN.CSV of a load): entries may differ by what those files add"
+        )
     return {
         "old": old,
         "new": new,
+        "note": note,
         "added": added,
         "removed": removed,
         "changed": changed,
