@@ -543,8 +543,8 @@ def _designation_timing(store: Backend, mmsi: int, event_number: dict[str, int])
     """The dossier's "designation in force?" table (:mod:`tumen.risk.timing`).
 
     ``rows``: findings with the event's ``number`` in the dossier, those whose status is
-    known first, then in time order, at most :data:`TIMING_ROWS`; ``counts`` by status;
-    ``more``: the findings left out.
+    known first, then in time order, at most :data:`TIMING_ROWS` (none when no status is
+    known); ``counts`` by status; ``more``: the findings left out.
     """
     from tumen.risk.timing import designation_timing, timing_counts
 
@@ -552,6 +552,8 @@ def _designation_timing(store: Backend, mmsi: int, event_number: dict[str, int])
     for f in found:
         f["number"] = event_number.get(f["event_id"])
     ordered = sorted(found, key=lambda f: (f["status"] == "undetermined", f["start"]))
+    if all(f["status"] == "undetermined" for f in found):
+        ordered = []  # nothing the data can tell: no table (the screening box names the lists)
     return {
         "rows": ordered[:TIMING_ROWS],
         "counts": timing_counts(found),
