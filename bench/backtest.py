@@ -184,7 +184,7 @@ def markdown(sim_rows: list[dict[str, Any]], ofac: dict[str, Any] | None, cmd: s
         "",
         "| scenario | as of (UTC) | designated after | vessels ranked | "
         + " | ".join(f"top {n} (random)" for n in TOP_N)
-        + " | their ranks |",
+        + " | their ranks (0: not heard by then) |",
         "|---|---|---:|---:|" + "---:|" * len(TOP_N) + "---|",
     ]
     for r in sim_rows:
@@ -204,10 +204,12 @@ def markdown(sim_rows: list[dict[str, Any]], ofac: dict[str, Any] | None, cmd: s
         lines += [
             "",
             f"OFAC SDN {ofac['old']} → {ofac['new']}: {ofac['vessel_entries_added']} vessel entries added; "
-            f"the shared real AIS captures ({ofac['vessels_in_ais']} MMSIs, 2010-2023, none near Korea) hold "
-            f"{ofac['added_vessels_broadcasting']} of them, so top-N hits there are "
+            f"the shared real AIS captures ({ofac['vessels_in_ais']} MMSIs, 2010-2023, none near Korea) "
+            f"match {ofac['added_vessels_broadcasting']} of them (screening matches, not necessarily the same "
+            f"ships), ranked {', '.join(map(str, ofac['ranks'])) or '-'} of {ofac['ranked']} one second before "
+            "2024-05-03: "
             + ", ".join(f"top {n}: {ofac[f'top{n}']}" for n in TOP_N)
-            + " (nothing to rank: the back-test needs AIS of the designated vessels before their designation).",
+            + ". A real back-test needs AIS of the designated vessels before their designation.",
         ]
     return "\n".join(lines) + "\n"
 
@@ -223,7 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-ofac", action="store_true")
     ap.add_argument("--markdown", type=Path, default=None)
+    ap.add_argument("--from-json", type=Path, default=None, help="re-render a saved result")
     args = ap.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text(encoding="utf-8"))
+        text = markdown(saved["simulator"], saved["ofac"], saved.get("command", ""))
+        (args.markdown.write_text(text, encoding="utf-8") if args.markdown else print(text))
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     shared = args.shared or (
         Path(os.environ["TUMEN_SHARED_DATA"]) if "TUMEN_SHARED_DATA" in os.environ else None
@@ -236,10 +244,15 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     sim_rows = simulator_backtest(args.out, args.seeds, args.hours, args.vessels)
     ofac = None if args.no_ofac or shared is None else ofac_backtest(args.out, shared)
-    result = {"simulator": sim_rows, "ofac": ofac, "seconds": round(time.perf_counter() - t0, 1)}
+    cmd = "PYTHONPATH=src python bench/backtest.py " + " ".join(argv or sys.argv[1:])
+    result = {
+        "simulator": sim_rows,
+        "ofac": ofac,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "command": cmd,
+    }
     print(json.dumps(result, indent=1, default=str))
     if args.markdown:
-        cmd = "PYTHONPATH=src python bench/backtest.py " + " ".join(argv or sys.argv[1:])
         args.markdown.write_text(markdown(sim_rows, ofac, cmd), encoding="utf-8")
     return 0
 
