@@ -157,7 +157,7 @@ def run_demo(
 
         t = step("lists", "loading sanctions lists")
         # the simulator's mid-period designations are a list of their own (sim_designations)
-        sim_list = [Path(sim.designations)] if getattr(sim, "designations", None) else []
+        sim_list = [sim.designations] if sim.designations is not None else []
         paths = [demo_list_path(), *sim_list] + ([lists_dir] if lists_dir else [])
         loaded = load_lists(store, paths)
         steps["lists"] = {

@@ -121,7 +121,9 @@ def test_demo_report_shows_a_mid_period_designation(demo) -> None:
     # one designated vessel at least is seen on both sides of its designation
     assert {m for k, m in shown if k == "before"} & {m for k, m in shown if k == "after"}, shown
     # the list versions kept are in the annex
-    assert doc.xpath("//table[contains(@class, 'list-versions')]//code[text()='us_ofac_sdn@2024-04-04']")
+    assert doc.xpath(
+        "//table[contains(@class, 'list-versions')]//code[text()='us_ofac_sdn@2024-04-04']"
+    )
 
 
 def test_find_shared_sanctions(tmp_path: Path, monkeypatch, shared_data) -> None:

@@ -28,13 +28,17 @@ def test_planted_evaders_are_designated_inside_the_period() -> None:
         start = datetime.fromtimestamp(T0, UTC).date()
         for d in plan:
             v = by_mmsi[d["mmsi"]]
-            assert v.role in EVADER_ROLES and d["imo"] not in NAMED_IMOS and d["imo"] == v.identity.imo
+            assert (
+                v.role in EVADER_ROLES and d["imo"] not in NAMED_IMOS and d["imo"] == v.identity.imo
+            )
             assert start < d["listed_on"] <= start + timedelta(days=4)
 
 
 def test_simulate_writes_the_designations_as_a_list(tmp_path: Path, store) -> None:
     sim = simulate(tmp_path / "sim", seed=3, hours=48, vessels=40, settings=Settings())
-    assert sim.designations is not None and sim.designations.name == "sim_designations_2024-03-05.csv"
+    assert (
+        sim.designations is not None and sim.designations.name == "sim_designations_2024-03-05.csv"
+    )
     truth = read_designations(sim.designations)
     assert len(truth) == sim.n_designations == sim.to_json()["n_designations"] >= 1
     (summary,) = load_lists(store, [sim.designations])

@@ -48,7 +48,7 @@ def authority_short(authority: str | None, fallback: str) -> str:
 
 def event_phrase(ev: dict[str, Any]) -> str:
     """A short account of an event: ``voyage Rajin → Dunai``, ``port call at Rajin``, ..."""
-    kind = ev["type"]
+    kind = str(ev["type"])
     if kind == "voyage":
         return f"voyage {ev.get('from_port') or '?'} → {ev.get('to_port') or '?'}"
     if kind == "port_visit":
@@ -119,14 +119,16 @@ def _designations(store: Backend, mmsis: Sequence[int] | None) -> list[dict[str,
         key = (r["mmsi"], r["role"], r["list_id"], r["entity_id"])
         if key in out:
             continue
-        des = []
+        des: list[dict[str, Any]] = []
         try:
             des = json.loads(r["designation"] or "[]") or []
         except json.JSONDecodeError:
             des = []
         own = [d for d in des if d.get("list") in (None, r["list_id"])] or des
         # the dated designation first: the period's list date comes from it
-        own = sorted(own, key=lambda d: (_d(d.get("listing_date")) is None, str(_d(d.get("listing_date")))))
+        own = sorted(
+            own, key=lambda d: (_d(d.get("listing_date")) is None, str(_d(d.get("listing_date"))))
+        )
         out[key] = {
             "mmsi": int(r["mmsi"]),
             "role": r["role"],

@@ -362,9 +362,7 @@ def load_lists(
     for job in jobs:
         fp = _job_fingerprint(job)
         if fp in stored:  # the very same files are loaded already: nothing to read
-            unchanged.append(
-                {"status": "unchanged"} | stored[fp] | {"path": str(job.path)}
-            )
+            unchanged.append({"status": "unchanged"} | stored[fp] | {"path": str(job.path)})
             continue
         parsed = parse_job(job)
         if on_progress:
