@@ -321,3 +321,82 @@ def test_resolve_version_by_date_picks_the_version_in_force(lists_db: Path, tmp_
             resolve_version(store, "2024-05-03", "us_ofac_sdn")["version_id"]
             == "us_ofac_sdn@2024-05-03"
         )
+
+
+# --------------------------------------------------------------------------- pure functions
+@pytest.mark.parametrize(
+    ("period", "day", "status"),
+    [
+        # the list's own date: before it is a pre-designation pattern
+        (
+            {"listed_since": date(2022, 5, 16), "listed_since_source": "list"},
+            date(2022, 5, 15),
+            "pre_designation",
+        ),
+        (
+            {"listed_since": date(2022, 5, 16), "listed_since_source": "list"},
+            date(2022, 5, 16),
+            "in_force",
+        ),
+        # first seen in a version, absent from the one before: known not listed up to that one
+        (
+            {
+                "listed_since": date(2024, 5, 3),
+                "listed_since_source": "first_version_seen",
+                "absent_on": date(2024, 4, 4),
+            },
+            date(2024, 4, 4),
+            "pre_designation",
+        ),
+        (
+            {
+                "listed_since": date(2024, 5, 3),
+                "listed_since_source": "first_version_seen",
+                "absent_on": date(2024, 4, 4),
+            },
+            date(2024, 4, 20),
+            "undetermined",
+        ),
+        (
+            {"listed_since": date(2024, 5, 3), "listed_since_source": "first_version_seen"},
+            date(2024, 1, 1),
+            "undetermined",
+        ),
+        (
+            {
+                "listed_since": date(2020, 1, 1),
+                "listed_since_source": "list",
+                "delisted_on": date(2024, 5, 3),
+            },
+            date(2024, 5, 2),
+            "in_force",
+        ),
+        (
+            {
+                "listed_since": date(2020, 1, 1),
+                "listed_since_source": "list",
+                "delisted_on": date(2024, 5, 3),
+            },
+            date(2024, 5, 3),
+            "after_delisting",
+        ),
+    ],
+)
+def test_designation_status(period: dict, day: date, status: str) -> None:
+    assert designation_status(period, day) == status
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2016-06-30", date(2016, 6, 30)),
+        ("2016-06", date(2016, 6, 1)),
+        ("2016", date(2016, 1, 1)),
+        ("x", None),
+        (None, None),
+    ],
+)
+def test_partial_listing_dates_start_on_their_first_day(text: str | None, day: date | None) -> None:
+    from tumen.screen.lists.history import first_day
+
+    assert first_day(text) == day

@@ -413,4 +413,9 @@ def lists_fingerprint(store: Backend) -> str:
     if not store.table_exists("lists"):
         return ""
     rows = store.query("SELECT list_id, sha256, loaded_at FROM lists ORDER BY list_id").to_pylist()
-    return "|".join(f"{r['list_id']}:{r['sha256']}:{r['loaded_at']}" for r in rows)
+    text = "|".join(f"{r['list_id']}:{r['sha256']}:{r['loaded_at']}" for r in rows)
+    if store.table_exists("list_versions"):  # an older version kept changes the lists as of a date
+        text += "|versions:" + str(
+            store.query("SELECT count(*) AS n FROM list_versions").column("n")[0].as_py()
+        )
+    return text

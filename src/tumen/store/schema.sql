@@ -147,8 +147,9 @@ CREATE TABLE IF NOT EXISTS ingest_keys (
 -- Sanctions lists loaded by `tumen lists load` (tumen.screen.lists) and the matches
 -- written by `tumen screen` (tumen.screen).  Entities are FollowTheMoney entities.
 
--- One row per loaded list.  A newer copy of a list replaces the older one (same list_id)
--- in one transaction; an older or identical copy is skipped.
+-- One row per loaded list: its newest version.  A newer copy of a list replaces the older one
+-- (same list_id) in one transaction; an older or identical copy is skipped here (every version
+-- is kept in list_versions).
 CREATE TABLE IF NOT EXISTS lists (
     list_id       VARCHAR PRIMARY KEY,   -- un_sc | us_ofac_sdn | file stem for FtM / CSV lists
     title         VARCHAR NOT NULL,      -- e.g. 'UN Security Council Consolidated List'

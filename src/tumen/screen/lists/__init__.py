@@ -25,6 +25,10 @@ When several copies of one list are given in one call (a folder holding
 ``sdn_2024-04-04.csv.gz`` and ``sdn_2024-05-03.csv.gz``) the newest is loaded and
 the others are reported as ``superseded``.  The OFAC companion files attach to
 the newest ``SDN.CSV`` of the call.
+
+Every copy read is also kept as a *version* of its list (``superseded`` and
+``skipped_older`` ones too; each summary names its ``version_id``), so that the
+lists can be read as they stood on any date: :mod:`.history`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 One JSON object per line: ``{"id", "schema", "properties": {prop: [values]}, ...}``
 plus, in OpenSanctions exports, ``caption``, ``datasets``, ``referents``,
 ``first_seen``, ``last_seen``, ``last_change`` and ``target``
-(https://www.opensanctions.org/docs/bulk/json/).
+(https://www.opensanctions.org/docs/bulk/json/).  ``first_seen`` is kept as the
+entity's first-listed date (:mod:`tumen.screen.lists.history`).
 
 Sanctioned parties are those a ``Sanction`` entity points at (``entity``), or
 marked ``"target": true``, or carrying the topic ``sanction``.  Links come from
