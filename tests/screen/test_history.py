@@ -400,3 +400,34 @@ def test_partial_listing_dates_start_on_their_first_day(text: str | None, day: d
     from tumen.screen.lists.history import first_day
 
     assert first_day(text) == day
+
+
+def test_un_listed_on_is_the_first_listed_date(lists_db: Path, shared_data: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    raw = gzip.decompress(
+        (shared_data / "sanctions/un/un_sc_consolidated_2026-02-27.xml.gz").read_bytes()
+    )
+    listed = {
+        el.findtext("REFERENCE_NUMBER").strip(): el.findtext("LISTED_ON").strip()
+        for el in ET.fromstring(raw).iter()
+        if el.tag in ("INDIVIDUAL", "ENTITY") and el.findtext("UN_LIST_TYPE") == "DPRK"
+    }
+    with DuckDBStore(lists_db, read_only=True) as store:
+        refs = {
+            r["entity_id"]: r["ref"]
+            for r in store.query(
+                "SELECT json_extract_string(entity, '$.properties.entity[0]') AS entity_id, "
+                "json_extract_string(entity, '$.properties.unscId[0]') AS ref "
+                "FROM entities WHERE list_id = 'un_sc' AND schema = 'Sanction'"
+            ).to_pylist()
+        }
+        periods = designation_periods(store, [("un_sc", e) for e in refs])
+    checked = 0
+    for eid, ref in refs.items():
+        if ref in listed:
+            p = periods[("un_sc", eid)]
+            assert p["listed_since_source"] == "list"
+            assert p["listed_since"].isoformat() == listed[ref][:10], (ref, p)
+            checked += 1
+    assert checked == len(listed)
