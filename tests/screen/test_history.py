@@ -131,6 +131,10 @@ def test_as_of_screening_on_both_sides_of_an_addition(lists_db: Path, added_vess
         assert data["as_of"] == day.isoformat()
         hit = [m for m in data["matches"] if m["match"] and m["entity_id"] == f"ofac-{num}"]
         assert bool(hit) is listed
+        if hit:  # the designation says since when, and how that is known
+            (des,) = hit[0]["designation"]
+            assert des["listed_since"] == NEW.isoformat()
+            assert des["listed_since_source"] == "first_version_seen"
 
 
 def test_as_of_lists_hold_the_versions_of_that_day(lists_db: Path, raw) -> None:

@@ -160,6 +160,7 @@ class ScreenIndex:
                         "source_url": (props.get("sourceUrl") or [None])[0],
                     }
                 )
+        _add_listed_since(store, by_target)
         for row in rows:
             ent = json.loads(row["entity"])
             index._add(
@@ -406,6 +407,29 @@ def _positions(form: NameForm) -> list[set[str]]:
 def _deletes(token: str) -> list[str]:
     """Every string one deletion away from ``token`` (the SymSpell symmetric-delete keys)."""
     return [token[:i] + token[i + 1 :] for i in range(len(token))]
+
+
+def _add_listed_since(
+    store: Backend, by_target: dict[tuple[str, str], list[dict[str, Any]]]
+) -> None:
+    """Give each designation its ``listed_since`` (ISO date) and ``listed_since_source``.
+
+    ``list`` when the designation has a ``listing_date`` of its own; else the date of the first
+    loaded version holding the entry (``first_version_seen``; :mod:`tumen.screen.lists.history`).
+    Stores without list history leave the first-version date out (``None``).
+    """
+    from tumen.screen.lists.history import designation_periods
+
+    periods = designation_periods(store) if by_target else {}
+    for key, designations in by_target.items():
+        period = periods.get(key)
+        for d in designations:
+            if d.get("listing_date"):
+                d["listed_since"], d["listed_since_source"] = d["listing_date"], "list"
+            else:
+                seen = period["first_seen_on"] if period else None
+                d["listed_since"] = seen.isoformat() if seen else None
+                d["listed_since_source"] = "first_version_seen"
 
 
 def lists_fingerprint(store: Backend) -> str:
