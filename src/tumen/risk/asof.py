@@ -20,11 +20,13 @@ temporary schema first); the block removes them on exit.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from tumen.risk.timing import as_day
 from tumen.screen.lists.history import designation_periods, designation_status
 from tumen.store.backend import Backend
 
@@ -43,12 +45,9 @@ def matches_in_force(store: Backend, as_of: datetime) -> list[tuple[str, str]]:
     for r in rows:
         key = (r["list_id"], r["entity_id"])
         p = periods.get(key)
-        if p is None:
-            import json
-
-            from tumen.risk.timing import _d
-
-            dates = [_d(d.get("listing_date")) for d in json.loads(r["designation"] or "[]") or []]
+        if p is None:  # no history for this list: the designation's own date, if any
+            des = json.loads(r["designation"] or "[]") or []
+            dates = [as_day(d.get("listing_date")) for d in des]
             known = [d for d in dates if d is not None]
             if known and min(known) <= as_of.date():
                 keep.append(key)

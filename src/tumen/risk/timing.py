@@ -62,7 +62,8 @@ def event_phrase(ev: dict[str, Any]) -> str:
     return kind.replace("_", " ")
 
 
-def _d(value: Any) -> date | None:
+def as_day(value: Any) -> date | None:
+    """A date, datetime or ISO (possibly partial) date text → a date (``None`` stays ``None``)."""
     if value is None or isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, datetime):
@@ -127,7 +128,11 @@ def _designations(store: Backend, mmsis: Sequence[int] | None) -> list[dict[str,
         own = [d for d in des if d.get("list") in (None, r["list_id"])] or des
         # the dated designation first: the period's list date comes from it
         own = sorted(
-            own, key=lambda d: (_d(d.get("listing_date")) is None, str(_d(d.get("listing_date"))))
+            own,
+            key=lambda d: (
+                as_day(d.get("listing_date")) is None,
+                str(as_day(d.get("listing_date"))),
+            ),
         )
         out[key] = {
             "mmsi": int(r["mmsi"]),
@@ -141,7 +146,7 @@ def _designations(store: Backend, mmsis: Sequence[int] | None) -> list[dict[str,
             ),
             "reference": next((d.get("reference") for d in own if d.get("reference")), None),
             "listing_date": min(
-                (x for x in (_d(d.get("listing_date")) for d in own) if x is not None),
+                (x for x in (as_day(d.get("listing_date")) for d in own) if x is not None),
                 default=None,
             ),
         }
