@@ -147,6 +147,8 @@ def lists_diff(
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = 0,
 ) -> None:
     """Sanctioned entries added, removed and changed between two loaded versions of a list.
 
@@ -176,7 +178,7 @@ def lists_diff(
         f"+{result['counts']['added']} added, -{result['counts']['removed']} removed, "
         f"{result['counts']['changed']} changed"
     )
-    if result["note"]:
+    if result["note"] and not quiet:
         err_console.print(f"note: {result['note']}")
     for key in ("added", "removed", "changed"):
         entries = result[key]
@@ -192,7 +194,7 @@ def lists_diff(
                 ", ".join(e.get("properties", [])),
             )
         out_console.print(table)
-        if len(entries) > limit:
+        if len(entries) > limit and not quiet:
             err_console.print(f"{key}: {len(entries) - limit} more (--limit, or --json for all)")
 
 
