@@ -9,8 +9,10 @@ Runs the whole chain on embedded defaults, on a machine without any feed:
 3. run every detector (:func:`tumen.detect.run_detectors`) with the
    scenario's ports file;
 4. load the bundled demo list (:func:`tumen.screen.demo_list_path`, public
-   designations in the project's own words) and, when present, the real lists
-   of the shared data folder; screen every identity (:func:`tumen.screen.screen_store`);
+   designations in the project's own words), the simulator's mid-period
+   designations (:mod:`tumen.sim.designations`: the report says which events came
+   before and which after them) and, when present, the real lists of the shared
+   data folder (every version kept); screen every identity (:func:`tumen.screen.screen_store`);
 5. add a couple of observations from outside AIS (:func:`add_demo_observations`): satellite
    imagery confirming the planted dark port call, placed with the simulator's truth, and a port
    report of a vessel at a North Korean port; then rank the vessels
@@ -167,7 +169,9 @@ def run_demo(
         steps["detect"] = {"seconds": time.perf_counter() - t, **_figures(detected)}
 
         t = step("lists", "loading sanctions lists")
-        paths = [demo_list_path()] + ([lists_dir] if lists_dir else [])
+        # the simulator's mid-period designations are a list of their own (sim_designations)
+        sim_list = [sim.designations] if sim.designations is not None else []
+        paths = [demo_list_path(), *sim_list] + ([lists_dir] if lists_dir else [])
         loaded = load_lists(store, paths)
         steps["lists"] = {
             "seconds": time.perf_counter() - t,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,34 @@ def test_demo_ranks_the_designated_shuttles_first(demo) -> None:
     assert listed == event_ids
     assert len(doc.xpath("//article[contains(@class, 'dossier')]")) == 10
     assert re.search(r"ANGARA|LADY R|SPARTA IV|KUM UN SAN 3", doc.text_content())
+
+
+def test_demo_report_shows_a_mid_period_designation(demo) -> None:
+    from tumen.sim.designations import read_designations
+
+    out_dir, result = demo
+    (sim_list,) = (out_dir / "sim").glob("sim_designations_*.csv")
+    truth = read_designations(sim_list)
+    start = datetime.fromisoformat(DEMO_START.rstrip("Z")).date()
+    assert truth and all(d["listed_on"] > start for d in truth)
+    doc = lxml_html.fromstring(Path(result["report"]["html"]).read_text(encoding="utf-8"))
+    shown = set()
+    for article in doc.xpath("//article[contains(@class, 'dossier')]"):
+        for row in article.xpath(".//table[contains(@class, 'designation-timing')]//tr[td]"):
+            text = row.text_content()
+            for d in truth:
+                if f"listed by SIM only from {d['listed_on']}" in text:
+                    assert "pre-designation pattern" in text
+                    shown.add(("before", d["mmsi"]))
+                if f"listed by SIM since {d['listed_on']}" in text:
+                    assert "sanctions breach" in text
+                    shown.add(("after", d["mmsi"]))
+    # one designated vessel at least is seen on both sides of its designation
+    assert {m for k, m in shown if k == "before"} & {m for k, m in shown if k == "after"}, shown
+    # the list versions kept are in the annex
+    assert doc.xpath(
+        "//table[contains(@class, 'list-versions')]//code[text()='us_ofac_sdn@2024-04-04']"
+    )
 
 
 def test_find_shared_sanctions(tmp_path: Path, monkeypatch, shared_data) -> None:

@@ -82,6 +82,11 @@ def _hostile_store(folder: Path) -> tuple[DuckDBStore, Path]:
         "UPDATE matches SET caption = ?, path = ? WHERE role <> 'vessel'",
         [h["company"], json.dumps(path)],
     )
+    # a dated designation, so the dossier's designation-timing table (authority, ports) is shown
+    store.execute(
+        "UPDATE matches SET designation = ?",
+        [json.dumps([{"authority": h["company"], "listing_date": "2024-01-11"}])],
+    )
     store.execute("UPDATE events SET port = ? WHERE port = 'Dunai'", [h["port"]])
     store.execute("UPDATE events SET to_port = ? WHERE to_port = 'Dunai'", [h["port"]])
     store.execute("UPDATE lists SET title = ?", [h["list_title"]])

@@ -22,6 +22,7 @@ from tumen.cli.common import (
     print_json,
     settings_from,
 )
+from tumen.errors import InputError
 from tumen.store import DuckDBStore
 
 
@@ -58,6 +59,16 @@ def risk_cmd(
         ),
     ] = None,
     ports: PortsOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Rank with only the data and lists known at this UTC time (ISO 8601; a date "
+            "means 00:00): positions up to it, events ended by it, designations in force then. "
+            "Table `risk` is not written.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Rank vessels by explained risk signals and write table `risk`.
 
@@ -66,23 +77,47 @@ def risk_cmd(
     periods near watched ports or on a shuttle route, encounters at sea (more
     with a listed or DPRK partner), loitering and identity fraud.  Weights:
     `[risk.weights]` in tumen.toml (see `tumen config`).
+
+    For each event of a vessel with a listed vessel or owner, says whether the
+    designation was in force then: sanctions breach, pre-designation pattern,
+    after delisting (`designation_timing` in --json).
     """
+    from contextlib import nullcontext
+
     from tumen.risk import rank_vessels
+    from tumen.risk.asof import as_of_view
     from tumen.risk.rank import ranking_counts
+    from tumen.risk.timing import designation_timing, timing_counts
 
     settings = settings_from(config, db=db, ports=ports)
     n_top = top or settings.risk.top_n
-    with _open_existing(settings.db) as store:
-        table = rank_vessels(store, settings)
-    rows = table.slice(0, n_top).to_pylist()
+    when = None
+    if as_of is not None:
+        from tumen.times import parse_utc
+
+        try:
+            when = parse_utc(as_of)
+        except ValueError:
+            raise InputError(
+                f"--as-of {as_of!r} is not a date or time; give ISO 8601, e.g. 2024-04-04"
+            ) from None
+    with (
+        _open_existing(settings.db) as store,
+        as_of_view(store, when) if when is not None else nullcontext(),
+    ):
+        table = rank_vessels(store, settings, write=when is None)
+        rows = table.slice(0, n_top).to_pylist()
+        timing = designation_timing(store, [int(r["mmsi"]) for r in rows], until=when)
     for row in rows:
         row["signals"] = json.loads(row["signals"])
         row["weights"] = json.loads(row["weights"])
+        row["designation_timing"] = timing.get(int(row["mmsi"]), [])
     counts = ranking_counts(table.column("score").to_pylist())
     if json_out:
         print_json(
             {
                 **counts,
+                "as_of": when.isoformat() + "Z" if when is not None else None,
                 "vessels": [
                     {
                         k: row[k]
@@ -95,8 +130,10 @@ def risk_cmd(
                             "score",
                             "n_events",
                             "signals",
+                            "designation_timing",
                         )
                     }
+                    | {"designation_timing_counts": timing_counts(row["designation_timing"])}
                     for row in rows
                 ],
             }
@@ -109,7 +146,7 @@ def risk_cmd(
         "name",
         "score",
         "signals (points)",
-        title="Vessels by risk",
+        title="Vessels by risk" + (f" as of {when:%Y-%m-%d %H:%M} UTC" if when else ""),
         show_lines=True,
     )
     for row in rows:
@@ -127,11 +164,34 @@ def risk_cmd(
             signals or "–",
         )
     out_console.print(view)
+    for row in rows:
+        by = timing_counts(row["designation_timing"])
+        shown = [f for f in row["designation_timing"] if f["status"] != "undetermined"][:3]
+        if shown and not quiet:
+            out_console.print(
+                f"{row['name'] or row['mmsi']}: "
+                + ", ".join(f"{n} {label}" for s, n in by.items() if n for label in [_LABEL[s]])
+                + "".join(f"\n  {f['sentence']}" for f in shown),
+                markup=False,
+            )
     if not quiet:
         err_console.print(
             f"{counts['n_vessels']} vessels ranked, {counts['n_with_signals']} with at least one risk "
-            f"signal; table `risk` written to {settings.db}"
+            f"signal; "
+            + (
+                f"as of {when:%Y-%m-%d %H:%M} UTC (table `risk` not written)"
+                if when
+                else f"table `risk` written to {settings.db}"
+            )
         )
+
+
+_LABEL = {
+    "in_force": "sanctions breach",
+    "pre_designation": "pre-designation",
+    "after_delisting": "after delisting",
+    "undetermined": "undetermined",
+}
 
 
 @app.command("report")

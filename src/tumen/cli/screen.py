@@ -27,7 +27,8 @@ from tumen.errors import InputError
 
 lists_app = typer.Typer(
     name="lists",
-    help="Sanctions lists in the store: show what is loaded (no sub-command), `load` files, `update` from the web.",
+    help="Sanctions lists in the store: show what is loaded and every version kept (no sub-command), "
+    "`load` files, `diff` two versions, `update` from the web.",
     no_args_is_help=False,
     invoke_without_command=True,
 )
@@ -66,25 +67,135 @@ def lists_show(
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Show the lists loaded in the store: list id, list date, file, entity counts."""
+    """Show the lists loaded in the store (list id, list date, file, entity counts) and every
+    version of each that was loaded (version id, date, sanctioned entries, added/removed)."""
     if ctx.invoked_subcommand is not None:
         return
     from tumen.screen.lists import loaded_lists
+    from tumen.screen.lists.history import list_versions
 
     settings = settings_from(config, db=db)
     rows: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
     if Path(str(settings.db)).exists():  # never create a store just to say it is empty
         from tumen.store import DuckDBStore
 
         with DuckDBStore(settings.db, read_only=True) as store:
             rows = loaded_lists(store) if store.table_exists("lists") else []
+            versions = list_versions(store)
     if json_out:
-        print_json({"db": str(settings.db), "lists": rows})
+        print_json({"db": str(settings.db), "lists": rows, "versions": versions})
         return
     if not rows:
         err_console.print(f"no lists loaded in {settings.db}; run `tumen lists load PATH`")
         return
     _print_lists(rows, f"sanctions lists in {settings.db}")
+    if versions:
+        _print_versions(versions)
+
+
+def _print_versions(versions: list[dict[str, Any]]) -> None:
+    table = Table(
+        "version",
+        "date",
+        "list date",
+        "loaded (UTC)",
+        "sanctioned",
+        "added",
+        "removed",
+        "current",
+        "file",
+        title="list versions kept (compare two with `tumen lists diff OLD NEW`)",
+    )
+    for v in versions:
+        table.add_row(
+            v["version_id"],
+            v["date"],
+            v["list_date"] or "",
+            v["loaded_at"],
+            str(v["targets"]),
+            "" if v["added"] is None else f"+{v['added']}",
+            "" if v["removed"] is None else f"-{v['removed']}",
+            "yes" if v["current"] else "",
+            Path(v["path"]).name,
+        )
+    out_console.print(table)
+
+
+@lists_app.command("diff")
+def lists_diff(
+    old: Annotated[
+        str,
+        typer.Argument(help="Older version: a version id (e.g. us_ofac_sdn@2024-04-04) or a date."),
+    ],
+    new: Annotated[
+        str, typer.Argument(help="Newer version: a version id or a date (ISO 8601, UTC).")
+    ],
+    list_id: Annotated[
+        str | None,
+        typer.Option(
+            "--list",
+            help="The list whose versions a date picks (needed when several lists are loaded).",
+        ),
+    ] = None,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", help="Entries shown per section in the table (count); --json has all."
+        ),
+    ] = 50,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Sanctioned entries added, removed and changed between two loaded versions of a list.
+
+    A date stands for the version in force that day (the newest dated on or before it).
+    """
+    from tumen.errors import StoreError
+    from tumen.screen.lists.history import diff_versions, resolve_version
+    from tumen.store import DuckDBStore
+
+    settings = settings_from(config, db=db)
+    if not Path(str(settings.db)).exists():
+        raise StoreError(f"{settings.db}: no such store; run `tumen lists load PATH` first")
+    with DuckDBStore(settings.db, read_only=True) as store:
+        a = resolve_version(store, old, list_id)
+        b = resolve_version(store, new, list_id)
+        if a["list_id"] != b["list_id"]:
+            raise InputError(
+                f"{a['version_id']} and {b['version_id']} are versions of different lists; "
+                "compare two versions of one list"
+            )
+        result = diff_versions(store, a, b)
+    if json_out:
+        print_json({"db": str(settings.db), **result})
+        return
+    out_console.print(
+        f"{a['list_id']}: {a['version_id']} → {b['version_id']}: "
+        f"+{result['counts']['added']} added, -{result['counts']['removed']} removed, "
+        f"{result['counts']['changed']} changed"
+    )
+    if result["note"] and not quiet:
+        err_console.print(f"note: {result['note']}")
+    for key in ("added", "removed", "changed"):
+        entries = result[key]
+        if not entries:
+            continue
+        table = Table("entity", "name", "schema", "programs", "changed properties", title=key)
+        for e in entries[:limit]:
+            table.add_row(
+                e["entity_id"],
+                e["caption"] or "",
+                e["schema"],
+                ", ".join(e["programs"]),
+                ", ".join(e.get("properties", [])),
+            )
+        out_console.print(table)
+        if len(entries) > limit and not quiet:
+            err_console.print(f"{key}: {len(entries) - limit} more (--limit, or --json for all)")
 
 
 @lists_app.command("load")
@@ -226,6 +337,15 @@ def screen_cmd(
             show_default=False,
         ),
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Screen against the lists as they stood on this date (ISO 8601, UTC; "
+            "default: the newest versions loaded).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
@@ -233,7 +353,10 @@ def screen_cmd(
     verbose: VerboseOpt = 0,
 ) -> None:
     """Screen the store's vessels (writes table `matches`), or names given with --query / --query-file."""
+    from tumen.screen.lists.history import parse_day
     from tumen.screen.match import QUERY_TYPES
+
+    day = parse_day(as_of) if as_of is not None else None
 
     if fmt not in ("table", "json", "jsonl"):
         raise InputError(f"--format {fmt!r}: give table, json or jsonl")
@@ -249,16 +372,18 @@ def screen_cmd(
         },
     )
     if query is None and query_file is None:
-        _screen_vessels(settings, json_out=json_out, quiet=quiet)
+        _screen_vessels(settings, json_out=json_out, quiet=quiet, as_of=day)
     elif query is not None:
         ids = {"imo": imo, "mmsi": mmsi, "flag": flag, "callsign": callsign}
-        _screen_one(settings, query, type_, ids, as_json=json_out or fmt != "table")
+        _screen_one(settings, query, type_, ids, as_json=json_out or fmt != "table", as_of=day)
     else:
         assert query_file is not None
-        _screen_file(settings, query_file, as_json=json_out or fmt != "table", quiet=quiet)
+        _screen_file(
+            settings, query_file, as_json=json_out or fmt != "table", quiet=quiet, as_of=day
+        )
 
 
-def _screen_vessels(settings: Any, *, json_out: bool, quiet: bool) -> None:
+def _screen_vessels(settings: Any, *, json_out: bool, quiet: bool, as_of: Any = None) -> None:
     """Screen every vessel identity of the store and write table ``matches``."""
     from tumen.screen import screen_store
     from tumen.store import DuckDBStore
@@ -269,13 +394,17 @@ def _screen_vessels(settings: Any, *, json_out: bool, quiet: bool) -> None:
     ):
         task = bar.add_task("screening vessels", total=None)
         report = screen_store(
-            store, settings, on_progress=lambda i, n: bar.update(task, completed=i, total=n)
+            store,
+            settings,
+            on_progress=lambda i, n: bar.update(task, completed=i, total=n),
+            as_of=as_of,
         )
     if json_out:
         print_json(report.to_json())
     elif not quiet:
         err_console.print(
-            f"screened {report.identities} vessel identities against {', '.join(report.lists)}: "
+            f"screened {report.identities} vessel identities against {', '.join(report.lists)}"
+            f"{f' as of {report.as_of}' if report.as_of else ''}: "
             f"{report.matches} matches ({report.vessel_matches} vessels, "
             f"{report.party_matches} linked parties) in {report.seconds:.1f} s; "
             "written to table matches"
@@ -283,7 +412,13 @@ def _screen_vessels(settings: Any, *, json_out: bool, quiet: bool) -> None:
 
 
 def _screen_one(
-    settings: Any, query: str, type_: str | None, ids: dict[str, str | None], *, as_json: bool
+    settings: Any,
+    query: str,
+    type_: str | None,
+    ids: dict[str, str | None],
+    *,
+    as_json: bool,
+    as_of: Any = None,
 ) -> None:
     """Screen one name against the lists of the store (read-only; never creates it)."""
     from tumen.screen.match import screen_query
@@ -291,7 +426,7 @@ def _screen_one(
 
     cfg = settings.screen
     found = screen_query(
-        open_index(settings.db),
+        open_index(settings.db, as_of=as_of),
         query,
         type=type_,
         imo=ids["imo"],
@@ -302,7 +437,8 @@ def _screen_one(
         limit=cfg.max_candidates,
     )
     if as_json:
-        print_json({"id": None, "query": query, "matches": [m.to_json() for m in found]})
+        out = {"id": None, "query": query, "matches": [m.to_json() for m in found]}
+        print_json(out | ({"as_of": as_of.isoformat()} if as_of else {}))
         return
     table = Table(
         "score",
@@ -312,7 +448,7 @@ def _screen_one(
         "list",
         "programs",
         "why",
-        title=f"screening {query!r}",
+        title=f"screening {query!r}" + (f" as of {as_of}" if as_of else ""),
     )
     for m in found:
         table.add_row(
@@ -327,11 +463,13 @@ def _screen_one(
     out_console.print(table)
 
 
-def _screen_file(settings: Any, query_file: str, *, as_json: bool, quiet: bool) -> None:
+def _screen_file(
+    settings: Any, query_file: str, *, as_json: bool, quiet: bool, as_of: Any = None
+) -> None:
     """Screen a JSON-lines query file: one output object per line (JSON lines or a table)."""
     from tumen.screen.queries import open_index, parse_query_lines, screen_query_lines
 
-    index = open_index(settings.db)
+    index = open_index(settings.db, as_of=as_of)
     fh = _query_file(query_file)
     try:
         parsed = parse_query_lines(fh, query_file)

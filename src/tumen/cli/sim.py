@@ -76,7 +76,7 @@ def simulate_cmd(
 ) -> None:
     """Simulate AIS traffic between North Korea and Russia with planted behaviour and its ground truth.
 
-    Background cargo ships, tankers and fishing boats in the Sea of Japan / East Sea, plus shuttles, dark periods, ship-to-ship meetings, loitering, identity fraud and look-alikes, with the noise of a real feed. Writes the AIS, the truth of every event the detectors should find (truth.jsonl, look-alikes marked negative) and the ports file used. Start time, feed and noise rates: the sim settings (`tumen config`).
+    Background cargo ships, tankers and fishing boats in the Sea of Japan / East Sea, plus shuttles, dark periods, ship-to-ship meetings, loitering, identity fraud and look-alikes, with the noise of a real feed. Writes the AIS, the truth of every event the detectors should find (truth.jsonl, look-alikes marked negative), the ports file used and the designations made mid-period (sim_designations_DATE.csv, a list to load with `tumen lists load`). Start time, feed and noise rates: the sim settings (`tumen config`).
     """
     from tumen.sim import simulate
 

@@ -546,7 +546,9 @@ def _dossier(
         sig["signal"]: sorted(event_number[e] for e in sig["event_ids"] if e in event_number)
         for sig in (risk_row or {}).get("signals", [])
     }
+    timing = _designation_timing(store, mmsi, event_number)
     return {
+        "designation_timing": timing,
         "mmsi": mmsi,
         "risk": risk_row or {"rank": None, "score": 0.0, "signals": [], "n_events": 0},
         "identity": ident,
@@ -614,6 +616,32 @@ def _observations_for(
             if c["obs_id"] == o["obs_id"]
         ]
     return {"observations": rows, "cues": all_cues, "track": grouped.get("", [])}
+
+
+#: Designation-timing rows shown per dossier (the determined ones first); the count says how many more.
+TIMING_ROWS = 30
+
+
+def _designation_timing(store: Backend, mmsi: int, event_number: dict[str, int]) -> dict[str, Any]:
+    """The dossier's "designation in force?" table (:mod:`tumen.risk.timing`).
+
+    ``rows``: findings with the event's ``number`` in the dossier, those whose status is
+    known first, then in time order, at most :data:`TIMING_ROWS` (none when no status is
+    known); ``counts`` by status; ``more``: the findings left out.
+    """
+    from tumen.risk.timing import designation_timing, timing_counts
+
+    found = designation_timing(store, [mmsi]).get(mmsi, [])
+    for f in found:
+        f["number"] = event_number.get(f["event_id"])
+    ordered = sorted(found, key=lambda f: (f["status"] == "undetermined", f["start"]))
+    if all(f["status"] == "undetermined" for f in found):
+        ordered = []  # nothing the data can tell: no table (the screening box names the lists)
+    return {
+        "rows": ordered[:TIMING_ROWS],
+        "counts": timing_counts(found),
+        "more": max(0, len(found) - TIMING_ROWS),
+    }
 
 
 def _detector_runs(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -722,6 +750,7 @@ def build_context(
         "annex_elsewhere": None,
         "sources": q.sources(store),
         "lists": q.lists_loaded(store),
+        "list_versions": _list_versions(store),
         "ports": ports,
         "signals": [
             {
@@ -737,6 +766,13 @@ def build_context(
         "detect_settings": settings.detect.model_dump(),
         "screen_settings": settings.screen.model_dump(),
     }
+
+
+def _list_versions(store: Backend) -> list[dict[str, Any]]:
+    """Every kept version of the lists (:func:`tumen.screen.lists.history.list_versions`)."""
+    from tumen.screen.lists.history import list_versions
+
+    return list_versions(store)
 
 
 def json_for_script(value: Any) -> Markup:

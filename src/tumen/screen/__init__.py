@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -112,9 +113,11 @@ class ScreenReport:
     seconds: float = 0.0
     lists: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    as_of: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "as_of": self.as_of,
             "identities": self.identities,
             "candidates": self.candidates,
             "matches": self.matches,
@@ -173,6 +176,7 @@ def screen_store(
     settings: Settings,
     *,
     on_progress: Callable[[int, int], None] | None = None,
+    as_of: date | None = None,
 ) -> ScreenReport:
     """Screen every vessel identity of ``statics`` and its owners/managers; write ``matches``.
 
@@ -183,6 +187,8 @@ def screen_store(
     ``screen.max_hops`` hops is written with its path (role = the first edge's role:
     ``owner``, ``manager``, ``operator``, ``director``, ``linked``).  Candidates
     scoring below ``screen.min_score`` are not written.  ``matches`` is replaced.
+    With ``as_of`` (a date, UTC) the lists are read as they stood that day
+    (:mod:`tumen.screen.lists.history`); the report says so in ``as_of``.
 
     Raises
     ------
@@ -195,9 +201,16 @@ def screen_store(
         raise StoreError(
             "no sanctions list is loaded; run `tumen lists load PATH` (or the demo list) first"
         )
-    index = get_index(store)
-    graph = OwnershipGraph.from_store(store, index=index, threshold=cfg.threshold)
-    params = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
+    if as_of is not None:
+        from tumen.screen.lists.history import ensure_history
+
+        ensure_history(store)
+    index = get_index(store, as_of=as_of)
+    graph = OwnershipGraph.from_store(store, index=index, threshold=cfg.threshold, as_of=as_of)
+    params = json.dumps(
+        cfg.model_dump(mode="json") | ({"as_of": as_of.isoformat()} if as_of else {}),
+        sort_keys=True,
+    )
     identities = store.query(IDENTITIES_SQL).to_pylist()
     now = utc_now()
     rows: list[dict[str, Any]] = []
@@ -207,6 +220,7 @@ def screen_store(
         lists=[
             r["list_id"] for r in store.query("SELECT list_id FROM lists ORDER BY 1").to_pylist()
         ],
+        as_of=as_of.isoformat() if as_of else None,
     )
     matched_mmsi: set[int] = set()
     queries = [

@@ -23,6 +23,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -121,17 +122,27 @@ class ScreenIndex:
         self.by_id: dict[str, int] = {}
         self._name_kind: np.ndarray = np.zeros(0, dtype=np.int8)
         self.fingerprint = ""
+        self.as_of: date | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_store(cls, store: Backend) -> ScreenIndex:
-        """Index the sanctioned parties of every list loaded in ``store``."""
+    def from_store(cls, store: Backend, as_of: date | None = None) -> ScreenIndex:
+        """Index the sanctioned parties of every list loaded in ``store``.
+
+        With ``as_of``, the lists as they stood on that date (UTC; see
+        :func:`tumen.screen.lists.history.entities_as_of_sql`).
+        """
+        source = "entities"
+        if as_of is not None:
+            from tumen.screen.lists.history import entities_as_of_sql
+
+            source = f"({entities_as_of_sql(as_of)}) entities"
         rows = store.query(
-            "SELECT entity_id, list_id, schema, caption, datasets, programs, entity FROM entities "
+            f"SELECT entity_id, list_id, schema, caption, datasets, programs, entity FROM {source} "
             "WHERE target ORDER BY list_id, entity_id"
         ).to_pylist()
         sanctions = store.query(
-            "SELECT s.list_id, s.entity FROM entities s WHERE s.schema = 'Sanction'"
+            f"SELECT list_id, entity FROM {source} WHERE schema = 'Sanction'"
         ).to_pylist()
         index = cls()
         by_target: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -149,6 +160,7 @@ class ScreenIndex:
                         "source_url": (props.get("sourceUrl") or [None])[0],
                     }
                 )
+        _add_listed_since(store, by_target)
         for row in rows:
             ent = json.loads(row["entity"])
             index._add(
@@ -159,7 +171,8 @@ class ScreenIndex:
                 designations=by_target.get((row["list_id"], row["entity_id"]), []),
             )
         index._finish()
-        index.fingerprint = lists_fingerprint(store)
+        index.fingerprint = lists_fingerprint(store) + (f"@{as_of}" if as_of else "")
+        index.as_of = as_of
         return index
 
     @classmethod
@@ -396,9 +409,37 @@ def _deletes(token: str) -> list[str]:
     return [token[:i] + token[i + 1 :] for i in range(len(token))]
 
 
+def _add_listed_since(
+    store: Backend, by_target: dict[tuple[str, str], list[dict[str, Any]]]
+) -> None:
+    """Give each designation its ``listed_since`` (ISO date) and ``listed_since_source``.
+
+    ``list`` when the designation has a ``listing_date`` of its own; else the date of the first
+    loaded version holding the entry (``first_version_seen``; :mod:`tumen.screen.lists.history`).
+    Stores without list history leave the first-version date out (``None``).
+    """
+    from tumen.screen.lists.history import designation_periods
+
+    periods = designation_periods(store) if by_target else {}
+    for key, designations in by_target.items():
+        period = periods.get(key)
+        for d in designations:
+            if d.get("listing_date"):
+                d["listed_since"], d["listed_since_source"] = d["listing_date"], "list"
+            else:
+                seen = period["first_seen_on"] if period else None
+                d["listed_since"] = seen.isoformat() if seen else None
+                d["listed_since_source"] = "first_version_seen"
+
+
 def lists_fingerprint(store: Backend) -> str:
     """Changes whenever a list is loaded or replaced (for caching an index)."""
     if not store.table_exists("lists"):
         return ""
     rows = store.query("SELECT list_id, sha256, loaded_at FROM lists ORDER BY list_id").to_pylist()
-    return "|".join(f"{r['list_id']}:{r['sha256']}:{r['loaded_at']}" for r in rows)
+    text = "|".join(f"{r['list_id']}:{r['sha256']}:{r['loaded_at']}" for r in rows)
+    if store.table_exists("list_versions"):  # an older version kept changes the lists as of a date
+        text += "|versions:" + str(
+            store.query("SELECT count(*) AS n FROM list_versions").column("n")[0].as_py()
+        )
+    return text

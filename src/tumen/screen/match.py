@@ -55,6 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -504,16 +505,17 @@ def _dedupe(names: list[IndexedName]) -> list[IndexedName]:
 _INDEX_CACHE: dict[tuple[int, str], ScreenIndex] = {}
 
 
-def get_index(store: Backend) -> ScreenIndex:
-    """The index of the lists loaded in ``store``, built once per loaded-lists state."""
+def get_index(store: Backend, as_of: date | None = None) -> ScreenIndex:
+    """The index of the lists loaded in ``store``, built once per loaded-lists state
+    (``as_of``: the lists as they stood on that date, UTC)."""
     from tumen.screen.index import lists_fingerprint
 
-    key = (id(store), lists_fingerprint(store))
+    key = (id(store), lists_fingerprint(store) + (f"@{as_of}" if as_of else ""))
     cached = _INDEX_CACHE.get(key)
     if cached is None:
         for old in [k for k in _INDEX_CACHE if k[0] == id(store)]:
             del _INDEX_CACHE[old]
-        cached = ScreenIndex.from_store(store)
+        cached = ScreenIndex.from_store(store, as_of=as_of)
         _INDEX_CACHE[key] = cached
     return cached
 

@@ -67,7 +67,7 @@ class OwnershipGraph:
 
     @classmethod
     def from_store(
-        cls, store: Backend, *, index: Any = None, threshold: float = 0.7
+        cls, store: Backend, *, index: Any = None, threshold: float = 0.7, as_of: Any = None
     ) -> OwnershipGraph:
         """Build the graph from ``entities`` and ``links``.
 
@@ -78,18 +78,29 @@ class OwnershipGraph:
             on a list are matched by name to list entries (``same_as`` edges).
         threshold:
             Matching score for a ``same_as`` edge.
+        as_of:
+            A :class:`datetime.date`: the lists and their links as they stood that day
+            (:mod:`tumen.screen.lists.history`); ``None``: the newest versions.
         """
+        ents_src, links_src = "entities", "links"
+        if as_of is not None:
+            from tumen.screen.lists.history import entities_as_of_sql, links_as_of_sql
+
+            ents_src = f"({entities_as_of_sql(as_of)}) entities"
+            links_src = f"({links_as_of_sql(as_of)}) links"
         graph = cls()
         g = graph.g
         ents = store.query(
-            "SELECT entity_id, list_id, schema, caption, target, programs, entity FROM entities "
+            f"SELECT entity_id, list_id, schema, caption, target, programs, entity FROM {ents_src} "
             "WHERE schema NOT IN ('Sanction', 'Ownership', 'Directorship', 'UnknownLink')"
         ).to_pylist()
         linked = {
-            r["source_id"] for r in store.query("SELECT DISTINCT source_id FROM links").to_pylist()
+            r["source_id"]
+            for r in store.query(f"SELECT DISTINCT source_id FROM {links_src}").to_pylist()
         }
         linked |= {
-            r["target_id"] for r in store.query("SELECT DISTINCT target_id FROM links").to_pylist()
+            r["target_id"]
+            for r in store.query(f"SELECT DISTINCT target_id FROM {links_src}").to_pylist()
         }
         for r in ents:
             eid = r["entity_id"]
@@ -126,7 +137,7 @@ class OwnershipGraph:
             if index is not None and not r["target"] and r["schema"] in PARTY_SCHEMATA:
                 graph._resolve(eid, r["caption"], r["schema"], index, threshold)
         for r in store.query(
-            "SELECT source_id, target_id, role, link_id, source FROM links"
+            f"SELECT source_id, target_id, role, link_id, source FROM {links_src}"
         ).to_pylist():
             for node in (r["source_id"], r["target_id"]):
                 if node not in g:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,9 @@ class QueryLine:
     error: str | None = None
 
 
-def open_index(db: str | Path) -> ScreenIndex:
-    """The screening index of the lists loaded in the store file ``db`` (opened read-only).
+def open_index(db: str | Path, as_of: date | None = None) -> ScreenIndex:
+    """The screening index of the lists loaded in the store file ``db`` (opened read-only);
+    ``as_of``: the lists as they stood on that date (UTC).
 
     Raises
     ------
@@ -58,7 +60,11 @@ def open_index(db: str | Path) -> ScreenIndex:
             raise StoreError(
                 f"{db}: no sanctions list is loaded; run `tumen lists load PATH` first"
             )
-        return get_index(store)
+        if as_of is not None:
+            from tumen.screen.lists.history import check_as_of
+
+            check_as_of(store, as_of)
+        return get_index(store, as_of=as_of)
 
 
 def check_query(q: Any) -> dict[str, Any]:

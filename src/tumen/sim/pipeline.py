@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from tumen.config import Settings
 from tumen.errors import InputError
 from tumen.sim import noise as nz
+from tumen.sim.designations import plan_designations, write_designations
 from tumen.sim.encode import (
     decoded_lat_lon,
     position_lines,
@@ -86,6 +87,9 @@ class SimResult:
     truth_events: dict[str, int] = field(default_factory=dict)
     negatives: int = 0
     elapsed_s: float = 0.0
+    #: the list of mid-period designations, also their truth (:mod:`tumen.sim.designations`)
+    designations: Path | None = None
+    n_designations: int = 0
 
     @property
     def paths(self) -> list[Path]:
@@ -95,7 +99,9 @@ class SimResult:
     @property
     def files(self) -> list[Path]:
         """Every file written: the AIS files, ``truth.jsonl`` and ``ports.csv``."""
-        return [*self.paths, self.truth, self.ports]
+        return [*self.paths, self.truth, self.ports] + (
+            [self.designations] if self.designations else []
+        )
 
     def to_json(self) -> dict[str, Any]:
         """A summary with stable keys."""
@@ -115,6 +121,8 @@ class SimResult:
             "truth_events": dict(self.truth_events),
             "negatives": self.negatives,
             "elapsed_s": round(self.elapsed_s, 2),
+            "designations": str(self.designations) if self.designations else None,
+            "n_designations": self.n_designations,
         }
 
 
@@ -329,6 +337,10 @@ def simulate(
             counts[e["type"]] = counts.get(e["type"], 0) + 1
     result.truth_events = dict(sorted(counts.items()))
     result.negatives = sum(1 for e in events if e.get("negative"))
+    planned = plan_designations(fleet, seed, t0, hours, {imo for imo, _k, _f in NAMED.values()})
+    last_day = datetime.fromtimestamp(t0 + hours * 3600.0 - 1, UTC).date()
+    result.designations = write_designations(out, planned, last_day)
+    result.n_designations = len(planned)
     result.elapsed_s = time.perf_counter() - began
     step("truth", 1, 1)
     return result

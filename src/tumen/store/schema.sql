@@ -147,8 +147,9 @@ CREATE TABLE IF NOT EXISTS ingest_keys (
 -- Sanctions lists loaded by `tumen lists load` (tumen.screen.lists) and the matches
 -- written by `tumen screen` (tumen.screen).  Entities are FollowTheMoney entities.
 
--- One row per loaded list.  A newer copy of a list replaces the older one (same list_id)
--- in one transaction; an older or identical copy is skipped.
+-- One row per loaded list: its newest version.  A newer copy of a list replaces the older one
+-- (same list_id) in one transaction; an older or identical copy is skipped here (every version
+-- is kept in list_versions).
 CREATE TABLE IF NOT EXISTS lists (
     list_id       VARCHAR PRIMARY KEY,   -- un_sc | us_ofac_sdn | file stem for FtM / CSV lists
     title         VARCHAR NOT NULL,      -- e.g. 'UN Security Council Consolidated List'
@@ -186,6 +187,59 @@ CREATE TABLE IF NOT EXISTS links (
     role        VARCHAR NOT NULL,        -- owner | manager | operator | director | linked | ...
     link_id     VARCHAR,                 -- the FtM link entity (Ownership, ...), if any
     source      VARCHAR NOT NULL         -- JSON: {list, file, sha256, ref, text} where it is stated
+);
+
+-- === list history (tumen.screen.lists.history) ===
+-- Every version of every list ever loaded (`lists` / `entities` / `links` hold the newest),
+-- so that screening, risk and reports can ask what a list said on a given date.
+
+-- One row per loaded version of a list.  A version's date is its list_date, else the day it was loaded.
+CREATE TABLE IF NOT EXISTS list_versions (
+    version_id    VARCHAR PRIMARY KEY,   -- '<list_id>@<date>' ('.2', '.3' added when one date has several)
+    list_id       VARCHAR NOT NULL,      -- → lists
+    title         VARCHAR NOT NULL,
+    format        VARCHAR NOT NULL,      -- as in lists
+    path          VARCHAR NOT NULL,      -- main file, made absolute
+    sha256        VARCHAR NOT NULL,      -- of the main file's bytes as stored
+    files         VARCHAR NOT NULL,      -- JSON list of {path, sha256, role, rows} for every file read
+    fingerprint   VARCHAR NOT NULL,      -- SHA-256 of the sorted SHA-256 of its files (same files = same version)
+    list_date     DATE,                  -- the list's own publication date (UTC), if it has one
+    loaded_at     TIMESTAMP NOT NULL,    -- UTC
+    tumen_version VARCHAR NOT NULL,
+    entities      BIGINT NOT NULL,       -- entities in this version (all schemata)
+    counts        VARCHAR NOT NULL       -- JSON: entities by schema, ...
+);
+
+-- Which entity states make up each version (one row per entity of the version).
+CREATE TABLE IF NOT EXISTS list_members (
+    version_id  VARCHAR NOT NULL,        -- → list_versions
+    entity_id   VARCHAR NOT NULL,        -- → entity_states
+    state       VARCHAR NOT NULL         -- → entity_states.state
+);
+
+-- Each distinct content an entity of a list has had (stored once however many versions carry it).
+CREATE TABLE IF NOT EXISTS entity_states (
+    list_id     VARCHAR NOT NULL,        -- → lists
+    entity_id   VARCHAR NOT NULL,        -- FtM id, as in entities
+    state       VARCHAR NOT NULL,        -- MD5 of the entity JSON
+    schema      VARCHAR NOT NULL,        -- as in entities
+    caption     VARCHAR,
+    datasets    VARCHAR NOT NULL,
+    programs    VARCHAR,
+    target      BOOLEAN NOT NULL,
+    entity      VARCHAR NOT NULL,
+    listed_on   DATE                     -- first-listed date the list itself gives for a target (UN LISTED_ON,
+                                         -- Sanction listingDate, FtM first_seen; a partial date → its first day)
+);
+
+-- The links of each version (as in links).
+CREATE TABLE IF NOT EXISTS list_version_links (
+    version_id  VARCHAR NOT NULL,        -- → list_versions
+    source_id   VARCHAR NOT NULL,
+    target_id   VARCHAR NOT NULL,
+    role        VARCHAR NOT NULL,
+    link_id     VARCHAR,
+    source      VARCHAR NOT NULL
 );
 
 -- Screening results written by `tumen screen` (one row per identity x candidate kept).

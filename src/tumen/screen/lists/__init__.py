@@ -25,6 +25,10 @@ When several copies of one list are given in one call (a folder holding
 ``sdn_2024-04-04.csv.gz`` and ``sdn_2024-05-03.csv.gz``) the newest is loaded and
 the others are reported as ``superseded``.  The OFAC companion files attach to
 the newest ``SDN.CSV`` of the call.
+
+Every copy read is also kept as a *version* of its list (``superseded`` and
+``skipped_older`` ones too; each summary names its ``version_id``), so that the
+lists can be read as they stood on any date: :mod:`.history`.
 """
 
 from __future__ import annotations
@@ -292,6 +296,22 @@ def _stored_fingerprints(store: Backend) -> dict[str, dict[str, Any]]:
             "list_date": r["list_date"].isoformat() if r["list_date"] else None,
             "entities": r["entities"],
         }
+    if store.table_exists("list_versions"):
+        for r in store.query(
+            "SELECT version_id, list_id, title, format, list_date, entities, fingerprint "
+            "FROM list_versions"
+        ).to_pylist():
+            out.setdefault(  # a version kept in the history but not the current copy: older
+                r["fingerprint"],
+                {
+                    "list_id": r["list_id"],
+                    "title": r["title"],
+                    "format": r["format"],
+                    "list_date": r["list_date"].isoformat() if r["list_date"] else None,
+                    "entities": r["entities"],
+                    "status": "skipped_older",
+                },
+            )["version_id"] = r["version_id"]
     return out
 
 
@@ -334,41 +354,86 @@ def load_lists(
     ListError
         A file is malformed or truncated; nothing is written.
     """
+    from tumen.screen.lists.history import ensure_history
+
     if isinstance(paths, (str, Path)):
         paths = [paths]
     jobs, notes = plan(paths)
+    ensure_history(store)
     stored = {} if force else _stored_fingerprints(store)
-    parsed_by_id: dict[str, ParsedList] = {}
+    parsed_by_id: dict[str, list[ParsedList]] = {}
     unchanged: list[dict[str, Any]] = []
     for job in jobs:
         fp = _job_fingerprint(job)
         if fp in stored:  # the very same files are loaded already: nothing to read
-            unchanged.append(stored[fp] | {"path": str(job.path), "status": "unchanged"})
+            unchanged.append({"status": "unchanged"} | stored[fp] | {"path": str(job.path)})
             continue
         parsed = parse_job(job)
         if on_progress:
             on_progress(str(job.path), len(parsed.entities))
-        previous = parsed_by_id.get(parsed.list_id)
-        if previous is not None:
-            older, newer = sorted([previous, parsed], key=lambda p: p.list_date or date.min)
-            notes.append(
-                {
-                    "path": str(older.path),
-                    "list_id": older.list_id,
-                    "status": "superseded",
-                    "list_date": older.list_date.isoformat() if older.list_date else None,
-                }
-            )
-            parsed = newer
-        parsed_by_id[parsed.list_id] = parsed
+        parsed_by_id.setdefault(parsed.list_id, []).append(parsed)
     summaries: list[dict[str, Any]] = list(unchanged)
     with store.transaction():
-        for parsed in parsed_by_id.values():
-            summaries.append(_write(store, parsed, force=force))
+        for group in parsed_by_id.values():
+            # every version is kept (oldest first); the newest of the call may become current
+            group.sort(key=lambda p: p.list_date or date.min)
+            for older in group[:-1]:
+                rows = (_entity_rows(older), _link_rows(older))
+                notes.append(
+                    {
+                        "path": str(older.path),
+                        "list_id": older.list_id,
+                        "status": "superseded",
+                        "list_date": older.list_date.isoformat() if older.list_date else None,
+                        "version_id": _keep_version(store, older, *rows),
+                    }
+                )
+            newest = group[-1]
+            rows = (_entity_rows(newest), _link_rows(newest))
+            summary = _write(store, newest, force=force, rows=rows)
+            summaries.append(summary | {"version_id": _keep_version(store, newest, *rows)})
     return summaries + notes
 
 
-def _write(store: Backend, parsed: ParsedList, *, force: bool) -> dict[str, Any]:
+def _keep_version(
+    store: Backend, parsed: ParsedList, entity_rows: pa.Table, link_rows: pa.Table
+) -> str:
+    """Record ``parsed`` in the list history (once per set of files); return its version id."""
+    from tumen.screen.lists.history import (
+        listed_on_by_target,
+        record_version,
+        version_with_fingerprint,
+    )
+
+    known = version_with_fingerprint(store, _fingerprint(parsed))
+    if known is not None:
+        return known
+    return record_version(
+        store,
+        list_id=parsed.list_id,
+        title=parsed.title,
+        format=parsed.format,
+        path=str(parsed.path),
+        sha256=parsed.sha256,
+        files=parsed.files,
+        list_date=parsed.list_date,
+        loaded_at=utc_now(),
+        counts={k: v for k, v in parsed.counts.items() if not k.startswith("_")},
+        entity_rows=entity_rows,
+        link_rows=link_rows,
+        listed_on=listed_on_by_target(
+            parsed.entities, parsed.counts.get("_first_seen_by_entity", {})
+        ),
+    )
+
+
+def _write(
+    store: Backend,
+    parsed: ParsedList,
+    *,
+    force: bool,
+    rows: tuple[pa.Table, pa.Table] | None = None,
+) -> dict[str, Any]:
     existing = store.query(
         "SELECT list_date, files FROM lists WHERE list_id = ?", [parsed.list_id]
     ).to_pylist()
@@ -393,8 +458,9 @@ def _write(store: Backend, parsed: ParsedList, *, force: bool) -> dict[str, Any]
                 "loaded_date": old["list_date"].isoformat(),
                 **_count_summary(parsed),
             }
-    entity_rows = _entity_rows(parsed)
-    link_rows = _link_rows(parsed)
+    entity_rows, link_rows = (
+        rows if rows is not None else (_entity_rows(parsed), _link_rows(parsed))
+    )
     old_hashes = {
         r["entity_id"]: r["h"]
         for r in store.query(

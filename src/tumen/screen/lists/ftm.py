@@ -3,7 +3,8 @@
 One JSON object per line: ``{"id", "schema", "properties": {prop: [values]}, ...}``
 plus, in OpenSanctions exports, ``caption``, ``datasets``, ``referents``,
 ``first_seen``, ``last_seen``, ``last_change`` and ``target``
-(https://www.opensanctions.org/docs/bulk/json/).
+(https://www.opensanctions.org/docs/bulk/json/).  ``first_seen`` is kept as the
+entity's first-listed date (:mod:`tumen.screen.lists.history`).
 
 Sanctioned parties are those a ``Sanction`` entity points at (``entity``), or
 marked ``"target": true``, or carrying the topic ``sanction``.  Links come from
@@ -93,6 +94,7 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
             "datasets": data.get("datasets") or [],
             "target": data.get("target"),
             "line": line_no,
+            "first_seen": data.get("first_seen"),
         }
         datasets.update(data.get("datasets") or [])
         for key, found in last_dates.items():
@@ -144,6 +146,9 @@ def parse(path: Path, list_id: str | None = None) -> ParsedList:
         counts=dict(counts),
     )
     out.counts["datasets"] = dict(datasets)
+    out.counts["_first_seen_by_entity"] = {
+        k: str(v["first_seen"])[:10] for k, v in extra.items() if v.get("first_seen")
+    }
     out.counts["_datasets_by_entity"] = {
         k: v["datasets"] for k, v in extra.items() if v["datasets"]
     }
