@@ -499,14 +499,19 @@ class SparkDialect(Dialect):
         measures: str,
     ) -> str:
         ids = f"coalesce({position_ids}, {self.empty_array('BIGINT')})"
-        head = f"to_json(named_struct('detector', {detector}))"
+
+        def body(obj: str) -> str:  # an object's text without its braces (each operand read once)
+            return f"regexp_replace({obj}, '^[{{]|[}}]$', '')"
+
         parts = [
-            f"substr({head}, 2, length({head}) - 2)",
+            body(f"to_json(named_struct('detector', {detector}))"),
             f"concat('\"params\":', {params})",
             f"concat('\"position_ids\":', to_json({ids}))",
-            f"CASE WHEN {n_positions} IS NOT NULL THEN concat('\"n_positions\":', CAST({n_positions} AS STRING)) END",
-            f"CASE WHEN {static_ids} IS NOT NULL THEN concat('\"static_ids\":', to_json({static_ids})) END",
-            f"nullif(substr({measures}, 2, length({measures}) - 2), '')",
+            f"CASE WHEN {n_positions} IS NOT NULL "
+            f"THEN concat('\"n_positions\":', CAST({n_positions} AS STRING)) END",
+            f"CASE WHEN {static_ids} IS NOT NULL "
+            f"THEN concat('\"static_ids\":', to_json({static_ids})) END",
+            f"nullif({body(measures)}, '')",
         ]
         return "concat('{', concat_ws(',', " + ", ".join(parts) + "), '}')"
 
