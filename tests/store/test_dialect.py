@@ -173,3 +173,29 @@ def test_every_construct_is_spelt_by_both(dialect: Dialect) -> None:
     assert (
         SPARK.array_type("BIGINT") == "ARRAY<BIGINT>" and DUCKDB.array_type("BIGINT") == "BIGINT[]"
     )
+
+
+def test_json_and_array_constructs(con: duckdb.DuckDBPyConnection) -> None:
+    doc = '\'[{"reference": 37095, "authority": "OFAC"}, {"list": "UN", "reference": ""}]\''
+    assert one(con, f"SELECT {DUCKDB.json_text(doc, '$[0].authority')}") == "OFAC"
+    assert json.loads(str(one(con, f"SELECT {DUCKDB.json_fragment(doc, '$[1]')}"))) == {
+        "list": "UN",
+        "reference": "",
+    }
+    recs = DUCKDB.json_records(doc, ("reference", "authority", "list"))
+    refs = DUCKDB.array_filter(
+        DUCKDB.array_transform(
+            recs, "x", "CASE WHEN x.reference <> '' THEN x.authority || ' #' || x.reference END"
+        ),
+        "k",
+        "k IS NOT NULL",
+    )
+    assert one(con, f"SELECT {refs}") == ["OFAC #37095"]
+    assert one(con, f"SELECT {DUCKDB.array_size(recs)}") == 2
+    assert sorted(one(con, f"SELECT {DUCKDB.array_distinct('[3, 1, 3]')}")) == [1, 3]
+    rows = con.execute(f"SELECT {DUCKDB.explode('[1, 2]')} AS x ORDER BY x").fetchall()
+    assert rows == [(1,), (2,)]
+    words = "(VALUES ('b'), ('a'), ('b'), (NULL)) t(w)"
+    assert one(con, f"SELECT {DUCKDB.string_agg('w', ', ', distinct=True)} FROM {words}") == "a, b"
+    assert one(con, f"SELECT {DUCKDB.string_agg('w', '; ')} FROM {words}") == "a; b; b"
+    assert one(con, f"SELECT {DUCKDB.string_agg('w', ', ')} FROM {words} WHERE w IS NULL") is None
