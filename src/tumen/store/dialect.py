@@ -135,7 +135,10 @@ class Dialect:
 
     def quantile(self, expr: str, q: float) -> str:
         """Exact quantile with linear interpolation between the closest ranks (position
-        ``(n − 1) q``): ``quantile_cont(x, q)`` → ``percentile(x, q)``."""
+        ``(n − 1) q``): ``quantile_cont(x, q)`` → ``percentile(x, q)``.
+
+        Give it a DOUBLE: DuckDB interpolates in the argument's own type (float32 for a REAL),
+        Spark always in DOUBLE, so only a DOUBLE argument gives both engines the same value."""
         raise NotImplementedError
 
     def row_id(self) -> str:

@@ -21,7 +21,7 @@ WITH g1 AS (SELECT * FROM _legs WHERE is_gap),
         WHERE s.longest_s IS NULL OR s.longest_s >= 21600.0
     ),
     top AS (
-        SELECT mmsi, percentile(sog_kn, 0.98) AS top_kn,
+        SELECT mmsi, percentile(CAST(sog_kn AS DOUBLE), 0.98) AS top_kn,
                count(*) FILTER (WHERE sog_kn > 1.0) AS n_moving
         FROM (
 SELECT pos_id, mmsi, ts, (unix_micros(ts) / 1e6) AS t, lat, lon,
@@ -87,7 +87,7 @@ WITH g1 AS (SELECT * FROM _legs WHERE is_gap),
         WHERE s.longest_s IS NULL OR s.longest_s >= 21600.0
     ),
     top AS (
-        SELECT mmsi, percentile(sog_kn, 0.98) AS top_kn,
+        SELECT mmsi, percentile(CAST(sog_kn AS DOUBLE), 0.98) AS top_kn,
                count(*) FILTER (WHERE sog_kn > 1.0) AS n_moving
         FROM (
 SELECT pos_id, mmsi, ts, (unix_micros(ts) / 1e6) AS t, lat, lon,
