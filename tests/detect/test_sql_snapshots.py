@@ -88,4 +88,4 @@ def test_duckdb_sql_is_what_duckdb_ran(captured: dict[str, dict[str, str]]) -> N
     # the DuckDB snapshot is recorded from a real run, so it holds DuckDB's own spellings
     text = "\n".join(captured["duckdb"].values())
     assert "CREATE OR REPLACE TEMP" not in text  # materialise is recorded by name, not as DDL
-    assert "struct_pack(" in text and "json_object(" in text and "quantile_cont(" in text
+    assert "struct_pack(" in text and "json_object(" in text and "json_merge_patch(" in text

@@ -94,6 +94,10 @@ def detect_gaps(
         ("dark_port_candidates", d.json_value(f"coalesce(cand.ports, {d.empty_array(port_type)})")),
     )
     heard_t = d.epoch_s("p.ts")
+    # The top-speed quantile is written out (rank r = (n − 1) q between the speeds ranked
+    # floor(r) and ceil(r), interpolated linearly, in DOUBLE), as DuckDB's quantile_cont defines
+    # it: the engines' own quantile functions round their last bit differently.
+    q = float(params.top_speed_quantile)
     store.materialise(
         "_ev_gaps",
         f"""
@@ -115,12 +119,19 @@ def detect_gaps(
             SELECT g1.* FROM g1 LEFT JOIN silence s ON s.mmsi = g1.mmsi AND s.k = g1.k
             WHERE s.longest_s IS NULL OR s.longest_s >= {params.min_gap_h * 3600.0}
         ),
-        top AS (
-            SELECT mmsi, {d.quantile("CAST(sog_kn AS DOUBLE)", params.top_speed_quantile)} AS top_kn,
-                   count(*) FILTER (WHERE sog_kn > 1.0) AS n_moving
+        sp AS (  -- the vessel's speeds ranked, for the quantile (written out: see below)
+            SELECT mmsi, CAST(sog_kn AS DOUBLE) AS v,
+                   row_number() OVER (PARTITION BY mmsi ORDER BY sog_kn) - 1 AS i,
+                   (count(*) OVER (PARTITION BY mmsi) - 1) * CAST({q!r} AS DOUBLE) AS rq
             FROM ({clean}) c
             WHERE mmsi IN (SELECT mmsi FROM g0) AND sog_kn IS NOT NULL AND sog_kn <= {segments.max_speed_kn}
-            GROUP BY mmsi
+        ), qs AS (
+            SELECT mmsi, min(v) FILTER (WHERE i = floor(rq)) AS lo_v,
+                   min(v) FILTER (WHERE i = ceil(rq)) AS hi_v, min(rq - floor(rq)) AS frac,
+                   count(*) FILTER (WHERE v > 1.0) AS n_moving
+            FROM sp GROUP BY mmsi
+        ), top AS (
+            SELECT mmsi, lo_v + (hi_v - lo_v) * frac AS top_kn, n_moving FROM qs
         ), g AS (
             SELECT g0.*,
                    CASE WHEN top.n_moving >= {params.min_speed_reports} AND top.top_kn > 0

@@ -137,8 +137,9 @@ class Dialect:
         """Exact quantile with linear interpolation between the closest ranks (position
         ``(n − 1) q``): ``quantile_cont(x, q)`` → ``percentile(x, q)``.
 
-        Give it a DOUBLE: DuckDB interpolates in the argument's own type (float32 for a REAL),
-        Spark always in DOUBLE, so only a DOUBLE argument gives both engines the same value."""
+        The two engines' results may differ in the last bit (DuckDB interpolates in the
+        argument's type, ``lo + (hi − lo) d``; Spark in DOUBLE, ``(1 − d) lo + d hi``): where the
+        value is reported, write the interpolation out (as :mod:`tumen.detect.gaps` does)."""
         raise NotImplementedError
 
     def row_id(self) -> str:

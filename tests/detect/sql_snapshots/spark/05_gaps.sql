@@ -20,9 +20,10 @@ WITH g1 AS (SELECT * FROM _legs WHERE is_gap),
         SELECT g1.* FROM g1 LEFT JOIN silence s ON s.mmsi = g1.mmsi AND s.k = g1.k
         WHERE s.longest_s IS NULL OR s.longest_s >= 21600.0
     ),
-    top AS (
-        SELECT mmsi, percentile(CAST(sog_kn AS DOUBLE), 0.98) AS top_kn,
-               count(*) FILTER (WHERE sog_kn > 1.0) AS n_moving
+    sp AS (  -- the vessel's speeds ranked, for the quantile (written out: see below)
+        SELECT mmsi, CAST(sog_kn AS DOUBLE) AS v,
+               row_number() OVER (PARTITION BY mmsi ORDER BY sog_kn) - 1 AS i,
+               (count(*) OVER (PARTITION BY mmsi) - 1) * CAST(0.98 AS DOUBLE) AS rq
         FROM (
 SELECT pos_id, mmsi, ts, (unix_micros(ts) / 1e6) AS t, lat, lon,
        CASE WHEN sog_kn < 0 OR sog_kn >= 102.2 THEN NULL ELSE sog_kn END AS sog_kn,
@@ -31,7 +32,13 @@ FROM positions
 WHERE ts IS NOT NULL AND lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180 AND NOT (lat = 0 AND lon = 0) AND mmsi BETWEEN 200000000 AND 799999999 AND (msg_type IS NULL OR msg_type IN (1, 2, 3, 18, 19, 27))
 ) c
         WHERE mmsi IN (SELECT mmsi FROM g0) AND sog_kn IS NOT NULL AND sog_kn <= 50.0
-        GROUP BY mmsi
+    ), qs AS (
+        SELECT mmsi, min(v) FILTER (WHERE i = floor(rq)) AS lo_v,
+               min(v) FILTER (WHERE i = ceil(rq)) AS hi_v, min(rq - floor(rq)) AS frac,
+               count(*) FILTER (WHERE v > 1.0) AS n_moving
+        FROM sp GROUP BY mmsi
+    ), top AS (
+        SELECT mmsi, lo_v + (hi_v - lo_v) * frac AS top_kn, n_moving FROM qs
     ), g AS (
         SELECT g0.*,
                CASE WHEN top.n_moving >= 10 AND top.top_kn > 0
@@ -86,9 +93,10 @@ WITH g1 AS (SELECT * FROM _legs WHERE is_gap),
         SELECT g1.* FROM g1 LEFT JOIN silence s ON s.mmsi = g1.mmsi AND s.k = g1.k
         WHERE s.longest_s IS NULL OR s.longest_s >= 21600.0
     ),
-    top AS (
-        SELECT mmsi, percentile(CAST(sog_kn AS DOUBLE), 0.98) AS top_kn,
-               count(*) FILTER (WHERE sog_kn > 1.0) AS n_moving
+    sp AS (  -- the vessel's speeds ranked, for the quantile (written out: see below)
+        SELECT mmsi, CAST(sog_kn AS DOUBLE) AS v,
+               row_number() OVER (PARTITION BY mmsi ORDER BY sog_kn) - 1 AS i,
+               (count(*) OVER (PARTITION BY mmsi) - 1) * CAST(0.98 AS DOUBLE) AS rq
         FROM (
 SELECT pos_id, mmsi, ts, (unix_micros(ts) / 1e6) AS t, lat, lon,
        CASE WHEN sog_kn < 0 OR sog_kn >= 102.2 THEN NULL ELSE sog_kn END AS sog_kn,
@@ -97,7 +105,13 @@ FROM positions
 WHERE ts IS NOT NULL AND lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180 AND NOT (lat = 0 AND lon = 0) AND mmsi BETWEEN 200000000 AND 799999999 AND (msg_type IS NULL OR msg_type IN (1, 2, 3, 18, 19, 27)) AND mmsi IN (SELECT mmsi FROM _scope)
 ) c
         WHERE mmsi IN (SELECT mmsi FROM g0) AND sog_kn IS NOT NULL AND sog_kn <= 50.0
-        GROUP BY mmsi
+    ), qs AS (
+        SELECT mmsi, min(v) FILTER (WHERE i = floor(rq)) AS lo_v,
+               min(v) FILTER (WHERE i = ceil(rq)) AS hi_v, min(rq - floor(rq)) AS frac,
+               count(*) FILTER (WHERE v > 1.0) AS n_moving
+        FROM sp GROUP BY mmsi
+    ), top AS (
+        SELECT mmsi, lo_v + (hi_v - lo_v) * frac AS top_kn, n_moving FROM qs
     ), g AS (
         SELECT g0.*,
                CASE WHEN top.n_moving >= 10 AND top.top_kn > 0
