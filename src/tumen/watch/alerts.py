@@ -20,7 +20,8 @@ silent), ``encounter`` (both vessels' last fixes within two grid steps of its en
 ``loitering`` and ``port_visit`` (the vessel's last fix is its end) — alert first with
 ``"end": null`` (``update: false``) and again, same ``alert_id``, with ``update: true`` when
 they close.  An event that is already closed when first seen raises both, so the alerts do not
-depend on how the feed was cut into batches.  Other events (``voyage``, ``identity``) alert once.
+depend on how the feed was cut into batches.  Other events (``voyage``, ``identity``, and the
+area crossings of :mod:`tumen.watch.areas`, ``type = "area"``) alert once.
 
 ``raised_at`` is data time (UTC), not wall-clock time, so that a replay gives the same alerts:
 for an open alert the moment the event crossed its threshold (start + the detector's minimum
@@ -47,6 +48,7 @@ from tumen.detect.events import EVENT_COLUMNS, event_id_sql, event_records, iso_
 from tumen.store.backend import Backend
 from tumen.times import parse_utc
 from tumen.tracks.geo import haversine_m
+from tumen.watch.areas import crossings
 from tumen.watch.rules import Facts, Rule, matches, normalise_name
 
 #: event types that can be in progress (alerted open, then updated)
@@ -376,26 +378,28 @@ def evaluate(
     ``detected_at``).  ``clock``: the feed's data time (latest fix stored), for open gaps.
     """
     events = changed_events(store, since)
-    if clock is not None and any(r.event in ("*", "gap") for r in rules):
+    if clock is not None and any(r.on is None and r.event in ("*", "gap") for r in rules):
         known = {e["event_id"] for e in events}
         events.extend(e for e in open_gaps(store, clock, settings) if e["event_id"] not in known)
-    if not events:
+    crossed = crossings(store, rules, settings)
+    if not events and not crossed:
         return []
     mmsis = {int(e["mmsi"]) for e in events} | {
         int(e["other_mmsi"]) for e in events if e["other_mmsi"] is not None
     }
+    mmsis |= {int(e["mmsi"]) for _r, e in crossed}
     vessels, facts = vessel_facts(store, mmsis)
     if any(r.min_score is not None for r in rules):
         facts.scores = _scores(store, settings, ports)
     last = last_fixes(store, mmsis)
     # (alert, event, still open) per rule and event
     wanted: list[tuple[Rule, dict[str, Any], bool, str, int]] = []
-    for ev in events:
-        start = parse_utc(ev["start"])
-        for rule in rules:
-            if matches(rule, ev, facts):
-                aid = alert_id(rule.name, ev, _us(start))
-                wanted.append((rule, ev, is_open(ev, last, settings), aid, _us(start)))
+    pairs = [(r, ev) for ev in events for r in rules if r.on is None] + crossed
+    for rule, ev in pairs:
+        if matches(rule, ev, facts):
+            start = parse_utc(ev["start"])
+            aid = alert_id(rule.name, ev, _us(start))
+            wanted.append((rule, ev, is_open(ev, last, settings), aid, _us(start)))
     if not wanted:
         return []
     ids = sorted({w[3] for w in wanted})

@@ -12,12 +12,19 @@ A rule fires when *all* the conditions it gives hold (an absent key is no condit
     vessel_name = ["ANGARA"]     # ... broadcast one of these names (case and spaces ignored)
     ports = ["Rajin", "Dunai"]   # the event involves one of these watched ports (see below)
     area = "corridor.geojson"    # the event lies in this GeoJSON polygon (path relative to the file)
+    on = "enter"                 # instead: alert when a vessel enters / leaves ("both") the area,
+                                 # or, without area, the watched ports of ``ports`` (tumen.watch.areas)
     min_score = 20.0             # the vessel's (or partner's) risk score, points (tumen.risk)
     cooldown_h = 24.0            # after an alert, no new one of this rule for the vessel for 24 h
 
 *Involving a port*: the event's ``port``, ``from_port`` or ``to_port``, a gap's ``start_port`` /
 ``end_port`` or one of its ``dark_port_candidates``.  *In the area*: the event's position, or
 either end of a gap.  Port names compare case-insensitively.
+
+*Crossing rules* (``on`` given) alert on area crossings (:mod:`tumen.watch.areas`), not on the
+detectors' events: they take ``area`` or ``ports`` (the area watched), and may add the vessel
+conditions ``listed``, ``mmsi``, ``imo``, ``vessel_name``, ``min_score``, ``cooldown_h``; an
+``event`` other than ``"*"`` or a ``subtype`` is an error.
 
 Errors name the file and the key: ``rules.toml: rules[2] ("dark near Rajin"): key 'event':
 "gapp" is not an event type; use one of ...``.
@@ -35,6 +42,9 @@ from typing import Any
 from tumen.detect.events import EVENT_TYPES, IDENTITY_SUBTYPES
 from tumen.errors import InputError
 
+#: Values of ``on``: which crossings of its area a rule alerts on.
+CROSSINGS = ("enter", "leave", "both")
+
 #: Keys a rule may carry (``name`` required).
 RULE_KEYS = (
     "name",
@@ -46,6 +56,7 @@ RULE_KEYS = (
     "vessel_name",
     "ports",
     "area",
+    "on",
     "min_score",
     "cooldown_h",
 )
@@ -72,6 +83,7 @@ class Rule:
     area_path: str | None = None
     min_score: float | None = None
     cooldown_h: float | None = None
+    on: str | None = None  # "enter" | "leave" | "both": a crossing rule
 
     def to_json(self) -> dict[str, Any]:
         """The rule as given (for the alert's provenance and ``--json``)."""
@@ -86,6 +98,8 @@ class Rule:
                 out[key] = sorted(values)
         if self.area_path is not None:
             out["area"] = self.area_path
+        if self.on is not None:
+            out["on"] = self.on
         if self.min_score is not None:
             out["min_score"] = self.min_score
         if self.cooldown_h is not None:
@@ -236,6 +250,20 @@ def parse_rules(doc: Any, path: Path) -> list[Rule]:
         for key in ("min_score", "cooldown_h"):
             if key in raw:
                 kw[key] = _number(path, where, key, raw[key])
+        if "on" in raw:
+            if raw["on"] not in CROSSINGS:
+                raise _err(path, where, "on", f"{raw['on']!r}: use one of {', '.join(CROSSINGS)}")
+            if "area" not in raw and "ports" not in raw:
+                raise _err(
+                    path, where, "on", "give the area watched: area (a GeoJSON file) or ports"
+                )
+            if "area" in raw and "ports" in raw:
+                raise _err(path, where, "on", "give area or ports, not both")
+            if kw.get("event", "*") != "*" or "subtype" in raw:
+                raise _err(
+                    path, where, "on", "a crossing rule alerts on crossings: drop event/subtype"
+                )
+            kw["on"] = raw["on"]
         rules.append(Rule(**kw))
     return rules
 
@@ -308,11 +336,38 @@ def event_points(event: dict[str, Any]) -> list[tuple[float, float]]:
 
 
 def matches(rule: Rule, event: dict[str, Any], facts: Facts) -> bool:
-    """Whether every condition of ``rule`` holds for ``event`` (a contract event object)."""
+    """Whether every condition of ``rule`` holds for ``event`` (a contract event object).
+
+    A crossing rule (``on``) matches only the crossings of its own area (``type = "area"``, found
+    by :func:`tumen.watch.areas.crossings` for it), on its vessel conditions; other rules never
+    match a crossing.
+    """
+    if (rule.on is not None) != (event["type"] == "area"):
+        return False
+    if rule.on is None:
+        if not _event_conditions(rule, event):
+            return False
+    elif rule.on not in ("both", event.get("subtype")):
+        return False
+    return _vessel_conditions(rule, event, facts)
+
+
+def _event_conditions(rule: Rule, event: dict[str, Any]) -> bool:
     if rule.event != "*" and event["type"] != rule.event:
         return False
     if rule.subtype is not None and event.get("subtype") != rule.subtype:
         return False
+    if rule.ports and not rule.ports & event_ports(event):
+        return False
+    if rule.area is not None:
+        from shapely.geometry import Point
+
+        if not any(rule.area.covers(Point(x, y)) for x, y in event_points(event)):
+            return False
+    return True
+
+
+def _vessel_conditions(rule: Rule, event: dict[str, Any], facts: Facts) -> bool:
     vessels = [m for m in (event.get("mmsi"), event.get("other_mmsi")) if m is not None]
     if rule.listed is not None and any(m in facts.listed for m in vessels) != rule.listed:
         return False
@@ -322,13 +377,6 @@ def matches(rule: Rule, event: dict[str, Any], facts: Facts) -> bool:
         return False
     if rule.vessel_name and not any(rule.vessel_name & facts.names.get(m, set()) for m in vessels):
         return False
-    if rule.ports and not rule.ports & event_ports(event):
-        return False
-    if rule.area is not None:
-        from shapely.geometry import Point
-
-        if not any(rule.area.covers(Point(x, y)) for x, y in event_points(event)):
-            return False
     if rule.min_score is not None:
         scores = facts.scores or {}
         if max((scores.get(m, 0.0) for m in vessels), default=0.0) < rule.min_score:
