@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import Track, distance_m, track, write
 from watch_helpers import rules_of
 
+from builders import Track, distance_m, track, write
 from tumen.config import load_settings
 from tumen.detect import run_detectors
 from tumen.provenance import utc_now

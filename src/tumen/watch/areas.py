@@ -114,7 +114,9 @@ def _polygon_crossings(store: Backend, rule: Rule) -> list[dict[str, Any]]:
     )
     if not table.num_rows:
         return []
-    col = {c: table.column(c).to_numpy(zero_copy_only=False) for c in ("lat", "lon", "p_lat", "p_lon")}
+    col = {
+        c: table.column(c).to_numpy(zero_copy_only=False) for c in ("lat", "lon", "p_lat", "p_lon")
+    }
     now = shapely.intersects_xy(rule.area, col["lon"], col["lat"])
     before = shapely.intersects_xy(rule.area, col["p_lon"], col["p_lat"])
     rows = table.to_pylist()
