@@ -3,6 +3,8 @@
     python bench/watch.py                              # 60 s at 10 000 lines/s, then 60 s at 20 000 lines/s
     python bench/watch.py --seconds 600 --throughput-rate 20000   # the issue's 10-minute soak
     python bench/watch.py --latency-only --seconds 30
+    python bench/watch.py --kill 5 --seconds 60           # kill -9 at 5 random moments under 10 000 lines/s
+    python bench/watch.py --soak 180                      # 3 minutes at 20 000 lines/s (days repeated)
 
 A simulated feed (``tumen.sim.simulate``: tag-block NMEA with receive times, damage and
 duplicates) is served by a TCP server in this process at a steady rate (lines/s, sent in
@@ -103,9 +105,11 @@ def run_once(
     sent_at = [0.0] * n
     sent_count = [0]
     done = threading.Event()
+    connected_at = [0.0]
 
     def serve() -> None:
         conn, _ = server.accept()
+        connected_at[0] = time.time()
         with conn:
             t0 = time.monotonic()
             step = max(1, int(rate / 100))  # 10 ms slices
@@ -239,10 +243,202 @@ def run_once(
         "latency_max_s": round(max(lat), 2) if lat else None,
         "lag_max_lines": max((x for _, x in lag_samples), default=0),
         "lag_last_lines": lag_samples[-1][1] if lag_samples else 0,
+        "lag_lines_at": {  # lines sent but not yet accounted, every quarter of the send time
+            f"{q * n / rate:.0f}s": next(
+                (x for t, x in lag_samples if t >= connected_at[0] - t_start + q * n / rate), None
+            )
+            for q in (0.25, 0.5, 0.75, 1.0)
+        },
         "summary": {
             k: summary.get(k)
             for k in ("lines", "stored", "duplicates", "quarantined", "alerts", "batches")
         },
+    }
+
+
+_TAG = re.compile(rb"^\\([^*]*)\*([0-9A-Fa-f]{2})\\")
+
+
+def shifted(lines: list[bytes], seconds: int) -> list[bytes]:
+    """The lines with their tag-block receive time (``c:``) moved by ``seconds`` and the tag
+    block's checksum recomputed: a second pass over the simulated days, for long soaks."""
+    out = []
+    for line in lines:
+        m = _TAG.match(line)
+        if not m:
+            out.append(line)
+            continue
+        body = re.sub(rb"c:(\d+)", lambda c: b"c:%d" % (int(c.group(1)) + seconds), m.group(1))
+        ck = 0
+        for ch in body:
+            ck ^= ch
+        out.append(b"\\" + body + b"*%02X\\" % ck + line[m.end() :])
+    return out
+
+
+def _watch_cmd(follow: Path, work: Path, ports: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "tumen",
+        "watch",
+        "--follow",
+        str(follow),
+        "--rules",
+        str(work / "rules.toml"),
+        "--alerts",
+        str(work / "alerts.jsonl"),
+        "--db",
+        str(work / "t.duckdb"),
+        "--ports",
+        str(ports),
+        "--json",
+    ]
+
+
+def _store_totals(db: Path) -> dict[str, Any]:
+    from tumen.store import DuckDBStore
+
+    with DuckDBStore(db, read_only=True) as store:
+        lines, stored, dup, quar = store.con.execute(
+            "SELECT sum(lines), sum(stored), sum(duplicates), sum(quarantined) FROM sources"
+        ).fetchone()
+        n_alerts = store.scalar("SELECT count(*) FROM alerts")
+    return {
+        "lines": int(lines or 0),
+        "stored": int(stored or 0),
+        "duplicates": int(dup or 0),
+        "quarantined": int(quar or 0),
+        "alerts_table": int(n_alerts or 0),
+    }
+
+
+def _alert_keys(path: Path) -> list[tuple[Any, ...]]:
+    keys = []
+    for line in path.read_text().splitlines():
+        a = json.loads(line)
+        ev = a["event"]
+        keys.append((a["alert_id"], a["rule"], a["update"], ev["event_id"], ev["start"]))
+    return keys
+
+
+def kill_run(
+    lines: list[bytes], rate: float, seconds: float, kills: int, seed: int, work: Path, ports: Path
+) -> dict[str, Any]:
+    """Feed ``rate`` lines/s into a growing file followed by ``tumen watch --follow``; kill -9 the
+    child at ``kills`` random moments (restarting it at once with the same arguments); when all
+    lines are written and read, stop it and compare with an uninterrupted ``--replay`` of the
+    same file: every line accounted once, the same alerts, none twice."""
+    import random
+
+    n = min(len(lines), int(rate * seconds))
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / "rules.toml").write_text(RULES)
+    feed = work / "feed.nmea"
+    feed.write_bytes(b"")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), TUMEN_WATCH__STATUS_S="0.5")
+    done = threading.Event()
+
+    def write() -> None:
+        t0 = time.monotonic()
+        step = max(1, int(rate / 100))
+        with open(feed, "ab") as fh:
+            for i in range(0, n, step):
+                due = t0 + i / rate
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
+                fh.write(b"\n".join(lines[i : i + step]) + b"\n")
+                fh.flush()
+        done.set()
+
+    rng = random.Random(seed)
+    moments = sorted(rng.uniform(0.05, 0.95) * seconds for _ in range(kills))
+    procs = 0
+
+    def start() -> subprocess.Popen[bytes]:
+        nonlocal procs
+        procs += 1
+        err = open(work / f"stderr{procs}.txt", "w")  # noqa: SIM115 - closed with the child
+        return subprocess.Popen(
+            _watch_cmd(feed, work, ports),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=work,
+        )
+
+    writer = threading.Thread(target=write, daemon=True)
+    t_start = time.monotonic()
+    child = start()
+    writer.start()
+    killed_at = []
+    for m in moments:
+        while time.monotonic() - t_start < m:
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        killed_at.append(round(time.monotonic() - t_start, 1))
+        child = start()
+    writer.join()
+    # wait until the last child has read and committed everything: its status line shows no lag
+    # and an unchanged line count for 3 s
+    last, since = None, time.monotonic()
+    deadline = time.monotonic() + seconds * 10 + 300
+    while time.monotonic() < deadline:
+        found = re.findall(
+            rb"watch: [\d,]+ lines/s, ([\d,]+) lines, lag ([\d,]+) lines waiting(?! \+)",
+            (work / f"stderr{procs}.txt").read_bytes(),
+        )
+        cur = found[-1] if found else None
+        if cur != last:
+            last, since = cur, time.monotonic()
+        elif cur is not None and cur[1] == b"0" and time.monotonic() - since > 3:
+            break
+        time.sleep(0.25)
+    child.send_signal(signal.SIGINT)
+    child.wait(timeout=300)
+    wall = time.monotonic() - t_start
+    got = _store_totals(work / "t.duckdb")
+    keys = _alert_keys(work / "alerts.jsonl")
+    # the uninterrupted reference: the same file, replayed in one run
+    ref = work / "reference"
+    ref.mkdir()
+    (ref / "rules.toml").write_text(RULES)
+    cmd = _watch_cmd(feed, ref, ports)
+    cmd[cmd.index("--follow") : cmd.index("--follow") + 2] = [
+        "--replay",
+        str(feed),
+        "--speed",
+        "0",
+        "--until-end",
+    ]
+    subprocess.run(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=ref
+    )
+    want = _store_totals(ref / "t.duckdb")
+    ref_keys = _alert_keys(ref / "alerts.jsonl")
+    return {
+        "label": f"kill -9 x{kills}",
+        "rate_target": rate,
+        "lines_sent": n,
+        "killed_at_s": killed_at,
+        "processes": procs,
+        "wall_s": round(wall, 1),
+        "accounted": got,
+        "reference": want,
+        "lines_accounted_equal_sent": got["lines"] == n
+        and got["lines"] == got["stored"] + got["duplicates"] + got["quarantined"],
+        "same_accounting_as_reference": {
+            k: got[k] for k in ("lines", "stored", "duplicates", "quarantined")
+        }
+        == {k: want[k] for k in ("lines", "stored", "duplicates", "quarantined")},
+        "alerts": len(keys),
+        "alerts_reference": len(ref_keys),
+        "alerts_twice": len(keys) - len(set(keys)),
+        "alerts_identical": sorted(keys) == sorted(ref_keys),
+        "alerts_missing": len(set(ref_keys) - set(keys)),
+        "alerts_extra": len(set(keys) - set(ref_keys)),
     }
 
 
@@ -280,6 +476,21 @@ def main() -> None:
     ap.add_argument("--hours", type=float, default=72.0)
     ap.add_argument("--vessels", type=int, default=1000)
     ap.add_argument("--work", type=Path, default=None)
+    ap.add_argument(
+        "--kill",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: kill -9 the child at N random moments under load (--latency-rate, --seconds)",
+    )
+    ap.add_argument("--seed", type=int, default=7, help="random moments of --kill")
+    ap.add_argument(
+        "--soak",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="instead: one run at --throughput-rate for SECONDS (the simulated days repeated, time-shifted)",
+    )
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="tumen-bench-watch-"))
     sim_dir = work / "sim"
@@ -304,6 +515,42 @@ def main() -> None:
         ts = line_time(line)
         last = ts if ts is not None else last
         times.append(last)
+    if args.kill:
+        res = kill_run(
+            lines,
+            args.latency_rate,
+            args.seconds,
+            args.kill,
+            args.seed,
+            work / "kill",
+            sim_dir / "ports.csv",
+        )
+        print(json.dumps(res, indent=1), flush=True)
+        return
+    if args.soak:
+        need = int(args.throughput_rate * args.soak)
+        span = int(max(times) - min(times)) + 3600
+        more, k = list(lines), 1
+        while len(more) < need:
+            more += shifted(lines, span * k)
+            k += 1
+        more_times = []
+        last = 0.0
+        for line in more[:need]:
+            ts = line_time(line)
+            last = ts if ts is not None else last
+            more_times.append(last)
+        res = run_once(
+            more[:need],
+            more_times,
+            args.throughput_rate,
+            args.soak,
+            work / "soak",
+            sim_dir / "ports.csv",
+            f"soak {args.soak:g} s",
+        )
+        print(json.dumps(res, indent=1), flush=True)
+        return
     results = [
         run_once(
             lines,
