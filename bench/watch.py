@@ -529,7 +529,8 @@ def main() -> None:
         return
     if args.soak:
         need = int(args.throughput_rate * args.soak)
-        span = int(max(times) - min(times)) + 3600
+        known = [t for t in times if t > 0]  # lines before the first time carry 0
+        span = int(max(known) - min(known)) + 3600
         more, k = list(lines), 1
         while len(more) < need:
             more += shifted(lines, span * k)
