@@ -529,8 +529,9 @@ def main() -> None:
         return
     if args.soak:
         need = int(args.throughput_rate * args.soak)
-        known = [t for t in times if t > 0]  # lines before the first time carry 0
-        span = int(max(known) - min(known)) + 3600
+        # the feed's span from its first and last lines (a damaged line may carry any time)
+        known = sorted(t for t in times if t > 0)
+        span = int(known[len(known) * 99 // 100] - known[len(known) // 100]) + 3600
         more, k = list(lines), 1
         while len(more) < need:
             more += shifted(lines, span * k)
