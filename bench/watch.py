@@ -322,6 +322,10 @@ def _alert_keys(path: Path) -> list[tuple[Any, ...]]:
     return keys
 
 
+def _err(work: Path, proc: int) -> bytes:
+    return (work / f"stderr{proc}.txt").read_bytes()
+
+
 def kill_run(
     lines: list[bytes], rate: float, seconds: float, kills: int, seed: int, work: Path, ports: Path
 ) -> dict[str, Any]:
@@ -353,7 +357,6 @@ def kill_run(
         done.set()
 
     rng = random.Random(seed)
-    moments = sorted(rng.uniform(0.05, 0.95) * seconds for _ in range(kills))
     procs = 0
 
     def start() -> subprocess.Popen[bytes]:
@@ -373,12 +376,20 @@ def kill_run(
     child = start()
     writer.start()
     killed_at = []
-    for m in moments:
-        while time.monotonic() - t_start < m:
-            time.sleep(0.01)
+    committed = []
+    for _ in range(kills):
+        # a random moment after the child has committed its first batch (else the kill would
+        # only hit the start-up): up to 1.5 batch periods later, while lines keep coming
+        while not re.search(rb"watch: [\d,]+ lines/s, [1-9][\d,]* lines", _err(work, procs)):
+            if child.poll() is not None:
+                raise RuntimeError(f"the watch child exited: {_err(work, procs)[-500:]!r}")
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 3.0))
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
         killed_at.append(round(time.monotonic() - t_start, 1))
+        found = re.findall(rb"watch: [\d,]+ lines/s, ([\d,]+) lines", _err(work, procs))
+        committed.append(int(found[-1].replace(b",", b"")) if found else 0)
         child = start()
     writer.join()
     # wait until the last child has read and committed everything: its status line shows no lag
@@ -423,6 +434,7 @@ def kill_run(
         "rate_target": rate,
         "lines_sent": n,
         "killed_at_s": killed_at,
+        "lines_committed_by_each_killed_process_at_its_last_status": committed,
         "processes": procs,
         "wall_s": round(wall, 1),
         "accounted": got,

@@ -11,7 +11,8 @@ Take each vessel's clean positions (:mod:`tumen.tracks.positions`) in the order 
 boundary counts as inside; for ports: within one of the rule's ports' circles).  A vessel
 **enters** at a fix that is inside when the fix before it is not, and **leaves** at a fix that is
 not inside when the fix before it is.  The first fix ever heard of a vessel enters nothing (what
-was before is unknown).  The crossing is reported as an event object of the events contract with
+was before is unknown).  Every clean fix counts, spoofed excursions too (a ``position_jump`` can
+show as a leave and an enter).  The crossing is reported as an event object of the events contract with
 ``type = "area"``, ``subtype = "enter" | "leave"``, ``start`` the time of the fix before the
 crossing (the last one on the other side), ``end`` the first fix on the new side, ``lat``/``lon``
 that fix, ``port`` the port entered or left (port areas), and ``evidence``:
@@ -159,7 +160,7 @@ def _port_crossings(store: Backend, rule: Rule, settings: Settings) -> list[dict
 
 
 def _event(rule: Rule, r: dict[str, Any], crossing: str, port: str | None) -> dict[str, Any]:
-    area = rule.area_path if rule.area is not None else "ports"
+    area = (rule.area_path or "") if rule.area is not None else "ports"
     start = iso_z(r["p_ts"])
     key = "|".join(
         ["area", area, crossing, str(r["mmsi"]), start or "", port or "", str(r["pos_id"])]
