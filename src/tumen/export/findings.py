@@ -79,10 +79,16 @@ class Findings:
     events: list[dict[str, Any]]
     """Events (see :func:`tumen.report.dossier.events_for`) with ``provenance`` attached."""
     ports: list[Any]
+    event_vessels: set[int] | None = None
+    """MMSIs (``mmsi`` side) with an event before ``events_where`` filtered them; ``None``: those of ``events``."""
 
 
 def collect(
-    store: Backend, settings: Settings, *, vessels: Sequence[int] | None = None
+    store: Backend,
+    settings: Settings,
+    *,
+    vessels: Sequence[int] | None = None,
+    events_where: tuple[str, Sequence[Any]] | None = None,
 ) -> Findings:
     """Read the findings to export (ranks first when table ``risk`` is empty).
 
@@ -91,6 +97,10 @@ def collect(
     vessels:
         MMSIs or IMO numbers; ``None`` exports every vessel the store has seen
         and every event.
+    events_where:
+        Keep only the events this ``WHERE …`` clause over table ``events`` keeps (with its
+        parameters; ``tumen serve``'s export filters): applied in the query, so provenance is
+        read only for the events kept.  Vessels and tracks are not filtered by it.
     """
     from tumen.risk.signals import ports_for_findings
 
@@ -107,9 +117,15 @@ def collect(
     if vessels:
         chosen = set(q.resolve_vessels(store, vessels))
     rows = [r for r in ranking if chosen is None or r["mmsi"] in chosen]
+    event_vessels: set[int] | None = None
+    if events_where is not None:
+        event_vessels = {
+            m for m in store.query("SELECT DISTINCT mmsi FROM events").column(0).to_pylist()
+            if chosen is None or m in chosen
+        }
     events = [
         e
-        for e in q.events_for(store)
+        for e in q.events_for(store, events_where=events_where)
         if chosen is None
         or e["mmsi"] in chosen
         or (e["other_mmsi"] is not None and e["other_mmsi"] in chosen)
@@ -117,7 +133,8 @@ def collect(
     prov = q.provenance(store, [e["event_id"] for e in events])
     for e in events:
         e["provenance"] = prov.get(e["event_id"], [])
-    return Findings(vessels=rows, events=events, ports=ports_for_findings(store, settings.ports))
+    return Findings(vessels=rows, events=events, ports=ports_for_findings(store, settings.ports),
+                    event_vessels=event_vessels)
 
 
 def event_record(ev: dict[str, Any]) -> dict[str, Any]:

@@ -34,14 +34,18 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 
 from tumen.errors import StoreError
 from tumen.store import DuckDBStore
+
+
+T = TypeVar("T")
 
 
 class StoreBusy(StoreError):
@@ -111,6 +115,25 @@ class StoreGate:
         self._gap_until = 0.0
         #: how many times the file was opened (for tests and the benchmark)
         self.opens = 0
+        self._memo: dict[str, tuple[tuple[int, int], Any]] = {}
+        self._memo_lock = threading.Lock()
+
+    def memo(self, name: str, build: Callable[[DuckDBStore], T], store: DuckDBStore) -> T:
+        """``build(store)``, computed once per state of the file (:meth:`version`) and kept.
+
+        Call inside :meth:`open`: while the file is open no writer can change it, so the
+        version read then is the state ``store`` sees.  Two requests may build at once after a
+        change (both answers are the same); the last one is kept.
+        """
+        key = self.version()
+        with self._memo_lock:
+            hit = self._memo.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]  # type: ignore[no-any-return]
+        value = build(store)
+        with self._memo_lock:
+            self._memo[name] = (key, value)
+        return value
 
     def version(self) -> tuple[int, int]:
         """(modification time in ns, size in bytes) of the file: changes when a writer committed."""
