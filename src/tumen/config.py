@@ -623,6 +623,11 @@ class ServeSettings(_Section):
     raw_max_lines: int = Field(
         500, gt=0, description="Raw lines an event's provenance reads back from the source files (count)."
     )
+    answers_kept: int = Field(
+        512,
+        ge=0,
+        description="API answers (events, vessel, track, search) kept in memory until a writer changes the store; 0 keeps none (count).",
+    )
 
 
 # --------------------------------------------------------------------------- watch

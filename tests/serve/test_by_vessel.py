@@ -220,3 +220,22 @@ def test_filtered_exports_are_the_full_export_filtered(clustered: Path, fmt: str
             got = c.get("/api/export", params={"format": fmt, **params})
             assert got.status_code == 200, (params, got.text[:200])
             assert got.text == _old_export(store, fmt, flt, params.get("mmsi")), (fmt, params)
+
+
+def test_kept_answers_are_the_computed_ones_until_a_writer_commits(copy: Path) -> None:
+    urls = [f"/api/vessels/{BELLA}", f"/api/vessels/{BELLA}/track", "/api/events?type=gap",
+            f"/api/events?mmsi={ANGARA}", "/api/search?q=BELA"]
+    fresh = create_app(copy, load_settings(environ={"TUMEN_SERVE__ANSWERS_KEPT": "0"}))
+    kept = create_app(copy, SETTINGS)
+    with TestClient(fresh, base_url=BASE) as f, TestClient(kept, base_url=BASE) as k:
+        for _ in range(2):
+            for u in urls:
+                assert k.get(u).json() == f.get(u).json(), u
+        assert kept.state.gate.answer_hits == len(urls) and fresh.state.gate.answer_hits == 0
+        for app in (fresh, kept):
+            app.state.gate.close()
+        time.sleep(0.3)  # the linger timer
+        _append_positions(copy, BELLA, 5, datetime(2024, 1, 23))
+        got = k.get(f"/api/vessels/{BELLA}/track").json()
+        assert got == f.get(f"/api/vessels/{BELLA}/track").json()
+        assert got["properties"]["end"].startswith("2024-01-23")

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tumen.export import register
-from tumen.export.findings import EVENT_KEYS, Findings, check_findings_table, collect, iso_z, open_output
+from tumen.export.findings import (
+    EVENT_KEYS,
+    Findings,
+    check_findings_table,
+    collect,
+    iso_z,
+    open_output,
+)
 
 if TYPE_CHECKING:
     from tumen.config import Settings

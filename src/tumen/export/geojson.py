@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from tumen.export import register
-from tumen.export.findings import Findings, check_findings_table, collect, event_record, iso_z, open_output
+from tumen.export.findings import (
+    Findings,
+    check_findings_table,
+    collect,
+    event_record,
+    iso_z,
+    open_output,
+)
 from tumen.report import dossier as q
 from tumen.report.maps import split_points
 

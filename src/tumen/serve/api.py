@@ -159,8 +159,11 @@ def get_events(
     ``since``/``until`` keep the events that overlap the interval."""
     flt = event_filter(type_, subtype, mmsi, since, until, bbox, port)
     with _gate(request).open() as store:
-        return queries.events(store, flt, limit=_limit(request, limit), offset=offset, sort=sort,
-                              names=_names(request, store))
+        n = _limit(request, limit)
+        return _gate(request).answer(
+            ("events", flt, n, offset, sort),
+            lambda: queries.events(store, flt, limit=n, offset=offset, sort=sort, names=_names(request, store)),
+        )
 
 
 def _names(request: Request, store: Any) -> dict[int, str]:
@@ -225,7 +228,9 @@ def get_vessel(request: Request, mmsi: MmsiPath) -> dict[str, Any]:
     with _gate(request).open() as store:
         if not _known(request, store, mmsi):
             raise _not_found(mmsi)
-        return queries.vessel(store, mmsi, names=_names(request, store))
+        return _gate(request).answer(
+            ("vessel", mmsi), lambda: queries.vessel(store, mmsi, names=_names(request, store))
+        )
 
 
 @router.get("/vessels/{mmsi}/track", tags=["vessels"], summary="The vessel's track as GeoJSON")
@@ -245,8 +250,11 @@ def get_track(
         if not _known(request, store, mmsi):
             raise _not_found(mmsi)
         covered = _covered(request, store)
-        feature = queries.track(store, _settings(request), mmsi, since=since_dt, until=until_dt,
-                                simplify_m=simplify_m, covered=covered)
+        feature = _gate(request).answer(
+            ("track", mmsi, since_dt, until_dt, simplify_m),
+            lambda: queries.track(store, _settings(request), mmsi, since=since_dt, until=until_dt,
+                                  simplify_m=simplify_m, covered=covered),
+        )
     return JSONResponse(feature, media_type="application/geo+json")
 
 
@@ -288,8 +296,10 @@ def get_search(
     if not text:
         raise ApiError(422, "q: give a name, MMSI, IMO or call sign", "q")
     n = min(limit or 10, 50)
-    parties: list[dict[str, Any]] = []
-    with _gate(request).open() as store:
+    threshold = _settings(request).screen.threshold
+
+    def answer(store: Any) -> dict[str, Any]:
+        parties: list[dict[str, Any]] = []
         found = queries.search_vessels(store, text, n, _directory(request, store))
         if store.table_exists("entities") and store.scalar("SELECT count(*) FROM entities"):
             from tumen.screen.match import screen_query
@@ -301,12 +311,15 @@ def get_search(
                 None if digits.isdigit() else text,
                 imo=digits if digits.isdigit() and len(digits) == 7 else None,
                 mmsi=digits if digits.isdigit() and len(digits) == 9 else None,
-                threshold=_settings(request).screen.threshold,
+                threshold=threshold,
                 limit=n,
                 min_score=0.5,
             ) if (not digits.isdigit() or len(digits) in (7, 9)) else []
             parties = [m.to_json() for m in matches]
-    return {"query": text, "vessels": found, "parties": parties}
+        return {"query": text, "vessels": found, "parties": parties}
+
+    with _gate(request).open() as store:
+        return _gate(request).answer(("search", text, n), lambda: answer(store))
 
 
 @router.get("/alerts", tags=["alerts"], summary="Alerts raised by tumen watch")
