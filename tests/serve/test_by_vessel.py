@@ -239,3 +239,13 @@ def test_kept_answers_are_the_computed_ones_until_a_writer_commits(copy: Path) -
         got = k.get(f"/api/vessels/{BELLA}/track").json()
         assert got == f.get(f"/api/vessels/{BELLA}/track").json()
         assert got["properties"]["end"].startswith("2024-01-23")
+
+
+def test_position_counts_without_segments_are_the_direct_count(copy: Path) -> None:
+    """A vessel that ``segments`` does not cover (heard after the last detect) is counted the same."""
+    _append_positions(copy, 273000321, 11, datetime(2024, 1, 24))
+    with DuckDBStore(copy, read_only=True) as store:
+        covered = by_vessel.coverage(store)
+        for m in store.query("SELECT DISTINCT mmsi FROM positions").column(0).to_pylist():
+            assert queries.position_summary(store, m, covered) == queries.position_summary(store, m)
+        assert queries.position_summary(store, 273000321, covered)["n"] == 11

@@ -229,7 +229,8 @@ def get_vessel(request: Request, mmsi: MmsiPath) -> dict[str, Any]:
         if not _known(request, store, mmsi):
             raise _not_found(mmsi)
         return _gate(request).answer(
-            ("vessel", mmsi), lambda: queries.vessel(store, mmsi, names=_names(request, store))
+            ("vessel", mmsi),
+            lambda: queries.vessel(store, mmsi, names=_names(request, store), covered=_covered(request, store)),
         )
 
 

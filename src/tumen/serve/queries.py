@@ -269,7 +269,9 @@ def _jsonish(value: Any) -> Any:
     return value
 
 
-def vessel(store: Backend, mmsi: int, names: dict[int, str] | None = None) -> dict[str, Any]:
+def vessel(
+    store: Backend, mmsi: int, names: dict[int, str] | None = None, covered: int | None = None
+) -> dict[str, Any]:
     """One vessel: identity and its history, risk, matches, ownership paths and events.
 
     Returns
@@ -283,7 +285,8 @@ def vessel(store: Backend, mmsi: int, names: dict[int, str] | None = None) -> di
         features, datasets, programs, designation, path``); ``ownership_paths`` (the
         ``path`` of each match reached through an owner, manager or other link);
         ``events`` (contract form) and ``names`` (MMSI → latest name); ``positions``
-        (count, ``first``/``last`` time).  ``names``: as for :func:`events`.
+        (count, ``first``/``last`` time).  ``names``: as for :func:`events`; ``covered``: as
+        for :func:`track`.
     """
     ident = q.identity(store, mmsi)
     history = ident.pop("history")
@@ -317,7 +320,7 @@ def vessel(store: Backend, mmsi: int, names: dict[int, str] | None = None) -> di
     ]
     flt = EventFilter(mmsi=mmsi)
     evs = events(store, flt, limit=100_000, names=names)
-    pos = position_summary(store, mmsi)
+    pos = position_summary(store, mmsi, covered)
     return {
         "mmsi": mmsi,
         "identity": ident,
@@ -331,11 +334,12 @@ def vessel(store: Backend, mmsi: int, names: dict[int, str] | None = None) -> di
     }
 
 
-def position_summary(store: Backend, mmsi: int) -> dict[str, Any]:
+def position_summary(store: Backend, mmsi: int, covered: int | None = None) -> dict[str, Any]:
     """``n`` positions, ``first`` and ``last`` time (UTC) of a vessel.
 
     Read from ``segments`` (written by ``tumen detect``: a few rows per vessel) when it covers
-    the vessel, else counted in ``positions`` (a scan of the whole table).
+    the vessel, else counted in ``positions`` (through ``positions_by_vessel`` when ``covered``
+    is given, see :func:`track`; else a scan of the whole table).
     """
     if store.table_exists("segments"):
         seg = _rows(
@@ -345,11 +349,8 @@ def position_summary(store: Backend, mmsi: int) -> dict[str, Any]:
         )[0]
         if seg["n"]:
             return seg
-    return _rows(
-        store,
-        "SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM positions WHERE mmsi = ? AND lat IS NOT NULL",
-        [mmsi],
-    )[0]
+    source, times = by_vessel.positions_sql(covered, "mmsi = ? AND lat IS NOT NULL")
+    return _rows(store, f"SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM {source} AS p", [mmsi] * times)[0]
 
 
 # --------------------------------------------------------------------------- tracks
