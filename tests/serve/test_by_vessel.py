@@ -249,3 +249,15 @@ def test_position_counts_without_segments_are_the_direct_count(copy: Path) -> No
         for m in store.query("SELECT DISTINCT mmsi FROM positions").column(0).to_pylist():
             assert queries.position_summary(store, m, covered) == queries.position_summary(store, m)
         assert queries.position_summary(store, 273000321, covered)["n"] == 11
+
+
+def test_detect_leaves_the_table_covering_every_position(tmp_path: Path) -> None:
+    from tumen.detect import run_detectors
+
+    db, _ = build_store(tmp_path / "s")
+    with DuckDBStore(db) as store:
+        assert by_vessel.coverage(store) is None
+        report = run_detectors(store, SETTINGS, full=True)
+        assert "vessel index" in report.timings
+        assert by_vessel.coverage(store) == store.scalar("SELECT max(pos_id) FROM positions")
+        _same_tracks(store, by_vessel.coverage(store))
