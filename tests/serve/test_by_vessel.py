@@ -261,3 +261,13 @@ def test_detect_leaves_the_table_covering_every_position(tmp_path: Path) -> None
         assert "vessel index" in report.timings
         assert by_vessel.coverage(store) == store.scalar("SELECT max(pos_id) FROM positions")
         _same_tracks(store, by_vessel.coverage(store))
+
+
+def test_without_the_index_detect_leaves_none_and_serve_scans(tmp_path: Path) -> None:
+    from tumen.detect import run_detectors
+
+    db, _ = build_store(tmp_path / "s")
+    with DuckDBStore(db) as store:
+        report = run_detectors(store, load_settings(environ={"TUMEN_SERVE__VESSEL_INDEX": "false"}), full=True)
+        assert "vessel index" not in report.timings
+        assert by_vessel.coverage(store) is None
