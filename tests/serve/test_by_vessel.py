@@ -271,3 +271,22 @@ def test_without_the_index_detect_leaves_none_and_serve_scans(tmp_path: Path) ->
         report = run_detectors(store, load_settings(environ={"TUMEN_SERVE__VESSEL_INDEX": "false"}), full=True)
         assert "vessel index" not in report.timings
         assert by_vessel.coverage(store) is None
+
+
+def test_a_track_over_the_keep_limit_is_answered_but_not_kept(clustered: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tumen.serve import api
+
+    app = create_app(clustered, SETTINGS)
+    url, params = f"/api/vessels/{BELLA}/track", {"simplify_m": 0}
+    with TestClient(app, base_url=BASE) as c:
+        n = len(json.dumps(c.get(url, params={"simplify_m": 5}).json()))  # another key: kept apart
+        assert n > 0 and app.state.gate.answer_hits == 0
+        monkeypatch.setattr(api, "KEEP_TRACK_POINTS", 2)
+        first = c.get(url, params=params).json()
+        assert first["properties"]["n_points"] > 2
+        assert c.get(url, params=params).json() == first
+        assert app.state.gate.answer_hits == 0  # answered twice, kept never
+        monkeypatch.setattr(api, "KEEP_TRACK_POINTS", first["properties"]["n_points"])
+        c.get(url, params=params)
+        assert c.get(url, params=params).json() == first
+        assert app.state.gate.answer_hits == 1

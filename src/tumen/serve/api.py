@@ -255,11 +255,15 @@ def get_track(
             ("track", mmsi, since_dt, until_dt, simplify_m),
             lambda: queries.track(store, _settings(request), mmsi, since=since_dt, until=until_dt,
                                   simplify_m=simplify_m, covered=covered),
+            # a full-resolution track of a long history is megabytes of Python objects: not kept
+            keep=lambda f: f["properties"]["n_points"] <= KEEP_TRACK_POINTS,
         )
     return JSONResponse(feature, media_type="application/geo+json")
 
 
 _INDEX: dict[str, Any] = {}
+#: tracks with more vertices than this are answered but not kept (see StoreGate.answer)
+KEEP_TRACK_POINTS = 20_000
 _DIRECTORY: dict[str, Any] = {}
 
 

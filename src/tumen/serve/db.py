@@ -143,13 +143,16 @@ class StoreGate:
             self._memo[name] = (key, value)
         return value
 
-    def answer(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    def answer(
+        self, key: tuple[Any, ...], build: Callable[[], T], keep: Callable[[T], bool] | None = None
+    ) -> T:
         """``build()`` — an API answer that depends only on the store and ``key`` (the endpoint and
         its parameters) — kept for the same state of the file (:meth:`version`), at most
         ``answers`` of them, the least recently used dropped first.
 
         Call inside :meth:`open`.  A writer's commit changes the version, so no answer outlives
         the state it was read from; the caller must not change what it gets (it is shared).
+        ``keep(answer)`` false: the answer is not kept (e.g. too large to hold).
         """
         if self.answers <= 0:
             return build()
@@ -162,6 +165,8 @@ class StoreGate:
         value = build()
         with self._memo_lock:
             self.answer_misses += 1
+            if keep is not None and not keep(value):
+                return value
             self._answers[full] = value
             while len(self._answers) > self.answers:
                 self._answers.popitem(last=False)
