@@ -231,6 +231,89 @@ def gate_comparison(db: Path, path: str, n: int = 40) -> dict[str, Any]:
     return out
 
 
+def paths_comparison(db: Path, rounds: int = 3) -> dict[str, Any]:
+    """The per-vessel and filtered reads, fast path against the direct query, in this process on
+    one open store, alternating (CPU and wall per call, median over the vessels x rounds):
+
+    * ``track``: ``queries.track`` of the 40 top-ranked vessels (~500 fixes each) and of the
+      100 000-fix vessel, from ``positions_by_vessel`` (+ the later positions) vs a scan of
+      ``positions`` (``covered=None``);
+    * ``known``: the 404 check of an MMSI never heard, through the clustered table vs ``positions``;
+    * ``names``: the latest names of a page of 100 events from the kept dict vs the query;
+    * ``export``: ``/api/export?format=csv&type=gap`` through the app, filters in the events query
+      (provenance read for the kept events only) vs the full export filtered afterwards.
+    """
+    import csv
+    import io
+
+    import duckdb
+    from fastapi.testclient import TestClient
+
+    from tumen.config import load_settings
+    from tumen.export.evidence_csv import EVENT_COLUMNS, event_rows
+    from tumen.serve import create_app, queries
+    from tumen.store import DuckDBStore, by_vessel
+
+    settings = load_settings(environ={})
+    con = duckdb.connect(str(db), read_only=True)
+    store = DuckDBStore.over(con.cursor(), db)
+    covered = by_vessel.coverage(store)
+    if covered is None:
+        raise SystemExit(f"{db}: positions_by_vessel is not built (run tumen detect)")
+    top = store.query("SELECT mmsi FROM risk WHERE score > 0 ORDER BY rank LIMIT 40").column("mmsi").to_pylist()
+    page = store.query("SELECT mmsi, other_mmsi FROM events ORDER BY start LIMIT 100").to_pylist()
+    page_mmsis = [r["mmsi"] for r in page] + [r["other_mmsi"] for r in page if r["other_mmsi"]]
+
+    def timed(fn: Any) -> tuple[float, float]:
+        c0, t0 = time.process_time(), time.perf_counter()
+        fn()
+        return (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
+
+    def compare(calls: list[tuple[Any, Any]]) -> dict[str, Any]:
+        fast_w, fast_c, slow_w, slow_c = [], [], [], []
+        for _ in range(rounds):
+            for fast, slow in calls:
+                w, c = timed(fast)
+                fast_w.append(w)
+                fast_c.append(c)
+                w, c = timed(slow)
+                slow_w.append(w)
+                slow_c.append(c)
+        out = {"fast_ms": statistics.median(fast_w), "fast_cpu_ms": statistics.median(fast_c),
+               "direct_ms": statistics.median(slow_w), "direct_cpu_ms": statistics.median(slow_c)}
+        out["ratio_wall"] = out["direct_ms"] / max(out["fast_ms"], 1e-6)
+        out["ratio_cpu"] = out["direct_cpu_ms"] / max(out["fast_cpu_ms"], 1e-6)
+        return out
+
+    def track_calls(mmsis: list[int]) -> list[tuple[Any, Any]]:
+        kw = {"since": None, "until": None, "simplify_m": None}
+        return [(lambda m=m: queries.track(store, settings, m, covered=covered, **kw),
+                 lambda m=m: queries.track(store, settings, m, **kw)) for m in mmsis]
+
+    res: dict[str, Any] = {"track_1d": compare(track_calls(top)), "track_30d": compare(track_calls([LONG_MMSI]))}
+    unknown = 273_999_999
+    res["known"] = compare([(
+        lambda: store.query(f"SELECT 1 FROM {by_vessel.positions_sql(covered, 'mmsi = ?')[0]} p LIMIT 1", [unknown] * 2),
+        lambda: store.query("SELECT 1 FROM positions WHERE mmsi = ? LIMIT 1", [unknown]),
+    )])
+    names = queries.all_latest_names(store)
+    res["names"] = compare([(lambda: queries.latest_names(store, page_mmsis, names),
+                             lambda: queries.latest_names(store, page_mmsis))])
+    con.close()
+
+    app = create_app(db, settings)
+    with TestClient(app, base_url="http://127.0.0.1") as c, DuckDBStore(db, read_only=True) as st:
+        def old_export() -> None:
+            keep = queries.event_ids(st, queries.EventFilter(types=("gap",)))
+            rows = [r for r in event_rows(st, settings) if r["event_id"] in keep]
+            buf = io.StringIO()
+            csv.DictWriter(buf, fieldnames=list(EVENT_COLUMNS), extrasaction="ignore").writerows(rows)
+
+        res["export_csv_gap"] = compare([(lambda: c.get("/api/export", params={"format": "csv", "type": "gap"}),
+                                          old_export)])
+    return res
+
+
 def map_paint(base: str, runs: int = 3) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -273,11 +356,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
     ap.add_argument("--seconds", type=float, default=15.0, help="load per endpoint, seconds (default 15)")
     ap.add_argument("--gate-only", action="store_true", help="only compare a shared open with an open per request (needs --db)")
+    ap.add_argument("--paths-only", action="store_true",
+                    help="only compare the per-vessel and filtered reads with the direct queries (needs --db)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = ap.parse_args(argv)
 
     if args.gate_only:
         print(json.dumps(gate_comparison(args.db, "/api/events?type=encounter&limit=100"), indent=1))
+        return 0
+    if args.paths_only:
+        print(json.dumps(paths_comparison(args.db), indent=1))
         return 0
     tmp = Path(tempfile.mkdtemp(prefix="tumen-bench-serve-"))
     res: dict[str, Any] = {"load_average_before": os.getloadavg(), "machine": f"{platform.machine()}, CPython {platform.python_version()}, {os.cpu_count()} cores",
@@ -305,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(0.2)
             mix = urls(db)
             res["gate"] = gate_comparison(db, mix["events"][0])
+            res["paths"] = paths_comparison(db)
             res["single"] = {k: single(base, v[0]) for k, v in mix.items()}
             res["load"] = {}
             for name, paths in mix.items():

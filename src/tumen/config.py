@@ -681,6 +681,15 @@ class ServeSettings(_Section):
     raw_max_lines: int = Field(
         500, gt=0, description="Raw lines an event's provenance reads back from the source files (count)."
     )
+    vessel_index: bool = Field(
+        True,
+        description="tumen detect ends by writing positions_by_vessel (the positions clustered by MMSI) for the per-vessel reads of tumen serve; false: serve scans positions instead.",
+    )
+    answers_kept: int = Field(
+        512,
+        ge=0,
+        description="API answers (events, vessel, track, search) kept in memory until a writer changes the store; 0 keeps none (count).",
+    )
 
 
 # --------------------------------------------------------------------------- watch

@@ -210,6 +210,7 @@ def run_detectors(
     mode = _plan_scope(store, fingerprint, full)
     report = DetectReport(mode=mode, ports=str(ports_path))
     steps = ["ports", "segments and legs", "encounter steps", *[x.name for x in DETECTORS], "write"]
+    steps += ["vessel index"] if settings.serve.vessel_index else []
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -249,6 +250,12 @@ def run_detectors(
         done(det.name)
     _write(store, scope, state, fingerprint, record)
     done("write")
+    if settings.serve.vessel_index:
+        # the positions clustered by vessel, for per-vessel reads (tumen serve): not a detector input
+        from tumen.store import by_vessel
+
+        by_vessel.refresh(store)
+        done("vessel index")
     report.events_total = _totals(store)
     report.timings = timings
     report.seconds = time.perf_counter() - t_start

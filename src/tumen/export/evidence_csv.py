@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tumen.export import register
-from tumen.export.findings import EVENT_KEYS, check_findings_table, collect, iso_z, open_output
+from tumen.export.findings import (
+    EVENT_KEYS,
+    Findings,
+    check_findings_table,
+    collect,
+    iso_z,
+    open_output,
+)
 
 if TYPE_CHECKING:
     from tumen.config import Settings
@@ -78,11 +85,16 @@ def _ranges(ranges: Sequence[tuple[int, int]]) -> str:
 
 
 def event_rows(
-    store: Backend, settings: Settings, *, vessels: Sequence[int] | None = None
+    store: Backend,
+    settings: Settings,
+    *,
+    vessels: Sequence[int] | None = None,
+    findings: Findings | None = None,
 ) -> list[dict[str, Any]]:
-    """The events as flat CSV rows (see the module docstring)."""
+    """The events as flat CSV rows (see the module docstring); ``findings``: already collected
+    (:func:`~tumen.export.findings.collect` with the same ``vessels``)."""
     rows = []
-    for ev in collect(store, settings, vessels=vessels).events:
+    for ev in (findings or collect(store, settings, vessels=vessels)).events:
         row: dict[str, Any] = {k: ev.get(k) for k in EVENT_KEYS}
         row["start"], row["end"] = iso_z(ev["start"]), iso_z(ev["end"])
         row["name"], row["partner_name"] = ev.get("name"), ev.get("partner_name")

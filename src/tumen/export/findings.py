@@ -83,10 +83,16 @@ class Findings:
     """Rows of table ``observations`` of the vessels exported (:mod:`tumen.observe.ledger`)."""
     corroborations: list[dict[str, Any]] = field(default_factory=list)
     """What they confirm or contradict (:func:`tumen.observe.corroborate.corroborations`)."""
+    event_vessels: set[int] | None = None
+    """MMSIs (``mmsi`` side) with an event before ``events_where`` filtered them; ``None``: those of ``events``."""
 
 
 def collect(
-    store: Backend, settings: Settings, *, vessels: Sequence[int] | None = None
+    store: Backend,
+    settings: Settings,
+    *,
+    vessels: Sequence[int] | None = None,
+    events_where: tuple[str, Sequence[Any]] | None = None,
 ) -> Findings:
     """Read the findings to export (ranks first when table ``risk`` is empty).
 
@@ -95,6 +101,10 @@ def collect(
     vessels:
         MMSIs or IMO numbers; ``None`` exports every vessel the store has seen
         and every event.
+    events_where:
+        Keep only the events this ``WHERE …`` clause over table ``events`` keeps (with its
+        parameters; ``tumen serve``'s export filters): applied in the query, so provenance is
+        read only for the events kept.  Vessels and tracks are not filtered by it.
     """
     from tumen.risk.signals import ports_for_findings
 
@@ -111,9 +121,15 @@ def collect(
     if vessels:
         chosen = set(q.resolve_vessels(store, vessels))
     rows = [r for r in ranking if chosen is None or r["mmsi"] in chosen]
+    event_vessels: set[int] | None = None
+    if events_where is not None:
+        event_vessels = {
+            m for m in store.query("SELECT DISTINCT mmsi FROM events").column(0).to_pylist()
+            if chosen is None or m in chosen
+        }
     events = [
         e
-        for e in q.events_for(store)
+        for e in q.events_for(store, events_where=events_where)
         if chosen is None
         or e["mmsi"] in chosen
         or (e["other_mmsi"] is not None and e["other_mmsi"] in chosen)
@@ -124,7 +140,12 @@ def collect(
     ports = ports_for_findings(store, settings.ports)
     observations, corrs = _observed(store, settings, ports, chosen)
     return Findings(
-        vessels=rows, events=events, ports=ports, observations=observations, corroborations=corrs
+        vessels=rows,
+        events=events,
+        ports=ports,
+        observations=observations,
+        corroborations=corrs,
+        event_vessels=event_vessels,
     )
 
 

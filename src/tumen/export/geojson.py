@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from tumen.export import register
-from tumen.export.findings import check_findings_table, collect, event_record, iso_z, open_output
+from tumen.export.findings import (
+    Findings,
+    check_findings_table,
+    collect,
+    event_record,
+    iso_z,
+    open_output,
+)
 from tumen.observe.corroborate import event_json, ports_table
 from tumen.observe.cues import cues_for_event, cues_geojson
 from tumen.observe.ledger import observation_json
@@ -45,10 +52,16 @@ def _r(x: float) -> float:
 
 
 def features(
-    store: Backend, settings: Settings, *, vessels: Sequence[int] | None = None, tracks: bool = True
+    store: Backend,
+    settings: Settings,
+    *,
+    vessels: Sequence[int] | None = None,
+    tracks: bool = True,
+    findings: Findings | None = None,
 ) -> list[dict[str, Any]]:
-    """The GeoJSON features of the export (see the module docstring)."""
-    f = collect(store, settings, vessels=vessels)
+    """The GeoJSON features of the export (see the module docstring); ``findings``: already
+    collected (:func:`~tumen.export.findings.collect` with the same ``vessels``)."""
+    f = findings or collect(store, settings, vessels=vessels)
     port_at = {p.name: p for p in f.ports}
     out: list[dict[str, Any]] = []
     if tracks:

@@ -29,7 +29,7 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 from tumen.export import register
-from tumen.export.findings import check_findings_table, collect, iso_z, provenance_text
+from tumen.export.findings import Findings, check_findings_table, collect, iso_z, provenance_text
 from tumen.report import dossier as q
 from tumen.report.html import event_name, event_title, event_what, fmt_value
 from tumen.report.maps import COUNTRY_COLOURS, TRACK, TYPE_COLOURS, split_points
@@ -133,10 +133,15 @@ def _event_placemark(
 
 
 def build_kml(
-    store: Backend, settings: Settings, *, vessels: Sequence[int] | None = None
+    store: Backend,
+    settings: Settings,
+    *,
+    vessels: Sequence[int] | None = None,
+    findings: Findings | None = None,
 ) -> etree._Element:
-    """The KML document of the findings (see the module docstring)."""
-    f = collect(store, settings, vessels=vessels)
+    """The KML document of the findings (see the module docstring); ``findings``: already
+    collected (:func:`~tumen.export.findings.collect` with the same ``vessels``)."""
+    f = findings or collect(store, settings, vessels=vessels)
     port_at = {p.name: p for p in f.ports}
     gaps = q.gap_ends(store, [e["event_id"] for e in f.events if e["type"] == "gap"])
     events_by_vessel: dict[int, list[dict[str, Any]]] = {}
@@ -155,7 +160,8 @@ def build_kml(
         )
     folders = []
     for v in f.vessels:
-        if not (vessels or v["score"] > 0 or v["mmsi"] in events_by_vessel):
+        with_events = v["mmsi"] in (events_by_vessel if f.event_vessels is None else f.event_vessels)
+        if not (vessels or v["score"] > 0 or with_events):
             continue
         folder = K.Folder(
             K.name(f"{v['rank']}. {v['name'] or 'MMSI ' + str(v['mmsi'])} ({v['mmsi']})"),

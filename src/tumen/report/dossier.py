@@ -275,16 +275,22 @@ def track(
 
 # --------------------------------------------------------------------------- events
 def events_for(
-    store: Backend, mmsi: int | None = None, limit: int | None = None
+    store: Backend,
+    mmsi: int | None = None,
+    limit: int | None = None,
+    events_where: tuple[str, Sequence[Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Events of one vessel (as either side), or of the whole store, in time order.
 
     Each row has the ``events`` columns plus ``evidence``/``params`` decoded,
     ``measures`` (evidence entries other than ids, detector and params),
     ``partner_name`` (latest name of ``other_mmsi``) and ``name`` (of ``mmsi``).
+    ``events_where``: a ``WHERE …`` clause over table ``events`` and its parameters (e.g.
+    :meth:`tumen.serve.queries.EventFilter.where`), applied in the query.
     """
     where = "" if mmsi is None else f"WHERE e.mmsi = {int(mmsi)} OR e.other_mmsi = {int(mmsi)}"
     lim = "" if limit is None else f"LIMIT {int(limit)}"
+    pre, params = events_where if events_where is not None else ("", [])
     rows = _rows(
         store,
         f"""
@@ -293,13 +299,14 @@ def events_for(
             FROM statics WHERE name IS NOT NULL AND name <> '' GROUP BY mmsi
         )
         SELECT e.*, n1.name AS name, n2.name AS partner_name
-        FROM events e
+        FROM (SELECT * FROM events {pre}) e
         LEFT JOIN names n1 ON n1.mmsi = e.mmsi
         LEFT JOIN names n2 ON n2.mmsi = e.other_mmsi
         {where}
         ORDER BY e.start, e.type, e.event_id
         {lim}
         """,
+        list(params),
     )
     for r in rows:
         for col in ("evidence", "params"):

@@ -27,6 +27,7 @@ from tumen.detect.events import EVENT_TYPES, IDENTITY_SUBTYPES
 from tumen.serve import queries
 from tumen.serve.app import ApiError
 from tumen.serve.db import StoreGate
+from tumen.store import by_vessel
 from tumen.times import parse_utc
 
 
@@ -158,14 +159,29 @@ def get_events(
     ``since``/``until`` keep the events that overlap the interval."""
     flt = event_filter(type_, subtype, mmsi, since, until, bbox, port)
     with _gate(request).open() as store:
-        return queries.events(store, flt, limit=_limit(request, limit), offset=offset, sort=sort)
+        n = _limit(request, limit)
+        return _gate(request).answer(
+            ("events", flt, n, offset, sort),
+            lambda: queries.events(store, flt, limit=n, offset=offset, sort=sort, names=_names(request, store)),
+        )
 
 
-def _known(store: Any, mmsi: int) -> bool:
+def _names(request: Request, store: Any) -> dict[int, str]:
+    """Every MMSI's latest name, kept until a writer changes the store file."""
+    return _gate(request).memo("latest_names", queries.all_latest_names, store)
+
+
+def _covered(request: Request, store: Any) -> int | None:
+    """:func:`tumen.store.by_vessel.coverage`, checked once per state of the store file."""
+    return _gate(request).memo("by_vessel", by_vessel.coverage, store)
+
+
+def _known(request: Request, store: Any, mmsi: int) -> bool:
+    source, times = by_vessel.positions_sql(_covered(request, store), "mmsi = ?")
     rows = store.query(
-        """SELECT 1 AS x FROM statics WHERE mmsi = ? UNION ALL SELECT 1 FROM events WHERE mmsi = ? OR other_mmsi = ?
-           UNION ALL SELECT 1 FROM positions WHERE mmsi = ? LIMIT 1""",
-        [mmsi, mmsi, mmsi, mmsi],
+        f"""SELECT 1 AS x FROM statics WHERE mmsi = ? UNION ALL SELECT 1 FROM events WHERE mmsi = ? OR other_mmsi = ?
+           UNION ALL SELECT 1 FROM {source} AS p LIMIT 1""",
+        [mmsi, mmsi, mmsi] + [mmsi] * times,
     )
     return bool(rows.num_rows)
 
@@ -210,11 +226,17 @@ def get_vessel(request: Request, mmsi: MmsiPath) -> dict[str, Any]:
     """Identity and its history, risk signals with points, screening matches (features,
     designations), ownership paths, events and position counts."""
     with _gate(request).open() as store:
-        if not _known(store, mmsi):
+        if not _known(request, store, mmsi):
             raise _not_found(mmsi)
-        out = queries.vessel(store, mmsi)
-        out["observations"] = _observations(store, _settings(request), mmsi)
-        return out
+        return _gate(request).answer(
+            ("vessel", mmsi),
+            lambda: {
+                **queries.vessel(
+                    store, mmsi, names=_names(request, store), covered=_covered(request, store)
+                ),
+                "observations": _observations(store, _settings(request), mmsi),
+            },
+        )
 
 
 def _observations(store: Any, settings: Settings, mmsi: int) -> list[dict[str, Any]]:
@@ -245,7 +267,7 @@ def get_vessel_observations(request: Request, mmsi: MmsiPath) -> dict[str, Any]:
     """``{"observations": [...], "total": N}``: sightings from outside AIS (``tumen observe``), oldest
     first, each with ``corroboration`` (``event_id``, ``outcome``, ``port``, ``explanation``)."""
     with _gate(request).open() as store:
-        if not _known(store, mmsi):
+        if not _known(request, store, mmsi):
             raise _not_found(mmsi)
         rows = _observations(store, _settings(request), mmsi)
     return {"observations": rows, "total": len(rows)}
@@ -265,13 +287,22 @@ def get_track(
     if since_dt and until_dt and since_dt > until_dt:
         raise ApiError(422, "since: must not be later than until", "since")
     with _gate(request).open() as store:
-        if not _known(store, mmsi):
+        if not _known(request, store, mmsi):
             raise _not_found(mmsi)
-        feature = queries.track(store, _settings(request), mmsi, since=since_dt, until=until_dt, simplify_m=simplify_m)
+        covered = _covered(request, store)
+        feature = _gate(request).answer(
+            ("track", mmsi, since_dt, until_dt, simplify_m),
+            lambda: queries.track(store, _settings(request), mmsi, since=since_dt, until=until_dt,
+                                  simplify_m=simplify_m, covered=covered),
+            # a full-resolution track of a long history is megabytes of Python objects: not kept
+            keep=lambda f: f["properties"]["n_points"] <= KEEP_TRACK_POINTS,
+        )
     return JSONResponse(feature, media_type="application/geo+json")
 
 
 _INDEX: dict[str, Any] = {}
+#: tracks with more vertices than this are answered but not kept (see StoreGate.answer)
+KEEP_TRACK_POINTS = 20_000
 _DIRECTORY: dict[str, Any] = {}
 
 
@@ -309,8 +340,10 @@ def get_search(
     if not text:
         raise ApiError(422, "q: give a name, MMSI, IMO or call sign", "q")
     n = min(limit or 10, 50)
-    parties: list[dict[str, Any]] = []
-    with _gate(request).open() as store:
+    threshold = _settings(request).screen.threshold
+
+    def answer(store: Any) -> dict[str, Any]:
+        parties: list[dict[str, Any]] = []
         found = queries.search_vessels(store, text, n, _directory(request, store))
         if store.table_exists("entities") and store.scalar("SELECT count(*) FROM entities"):
             from tumen.screen.match import screen_query
@@ -322,12 +355,15 @@ def get_search(
                 None if digits.isdigit() else text,
                 imo=digits if digits.isdigit() and len(digits) == 7 else None,
                 mmsi=digits if digits.isdigit() and len(digits) == 9 else None,
-                threshold=_settings(request).screen.threshold,
+                threshold=threshold,
                 limit=n,
                 min_score=0.5,
             ) if (not digits.isdigit() or len(digits) in (7, 9)) else []
             parties = [m.to_json() for m in matches]
-    return {"query": text, "vessels": found, "parties": parties}
+        return {"query": text, "vessels": found, "parties": parties}
+
+    with _gate(request).open() as store:
+        return _gate(request).answer(("search", text, n), lambda: answer(store))
 
 
 @router.get("/alerts", tags=["alerts"], summary="Alerts raised by tumen watch")
@@ -435,29 +471,23 @@ def get_export(
     vessels = [mmsi] if mmsi is not None else None
     media, suffix = EXPORT_TYPES[format]
     with _gate(request).open() as store:
-        if mmsi is not None and not _known(store, mmsi):
+        if mmsi is not None and not _known(request, store, mmsi):
             raise _not_found(mmsi)
-        keep = queries.event_ids(store, flt)
+        # the filters other than mmsi go into the events query (mmsi also restricts vessels and
+        # tracks, through `vessels`): provenance is read only for the events kept
         filtered = flt != queries.EventFilter(mmsi=mmsi)
+        found = F.collect(store, settings, vessels=vessels, events_where=flt.where() if filtered else None)
         if format == "geojson":
             from tumen.export.geojson import features
 
-            feats = [
-                f for f in features(store, settings, vessels=vessels)
-                if not filtered or f["properties"]["kind"] != "event" or f.get("id") in keep
-            ]
+            feats = features(store, settings, vessels=vessels, findings=found)
             body = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, default=str) + "\n"
         elif format == "kml":
             from lxml import etree
 
             from tumen.export.kml import build_kml
 
-            root = build_kml(store, settings, vessels=vessels)
-            if filtered:
-                for pm in root.iter("{*}Placemark"):
-                    pid = pm.get("id") or ""
-                    if pid.startswith("event-") and pid[len("event-"):] not in keep:
-                        pm.getparent().remove(pm)
+            root = build_kml(store, settings, vessels=vessels, findings=found)
             body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
         elif format == "csv":
             import csv
@@ -465,7 +495,7 @@ def get_export(
 
             from tumen.export.evidence_csv import EVENT_COLUMNS, event_rows
 
-            rows = [r for r in event_rows(store, settings, vessels=vessels) if not filtered or r["event_id"] in keep]
+            rows = event_rows(store, settings, vessels=vessels, findings=found)
             buf = io.StringIO()
             writer = csv.DictWriter(buf, fieldnames=list(EVENT_COLUMNS), extrasaction="ignore", lineterminator="\r\n")
             writer.writeheader()
@@ -474,9 +504,6 @@ def get_export(
         else:
             from tumen.export.ftm import entities
 
-            found = F.collect(store, settings, vessels=vessels)
-            if filtered:
-                found.events = [e for e in found.events if e["event_id"] in keep]
             body = "".join(
                 json.dumps(p.to_dict(), ensure_ascii=False, sort_keys=True) + "\n"
                 for p in entities(store, settings, findings=found)

@@ -135,6 +135,7 @@ def create_app(
         lock_wait_s=settings.serve.lock_wait_s,
         hold_s=settings.serve.hold_s,
         linger_s=settings.serve.linger_s,
+        answers=settings.serve.answers_kept,
     )
 
     app = FastAPI(

@@ -34,14 +34,18 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 
 from tumen.errors import StoreError
 from tumen.store import DuckDBStore
+
+T = TypeVar("T")
 
 
 class StoreBusy(StoreError):
@@ -79,6 +83,8 @@ class StoreGate:
     writer_gap_s:
         Pause between closing a connection that reached ``hold_s`` and reopening it, so
         that a writer retrying for the lock gets in (seconds).
+    answers:
+        Answers kept by :meth:`answer` (the most recently used; 0 keeps none) (count).
 
     Examples
     --------
@@ -94,6 +100,7 @@ class StoreGate:
         hold_s: float = 2.0,
         linger_s: float = 0.25,
         writer_gap_s: float = 0.03,
+        answers: int = 512,
     ) -> None:
         self.path = Path(path)
         self.lock_wait_s = lock_wait_s
@@ -111,6 +118,59 @@ class StoreGate:
         self._gap_until = 0.0
         #: how many times the file was opened (for tests and the benchmark)
         self.opens = 0
+        self._memo: dict[str, tuple[tuple[int, int], Any]] = {}
+        self._memo_lock = threading.Lock()
+        self.answers = answers
+        self._answers: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        #: answers given from the cache / computed (for tests and the benchmark)
+        self.answer_hits = 0
+        self.answer_misses = 0
+
+    def memo(self, name: str, build: Callable[[DuckDBStore], T], store: DuckDBStore) -> T:
+        """``build(store)``, computed once per state of the file (:meth:`version`) and kept.
+
+        Call inside :meth:`open`: while the file is open no writer can change it, so the
+        version read then is the state ``store`` sees.  Two requests may build at once after a
+        change (both answers are the same); the last one is kept.
+        """
+        key = self.version()
+        with self._memo_lock:
+            hit = self._memo.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]  # type: ignore[no-any-return]
+        value = build(store)
+        with self._memo_lock:
+            self._memo[name] = (key, value)
+        return value
+
+    def answer(
+        self, key: tuple[Any, ...], build: Callable[[], T], keep: Callable[[T], bool] | None = None
+    ) -> T:
+        """``build()`` — an API answer that depends only on the store and ``key`` (the endpoint and
+        its parameters) — kept for the same state of the file (:meth:`version`), at most
+        ``answers`` of them, the least recently used dropped first.
+
+        Call inside :meth:`open`.  A writer's commit changes the version, so no answer outlives
+        the state it was read from; the caller must not change what it gets (it is shared).
+        ``keep(answer)`` false: the answer is not kept (e.g. too large to hold).
+        """
+        if self.answers <= 0:
+            return build()
+        full = (self.version(), *key)
+        with self._memo_lock:
+            if full in self._answers:
+                self._answers.move_to_end(full)
+                self.answer_hits += 1
+                return self._answers[full]  # type: ignore[no-any-return]
+        value = build()
+        with self._memo_lock:
+            self.answer_misses += 1
+            if keep is not None and not keep(value):
+                return value
+            self._answers[full] = value
+            while len(self._answers) > self.answers:
+                self._answers.popitem(last=False)
+        return value
 
     def version(self) -> tuple[int, int]:
         """(modification time in ns, size in bytes) of the file: changes when a writer committed."""

@@ -27,6 +27,7 @@ import numpy as np
 from tumen.detect.events import EVENT_COLUMNS, event_records
 from tumen.report import dossier as q
 from tumen.report.maps import Track, split_points
+from tumen.store import by_vessel
 
 if TYPE_CHECKING:
     from tumen.config import Settings
@@ -111,30 +112,56 @@ def iso(value: datetime | None) -> str | None:
     return iso_z(value)
 
 
-def latest_names(store: Backend, mmsis: Sequence[int]) -> dict[str, str | None]:
-    """MMSI (as a string key) → latest non-empty name broadcast, for the given MMSIs."""
+_LATEST_NAME_SQL = """
+    SELECT mmsi, name FROM statics
+    WHERE name IS NOT NULL AND name <> '' {cond}
+    QUALIFY row_number() OVER (
+        PARTITION BY mmsi ORDER BY coalesce(ts, TIMESTAMP '1970-01-01') DESC, static_id DESC) = 1
+"""
+
+
+def all_latest_names(store: Backend) -> dict[int, str]:
+    """MMSI → latest non-empty name broadcast, for every MMSI of ``statics`` (one scan).
+
+    The same answers as :func:`latest_names`; built once per state of the store by the server
+    (:meth:`tumen.serve.db.StoreGate.memo`) so that a page of events costs no scan of ``statics``.
+    """
+    t = store.query(_LATEST_NAME_SQL.format(cond=""))
+    return dict(zip(t.column("mmsi").to_pylist(), t.column("name").to_pylist(), strict=True))
+
+
+def latest_names(
+    store: Backend, mmsis: Sequence[int], known: dict[int, str] | None = None
+) -> dict[str, str | None]:
+    """MMSI (as a string key) → latest non-empty name broadcast, for the given MMSIs.
+
+    The latest is the report with the latest ``ts`` (a report without a time counts as the
+    oldest), then the largest ``static_id``.  ``known``: :func:`all_latest_names` of the same
+    store, read instead of ``statics``.
+    """
     ids = sorted({int(m) for m in mmsis if m is not None})
     if not ids:
         return {}
-    rows = _rows(
-        store,
-        """SELECT mmsi, arg_max(name, coalesce(ts, TIMESTAMP '1970-01-01')) AS name
-           FROM statics WHERE mmsi IN (SELECT unnest(?::BIGINT[])) AND name IS NOT NULL AND name <> ''
-           GROUP BY mmsi""",
-        [ids],
-    )
-    out: dict[str, str | None] = {str(m): None for m in ids}
-    out.update({str(r["mmsi"]): r["name"] for r in rows})
-    return out
+    if known is None:
+        rows = _rows(store, _LATEST_NAME_SQL.format(cond="AND mmsi IN (SELECT unnest(?::BIGINT[]))"), [ids])
+        known = {r["mmsi"]: r["name"] for r in rows}
+    return {str(m): known.get(m) for m in ids}
 
 
 def events(
-    store: Backend, flt: EventFilter, *, limit: int, offset: int = 0, sort: str = "start"
+    store: Backend,
+    flt: EventFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    sort: str = "start",
+    names: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     """``{"events": [...], "total": N, "limit", "offset", "names"}``: events in the public contract form.
 
     Each event is an object of the ``tumen events --format jsonl`` contract
-    (CONTRACTS.md).  ``names`` maps every MMSI in the page to its latest name.
+    (CONTRACTS.md).  ``names`` maps every MMSI in the page to its latest name (the argument
+    ``names``: :func:`all_latest_names`, when the caller keeps it).
     """
     where, params = flt.where()
     desc = sort.startswith("-")
@@ -153,7 +180,7 @@ def events(
         "total": total,
         "limit": limit,
         "offset": offset,
-        "names": latest_names(store, mmsis),
+        "names": latest_names(store, mmsis, names),
     }
 
 
@@ -242,7 +269,9 @@ def _jsonish(value: Any) -> Any:
     return value
 
 
-def vessel(store: Backend, mmsi: int) -> dict[str, Any]:
+def vessel(
+    store: Backend, mmsi: int, names: dict[int, str] | None = None, covered: int | None = None
+) -> dict[str, Any]:
     """One vessel: identity and its history, risk, matches, ownership paths and events.
 
     Returns
@@ -256,7 +285,8 @@ def vessel(store: Backend, mmsi: int) -> dict[str, Any]:
         features, datasets, programs, designation, path``); ``ownership_paths`` (the
         ``path`` of each match reached through an owner, manager or other link);
         ``events`` (contract form) and ``names`` (MMSI → latest name); ``positions``
-        (count, ``first``/``last`` time).
+        (count, ``first``/``last`` time).  ``names``: as for :func:`events`; ``covered``: as
+        for :func:`track`.
     """
     ident = q.identity(store, mmsi)
     history = ident.pop("history")
@@ -289,8 +319,8 @@ def vessel(store: Backend, mmsi: int) -> dict[str, Any]:
         if m.get("path")
     ]
     flt = EventFilter(mmsi=mmsi)
-    evs = events(store, flt, limit=100_000)
-    pos = position_summary(store, mmsi)
+    evs = events(store, flt, limit=100_000, names=names)
+    pos = position_summary(store, mmsi, covered)
     return {
         "mmsi": mmsi,
         "identity": ident,
@@ -304,11 +334,12 @@ def vessel(store: Backend, mmsi: int) -> dict[str, Any]:
     }
 
 
-def position_summary(store: Backend, mmsi: int) -> dict[str, Any]:
+def position_summary(store: Backend, mmsi: int, covered: int | None = None) -> dict[str, Any]:
     """``n`` positions, ``first`` and ``last`` time (UTC) of a vessel.
 
     Read from ``segments`` (written by ``tumen detect``: a few rows per vessel) when it covers
-    the vessel, else counted in ``positions`` (a scan of the whole table).
+    the vessel, else counted in ``positions`` (through ``positions_by_vessel`` when ``covered``
+    is given, see :func:`track`; else a scan of the whole table).
     """
     if store.table_exists("segments"):
         seg = _rows(
@@ -318,11 +349,8 @@ def position_summary(store: Backend, mmsi: int) -> dict[str, Any]:
         )[0]
         if seg["n"]:
             return seg
-    return _rows(
-        store,
-        "SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM positions WHERE mmsi = ? AND lat IS NOT NULL",
-        [mmsi],
-    )[0]
+    source, times = by_vessel.positions_sql(covered, "mmsi = ? AND lat IS NOT NULL")
+    return _rows(store, f"SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM {source} AS p", [mmsi] * times)[0]
 
 
 # --------------------------------------------------------------------------- tracks
@@ -361,6 +389,7 @@ def track(
     since: datetime | None,
     until: datetime | None,
     simplify_m: float | None,
+    covered: int | None = None,
 ) -> dict[str, Any]:
     """The vessel's track as a GeoJSON Feature, broken at gaps and simplified.
 
@@ -375,6 +404,9 @@ def track(
     (fixes in the window), ``n_points`` (vertices sent), ``simplify_m`` (the
     tolerance used, metres), ``start``/``end`` (UTC) and ``parts`` (``start``,
     ``end``, ``n_positions`` of each piece).
+
+    ``covered``: :func:`tumen.store.by_vessel.coverage` of the store (read the fixes from the
+    table clustered by vessel, same answer); ``None`` reads ``positions`` (a full scan).
     """
     cond = "mmsi = ? AND ts IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL"
     params: list[Any] = [mmsi]
@@ -384,7 +416,8 @@ def track(
     if until is not None:
         cond += " AND ts <= ?"
         params.append(until)
-    t = store.query(f"SELECT ts, lat, lon FROM positions WHERE {cond} ORDER BY ts, pos_id", params)
+    source, times = by_vessel.positions_sql(covered, cond)
+    t = store.query(f"SELECT ts, lat, lon FROM {source} AS p ORDER BY ts, pos_id", params * times)
     tr = Track(
         ts=t.column("ts").to_numpy().astype("datetime64[ms]"),
         lat=t.column("lat").to_numpy(),

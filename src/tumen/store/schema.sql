@@ -316,6 +316,18 @@ CREATE TABLE IF NOT EXISTS encounter_steps (
     c1_t    DOUBLE NOT NULL              --   legs at sea containing this step
 );
 
+-- The coordinates of every position clustered by vessel, sorted by (mmsi, ts, pos_id): per-row-group
+-- min/max of mmsi let a per-vessel read (tumen serve's tracks) skip the other vessels' rows
+-- (tumen.store.by_vessel).  Written by `tumen detect`; covers the positions up to the pos_id
+-- recorded in meta ('positions_by_vessel'), readers take later positions from `positions`.
+CREATE TABLE IF NOT EXISTS positions_by_vessel (
+    mmsi    BIGINT NOT NULL,
+    ts      TIMESTAMP,                   -- as positions
+    pos_id  BIGINT NOT NULL,             -- → positions
+    lat     DOUBLE,
+    lon     DOUBLE
+);
+
 -- === watch ===
 -- Alerts raised by `tumen watch` (tumen.watch.alerts): one row per alert as written to --alerts.
 -- Readers (e.g. `tumen serve`) poll new ones with `WHERE seq > ?`.
