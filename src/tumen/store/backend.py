@@ -13,13 +13,20 @@ from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
+from tumen.store.dialect import Dialect
+
 
 @runtime_checkable
 class Backend(Protocol):
     """What tumen needs from a store.
 
     All times are UTC.  Table and column names are those of ``schema.sql``.
+
+    ``dialect`` (:class:`~tumen.store.dialect.Dialect`) spells the few SQL constructs that differ
+    between engines; every statement the detectors run is built with it.
     """
+
+    dialect: Dialect
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run a read query and return the result as an Arrow table."""
@@ -33,6 +40,25 @@ class Backend(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Run a statement that returns nothing (DDL, INSERT … SELECT, DELETE)."""
+        ...
+
+    def materialise(
+        self,
+        name: str,
+        query: str | pa.Table,
+        params: Sequence[Any] | None = None,
+        *,
+        append: bool = False,
+    ) -> None:
+        """Compute ``query`` (a SELECT, or an Arrow table) NOW and make the result readable as the
+        temporary table ``name`` for the rest of the session.
+
+        Never a lazy view: ``query`` may read ``name`` itself (the pointer-jumping rounds replace a
+        table by a query over it), and later statements see the rows as they were computed.
+        ``append=True`` adds the rows to the table ``name`` made by an earlier call (same columns,
+        in the same order).  DuckDB: ``CREATE OR REPLACE TEMP TABLE name AS query`` /
+        ``INSERT INTO name query``; Spark: compute and checkpoint, then register a temporary view.
+        """
         ...
 
     def append(self, table: str, data: pa.Table) -> None:

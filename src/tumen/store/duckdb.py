@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from tumen.errors import DiskFull, Interrupted, StoreError, TumenError
+from tumen.store.dialect import DUCKDB, Dialect
 
 SCHEMA_VERSION = "1"
 
@@ -127,6 +128,9 @@ class DuckDBStore:
     [0]
     """
 
+    #: DuckDB's SQL spellings (:mod:`tumen.store.dialect`).
+    dialect: Dialect = DUCKDB
+
     def __init__(
         self,
         path: str | Path = "tumen.duckdb",
@@ -199,6 +203,29 @@ class DuckDBStore:
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(sql, params or [])
+
+    def materialise(
+        self,
+        name: str,
+        query: str | pa.Table,
+        params: Sequence[Any] | None = None,
+        *,
+        append: bool = False,
+    ) -> None:
+        """``CREATE OR REPLACE TEMP TABLE name AS query`` (``append``: ``INSERT INTO name query``);
+        an Arrow table is copied in (see :meth:`tumen.store.backend.Backend.materialise`)."""
+        if isinstance(query, pa.Table):
+            reader = pa.RecordBatchReader.from_batches(query.schema, query.to_batches())
+            self.con.register("_tumen_materialise", reader)
+            try:
+                self.materialise(name, "SELECT * FROM _tumen_materialise", append=append)
+            finally:
+                self.con.unregister("_tumen_materialise")
+            return
+        if append:
+            self.con.execute(f"INSERT INTO {name} {query}", params or [])
+        else:
+            self.con.execute(self.dialect.temp_table(name, query), params or [])
 
     def append(self, table: str, data: pa.Table) -> None:
         if data.num_rows == 0:
