@@ -696,14 +696,10 @@ class SparkSettings(_Section):
         description="Folder for the Parquet export of a --db store and for materialised tables; "
         "None = a temporary folder, removed after the run.",
     )
-    ansi: bool = Field(
-        False,
-        description="Spark's ANSI SQL mode (errors on bad casts and overflow); off matches DuckDB's "
-        "NULL on division by zero.",
-    )
     conf: dict[str, str] = Field(
         {},
-        description="Further Spark settings passed as they are, e.g. {'spark.executor.memory' = '8g'}.",
+        description="Further Spark settings passed as they are, e.g. {'spark.executor.memory' = '8g'} "
+        "(those the SQL needs, tumen.store.dialect.SPARK_SESSION_CONF, always win).",
     )
 
 

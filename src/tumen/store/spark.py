@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from tumen.errors import BackendUnavailable, InputError, StoreError
+from tumen.store.dialect import SPARK, SPARK_SESSION_CONF, Dialect
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -142,10 +143,9 @@ def spark_session(settings: SparkSettings | None = None, master: str | None = No
         .config("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
         .config("spark.sql.shuffle.partitions", str(s.shuffle_partitions))
         .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.sql.ansi.enabled", "true" if s.ansi else "false")
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     )
-    for key, value in s.conf.items():
+    for key, value in {**s.conf, **SPARK_SESSION_CONF}.items():
         builder = builder.config(key, value)
     t0 = time.perf_counter()
     # pyspark warns about pandas versions on import of its testing helpers; tumen uses Arrow only.
@@ -314,15 +314,11 @@ class SparkBackend:
             ).column("table_name")
             for name in names.to_pylist():
                 empty = _plain(mem.query(f'SELECT * FROM "{name}" LIMIT 0'))
-                self._register(name, self.spark.createDataFrame(empty))
+                self._register(name, self._empty(empty.schema))
 
     # -- Backend protocol -------------------------------------------------------
-    @property
-    def dialect(self) -> Any:
-        """The Spark SQL dialect (:data:`tumen.store.dialect.SPARK`)."""
-        from tumen.store import dialect
-
-        return dialect.SPARK
+    #: Spark SQL's spellings (:mod:`tumen.store.dialect`).
+    dialect: Dialect = SPARK
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         df = self._sql(sql, params)
@@ -407,12 +403,27 @@ class SparkBackend:
         self.close()
 
     # -- materialise --------------------------------------------------------------
-    def materialise(self, name: str, query: str, params: Sequence[Any] | None = None) -> None:
-        """Compute ``query`` now and make the result readable as table ``name`` for the rest of the run.
+    def materialise(
+        self,
+        name: str,
+        query: str | pa.Table,
+        params: Sequence[Any] | None = None,
+        *,
+        append: bool = False,
+    ) -> None:
+        """Compute ``query`` (a SELECT, or an Arrow table) now and make the result readable as
+        table ``name`` for the rest of the run; ``append=True`` adds the rows to ``name``.
 
         Never a lazy view: the pointer-jumping loops read a table they then replace.
         """
-        self._register(name, self._compute(name, self._sql(query, params)))
+        if isinstance(query, pa.Table):
+            df = self.spark.createDataFrame(_plain(query))
+        else:
+            df = self._sql(query, params)
+        target = self._frames.get(name) if append else None
+        if target is not None:
+            df = target.unionByName(self._conform(df.toDF(*target.columns[: len(df.columns)]), target))
+        self._register(name, self._compute(name, df))
 
     def _compute(self, name: str, df: DataFrame) -> DataFrame:
         with spark_errors(f"materialise {name}"):
@@ -515,6 +526,12 @@ class SparkBackend:
         self.spark.catalog.dropTempView(name)
         if old is not None and self.materialise_by == "cache":
             old.unpersist()
+
+    def _empty(self, schema: pa.Schema) -> DataFrame:
+        """An empty DataFrame with the Arrow ``schema``'s columns (no Spark job)."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        return self.spark.createDataFrame([], from_arrow_schema(schema, prefer_timestamp_ntz=True))
 
     @staticmethod
     def _type(duck_type: str) -> str:
