@@ -70,12 +70,34 @@ def engine_params(selected: bool) -> list[Any]:
     """``pytest.param`` per engine for a test (Spark only when ``selected``), gaps as xfail."""
     params: list[Any] = [pytest.param("duckdb", id="duckdb")]
     if selected:
-        marks: list[Any] = [pytest.mark.spark]
-        if KNOWN_GAPS:
-            reason = "; ".join(f"{stage}: {why}" for stage, why in sorted(KNOWN_GAPS.items()))
-            marks.append(pytest.mark.xfail(strict=True, raises=StoreError, reason=reason))
-        params.append(pytest.param("spark", id="spark", marks=marks))
+        params.append(pytest.param("spark", id="spark", marks=spark_marks()))
     return params
+
+
+def spark_marks() -> list[Any]:
+    """The marks of a test that runs detection on Spark: ``spark``, and ``xfail(strict=True)``
+    naming the :data:`KNOWN_GAPS` while there are any."""
+    marks: list[Any] = [pytest.mark.spark]
+    if KNOWN_GAPS:
+        reason = "; ".join(f"{stage}: {why}" for stage, why in sorted(KNOWN_GAPS.items()))
+        marks.append(pytest.mark.xfail(strict=True, raises=StoreError, reason=reason))
+    return marks
+
+
+def comparable(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What two engines must agree on, per event: id, type, vessels, times to the second, place,
+    and the evidence's row ids (positions and statics), sorted by event id."""
+    out = []
+    for e in events:
+        ev = e["evidence"]
+        out.append(
+            (
+                e["event_id"], e["type"], e["subtype"], e["mmsi"], e["other_mmsi"],
+                e["start"][:19], e["end"][:19], e["port"], e["from_port"], e["to_port"],
+                tuple(ev.get("position_ids") or ()), tuple(ev.get("static_ids") or ()),
+            )
+        )
+    return sorted(out)
 
 
 def use(engine: str, session: Any = None) -> None:
