@@ -84,8 +84,10 @@ def imo_company_valid(number: int | str | None) -> bool:
 
 
 def _weighted_sum_sql(imo: str) -> str:
+    # digit p (10**p's place) as floor((imo mod 10**(p+1)) / 10**p): plain SQL that DuckDB and
+    # Spark read alike (no integer-division operator, whose spelling differs); exact below 2**53
     return " + ".join(
-        f"((({imo}) // {10**p}) % 10) * {w}"
+        f"CAST(floor(((({imo}) % {10 ** (p + 1)}) / {10**p})) AS BIGINT) * {w}"
         for p, w in zip(range(6, 0, -1), IMO_SHIP_WEIGHTS, strict=True)
     )
 

@@ -42,7 +42,6 @@ from __future__ import annotations
 import math
 
 from tumen.config import EncounterParams
-from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
 from tumen.tracks.geo import (
     cell_lon_deg_sql,
@@ -70,12 +69,13 @@ def build_steps(store: Backend, params: EncounterParams) -> int:
     Each leg is at most ``max_interp_gap_min`` long, so it holds at most ``ceil(gap / step) + 1``
     grid times: a join with that many offsets (no per-row table function) generates them.
     """
+    d = store.dialect
     step = step_seconds(params)
     frac = "((l.step_t - l.p_t) / (l.t - l.p_t))"
     offsets = math.ceil(params.max_interp_gap_min * 60.0 / step) + 1
-    store.execute(
+    store.materialise(
+        "_enc_steps",
         f"""
-        CREATE OR REPLACE TEMP TABLE _enc_steps AS
         WITH e AS (
             SELECT mmsi, seg, t, lat, lon, pos_id, p_t, p_lat, p_lon, p_pos,
                    CAST(ceil(p_t / {step}) AS BIGINT) * {step} AS first_step,
@@ -85,7 +85,7 @@ def build_steps(store: Backend, params: EncounterParams) -> int:
             SELECT mmsi, seg, chain, min(p_t) AS c0_t, max(t) AS c1_t FROM e GROUP BY mmsi, seg, chain
         ), s AS (
             SELECT e.*, e.first_step + o.i * {step} AS step_t
-            FROM e, range(0, {offsets}) o(i)
+            FROM e, {d.range_table(0, offsets, "o", "i")}
             WHERE e.first_step + o.i * {step} < e.t
         )
         SELECT l.mmsi, l.seg, l.step_t,
@@ -93,7 +93,7 @@ def build_steps(store: Backend, params: EncounterParams) -> int:
                {interp_lon("l.p_lon", "l.lon", frac)} AS lon,
                l.p_pos AS a_pos, l.pos_id AS b_pos, c.c0_t, c.c1_t
         FROM s l JOIN c ON c.mmsi = l.mmsi AND c.seg = l.seg AND c.chain = l.chain
-        """
+        """,
     )
     return int(store.query("SELECT count(*) AS n FROM _enc_steps").column("n")[0].as_py())
 
@@ -107,6 +107,7 @@ def detect_encounters(
     ``encounter_steps`` of the vessels outside ``scope_table``; only pairs with at least one vessel in
     scope are reported (the others are unchanged since the last run).
     """
+    d = store.dialect
     step = step_seconds(params)
     size = params.max_distance_m
     if scope_table:
@@ -117,24 +118,45 @@ def detect_encounters(
         in_scope = f"AND (a.mmsi IN (SELECT mmsi FROM {scope_table}) OR b.mmsi IN (SELECT mmsi FROM {scope_table}))"
     else:
         points, in_scope = f"SELECT {STEP_COLUMNS} FROM _enc_steps", ""
+    s = d.varchar
+    measures = d.json_object(
+        ("duration_h", "(t1 - t0) / 3600.0"),
+        ("n_steps", "n_steps"),
+        ("min_distance_m", "min_d"),
+        ("mean_distance_m", "mean_d"),
+        ("step_min", str(step / 60.0)),
+    )
     iy = cell_y_sql("lat", size)
     dist = haversine_m("a.lat", "a.lon", "b.lat", "b.lon")
-    store.execute(
+    store.materialise(
+        "_pts",
         f"""
-        CREATE OR REPLACE TEMP TABLE _pts AS
         WITH q AS (
-            SELECT row_number() OVER () AS id, q.*, {iy} AS iy FROM ({points}) q
+            SELECT {d.row_id()} AS id, q.*, {iy} AS iy FROM ({points}) q
         ), bands AS (
             SELECT iy, {cell_lon_deg_sql("iy", size)} AS w FROM (SELECT DISTINCT iy FROM q) b
         )
         SELECT q.*, CAST(floor((q.lon + 180.0) / b.w) AS BIGINT)
                     % greatest(1, CAST(floor(360.0 / b.w) AS BIGINT)) AS ix
         FROM q JOIN bands b ON b.iy = q.iy
-        """
+        """,
     )
-    store.execute(
+    hit = d.struct(
+        ("d", dist),
+        ("lat", "a.lat"),
+        ("lon", "a.lon"),
+        ("ac0", "a.c0_t"),
+        ("ac1", "a.c1_t"),
+        ("aa_pos", "a.a_pos"),
+        ("ab_pos", "a.b_pos"),
+        ("bc0", "b.c0_t"),
+        ("bc1", "b.c1_t"),
+        ("ba_pos", "b.a_pos"),
+        ("bb_pos", "b.b_pos"),
+    )
+    store.materialise(
+        "_enc_runs",
         f"""
-        CREATE OR REPLACE TEMP TABLE _enc_runs AS
         WITH nb0 AS (
             SELECT p.id, p.mmsi, p.step_t, p.iy + dy.dy AS j, p.lon
             FROM _pts p, (VALUES (-1), (0), (1)) dy(dy)
@@ -153,15 +175,12 @@ def detect_encounters(
             WHERE a.mmsi < b.mmsi
         ), hit AS (
             SELECT a.mmsi, b.mmsi AS other_mmsi, a.step_t,
-                   min_by(struct_pack(d := {dist}, lat := a.lat, lon := a.lon,
-                                      ac0 := a.c0_t, ac1 := a.c1_t, aa_pos := a.a_pos, ab_pos := a.b_pos,
-                                      bc0 := b.c0_t, bc1 := b.c1_t, ba_pos := b.a_pos, bb_pos := b.b_pos),
-                          {dist}) AS h
+                   min_by({hit}, {dist}) AS h
             FROM cand JOIN _pts a ON a.id = cand.ida JOIN _pts b ON b.id = cand.idb
             WHERE {dist} <= {size} {in_scope}
             GROUP BY a.mmsi, b.mmsi, a.step_t
         ), runs AS (
-            SELECT *, step_t // {step} - row_number() OVER (
+            SELECT *, {d.int_div("step_t", str(step))} - row_number() OVER (
                        PARTITION BY mmsi, other_mmsi ORDER BY step_t) AS grp
             FROM hit
         ), ev AS (
@@ -173,12 +192,12 @@ def detect_encounters(
         )
         -- t1 - t0 is at most (last_step + step) - (first_step - step): shorter runs cannot qualify
         SELECT * FROM ev WHERE last_step - first_step + 2 * {step} >= {params.min_duration_h * 3600.0}
-        """
+        """,
     )
     # the runs are few and materialised: the lookups below join them to _pts, not _pts to them
-    store.execute(
+    store.materialise(
+        "_ev_encounters",
         f"""
-        CREATE OR REPLACE TEMP TABLE _ev_encounters AS
         WITH keys AS (
             SELECT mmsi, other_mmsi, first_step, 0 AS side, first_step - {step} AS s FROM _enc_runs
             UNION ALL
@@ -203,18 +222,16 @@ def detect_encounters(
             LEFT JOIN beyond bn ON bn.mmsi = ev.mmsi AND bn.other_mmsi = ev.other_mmsi
                                AND bn.first_step = ev.first_step AND bn.side = 1
         )
-        SELECT 'encounter' AS type, CAST(NULL AS VARCHAR) AS subtype, mmsi, other_mmsi,
-               {ts_sql("t0")} AS start, {ts_sql("t1")} AS "end",
-               c.lat AS lat, c.lon AS lon, CAST(NULL AS VARCHAR) AS port,
-               CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
-               {id_list_sql("f.aa_pos", "f.ba_pos", "l.ab_pos", "l.bb_pos")} AS position_ids,
-               CAST(NULL AS BIGINT) AS n_positions, CAST(NULL AS BIGINT[]) AS static_ids,
-               json_object('duration_h', (t1 - t0) / 3600.0, 'n_steps', n_steps,
-                           'min_distance_m', min_d, 'mean_distance_m', mean_d,
-                           'step_min', {step / 60.0}) AS measures,
-               CAST(NULL AS VARCHAR) AS id_key
+        SELECT 'encounter' AS type, CAST(NULL AS {s}) AS subtype, mmsi, other_mmsi,
+               {ts_sql("t0", d)} AS start, {ts_sql("t1", d)} AS "end",
+               c.lat AS lat, c.lon AS lon, CAST(NULL AS {s}) AS port,
+               CAST(NULL AS {s}) AS from_port, CAST(NULL AS {s}) AS to_port,
+               {d.id_list("f.aa_pos", "f.ba_pos", "l.ab_pos", "l.bb_pos")} AS position_ids,
+               CAST(NULL AS BIGINT) AS n_positions, {d.null_array("BIGINT")} AS static_ids,
+               {measures} AS measures,
+               CAST(NULL AS {s}) AS id_key
         FROM se
         WHERE t1 - t0 >= {params.min_duration_h * 3600.0}
-        """
+        """,
     )
-    store.execute("DROP TABLE IF EXISTS _enc_runs")
+    store.execute(d.drop_temp("_enc_runs"))

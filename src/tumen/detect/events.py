@@ -27,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 
 from tumen.store.backend import Backend
+from tumen.store.dialect import DUCKDB, Dialect
 
 #: Columns every ``_ev_*`` table has (extra columns are ignored).
 DETECTOR_COLUMNS = (
@@ -87,57 +88,53 @@ IDENTITY_SUBTYPES = (
 )
 
 
-def event_id_sql(alias: str, detector: str) -> str:
-    """SQL expression of the deterministic event id of row ``alias`` of an ``_ev_*`` table."""
+def event_id_sql(alias: str, detector: str, dialect: Dialect = DUCKDB) -> str:
+    """SQL expression of the deterministic event id of row ``alias`` of an ``_ev_*`` table.
+
+    The same text in every engine (MD5 of the ``|``-joined decimal texts), so the ids do not
+    depend on the engine that found the event.
+    """
     a = f"{alias}." if alias else ""
+    s = dialect.varchar
     return (
         "left(md5(concat_ws('|', "
-        f"{a}type, coalesce({a}subtype, ''), CAST({a}mmsi AS VARCHAR), "
-        f"coalesce(CAST({a}other_mmsi AS VARCHAR), ''), CAST(epoch_us({a}start) AS VARCHAR), "
+        f"{a}type, coalesce({a}subtype, ''), CAST({a}mmsi AS {s}), "
+        f"coalesce(CAST({a}other_mmsi AS {s}), ''), CAST({dialect.epoch_us(f'{a}start')} AS {s}), "
         f"'{detector}', coalesce({a}port, ''), coalesce({a}from_port, ''), coalesce({a}to_port, ''), "
         f"coalesce({a}id_key, ''))), 20)"
     )
 
 
-def id_list_sql(*exprs: str) -> str:
-    """SQL list of the non-null BIGINT values of ``exprs``, first occurrence kept, in order."""
-    parts = []
-    for i, expr in enumerate(exprs):
-        cond = f"({expr}) IS NOT NULL"
-        if i:
-            cond += f" AND NOT list_contains([{', '.join(exprs[:i])}], {expr})"
-        parts.append(f"(CASE WHEN {cond} THEN [CAST({expr} AS BIGINT)] ELSE []::BIGINT[] END)")
-    return "(" + " || ".join(parts) + ")"
-
-
 def stage_events(store: Backend, detector: str, params_json: str, version: str) -> int:
-    """Append the rows of ``_ev_{detector}`` to the staging table ``_events_new``; returns the count."""
-    evidence = (
-        "json_merge_patch(json_object('detector', ?, 'params', json(?), "
-        "'position_ids', coalesce(e.position_ids, []::BIGINT[])), "
-        "json_merge_patch(CASE WHEN e.n_positions IS NULL THEN '{}'::JSON "
-        "ELSE json_object('n_positions', e.n_positions) END, "
-        "json_merge_patch(CASE WHEN e.static_ids IS NULL THEN '{}'::JSON "
-        "ELSE json_object('static_ids', e.static_ids) END, coalesce(e.measures, '{}')::JSON)))"
-    )
-    store.execute(
+    """Append the rows of ``_ev_{detector}`` to the staging table ``_events_new``; returns the count.
+
+    ``params_json`` is stored as given in ``params``; the evidence cites it re-serialised compactly
+    (the same JSON value).
+    """
+    d = store.dialect
+    evidence = d.evidence("?", "?", "e.position_ids", "e.n_positions", "e.static_ids", "e.measures")
+    compact = json.dumps(json.loads(params_json), separators=(",", ":"), sort_keys=True)
+    store.materialise(
+        "_events_new",
         f"""
-        INSERT INTO _events_new
-        SELECT {event_id_sql("e", detector)} AS event_id, e.type, e.subtype,
-               CAST(e.mmsi AS BIGINT), CAST(e.other_mmsi AS BIGINT), e.start, e."end",
-               CAST(e.lat AS DOUBLE), CAST(e.lon AS DOUBLE), e.port, e.from_port, e.to_port,
-               ? AS detector, ? AS params, CAST({evidence} AS VARCHAR) AS evidence,
-               ? AS tumen_version, ? AS detected_at
+        SELECT {event_id_sql("e", detector, d)} AS event_id, e.type, e.subtype,
+               CAST(e.mmsi AS BIGINT) AS mmsi, CAST(e.other_mmsi AS BIGINT) AS other_mmsi,
+               e.start, e."end",
+               CAST(e.lat AS DOUBLE) AS lat, CAST(e.lon AS DOUBLE) AS lon, e.port, e.from_port, e.to_port,
+               ? AS detector, ? AS params, {evidence} AS evidence,
+               ? AS tumen_version, CAST(? AS TIMESTAMP) AS detected_at
         FROM _ev_{detector} e
         """,
-        [detector, params_json, detector, params_json, version, _now()],
+        [detector, params_json, detector, compact, version, _now()],
+        append=True,
     )
     return int(store.query(f"SELECT count(*) AS n FROM _ev_{detector}").column("n")[0].as_py())
 
 
 def create_staging(store: Backend) -> None:
     """(Re)create the empty staging table ``_events_new`` with the columns of ``events``."""
-    store.execute("CREATE OR REPLACE TEMP TABLE _events_new AS SELECT * FROM events LIMIT 0")
+    cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+    store.materialise("_events_new", f"SELECT {cols} FROM events LIMIT 0")
 
 
 def _now() -> datetime:

@@ -35,7 +35,6 @@ the in-port flags help).
 from __future__ import annotations
 
 from tumen.config import GapParams, SegmentParams
-from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
 from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
 from tumen.tracks.positions import clean_positions_sql
@@ -56,34 +55,68 @@ def detect_gaps(
 
     ``radius_scale`` is ``port_visits.radius_scale``: the port circles are those of the port visits.
     """
-    clean = clean_positions_sql(segments, scope_table)
+    d = store.dialect
+    s = d.varchar
+    clean = clean_positions_sql(segments, scope_table, dialect=d)
     d_out = haversine_m("g.p_lat", "g.p_lon", "p.lat", "p.lon")
     d_back = haversine_m("p.lat", "p.lon", "g.lat", "g.lon")
     r = f"(p.radius_m * {float(radius_scale)})"
     detour = f"(greatest(0.0, {d_out} - {r}) + greatest(0.0, {d_back} - {r}))"
     across = haversine_m("p_lat", "p_lon", "lat", "lon")
-    store.execute(
+    port = d.struct(
+        ("port", "p.name"),
+        ("country", "p.country"),
+        ("detour_km", f"round({detour} / 1000.0, 3)"),
+        ("max_stay_h", f"round((g.dt - {detour} / (g.v_kn * {KN_MS})) / 3600.0, 3)"),
+    )
+    port_type = d.struct_type(
+        [
+            ("port", "VARCHAR"),
+            ("country", "VARCHAR"),
+            ("detour_km", "DOUBLE"),
+            ("max_stay_h", "DOUBLE"),
+        ]
+    )
+    measures = d.json_object(
+        ("duration_h", "g.dt / 3600.0"),
+        ("distance_km", f"{across} / 1000.0"),
+        ("implied_speed_kn", f"{across} / greatest(g.dt, 1.0) / {KN_MS}"),
+        ("start_lat", "g.p_lat"),
+        ("start_lon", "g.p_lon"),
+        ("end_lat", "g.lat"),
+        ("end_lon", "g.lon"),
+        ("start_port", "g.p_port"),
+        ("end_port", "g.port"),
+        ("starts_in_port", "g.p_port IS NOT NULL"),
+        ("ends_in_port", "g.port IS NOT NULL"),
+        ("top_speed_kn", "g.v_kn"),
+        ("top_speed_source", "CASE WHEN g.v_observed THEN 'observed' ELSE 'default' END"),
+        ("dark_port_candidates", d.json_value(f"coalesce(cand.ports, {d.empty_array(port_type)})")),
+    )
+    heard_t = d.epoch_s("p.ts")
+    store.materialise(
+        "_ev_gaps",
         f"""
-        CREATE OR REPLACE TEMP TABLE _ev_gaps AS
         WITH g1 AS (SELECT * FROM _legs WHERE is_gap),
         heard AS (  -- reports without a position inside the leg: the vessel was not silent then
-            SELECT g1.mmsi, g1.k, epoch(p.ts) AS h
+            SELECT g1.mmsi, g1.k, {heard_t} AS h
             FROM g1 JOIN positions p
               ON p.mmsi = g1.mmsi AND (p.lat IS NULL OR p.lon IS NULL) AND p.ts IS NOT NULL
-             AND epoch(p.ts) > g1.p_t AND epoch(p.ts) < g1.t
+             AND {heard_t} > g1.p_t AND {heard_t} < g1.t
         ), silence AS (
             SELECT mmsi, k, max(nx - h) AS longest_s
             FROM (SELECT mmsi, k, h, lead(h) OVER (PARTITION BY mmsi, k ORDER BY h) AS nx
                   FROM (SELECT mmsi, k, h FROM heard
                         UNION ALL SELECT mmsi, k, p_t FROM g1 WHERE (mmsi, k) IN (SELECT mmsi, k FROM heard)
-                        UNION ALL SELECT mmsi, k, t FROM g1 WHERE (mmsi, k) IN (SELECT mmsi, k FROM heard)))
+                        UNION ALL SELECT mmsi, k, t FROM g1 WHERE (mmsi, k) IN (SELECT mmsi, k FROM heard)) hh
+                 ) hn
             GROUP BY mmsi, k
         ), g0 AS (
             SELECT g1.* FROM g1 LEFT JOIN silence s ON s.mmsi = g1.mmsi AND s.k = g1.k
             WHERE s.longest_s IS NULL OR s.longest_s >= {params.min_gap_h * 3600.0}
         ),
         top AS (
-            SELECT mmsi, quantile_cont(sog_kn, {params.top_speed_quantile}) AS top_kn,
+            SELECT mmsi, {d.quantile("sog_kn", params.top_speed_quantile)} AS top_kn,
                    count(*) FILTER (WHERE sog_kn > 1.0) AS n_moving
             FROM ({clean}) c
             WHERE mmsi IN (SELECT mmsi FROM g0) AND sog_kn IS NOT NULL AND sog_kn <= {segments.max_speed_kn}
@@ -97,31 +130,18 @@ def detect_gaps(
             FROM g0 LEFT JOIN top ON top.mmsi = g0.mmsi
         ), cand AS (
             SELECT g.mmsi, g.k,
-                   list(struct_pack(port := p.name, country := p.country,
-                                    detour_km := round({detour} / 1000.0, 3),
-                                    max_stay_h := round((g.dt - {detour} / (g.v_kn * {KN_MS})) / 3600.0, 3))
-                        ORDER BY {detour}, p.name) AS ports
+                   {d.collect_list(port, f"{detour}, p.name")} AS ports
             FROM g JOIN _ports p
               ON {detour} / (g.v_kn * {KN_MS}) + {params.min_port_stay_h * 3600.0} <= g.dt
             GROUP BY g.mmsi, g.k
         )
-        SELECT 'gap' AS type, CAST(NULL AS VARCHAR) AS subtype, g.mmsi, CAST(NULL AS BIGINT) AS other_mmsi,
-               {ts_sql("g.p_t")} AS start, {ts_sql("g.t")} AS "end", g.p_lat AS lat, g.p_lon AS lon,
-               CAST(NULL AS VARCHAR) AS port, CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
-               {id_list_sql("g.p_pos", "g.pos_id")} AS position_ids, CAST(NULL AS BIGINT) AS n_positions,
-               CAST(NULL AS BIGINT[]) AS static_ids,
-               json_object(
-                   'duration_h', g.dt / 3600.0,
-                   'distance_km', {across} / 1000.0,
-                   'implied_speed_kn', {across} / greatest(g.dt, 1.0) / {KN_MS},
-                   'start_lat', g.p_lat, 'start_lon', g.p_lon, 'end_lat', g.lat, 'end_lon', g.lon,
-                   'start_port', g.p_port, 'end_port', g.port,
-                   'starts_in_port', g.p_port IS NOT NULL, 'ends_in_port', g.port IS NOT NULL,
-                   'top_speed_kn', g.v_kn,
-                   'top_speed_source', CASE WHEN g.v_observed THEN 'observed' ELSE 'default' END,
-                   'dark_port_candidates', coalesce(to_json(cand.ports), '[]'::JSON)
-               ) AS measures,
-               CAST(g.seg AS VARCHAR) AS id_key
+        SELECT 'gap' AS type, CAST(NULL AS {s}) AS subtype, g.mmsi, CAST(NULL AS BIGINT) AS other_mmsi,
+               {ts_sql("g.p_t", d)} AS start, {ts_sql("g.t", d)} AS "end", g.p_lat AS lat, g.p_lon AS lon,
+               CAST(NULL AS {s}) AS port, CAST(NULL AS {s}) AS from_port, CAST(NULL AS {s}) AS to_port,
+               {d.id_list("g.p_pos", "g.pos_id")} AS position_ids, CAST(NULL AS BIGINT) AS n_positions,
+               {d.null_array("BIGINT")} AS static_ids,
+               {measures} AS measures,
+               CAST(g.seg AS {s}) AS id_key
         FROM g LEFT JOIN cand ON cand.mmsi = g.mmsi AND cand.k = g.k
-        """
+        """,
     )

@@ -42,6 +42,7 @@ from collections.abc import Callable
 from tumen.config import DetectSettings
 from tumen.detect.ports import near_join_sql, port_features_sql
 from tumen.store.backend import Backend
+from tumen.store.dialect import DUCKDB, Dialect
 from tumen.tracks.geo import KN_MS, haversine_m
 from tumen.tracks.positions import clean_positions_sql
 from tumen.tracks.segments import (
@@ -58,6 +59,13 @@ MIN_IMPLIED_DT_S = 600.0
 PASS_COLUMNS = (
     "mmsi, rn, k, t, lat, lon, sog_kn, pos_id, p_t, p_lat, p_lon, p_pos, near, p_near, "
     "is_gap, slow_e, slow_l"
+)
+
+#: The columns of ``_pass`` with their types (each chunk's rows cast alike).
+_PASS_TYPED = (
+    "CAST(mmsi AS BIGINT) AS mmsi, CAST(rn AS BIGINT) AS rn, k, t, lat, lon, "
+    "CAST(sog_kn AS REAL) AS sog_kn, pos_id, p_t, p_lat, p_lon, p_pos, near, p_near, "
+    "is_gap, slow_e, slow_l, brk, last, p_k"
 )
 
 #: Relative slack of :func:`candidate_sql`'s implied-speed bound (far above rounding error).
@@ -106,29 +114,29 @@ def candidate_sql(settings: DetectSettings) -> str:
     )
 
 
-def _window_sql(source: str, partition: str, settings: DetectSettings) -> str:
+def _window_sql(source: str, partition: str, settings: DetectSettings, d: Dialect = DUCKDB) -> str:
     """The window over ``source`` (clean fixes with a ``near`` flag) giving each its previous fix,
     the segmentation marks and the leg flags; a SELECT with the columns of :data:`PASS_COLUMNS`
     plus ``brk``, ``last`` and ``p_k``, of the rows that pass :func:`candidate_sql`.
 
-    The previous fix travels as one struct (one window expression instead of seven), the leg's
+    The previous fix travels as one struct ``p`` (one window expression instead of seven), the leg's
     length is computed once, and the cheap candidate test runs before the exact flags.  A leg
     exists only between fixes that continue each other (``NOT brk``): within a segment whose runs
     fork, two consecutive fixes may not.
     """
     enc, loi, gap, seg = settings.encounters, settings.loitering, settings.gaps, settings.segments
     dist = haversine_m("p_lat", "p_lon", "lat", "lon")
+    p = d.struct(*((c, c) for c in ("t", "lat", "lon", "sog_kn", "pos_id", "k", "near")))
     return f"""
         WITH w AS (
             SELECT f.*,
                    row_number() OVER w AS rn,
-                   lag(struct_pack(t := t, lat := lat, lon := lon, sog_kn := sog_kn, pos_id := pos_id,
-                                   k := k, near := near)) OVER w AS p,
+                   lag({p}) OVER w AS p,
                    lead(t) OVER w AS n_t
             FROM ({source}) f
             WINDOW w AS (PARTITION BY {partition} ORDER BY k)
         ), v AS (
-            SELECT w.* EXCLUDE (p), p.t AS p_t, p.lat AS p_lat, p.lon AS p_lon, p.sog_kn AS p_sog_kn,
+            SELECT w.*, p.t AS p_t, p.lat AS p_lat, p.lon AS p_lon, p.sog_kn AS p_sog_kn,
                    p.pos_id AS p_pos, p.k AS p_k, p.near AS p_near
             FROM w
         ), d AS (
@@ -150,11 +158,14 @@ def _window_sql(source: str, partition: str, settings: DetectSettings) -> str:
 
 
 def _fixes_sql(
-    settings: DetectSettings, scope_table: str | None, chunk: tuple[int, int] | None
+    settings: DetectSettings,
+    scope_table: str | None,
+    chunk: tuple[int, int] | None,
+    d: Dialect = DUCKDB,
 ) -> str:
     """Clean fixes with their ``near`` flag.  Ship MMSIs (``vessels_only``) fit a 32-bit integer,
     which the window passes sort about 15 % faster than a 64-bit one."""
-    clean = clean_positions_sql(settings.segments, scope_table, chunk)
+    clean = clean_positions_sql(settings.segments, scope_table, chunk, dialect=d)
     mmsi = "CAST(c.mmsi AS INTEGER)" if settings.segments.vessels_only else "c.mmsi"
     return f"""
         SELECT {mmsi} AS mmsi, c.k, c.t, c.lat, c.lon, c.sog_kn, c.pos_id, (nk.cy IS NOT NULL) AS near
@@ -181,33 +192,26 @@ def build_legs(
     ``_runs``, ``_segments`` (see :mod:`tumen.tracks.segments`), ``_fixports`` and ``_legs``.
     """
     seg = settings.segments
+    d = store.dialect
     keep = "brk OR last OR is_gap OR slow_e OR slow_l OR near OR coalesce(p_near, false)"
-    store.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _pass (
-            mmsi BIGINT, rn BIGINT, k BIGINT, t DOUBLE, lat DOUBLE, lon DOUBLE, sog_kn REAL,
-            pos_id BIGINT, p_t DOUBLE, p_lat DOUBLE, p_lon DOUBLE, p_pos BIGINT, near BOOLEAN,
-            p_near BOOLEAN, is_gap BOOLEAN, slow_e BOOLEAN, slow_l BOOLEAN, brk BOOLEAN, last BOOLEAN,
-            p_k BIGINT
-        )
-        """
-    )
     # Pass 1, chunk by chunk of vessels: every clean fix with the previous one as its parent.
-    n = chunk_count(store, settings, scope_table)
+    # (Spark runs one pass: it partitions and spills by itself.)
+    n = chunk_count(store, settings, scope_table) if d.chunked else 1
     for i in range(n):
-        fixes = _fixes_sql(settings, scope_table, (i, n))
-        store.execute(
+        fixes = _fixes_sql(settings, scope_table, (i, n), d)
+        store.materialise(
+            "_pass",
             f"""
-            INSERT INTO _pass
-            SELECT {PASS_COLUMNS}, brk, last, p_k FROM ({_window_sql(fixes, "mmsi", settings)}) x
+            SELECT {_PASS_TYPED} FROM ({_window_sql(fixes, "mmsi", settings, d)}) x
             WHERE {keep}
-            """
+            """,
+            append=i > 0,
         )
         if on_chunk:
             on_chunk(i + 1, n)
-    store.execute(
+    store.materialise(
+        "_marks",
         """
-        CREATE OR REPLACE TEMP TABLE _marks AS
         SELECT mmsi, k, any_value(t) AS t, any_value(lat) AS lat, any_value(lon) AS lon,
                any_value(pos_id) AS pos_id, any_value(rn) AS rn, bool_or(brk) AS brk, bool_or(run_end) AS run_end
         FROM (
@@ -218,43 +222,43 @@ def build_legs(
             SELECT mmsi, k, t, lat, lon, pos_id, rn, FALSE, TRUE FROM _pass WHERE last
         ) m
         GROUP BY mmsi, k
-        """
+        """,
     )
     stats = segments_from_marks(store, seg, settings.identity)
     # Every fix near a port is in _pass (pass 1 keeps them all): its port and port distance.
-    store.execute(
-        "CREATE OR REPLACE TEMP TABLE _fixports AS SELECT id AS pos_id, port, port_dist FROM ("
+    store.materialise(
+        "_fixports",
+        "SELECT id AS pos_id, port, port_dist FROM ("
         + port_features_sql(
             "SELECT pos_id AS id, lat, lon FROM _pass WHERE near",
             settings.port_visits.radius_scale,
         )
-        + ") f"
+        + ") f",
     )
     # MMSIs made of one run that is a track: pass 1 is exact for them.
-    store.execute(
+    store.materialise(
+        "_simple",
         """
-        CREATE OR REPLACE TEMP TABLE _simple AS
         SELECT r.mmsi, any_value(r.seg) AS seg
         FROM _runs r JOIN _segments s ON s.mmsi = r.mmsi AND s.seg = r.seg
         GROUP BY r.mmsi HAVING count(*) = 1 AND bool_and(s.kind = 'track')
-        """
+        """,
     )
     legs = "is_gap OR slow_e OR slow_l OR near OR coalesce(p_near, false)"
     simple = f"SELECT p.*, s.seg FROM _pass p JOIN _simple s ON s.mmsi = p.mmsi WHERE {legs}"
-    store.execute(f"CREATE OR REPLACE TEMP TABLE _legs AS {_legs_sql(simple, settings)}")
-    store.execute("DROP TABLE _pass")
+    store.materialise("_legs", _legs_sql(simple, settings))
+    store.execute(d.drop_temp("_pass"))
     # Pass 2: the other MMSIs, their fixes given their segment, ordered within the segment.
-    store.execute(
-        "CREATE OR REPLACE TEMP TABLE _complex AS "
-        "SELECT DISTINCT mmsi FROM _runs WHERE mmsi NOT IN (SELECT mmsi FROM _simple)"
+    store.materialise(
+        "_complex", "SELECT DISTINCT mmsi FROM _runs WHERE mmsi NOT IN (SELECT mmsi FROM _simple)"
     )
     complex_fixes = f"""
-        SELECT f.*, r.seg FROM ({_fixes_sql(settings, "_complex", None)}) f
-        JOIN ({track_runs_sql()}) r
+        SELECT f.*, r.seg FROM ({_fixes_sql(settings, "_complex", None, d)}) f
+        JOIN ({track_runs_sql(d)}) r
           ON r.mmsi = f.mmsi AND r.day = CAST(floor(f.t / 86400) AS BIGINT) AND f.k BETWEEN r.run_k AND r.k_end"""
     pass2 = f"""
-        SELECT * FROM ({_window_sql(complex_fixes, "mmsi, seg", settings)}) x WHERE {legs}"""
-    store.execute(f"INSERT INTO _legs {_legs_sql(pass2, settings)}")
+        SELECT * FROM ({_window_sql(complex_fixes, "mmsi, seg", settings, d)}) x WHERE {legs}"""
+    store.materialise("_legs", _legs_sql(pass2, settings), append=True)
     return stats, int(store.query("SELECT count(*) AS n FROM _legs").column("n")[0].as_py())
 
 

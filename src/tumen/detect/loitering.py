@@ -27,7 +27,6 @@ Evidence: first and last fix (``position_ids``), ``n_positions``, ``duration_h``
 from __future__ import annotations
 
 from tumen.config import LoiteringParams
-from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
 from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
 
@@ -37,10 +36,17 @@ EVENT_TYPE = "loitering"
 
 def detect_loitering(store: Backend, params: LoiteringParams) -> None:
     """Write ``_ev_loitering`` from the ``lo_leg`` legs of ``_legs`` (runs of consecutive legs)."""
+    d = store.dialect
+    s = d.varchar
     disp = haversine_m("lat0", "lon0", "lat1", "lon1")
-    store.execute(
+    measures = d.json_object(
+        ("duration_h", "(t1 - t0) / 3600.0"),
+        ("displacement_km", f"{disp} / 1000.0"),
+        ("net_speed_kn", f"{disp} / greatest(t1 - t0, 1.0) / {KN_MS}"),
+    )
+    store.materialise(
+        "_ev_loitering",
         f"""
-        CREATE OR REPLACE TEMP TABLE _ev_loitering AS
         WITH l AS (
             SELECT *, rn - row_number() OVER (PARTITION BY mmsi, seg ORDER BY rn) AS run
             FROM _legs WHERE lo_leg
@@ -51,16 +57,15 @@ def detect_loitering(store: Backend, params: LoiteringParams) -> None:
                    max_by(lat, rn) AS lat1, max_by(lon, rn) AS lon1
             FROM l GROUP BY mmsi, seg, run
         )
-        SELECT 'loitering' AS type, CAST(NULL AS VARCHAR) AS subtype, mmsi,
-               CAST(NULL AS BIGINT) AS other_mmsi, {ts_sql("t0")} AS start, {ts_sql("t1")} AS "end",
-               lat0 AS lat, lon0 AS lon, CAST(NULL AS VARCHAR) AS port,
-               CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
-               {id_list_sql("pos0", "pos1")} AS position_ids,
-               CAST(rn1 - rn0 + 2 AS BIGINT) AS n_positions, CAST(NULL AS BIGINT[]) AS static_ids,
-               json_object('duration_h', (t1 - t0) / 3600.0, 'displacement_km', {disp} / 1000.0,
-                           'net_speed_kn', {disp} / greatest(t1 - t0, 1.0) / {KN_MS}) AS measures,
-               CAST(seg AS VARCHAR) AS id_key
+        SELECT 'loitering' AS type, CAST(NULL AS {s}) AS subtype, mmsi,
+               CAST(NULL AS BIGINT) AS other_mmsi, {ts_sql("t0", d)} AS start, {ts_sql("t1", d)} AS "end",
+               lat0 AS lat, lon0 AS lon, CAST(NULL AS {s}) AS port,
+               CAST(NULL AS {s}) AS from_port, CAST(NULL AS {s}) AS to_port,
+               {d.id_list("pos0", "pos1")} AS position_ids,
+               CAST(rn1 - rn0 + 2 AS BIGINT) AS n_positions, {d.null_array("BIGINT")} AS static_ids,
+               {measures} AS measures,
+               CAST(seg AS {s}) AS id_key
         FROM r
         WHERE t1 - t0 >= {params.min_duration_h * 3600.0}
-        """
+        """,
     )

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from tumen.config import DetectSettings, Settings
 from tumen.detect import encounters as enc_mod
-from tumen.detect.events import create_staging, stage_events
+from tumen.detect.events import EVENT_COLUMNS, create_staging, stage_events
 from tumen.detect.legs import build_legs
 from tumen.detect.ports import (
     PORTS_META_KEY,
@@ -160,9 +160,9 @@ def _plan_scope(store: Backend, fingerprint: str, full: bool) -> str:
     ).to_pylist()[0]
     if kept["p"] != old.get("pos_count") or kept["s"] != old.get("st_count"):
         return "full"  # rows were removed or inserted below the mark: start again
-    store.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {SCOPE_TABLE} AS
+    store.materialise(
+        SCOPE_TABLE,
+        """
         SELECT DISTINCT mmsi FROM positions WHERE pos_id > ?
         UNION SELECT DISTINCT mmsi FROM statics WHERE static_id > ?
         """,
@@ -272,11 +272,12 @@ def _write(
         ev_where = where = ""
     with store.transaction():
         store.execute(f"DELETE FROM events {ev_where}")
+        cols = [f'"{c}"' for c in EVENT_COLUMNS]
         store.execute(
-            """
-            INSERT INTO events SELECT * FROM _events_new
-            QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY start, evidence) = 1
-            """
+            "INSERT INTO events "
+            + store.dialect.first_per(
+                "SELECT * FROM _events_new", cols, "event_id", "start, evidence"
+            )
         )
         store.execute(f"DELETE FROM segments {where}")
         store.execute(

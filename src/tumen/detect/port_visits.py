@@ -21,7 +21,6 @@ Evidence: the first and last fix inside (``position_ids``), ``n_positions`` (fix
 from __future__ import annotations
 
 from tumen.config import PortVisitParams
-from tumen.detect.events import id_list_sql
 from tumen.store.backend import Backend
 from tumen.tracks.geo import ts_sql
 
@@ -31,9 +30,17 @@ EVENT_TYPE = "port_visit"
 
 def detect_port_visits(store: Backend, params: PortVisitParams) -> None:
     """Write ``_ev_port_visits`` from the fixes of ``_legs`` that are inside a port."""
-    store.execute(
+    d = store.dialect
+    s = d.varchar
+    measures = d.json_object(
+        ("duration_h", "(r.t_end - r.t_start) / 3600.0"),
+        ("country", "p.country"),
+        ("port_lat", "p.lat"),
+        ("port_lon", "p.lon"),
+    )
+    store.materialise(
+        "_ev_port_visits",
         f"""
-        CREATE OR REPLACE TEMP TABLE _ev_port_visits AS
         WITH v AS (
             SELECT *, rn - row_number() OVER (PARTITION BY mmsi, seg, port ORDER BY rn) AS grp
             FROM _legs WHERE port IS NOT NULL
@@ -44,16 +51,16 @@ def detect_port_visits(store: Backend, params: PortVisitParams) -> None:
                    max_by(lat, rn) AS end_lat, max_by(lon, rn) AS end_lon
             FROM v GROUP BY mmsi, seg, port, grp
         )
-        SELECT 'port_visit' AS type, CAST(NULL AS VARCHAR) AS subtype, r.mmsi,
-               CAST(NULL AS BIGINT) AS other_mmsi, {ts_sql("r.t_start")} AS start, {ts_sql("r.t_end")} AS "end",
-               r.lat, r.lon, r.port, CAST(NULL AS VARCHAR) AS from_port, CAST(NULL AS VARCHAR) AS to_port,
-               {id_list_sql("r.first_pos", "r.last_pos")} AS position_ids,
-               CAST(r.n AS BIGINT) AS n_positions, CAST(NULL AS BIGINT[]) AS static_ids,
-               json_object('duration_h', (r.t_end - r.t_start) / 3600.0, 'country', p.country,
-                           'port_lat', p.lat, 'port_lon', p.lon) AS measures,
-               CAST(r.seg AS VARCHAR) AS id_key,
+        SELECT 'port_visit' AS type, CAST(NULL AS {s}) AS subtype, r.mmsi,
+               CAST(NULL AS BIGINT) AS other_mmsi, {ts_sql("r.t_start", d)} AS start,
+               {ts_sql("r.t_end", d)} AS "end",
+               r.lat, r.lon, r.port, CAST(NULL AS {s}) AS from_port, CAST(NULL AS {s}) AS to_port,
+               {d.id_list("r.first_pos", "r.last_pos")} AS position_ids,
+               CAST(r.n AS BIGINT) AS n_positions, {d.null_array("BIGINT")} AS static_ids,
+               {measures} AS measures,
+               CAST(r.seg AS {s}) AS id_key,
                r.seg, r.first_pos, r.last_pos, r.end_lat, r.end_lon, r.t_start, r.t_end, p.country
         FROM r JOIN _ports p ON p.name = r.port
         WHERE r.t_end - r.t_start >= {params.min_duration_min * 60.0}
-        """
+        """,
     )

@@ -231,47 +231,49 @@ def register_ports(store: Backend, ports: pa.Table, reach_km: float) -> None:
     ``_port_keys`` lists those cells once.  ``reach_km`` must cover every radius and every
     "distance from port" rule.
     """
-    store.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _ports (
-            idx INTEGER, name VARCHAR, country VARCHAR, lat DOUBLE, lon DOUBLE, radius_m DOUBLE
-        )
-        """
-    )
+    d = store.dialect
     table = pa.table(
         {
             "idx": pa.array(range(ports.num_rows), pa.int32()),
-            "name": ports.column("name"),
-            "country": ports.column("country"),
-            "lat": ports.column("lat"),
-            "lon": ports.column("lon"),
-            "radius_m": pa.array([r * 1000.0 for r in ports.column("radius_km").to_pylist()]),
+            "name": pa.array(ports.column("name").to_pylist(), pa.string()),
+            "country": pa.array(ports.column("country").to_pylist(), pa.string()),
+            "lat": pa.array(ports.column("lat").to_pylist(), pa.float64()),
+            "lon": pa.array(ports.column("lon").to_pylist(), pa.float64()),
+            "radius_m": pa.array(
+                [r * 1000.0 for r in ports.column("radius_km").to_pylist()], pa.float64()
+            ),
         }
     )
-    store.append("_ports", table)
+    store.materialise("_ports", table)
     reach_m = reach_km * 1000.0 + 1.0
     dlat = reach_m / M_PER_DEG
     n = round(1 / CELL_DEG)
-    store.execute(
+    cy = d.explode_range(
+        f"CAST(floor((lat - {dlat}) * {n}) AS BIGINT)",
+        f"CAST(floor((lat + {dlat}) * {n}) AS BIGINT) + 1",
+    )
+    cx = d.explode_range(
+        f"CAST(floor((lon + 180 - dlon) * {n}) AS BIGINT)",
+        f"CAST(floor((lon + 180 + dlon) * {n}) AS BIGINT) + 1",
+    )
+    store.materialise(
+        "_port_cells",
         f"""
-        CREATE OR REPLACE TEMP TABLE _port_cells AS
         WITH p AS (
             SELECT idx, lat, lon,
                    least(180.0, {reach_m} / ({M_PER_DEG} * greatest(0.01,
                        cos(radians(least(89.0, abs(lat) + {dlat})))))) AS dlon
             FROM _ports
+        ), py AS (
+            SELECT idx, lon, dlon, {cy} AS cy FROM p
+        ), pxy AS (
+            SELECT idx, cy, {cx} AS cx FROM py
         )
-        SELECT DISTINCT cy.cy, ((cx.cx % {360 * n}) + {360 * n}) % {360 * n} AS cx, p.idx
-        FROM p,
-             unnest(range(CAST(floor((p.lat - {dlat}) * {n}) AS BIGINT),
-                          CAST(floor((p.lat + {dlat}) * {n}) AS BIGINT) + 1)) AS cy(cy),
-             unnest(range(CAST(floor((p.lon + 180 - p.dlon) * {n}) AS BIGINT),
-                          CAST(floor((p.lon + 180 + p.dlon) * {n}) AS BIGINT) + 1)) AS cx(cx)
-        """
+        SELECT DISTINCT cy, ((cx % {360 * n}) + {360 * n}) % {360 * n} AS cx, idx
+        FROM pxy
+        """,
     )
-    store.execute(
-        "CREATE OR REPLACE TEMP TABLE _port_keys AS SELECT DISTINCT cy, cx FROM _port_cells"
-    )
+    store.materialise("_port_keys", "SELECT DISTINCT cy, cx FROM _port_cells")
 
 
 def cell_keys_sql(lat: str, lon: str) -> tuple[str, str]:

@@ -24,7 +24,7 @@ North Korean and the other a Russian port — what analysts look at first).
 from __future__ import annotations
 
 from tumen.config import SegmentParams, VoyageParams
-from tumen.detect.events import event_id_sql, id_list_sql
+from tumen.detect.events import event_id_sql
 from tumen.store.backend import Backend
 from tumen.tracks.geo import KN_MS, haversine_m
 
@@ -34,12 +34,27 @@ EVENT_TYPE = "voyage"
 
 def detect_voyages(store: Backend, params: VoyageParams, segments: SegmentParams) -> None:
     """Write ``_ev_voyages`` from ``_ev_port_visits``."""
+    d = store.dialect
+    s = d.varchar
     dist = haversine_m("a.end_lat", "a.end_lon", "b.lat", "b.lon")
-    store.execute(
+    measures = d.json_object(
+        ("from_visit_id", "from_visit"),
+        ("to_visit_id", "to_visit"),
+        ("distance_km", "dist_m / 1000.0"),
+        ("duration_h", "dt / 3600.0"),
+        ("mean_speed_kn", f"CASE WHEN dt > 0 THEN dist_m / dt / {KN_MS} END"),
+        ("from_country", "from_country"),
+        ("to_country", "to_country"),
+        (
+            "kp_ru",
+            "(from_country = 'KP' AND to_country = 'RU') OR (from_country = 'RU' AND to_country = 'KP')",
+        ),
+    )
+    store.materialise(
+        "_ev_voyages",
         f"""
-        CREATE OR REPLACE TEMP TABLE _ev_voyages AS
         WITH v AS (
-            SELECT *, {event_id_sql("", "port_visits")} AS visit_id,
+            SELECT *, {event_id_sql("", "port_visits", d)} AS visit_id,
                    row_number() OVER (PARTITION BY mmsi ORDER BY t_start, t_end, port) AS i
             FROM _ev_port_visits
         ), pairs AS (
@@ -50,19 +65,14 @@ def detect_voyages(store: Backend, params: VoyageParams, segments: SegmentParams
             FROM v a JOIN v b ON b.mmsi = a.mmsi AND b.i = a.i + 1
             WHERE a.port <> b.port
         )
-        SELECT 'voyage' AS type, CAST(NULL AS VARCHAR) AS subtype, mmsi, CAST(NULL AS BIGINT) AS other_mmsi,
-               start, "end", end_lat AS lat, end_lon AS lon, CAST(NULL AS VARCHAR) AS port,
-               from_port, to_port, {id_list_sql("last_pos", "first_pos")} AS position_ids,
-               CAST(NULL AS BIGINT) AS n_positions, CAST(NULL AS BIGINT[]) AS static_ids,
-               json_object('from_visit_id', from_visit, 'to_visit_id', to_visit,
-                           'distance_km', dist_m / 1000.0, 'duration_h', dt / 3600.0,
-                           'mean_speed_kn', CASE WHEN dt > 0 THEN dist_m / dt / {KN_MS} END,
-                           'from_country', from_country, 'to_country', to_country,
-                           'kp_ru', (from_country = 'KP' AND to_country = 'RU')
-                                    OR (from_country = 'RU' AND to_country = 'KP')) AS measures,
-               CAST(NULL AS VARCHAR) AS id_key
+        SELECT 'voyage' AS type, CAST(NULL AS {s}) AS subtype, mmsi, CAST(NULL AS BIGINT) AS other_mmsi,
+               start, "end", end_lat AS lat, end_lon AS lon, CAST(NULL AS {s}) AS port,
+               from_port, to_port, {d.id_list("last_pos", "first_pos")} AS position_ids,
+               CAST(NULL AS BIGINT) AS n_positions, {d.null_array("BIGINT")} AS static_ids,
+               {measures} AS measures,
+               CAST(NULL AS {s}) AS id_key
         FROM pairs
         WHERE dt >= 0 AND dt <= {params.max_duration_days * 86400.0}
           AND dist_m <= {segments.noise_m} + {segments.max_speed_kn * KN_MS} * dt
-        """
+        """,
     )

@@ -24,7 +24,7 @@ DuckDB's naive UTC ``TIMESTAMP``.  Every statement was run on Spark 4 with these
 Examples
 --------
 >>> DUCKDB.epoch_s("ts"), SPARK.epoch_s("ts")
-('epoch(ts)', '(unix_micros(ts) / 1000000.0)')
+('epoch(ts)', '(unix_micros(ts) / 1e6)')
 >>> DUCKDB.int_div("a", "b"), SPARK.int_div("a", "b")
 ('(a // b)', '(a div b)')
 """
@@ -98,7 +98,7 @@ class Dialect:
     def epoch_s(self, ts: str) -> str:
         """Seconds since 1970 of a UTC TIMESTAMP, as DOUBLE (exact to the microsecond).
 
-        ``epoch(ts)`` → ``(unix_micros(ts) / 1000000.0)``.
+        ``epoch(ts)`` → ``(unix_micros(ts) / 1e6)`` (``1e6`` is a DOUBLE; ``1000000.0`` would be a DECIMAL in Spark).
         """
         raise NotImplementedError
 
@@ -242,7 +242,13 @@ class Dialect:
         raise NotImplementedError
 
     def evidence(
-        self, detector: str, params: str, position_ids: str, n_positions: str, static_ids: str, measures: str
+        self,
+        detector: str,
+        params: str,
+        position_ids: str,
+        n_positions: str,
+        static_ids: str,
+        measures: str,
     ) -> str:
         """The ``evidence`` JSON text of an event (VARCHAR): ``detector`` (text), ``params`` (JSON text),
         ``position_ids`` (array, ``[]`` when NULL), ``n_positions`` and ``static_ids`` where not NULL,
@@ -350,9 +356,7 @@ class DuckDBDialect(Dialect):
             cond = f"({expr}) IS NOT NULL"
             if i:
                 cond += f" AND NOT list_contains([{', '.join(exprs[:i])}], {expr})"
-            parts.append(
-                f"(CASE WHEN {cond} THEN [CAST({expr} AS BIGINT)] ELSE []::BIGINT[] END)"
-            )
+            parts.append(f"(CASE WHEN {cond} THEN [CAST({expr} AS BIGINT)] ELSE []::BIGINT[] END)")
         return "(" + " || ".join(parts) + ")"
 
     def collect_list(self, expr: str, order_by: str | None = None) -> str:
@@ -368,7 +372,13 @@ class DuckDBDialect(Dialect):
         return f"to_json({expr})"
 
     def evidence(
-        self, detector: str, params: str, position_ids: str, n_positions: str, static_ids: str, measures: str
+        self,
+        detector: str,
+        params: str,
+        position_ids: str,
+        n_positions: str,
+        static_ids: str,
+        measures: str,
     ) -> str:
         return (
             f"CAST(json_merge_patch(json_object('detector', {detector}, 'params', json({params}), "
@@ -421,7 +431,7 @@ class SparkDialect(Dialect):
         return "STRING" if name.upper() == "VARCHAR" else name
 
     def epoch_s(self, ts: str) -> str:
-        return f"(unix_micros({ts}) / 1000000.0)"
+        return f"(unix_micros({ts}) / 1e6)"
 
     def epoch_ms(self, ts: str) -> str:
         return f"unix_millis({ts})"
@@ -480,7 +490,13 @@ class SparkDialect(Dialect):
         return expr
 
     def evidence(
-        self, detector: str, params: str, position_ids: str, n_positions: str, static_ids: str, measures: str
+        self,
+        detector: str,
+        params: str,
+        position_ids: str,
+        n_positions: str,
+        static_ids: str,
+        measures: str,
     ) -> str:
         ids = f"coalesce({position_ids}, {self.empty_array('BIGINT')})"
         head = f"to_json(named_struct('detector', {detector}))"
@@ -514,7 +530,9 @@ class SparkDialect(Dialect):
 
 def _split_top_level(expr: str) -> list[str]:
     """Split ``a, f(b, c), d`` at the commas outside parentheses."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in expr:
         if ch == "(":
             depth += 1

@@ -27,6 +27,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from tumen.store.dialect import DUCKDB, Dialect
+
 #: Mean Earth radius R1 of GRS 80 (IUGG; Moritz 2000), metres.  The one radius of tumen.
 EARTH_RADIUS_M = 6_371_008.8
 #: The same radius in kilometres.
@@ -129,6 +131,7 @@ def cell_y_sql(lat: str, size_m: float) -> str:
     return f"CAST(floor(({lat}) / {cell_lat_deg(size_m)}) AS BIGINT)"
 
 
-def ts_sql(t: str) -> str:
-    """SQL TIMESTAMP (UTC, naive) from seconds since 1970 (DOUBLE, exact to the microsecond)."""
-    return f"make_timestamp(CAST(round(({t}) * 1000000) AS BIGINT))"
+def ts_sql(t: str, dialect: Dialect = DUCKDB) -> str:
+    """SQL TIMESTAMP (UTC, naive) from seconds since 1970 (DOUBLE, exact to the microsecond),
+    in ``dialect`` (:meth:`~tumen.store.dialect.Dialect.ts_from_s`)."""
+    return dialect.ts_from_s(t)

@@ -15,25 +15,33 @@ Its speed over ground ``sog_kn`` is kept in knots; 102.3 ("not available") and n
 become NULL, as Global Fishing Watch's ``pipe-segment`` nulls invalid values but keeps the row.
 
 Each clean position gets an ordering key ``k`` (BIGINT): the time in milliseconds, shifted left
-21 bits, plus a 21-bit hash of the report's content.  Ordering by ``k`` sorts by time and breaks
-ties between reports of the same millisecond by their content, never by the order in which the
-lines were ingested, so the detectors give the same answer whatever the input order.  (One
-integer key also sorts about 1.7× faster than ``ORDER BY ts, pos_id``.)
+21 bits, plus a 21-bit deterministic mix of the report's content — its latitude and longitude in
+micro-degrees and its speed in tenths of a knot, by integer arithmetic only
+(:meth:`tumen.store.dialect.Dialect.order_key`), so DuckDB and Spark give every report the same key.
+Ordering by ``k`` sorts by time and breaks ties between reports of the same millisecond by their
+content, never by the order in which the lines were ingested, so the detectors give the same answer
+whatever the input order.  (One integer key also sorts about 1.7× faster than ``ORDER BY ts, pos_id``.)
+Until issue 14 the tie-break was DuckDB's ``hash(lat, lon, sog_kn)``, whose values no other engine
+reproduces; keys — and so the ``seg`` numbers and the ids of the events that cite them — changed then.
 """
 
 from __future__ import annotations
 
 from tumen.config import SegmentParams
+from tumen.store.dialect import DUCKDB, TIE_BITS, Dialect
 
-#: 2**21: room left in the key for the tie-breaking hash.
-TIE_BITS = 2_097_152
+__all__ = ["TIE_BITS", "VESSEL_MSG_TYPES", "clean_positions_sql"]
 
 #: Message types that carry a vessel's own position (NULL = a CSV row).
 VESSEL_MSG_TYPES = (1, 2, 3, 18, 19, 27)
 
 
 def clean_positions_sql(
-    params: SegmentParams, scope_table: str | None = None, chunk: tuple[int, int] | None = None
+    params: SegmentParams,
+    scope_table: str | None = None,
+    chunk: tuple[int, int] | None = None,
+    *,
+    dialect: Dialect = DUCKDB,
 ) -> str:
     """SELECT of the clean positions with columns ``pos_id, mmsi, ts, t, lat, lon, sog_kn, k``.
 
@@ -49,7 +57,10 @@ def clean_positions_sql(
     chunk:
         ``(i, n)``: only the MMSIs with ``mmsi % n = i`` (the detectors process vessels in chunks
         so that memory does not grow with the data).
+    dialect:
+        The engine's SQL spellings (``store.dialect``).
     """
+    d = dialect
     where = [
         "ts IS NOT NULL",
         "lat BETWEEN -90 AND 90",
@@ -65,10 +76,9 @@ def clean_positions_sql(
     if chunk is not None and chunk[1] > 1:
         where.append(f"mmsi % {int(chunk[1])} = {int(chunk[0])}")
     return f"""
-    SELECT pos_id, mmsi, ts, epoch(ts) AS t, lat, lon,
+    SELECT pos_id, mmsi, ts, {d.epoch_s("ts")} AS t, lat, lon,
            CASE WHEN sog_kn < 0 OR sog_kn >= 102.2 THEN NULL ELSE sog_kn END AS sog_kn,
-           epoch_ms(ts) * {TIE_BITS}
-             + CAST(hash(lat, lon, sog_kn) % {TIE_BITS} AS BIGINT) AS k
+           {d.order_key("ts", "lat", "lon", "sog_kn")} AS k
     FROM positions
     WHERE {" AND ".join(where)}
     """

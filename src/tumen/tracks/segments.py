@@ -54,8 +54,8 @@ from dataclasses import dataclass
 
 from tumen.config import IdentityParams, SegmentParams
 from tumen.store.backend import Backend
+from tumen.store.dialect import DUCKDB, TIE_BITS, Dialect
 from tumen.tracks.geo import KN_MS, haversine_m, ts_sql
-from tumen.tracks.positions import TIE_BITS
 
 #: Upper bound on pointer-jumping rounds (2**40 runs in one chain; never reached).
 MAX_ROUNDS = 40
@@ -95,9 +95,9 @@ def segments_from_marks(
     """From ``_marks`` (columns ``mmsi, k, t, lat, lon, pos_id, rn, brk, run_end``) build ``_runs``
     and ``_segments``; everything here works on the small tables of breaks and run ends."""
     # Runs: each break starts one, ending at the first run end at or after it.
-    store.execute(
+    store.materialise(
+        "_runs0",
         """
-        CREATE OR REPLACE TEMP TABLE _runs0 AS
         WITH m AS (
             SELECT *, min(CASE WHEN run_end THEN rn END) OVER (
                        PARTITION BY mmsi ORDER BY rn ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING
@@ -109,7 +109,7 @@ def segments_from_marks(
                s.lat AS lat_start, s.lon AS lon_start, e.lat AS lat_end, e.lon AS lon_end
         FROM m s JOIN _marks e ON e.mmsi = s.mmsi AND e.rn = s.end_rn
         WHERE s.brk
-        """
+        """,
     )
     # Look-back: a break fix links to the latest earlier run end (within lookback_h) it can continue.
     _link_breaks(store, params)
@@ -141,6 +141,7 @@ def _link_breaks(store: Backend, params: SegmentParams) -> None:
     ``k``, and the first step's run ends are exactly those with ``k`` within a fixed distance below
     the break's, so a parent found there is the latest of all: the result is that of one search.
     """
+    d = store.dialect
     lookback_s = params.lookback_h * 3600.0
     near_s = min(NEAR_LOOKBACK_S, lookback_s)
     near_k = int(near_s * 1000) * TIE_BITS  # near_s in the units of k (ms × 2**21)
@@ -162,23 +163,22 @@ def _link_breaks(store: Backend, params: SegmentParams) -> None:
             GROUP BY b.mmsi, b.k"""
 
     breaks = "SELECT mmsi, k, t, lat, lon FROM _marks WHERE brk AND rn > 1"
-    store.execute(
-        "CREATE OR REPLACE TEMP TABLE _parents AS "
-        + parents(breaks, f"k // {near_k}", f"c.k >= b.k - {near_k}")
+    store.materialise(
+        "_parents", parents(breaks, d.int_div("k", str(near_k)), f"c.k >= b.k - {near_k}")
     )
     rest = """
         SELECT m.mmsi, m.k, m.t, m.lat, m.lon FROM _marks m
         LEFT JOIN _parents p ON p.mmsi = m.mmsi AND p.child_k = m.k
         WHERE m.brk AND m.rn > 1 AND p.child_k IS NULL"""
-    store.execute(
-        "INSERT INTO _parents " + parents(rest, f"CAST(floor(t / {lookback_s}) AS BIGINT)", "TRUE")
+    store.materialise(
+        "_parents", parents(rest, f"CAST(floor(t / {lookback_s}) AS BIGINT)", "TRUE"), append=True
     )
-    store.execute(
+    store.materialise(
+        "_links",
         """
-        CREATE OR REPLACE TEMP TABLE _links AS
         SELECT p.mmsi, p.child_k, r.run_k AS parent_run_k
         FROM _parents p JOIN _runs0 r ON r.mmsi = p.mmsi AND p.parent_k = r.k_end
-        """
+        """,
     )
 
 
@@ -189,12 +189,7 @@ def _resolve_roots(store: Backend) -> int:
     The jumping runs on the narrow table ``_up`` (``mmsi, run_k, seg``) of the runs that have a
     parent; each round replaces a run's ``seg`` by its parent's, halving every chain.
     """
-    store.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _up AS
-        SELECT mmsi, child_k AS run_k, parent_run_k AS seg FROM _links
-        """
-    )
+    store.materialise("_up", "SELECT mmsi, child_k AS run_k, parent_run_k AS seg FROM _links")
     pending = """
         SELECT count(*) AS n FROM _up u JOIN _up p ON p.mmsi = u.mmsi AND p.run_k = u.seg"""
     rounds = 0
@@ -202,30 +197,31 @@ def _resolve_roots(store: Backend) -> int:
         if rounds == MAX_ROUNDS:  # pragma: no cover - 2**40 runs
             raise RuntimeError("segmentation did not converge")
         rounds += 1
-        store.execute(
+        store.materialise(
+            "_up",
             """
-            CREATE OR REPLACE TEMP TABLE _up AS
             SELECT u.mmsi, u.run_k, coalesce(p.seg, u.seg) AS seg
             FROM _up u LEFT JOIN _up p ON p.mmsi = u.mmsi AND p.run_k = u.seg
-            """
+            """,
         )
-    store.execute(
+    store.materialise(
+        "_runs",
         """
-        CREATE OR REPLACE TEMP TABLE _runs AS
         SELECT r.*, coalesce(u.seg, r.run_k) AS seg
         FROM _runs0 r LEFT JOIN _up u ON u.mmsi = r.mmsi AND u.run_k = r.run_k
-        """
+        """,
     )
     return rounds
 
 
 def _classify(store: Backend, params: SegmentParams, identity: IdentityParams) -> None:
     """Build ``_segments`` from ``_runs`` and label each segment track, noise or jump."""
-    store.execute(
+    d = store.dialect
+    store.materialise(
+        "_segments",
         f"""
-        CREATE OR REPLACE TEMP TABLE _segments AS
         WITH s AS (
-            SELECT mmsi, seg, {ts_sql("min(t_start)")} AS start, {ts_sql("max(t_end)")} AS "end",
+            SELECT mmsi, seg, {ts_sql("min(t_start)", d)} AS start, {ts_sql("max(t_end)", d)} AS "end",
                    min(t_start) AS t_start, max(t_end) AS t_end,
                    CAST(sum(rn_end - rn_start + 1) AS BIGINT) AS n_positions,
                    count(*) AS n_runs, min(rn_start) AS rn_min, max(rn_end) AS rn_max,
@@ -249,21 +245,22 @@ def _classify(store: Backend, params: SegmentParams, identity: IdentityParams) -
                     WHEN s.n_positions < {params.min_segment_positions} THEN 'noise'
                     ELSE 'track' END AS kind
         FROM s LEFT JOIN j ON j.mmsi = s.mmsi AND j.seg = s.seg
-        """
+        """,
     )
 
 
-def track_runs_sql() -> str:
+def track_runs_sql(dialect: Dialect = DUCKDB) -> str:
     """SELECT of the runs of ``track`` segments with one row per UTC day each run touches.
 
     Columns ``mmsi, seg, run_k, k_end, day``; used to give every clean fix its segment with an
     equality join on ``(mmsi, day)`` plus a range test on ``k`` (cheap even for MMSIs with
     thousands of interleaved runs).
     """
-    return """
-    SELECT r.mmsi, r.seg, r.run_k, r.k_end, d.day
+    days = dialect.explode_range(
+        "CAST(floor(r.t_start / 86400) AS BIGINT)", "CAST(floor(r.t_end / 86400) AS BIGINT) + 1"
+    )
+    return f"""
+    SELECT r.mmsi, r.seg, r.run_k, r.k_end, {days} AS day
     FROM _runs r
-    JOIN _segments s ON s.mmsi = r.mmsi AND s.seg = r.seg AND s.kind = 'track',
-         unnest(range(CAST(floor(r.t_start / 86400) AS BIGINT),
-                      CAST(floor(r.t_end / 86400) AS BIGINT) + 1)) AS d(day)
+    JOIN _segments s ON s.mmsi = r.mmsi AND s.seg = r.seg AND s.kind = 'track'
     """
