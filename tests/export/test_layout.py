@@ -127,3 +127,15 @@ def test_events_import_refuses_a_file_that_is_not_parquet(cli, tmp_path):
     junk.write_text("not parquet\n")
     code, _, err = cli("events", "import", str(junk), "--db", str(tmp_path / "s.duckdb"))
     assert code != 0 and "not readable as Parquet" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--engine", "duckdb", "--events-out", "e.parquet"], "need --engine spark"),
+        (["--engine", "spark", "--parquet", "lay"], "--parquet needs --events-out"),
+    ],
+)
+def test_detect_engine_flags_that_do_not_go_together(cli, tmp_path, flags, message):
+    code, _, err = cli("detect", "--db", str(tmp_path / "s.duckdb"), *flags)
+    assert code != 0 and message in err and len(err.strip().splitlines()) == 1

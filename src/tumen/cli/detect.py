@@ -76,7 +76,7 @@ def detect_cmd(
         typer.Option(
             "--engine",
             help="duckdb: in the store; spark: export the store as Parquet, detect on Apache Spark, "
-            "import the events back (needs pyspark and Java 17+; settings in [spark]).",
+            "import the events back (needs pyspark and Java 17+; settings: the spark section of tumen.toml).",
         ),
     ] = Engine.duckdb,
     spark_master: Annotated[
