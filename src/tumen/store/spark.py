@@ -170,12 +170,16 @@ def spark_session(settings: SparkSettings | None = None, master: str | None = No
 @contextmanager
 def spark_errors(sql: str) -> Iterator[None]:
     """Spark's errors as one-line :class:`~tumen.errors.StoreError` naming the statement."""
+    from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
 
     try:
         yield
-    except PySparkException as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except (PySparkException, Py4JJavaError) as exc:
+        text = str(exc).strip()
+        if isinstance(exc, Py4JJavaError):  # "An error occurred while calling …\n: java.…: why"
+            text = str(exc.java_exception).strip() or text
+        first = text.splitlines()[0] if text else type(exc).__name__
         stmt = " ".join(sql.split())[:160]
         raise StoreError(f"spark: {first} (in: {stmt})") from exc
 
