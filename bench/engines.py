@@ -85,9 +85,15 @@ def events_digest(rows: list[dict[str, Any]]) -> tuple[str, int, list[tuple[Any,
         ev = json.loads(e["evidence"])
         out.append(
             (
-                e["event_id"], e["type"], e["subtype"], e["mmsi"], e["other_mmsi"],
-                str(e["start"])[:19], str(e["end"])[:19],
-                tuple(ev.get("position_ids") or ()), tuple(ev.get("static_ids") or ()),
+                e["event_id"],
+                e["type"],
+                e["subtype"],
+                e["mmsi"],
+                e["other_mmsi"],
+                str(e["start"])[:19],
+                str(e["end"])[:19],
+                tuple(ev.get("position_ids") or ()),
+                tuple(ev.get("static_ids") or ()),
             )
         )
     out.sort()
@@ -112,10 +118,18 @@ def phase_duckdb(db: str, threads: int) -> dict[str, Any]:
         c0, t0 = cpu_seconds(), time.perf_counter()
         rep = run_detectors(store, settings, full=True)
         wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-        rows = store.query("SELECT event_id, type, subtype, mmsi, other_mmsi, start, \"end\", evidence FROM events").to_pylist()
+        rows = store.query(
+            'SELECT event_id, type, subtype, mmsi, other_mmsi, start, "end", evidence FROM events'
+        ).to_pylist()
     digest, n, _ = events_digest(rows)
-    return {"wall_s": wall, "cpu_s": cpu, "positions": rep.positions, "events": n,
-            "digest": digest, "peak_rss_mb": peak_rss_mb()}
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "positions": rep.positions,
+        "events": n,
+        "digest": digest,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def phase_spark(db: str, cores: int, scratch: str) -> dict[str, Any]:
@@ -133,8 +147,9 @@ def phase_spark(db: str, cores: int, scratch: str) -> dict[str, Any]:
         write_layout(store, layout)
     export_s = time.perf_counter() - t0
     settings = load_settings(environ={})
-    sp = SparkSettings(master=f"local[{cores}]", shuffle_partitions=max(2, 2 * cores),
-                       driver_memory="6g")
+    sp = SparkSettings(
+        master=f"local[{cores}]", shuffle_partitions=max(2, 2 * cores), driver_memory="6g"
+    )
     settings = settings.model_copy(update={"spark": sp})
     t0 = time.perf_counter()
     session = spark_session(sp)
@@ -149,9 +164,17 @@ def phase_spark(db: str, cores: int, scratch: str) -> dict[str, Any]:
     session.stop()
     rows = ds.dataset(out).to_table().to_pylist()
     digest, n2, _ = events_digest(rows)
-    return {"wall_s": wall, "start_s": start_s, "export_s": export_s, "cpu_s": cpu,
-            "positions": rep.positions, "events": n2, "digest": digest,
-            "peak_rss_mb": peak_rss_mb(), "jvm_peak_rss_mb": jvm}
+    return {
+        "wall_s": wall,
+        "start_s": start_s,
+        "export_s": export_s,
+        "cpu_s": cpu,
+        "positions": rep.positions,
+        "events": n2,
+        "digest": digest,
+        "peak_rss_mb": peak_rss_mb(),
+        "jvm_peak_rss_mb": jvm,
+    }
 
 
 def phase_identical(seed: int, scratch: str) -> dict[str, Any]:
@@ -175,17 +198,31 @@ def phase_identical(seed: int, scratch: str) -> dict[str, Any]:
     with DuckDBStore(db) as store:
         ingest_paths(store, [sim / "ais.nmea"], settings)
         run_detectors(store, settings, ports=sim / "ports.csv", full=True)
-        rows = store.query("SELECT event_id, type, subtype, mmsi, other_mmsi, start, \"end\", evidence FROM events").to_pylist()
+        rows = store.query(
+            'SELECT event_id, type, subtype, mmsi, other_mmsi, start, "end", evidence FROM events'
+        ).to_pylist()
         write_layout(store, Path(scratch) / f"lay{seed}")
     d_duck, n_duck, duck = events_digest(rows)
     t0 = time.perf_counter()
-    detect_parquet(Path(scratch) / f"lay{seed}", Path(scratch) / f"ev{seed}.parquet", settings,
-                   ports=sim / "ports.csv")
+    detect_parquet(
+        Path(scratch) / f"lay{seed}",
+        Path(scratch) / f"ev{seed}.parquet",
+        settings,
+        ports=sim / "ports.csv",
+    )
     wall = time.perf_counter() - t0
-    d_spark, n_spark, spark = events_digest(ds.dataset(Path(scratch) / f"ev{seed}.parquet").to_table().to_pylist())
+    d_spark, n_spark, spark = events_digest(
+        ds.dataset(Path(scratch) / f"ev{seed}.parquet").to_table().to_pylist()
+    )
     diff = sorted(set(duck) ^ set(spark))[:5]
-    return {"seed": seed, "duckdb_events": n_duck, "spark_events": n_spark,
-            "identical": d_duck == d_spark, "spark_wall_s": wall, "first_differences": [repr(x) for x in diff]}
+    return {
+        "seed": seed,
+        "duckdb_events": n_duck,
+        "spark_events": n_spark,
+        "identical": d_duck == d_spark,
+        "spark_wall_s": wall,
+        "first_differences": [repr(x) for x in diff],
+    }
 
 
 def phase_materialise(rounds: int) -> dict[str, Any]:
@@ -215,7 +252,9 @@ def phase_materialise(rounds: int) -> dict[str, Any]:
 
 def run_phase(args: list[str]) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--phase", *args], capture_output=True, text=True,
+        [sys.executable, __file__, "--phase", *args],
+        capture_output=True,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )
     if proc.returncode != 0:
@@ -230,11 +269,15 @@ def power_exponent(xs: list[float], ys: list[float]) -> float:
     lx = [math.log(x) for x in xs]
     ly = [math.log(y) for y in ys]
     mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
-    return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum((a - mx) ** 2 for a in lx)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum(
+        (a - mx) ** 2 for a in lx
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--sizes", nargs="+", type=float, default=[1e6, 10e6], help="positions per run")
     ap.add_argument("--cores", nargs="+", type=int, default=[2], help="Spark local[N] core counts")
@@ -245,11 +288,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.phase:
         name, *rest = args.phase
-        fn = {"gen": lambda: phase_gen(rest[0], int(float(rest[1]))),
-              "duckdb": lambda: phase_duckdb(rest[0], int(rest[1])),
-              "spark": lambda: phase_spark(rest[0], int(rest[1]), rest[2]),
-              "identical": lambda: phase_identical(int(rest[0]), rest[1]),
-              "materialise": lambda: phase_materialise(int(rest[0]))}[name]
+        fn = {
+            "gen": lambda: phase_gen(rest[0], int(float(rest[1]))),
+            "duckdb": lambda: phase_duckdb(rest[0], int(rest[1])),
+            "spark": lambda: phase_spark(rest[0], int(rest[1]), rest[2]),
+            "identical": lambda: phase_identical(int(rest[0]), rest[1]),
+            "materialise": lambda: phase_materialise(int(rest[0])),
+        }[name]
         print(json.dumps(fn()))
         return 0
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="tumen-bench-engines-"))
@@ -280,8 +325,12 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append({"size": size, "cores": cores, "duckdb": duck, "spark": sp})
         results["runs"] = runs
         two = [r for r in runs if r["cores"] == max(args.cores)]
-        results["exponent_duckdb"] = power_exponent([r["size"] for r in two], [r["duckdb"]["wall_s"] for r in two])
-        results["exponent_spark"] = power_exponent([r["size"] for r in two], [r["spark"]["wall_s"] for r in two])
+        results["exponent_duckdb"] = power_exponent(
+            [r["size"] for r in two], [r["duckdb"]["wall_s"] for r in two]
+        )
+        results["exponent_spark"] = power_exponent(
+            [r["size"] for r in two], [r["spark"]["wall_s"] for r in two]
+        )
     results["load_after"] = os.getloadavg()[0]
     print(json.dumps(results, indent=2))
     return 0

@@ -55,8 +55,17 @@ KNOWN_GAPS: dict[str, str] = {
 }
 
 #: The stages a Spark run goes through (keys of KNOWN_GAPS).
-STAGES = ("ports", "legs", "port_visits", "voyages", "gaps", "loitering", "encounters", "identity",
-          "write")
+STAGES = (
+    "ports",
+    "legs",
+    "port_visits",
+    "voyages",
+    "gaps",
+    "loitering",
+    "encounters",
+    "identity",
+    "write",
+)
 
 _STATE: dict[str, Any] = {"engine": "duckdb", "session": None}
 
@@ -92,9 +101,18 @@ def comparable(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         ev = e["evidence"]
         out.append(
             (
-                e["event_id"], e["type"], e["subtype"], e["mmsi"], e["other_mmsi"],
-                e["start"][:19], e["end"][:19], e["port"], e["from_port"], e["to_port"],
-                tuple(ev.get("position_ids") or ()), tuple(ev.get("static_ids") or ()),
+                e["event_id"],
+                e["type"],
+                e["subtype"],
+                e["mmsi"],
+                e["other_mmsi"],
+                e["start"][:19],
+                e["end"][:19],
+                e["port"],
+                e["from_port"],
+                e["to_port"],
+                tuple(ev.get("position_ids") or ()),
+                tuple(ev.get("static_ids") or ()),
             )
         )
     return sorted(out)

@@ -59,8 +59,18 @@ EVENTS_SCHEMA = pa.schema(
     ]
 )
 #: Columns that may not be null (``NOT NULL`` in ``store/schema.sql``).
-REQUIRED = ("event_id", "type", "mmsi", "start", "end", "detector", "params", "evidence",
-            "tumen_version", "detected_at")
+REQUIRED = (
+    "event_id",
+    "type",
+    "mmsi",
+    "start",
+    "end",
+    "detector",
+    "params",
+    "evidence",
+    "tumen_version",
+    "detected_at",
+)
 assert tuple(EVENTS_SCHEMA.names) == EVENT_COLUMNS
 
 
@@ -116,7 +126,12 @@ def detect_on_spark(
             on_progress("export parquet", 0, 0)
         out = Path(events_out) if events_out else tmp / "events.parquet"
         report, _ = detect_parquet(
-            layout, out, settings, master=master, ports=ports, on_progress=on_progress,
+            layout,
+            out,
+            settings,
+            master=master,
+            ports=ports,
+            on_progress=on_progress,
             session=session,
         )
         summary = import_events(store, out)
@@ -141,8 +156,11 @@ def read_events(path: str | Path) -> tuple[pa.Table, pa.Table | None]:
     """
     p = Path(path)
     if not p.exists():
-        raise InputError("no such file or folder; give the events Parquet written by "
-                         "`tumen detect --engine spark --events-out`", p)
+        raise InputError(
+            "no such file or folder; give the events Parquet written by "
+            "`tumen detect --engine spark --events-out`",
+            p,
+        )
     try:
         data = ds.dataset(str(p), format="parquet", exclude_invalid_files=False).to_table()
     except (pa.ArrowInvalid, OSError) as exc:
@@ -151,15 +169,18 @@ def read_events(path: str | Path) -> tuple[pa.Table, pa.Table | None]:
     if missing:
         raise InputError(
             f"not an events file: lacks column(s) {', '.join(missing)} of the events contract "
-            "(CONTRACTS.md)", p,
+            "(CONTRACTS.md)",
+            p,
         )
     try:
         events = data.select(list(EVENT_COLUMNS))
         if any(pa.types.is_timestamp(f.type) and f.type.tz for f in events.schema):
             events = events.cast(
                 pa.schema(
-                    [pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) else f
-                     for f in events.schema]
+                    [
+                        pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) else f
+                        for f in events.schema
+                    ]
                 )
             )
         events = events.cast(EVENTS_SCHEMA)
@@ -206,8 +227,11 @@ def import_events(store: Backend, path: str | Path) -> dict[str, Any]:
     by_type: dict[str, int] = {}
     for t in events.column("type").to_pylist():
         by_type[t] = by_type.get(t, 0) + 1
-    return {"events": events.num_rows, "by_type": dict(sorted(by_type.items())),
-            "checked_positions": checked}
+    return {
+        "events": events.num_rows,
+        "by_type": dict(sorted(by_type.items())),
+        "checked_positions": checked,
+    }
 
 
 def _check_provenance(store: Backend, path: Path, events: pa.Table, prov: pa.ChunkedArray) -> int:
@@ -250,7 +274,8 @@ def _check_provenance(store: Backend, path: Path, events: pa.Table, prov: pa.Chu
     if bad:
         b = bad[0]
         where = (
-            "is not in this store" if b["store_line"] is None
+            "is not in this store"
+            if b["store_line"] is None
             else f"is line {b['store_line']} of SHA-256 {str(b['store_sha'])[:12]}… here"
         )
         raise InputError(

@@ -21,7 +21,9 @@ SEEDS = (1,)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("_engine_marks", [pytest.param(None, marks=engines.spark_marks(), id="spark")])
+@pytest.mark.parametrize(
+    "_engine_marks", [pytest.param(None, marks=engines.spark_marks(), id="spark")]
+)
 def test_duckdb_and_spark_find_the_same_events(cli, spark, tmp_path, seed, _engine_marks):
     simulate(tmp_path / "sim", seed=seed, hours=24, vessels=30, fmt="nmea")
     db = tmp_path / "sim.duckdb"

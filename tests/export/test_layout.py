@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -55,7 +54,9 @@ def test_layout_partitions_by_utc_day_and_keeps_every_row_and_column(store, tmp_
     assert back.column("line_no").equals(positions.column("line_no"))
     assert back.column("class").to_pylist() == positions.column("class").to_pylist()
     src = pq.read_table(tmp_path / "lay" / "sources").to_pylist()
-    assert [s["sha256"] for s in src] == store.query("SELECT sha256 FROM sources").column(0).to_pylist()
+    assert [s["sha256"] for s in src] == store.query("SELECT sha256 FROM sources").column(
+        0
+    ).to_pylist()
     manifest = json.loads((tmp_path / "lay" / "_tumen_layout.json").read_text())
     assert manifest["tables"] == counts and manifest["partition_by"] == "day"
 
@@ -73,13 +74,34 @@ def test_export_cli_partition_by_day(cli, store, tmp_path):
     _two_days(store)
     store.close()
     db = str(tmp_path / "test.duckdb")
-    code, out, err = cli("export", "--db", db, "--format", "parquet", "--partition-by", "day",
-                         "--out", str(tmp_path / "lay"), "--json")
+    code, out, err = cli(
+        "export",
+        "--db",
+        db,
+        "--format",
+        "parquet",
+        "--partition-by",
+        "day",
+        "--out",
+        str(tmp_path / "lay"),
+        "--json",
+    )
     assert code == 0, err
     assert json.loads(out)["rows"]["statics"] == 1
-    code, _, err = cli("export", "--db", db, "--format", "csv", "--partition-by", "day",
-                       "--out", str(tmp_path / "lay2"))
-    assert code != 0 and "--partition-by writes Parquet" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli(
+        "export",
+        "--db",
+        db,
+        "--format",
+        "csv",
+        "--partition-by",
+        "day",
+        "--out",
+        str(tmp_path / "lay2"),
+    )
+    assert (
+        code != 0 and "--partition-by writes Parquet" in err and len(err.strip().splitlines()) == 1
+    )
 
 
 def _detected(store: DuckDBStore) -> list[dict]:

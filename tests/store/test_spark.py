@@ -94,12 +94,25 @@ def test_events_written_on_spark_keep_their_provenance_and_import_back(store, ba
         "ORDER BY pos_id LIMIT 2"
     ).to_pylist()
     event = {
-        "event_id": "e1", "type": "loitering", "subtype": None, "mmsi": 273456780,
-        "other_mmsi": None, "start": datetime(2024, 1, 10, 22), "end": datetime(2024, 1, 11, 2),
-        "lat": SEA[0], "lon": SEA[1], "port": None, "from_port": None, "to_port": None,
-        "detector": "loitering", "params": "{}",
-        "evidence": json.dumps({"detector": "loitering", "position_ids": [p["pos_id"] for p in pos]}),
-        "tumen_version": "test", "detected_at": datetime(2024, 2, 1),
+        "event_id": "e1",
+        "type": "loitering",
+        "subtype": None,
+        "mmsi": 273456780,
+        "other_mmsi": None,
+        "start": datetime(2024, 1, 10, 22),
+        "end": datetime(2024, 1, 11, 2),
+        "lat": SEA[0],
+        "lon": SEA[1],
+        "port": None,
+        "from_port": None,
+        "to_port": None,
+        "detector": "loitering",
+        "params": "{}",
+        "evidence": json.dumps(
+            {"detector": "loitering", "position_ids": [p["pos_id"] for p in pos]}
+        ),
+        "tumen_version": "test",
+        "detected_at": datetime(2024, 2, 1),
     }
     backend.materialise("events", pa.Table.from_pylist([event], schema=engines_schema()))
     n = backend.write_events(tmp_path / "events.parquet")
@@ -115,7 +128,9 @@ def test_events_written_on_spark_keep_their_provenance_and_import_back(store, ba
     (src,) = prov["sources"].values()
     assert src["sha256"] == pos[0]["sha256"] and src["path"] == pos[0]["path"]
     # a store whose position is another line of the file: refused, in one line
-    store.execute("UPDATE positions SET line_no = line_no + 100 WHERE pos_id = ?", [pos[0]["pos_id"]])
+    store.execute(
+        "UPDATE positions SET line_no = line_no + 100 WHERE pos_id = ?", [pos[0]["pos_id"]]
+    )
     with pytest.raises(InputError, match=f"cites position {pos[0]['pos_id']}"):
         import_events(store, tmp_path / "events.parquet")
 

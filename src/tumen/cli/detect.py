@@ -27,6 +27,7 @@ from tumen.cli.common import (
     progress,
     settings_from,
 )
+from tumen.config import Settings
 from tumen.detect.events import (
     EVENT_TYPES,
     event_records,
@@ -35,7 +36,6 @@ from tumen.detect.events import (
     to_geojson,
     to_jsonl,
 )
-from tumen.config import Settings
 from tumen.detect.pipeline import DetectReport
 from tumen.errors import ConfigError
 from tumen.store import DuckDBStore
@@ -159,7 +159,9 @@ def _detect_spark(
         task = bar.add_task("detecting on spark", total=None)
 
         def on_progress(step: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total or None, description=f"detect (spark): {step}")
+            bar.update(
+                task, completed=done, total=total or None, description=f"detect (spark): {step}"
+            )
 
         if parquet:
             report, n = engines.detect_parquet(

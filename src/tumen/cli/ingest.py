@@ -193,7 +193,9 @@ def _export_layout(
     from tumen.export.layout import write_layout
 
     if fmt not in (None, "parquet"):
-        raise InputError(f"--partition-by writes Parquet; leave --format out or give parquet, not {fmt}")
+        raise InputError(
+            f"--partition-by writes Parquet; leave --format out or give parquet, not {fmt}"
+        )
     with (
         hint_on_failure(
             interrupted=f"nothing was written to {out}",
@@ -205,7 +207,9 @@ def _export_layout(
             store, out, partition_by=partition_by, tables=(table,) if table else None
         )
     if json_out:
-        print_json({"out": str(out), "format": "parquet", "partition_by": partition_by, "rows": counts})
+        print_json(
+            {"out": str(out), "format": "parquet", "partition_by": partition_by, "rows": counts}
+        )
     elif not quiet:
         listed = ", ".join(f"{n:,} {t}" for t, n in counts.items())
         out_console.print(f"wrote {listed} to {out}/ (Parquet, partitioned by {partition_by})")

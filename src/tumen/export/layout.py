@@ -76,7 +76,9 @@ def write_layout(
             "exists and is not an empty folder; --partition-by writes a folder, give a new one", out
         )
     if not out.parent.exists():
-        raise InputError(f"folder {out.parent} does not exist; create it or choose another --out", out)
+        raise InputError(
+            f"folder {out.parent} does not exist; create it or choose another --out", out
+        )
     partial = out.with_name(f".{out.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
@@ -135,12 +137,17 @@ def _write_table(store: Backend, table: str, time_col: str | None, folder: Path)
         import pyarrow.parquet as pq
 
         empty = schema.empty_table()
-        pq.write_table(empty.drop_columns(["day"]) if time_col else empty, folder / "part-0.parquet")
+        pq.write_table(
+            empty.drop_columns(["day"]) if time_col else empty, folder / "part-0.parquet"
+        )
     return n
 
 
 def _plain_schema(schema: pa.Schema) -> pa.Schema:
     """Dictionary columns (DuckDB ENUMs such as ``positions.class``) as plain strings."""
     return pa.schema(
-        [pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in schema]
+        [
+            pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f
+            for f in schema
+        ]
     )

@@ -82,7 +82,9 @@ _INSERT = re.compile(
     r"^\s*INSERT\s+INTO\s+(?P<name>\"?\w+\"?)\s*(?:\((?P<cols>[^()]*)\))?\s*(?P<query>(?:SELECT|WITH|VALUES|\().*)$",
     re.I | re.S,
 )
-_DELETE = re.compile(r"^\s*DELETE\s+FROM\s+(?P<name>\"?\w+\"?)\s*(?:WHERE\s+(?P<cond>.*))?$", re.I | re.S)
+_DELETE = re.compile(
+    r"^\s*DELETE\s+FROM\s+(?P<name>\"?\w+\"?)\s*(?:WHERE\s+(?P<cond>.*))?$", re.I | re.S
+)
 _DROP = re.compile(
     r"^\s*DROP\s+(?:TABLE|VIEW)\s+(?:IF\s+EXISTS\s+)?(?P<name>\"?\w+\"?)\s*;?\s*$", re.I | re.S
 )
@@ -282,9 +284,7 @@ class SparkBackend:
         s = settings or SparkSettings()
         own = session is None
         spark = session or spark_session(s, master)
-        backend = cls(
-            spark, materialise_by=s.materialise, scratch=s.scratch, owns_session=own
-        )
+        backend = cls(spark, materialise_by=s.materialise, scratch=s.scratch, owns_session=own)
         backend.register_layout(layout)
         return backend
 
@@ -426,7 +426,9 @@ class SparkBackend:
             df = self._sql(query, params)
         target = self._frames.get(name) if append else None
         if target is not None:
-            df = target.unionByName(self._conform(df.toDF(*target.columns[: len(df.columns)]), target))
+            df = target.unionByName(
+                self._conform(df.toDF(*target.columns[: len(df.columns)]), target)
+            )
         self._register(name, self._compute(name, df))
 
     def _compute(self, name: str, df: DataFrame) -> DataFrame:
@@ -566,7 +568,9 @@ class SparkBackend:
         if body[:6].upper() == "VALUES":
             body = f"SELECT * FROM {body}"
         new = self._sql(body, params)
-        names = [_unquote(c) for c in cols.split(",")] if cols else target.columns[: len(new.columns)]
+        names = (
+            [_unquote(c) for c in cols.split(",")] if cols else target.columns[: len(new.columns)]
+        )
         new = new.toDF(*names)
         merged = target.unionByName(self._conform(new, target))
         self._register(name, self._compute(name, merged))
