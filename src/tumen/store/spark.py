@@ -437,7 +437,7 @@ class SparkBackend:
 
     def _compute_now(self, name: str, df: DataFrame) -> DataFrame:
         if self.materialise_by == "checkpoint":
-            return df.localCheckpoint(eager=True)
+            return self._forget_partitioning(df.localCheckpoint(eager=True))
         if self.materialise_by == "cache":
             df = df.cache()
             df.count()
@@ -532,6 +532,23 @@ class SparkBackend:
         self.spark.catalog.dropTempView(name)
         if old is not None and self.materialise_by == "cache":
             old.unpersist()
+
+    def _forget_partitioning(self, checkpointed: DataFrame) -> DataFrame:
+        """The checkpointed rows as a DataFrame that claims no output partitioning.
+
+        Spark 4's checkpoint keeps the plan's output partitioning; when that partitioning names a
+        column the result no longer has (a ``GROUP BY mmsi`` whose ``mmsi`` was renamed), a later
+        query reading the table twice fails with ``NoSuchElementException: key not found:
+        mmsi#…`` (seen in the identity detector's union).  Re-wrapping the checkpointed RDD drops
+        that claim; the rows are not recomputed.
+        """
+        from pyspark.sql import DataFrame as _DataFrame
+
+        jdf = checkpointed._jdf
+        plain = self.spark._jsparkSession.internalCreateDataFrame(
+            jdf.queryExecution().toRdd(), jdf.schema(), False
+        )
+        return _DataFrame(plain, self.spark)
 
     def _empty(self, schema: pa.Schema) -> DataFrame:
         """An empty DataFrame with the Arrow ``schema``'s columns (no Spark job)."""
