@@ -116,7 +116,7 @@ def detect_gaps(
             WHERE s.longest_s IS NULL OR s.longest_s >= {params.min_gap_h * 3600.0}
         ),
         top AS (
-            SELECT mmsi, {d.quantile("sog_kn", params.top_speed_quantile)} AS top_kn,
+            SELECT mmsi, {d.quantile("CAST(sog_kn AS DOUBLE)", params.top_speed_quantile)} AS top_kn,
                    count(*) FILTER (WHERE sog_kn > 1.0) AS n_moving
             FROM ({clean}) c
             WHERE mmsi IN (SELECT mmsi FROM g0) AND sog_kn IS NOT NULL AND sog_kn <= {segments.max_speed_kn}

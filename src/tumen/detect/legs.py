@@ -196,7 +196,9 @@ def build_legs(
     keep = "brk OR last OR is_gap OR slow_e OR slow_l OR near OR coalesce(p_near, false)"
     # Pass 1, chunk by chunk of vessels: every clean fix with the previous one as its parent.
     # (Spark runs one pass: it partitions and spills by itself.)
-    n = chunk_count(store, settings, scope_table) if d.chunked else 1
+    n = chunk_count(store, settings, scope_table)
+    if not d.chunked:
+        n = 1
     for i in range(n):
         fixes = _fixes_sql(settings, scope_table, (i, n), d)
         store.materialise(

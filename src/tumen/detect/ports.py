@@ -156,11 +156,12 @@ def _recorded(store: Backend) -> dict[str, object] | None:
     if rows:
         rec = json.loads(rows[0]["value"])
         return rec if isinstance(rec, dict) else None
+    d = store.dialect
+    path, sha = d.json_text("params", "$.ports.path"), d.json_text("params", "$.ports.sha256")
     refs = store.query(
-        """
-        SELECT DISTINCT json_extract_string(params, '$.ports.path') AS path,
-                        json_extract_string(params, '$.ports.sha256') AS sha256
-        FROM events WHERE json_extract_string(params, '$.ports.sha256') IS NOT NULL
+        f"""
+        SELECT DISTINCT {path} AS path, {sha} AS sha256
+        FROM events WHERE {sha} IS NOT NULL
         """
     ).to_pylist()
     if len(refs) > 1:

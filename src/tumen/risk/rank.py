@@ -49,9 +49,9 @@ WITH v AS (
 ),
 s AS (
     SELECT mmsi,
-           arg_max(imo, coalesce(ts, TIMESTAMP '1970-01-01')) FILTER (WHERE imo IS NOT NULL AND imo > 0) AS imo,
-           arg_max(name, coalesce(ts, TIMESTAMP '1970-01-01')) FILTER (WHERE name IS NOT NULL AND name <> '') AS name,
-           arg_max(flag, coalesce(ts, TIMESTAMP '1970-01-01')) FILTER (WHERE flag IS NOT NULL AND flag <> '') AS flag
+           max_by(imo, coalesce(ts, TIMESTAMP '1970-01-01')) FILTER (WHERE imo IS NOT NULL AND imo > 0) AS imo,
+           max_by(name, coalesce(ts, TIMESTAMP '1970-01-01')) FILTER (WHERE name IS NOT NULL AND name <> '') AS name,
+           max_by(flag, coalesce(ts, TIMESTAMP '1970-01-01')) FILTER (WHERE flag IS NOT NULL AND flag <> '') AS flag
     FROM statics GROUP BY mmsi
 )
 SELECT CAST(v.mmsi AS BIGINT) AS mmsi, CAST(s.imo AS BIGINT) AS imo, s.name, s.flag
@@ -92,6 +92,7 @@ def signal_occurrences(
         corridor_km=settings.risk.corridor_km,
         dprk_mid=settings.detect.identity.dprk_mid,
         has_matches=store.table_exists("matches"),
+        dialect=store.dialect,
     )
     df = pl.from_arrow(store.query(union_query(ctx)))
     assert isinstance(df, pl.DataFrame)

@@ -66,6 +66,7 @@ import pyarrow as pa
 
 from tumen.detect.ports import load_ports, ports_detection_used
 from tumen.store.backend import Backend
+from tumen.store.dialect import DUCKDB, Dialect
 from tumen.tracks.geo import M_PER_DEG, haversine_m
 
 #: Kilometres per degree of latitude on tumen's one sphere (used for short corridor distances).
@@ -99,6 +100,8 @@ class SignalContext:
         ``detect.identity.dprk_mid`` (North Korea's Maritime Identification Digits, 445).
     has_matches:
         Whether the store has a ``matches`` table (screening has run).
+    dialect:
+        The SQL dialect of the store (``store.dialect``) the queries are spelt in.
     """
 
     ports: Sequence[Port]
@@ -106,6 +109,7 @@ class SignalContext:
     corridor_km: float = 30.0
     dprk_mid: int = 445
     has_matches: bool = False
+    dialect: Dialect = DUCKDB
 
 
 @dataclass(frozen=True)
@@ -123,16 +127,19 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def ports_cte(ports: Sequence[Port]) -> str:
+def ports_cte(ports: Sequence[Port], dialect: Dialect = DUCKDB) -> str:
     """A ``ports(name, country, lat, lon, radius_km)`` CTE body from literal VALUES."""
     if not ports:
+        s = dialect.varchar
         return (
-            "SELECT CAST(NULL AS VARCHAR) AS name, CAST(NULL AS VARCHAR) AS country, "
+            f"SELECT CAST(NULL AS {s}) AS name, CAST(NULL AS {s}) AS country, "
             "CAST(NULL AS DOUBLE) AS lat, CAST(NULL AS DOUBLE) AS lon, CAST(NULL AS DOUBLE) AS radius_km "
             "WHERE false"
         )
     rows = ", ".join(
-        f"({_sql_str(p.name)}, {_sql_str(p.country.upper())}, {float(p.lat)!r}, {float(p.lon)!r}, {float(p.radius_km)!r})"
+        f"({dialect.string_literal(p.name)}, {dialect.string_literal(p.country.upper())}, "
+        f"CAST({float(p.lat)!r} AS DOUBLE), CAST({float(p.lon)!r} AS DOUBLE), "
+        f"CAST({float(p.radius_km)!r} AS DOUBLE))"
         for p in ports
     )
     return f"SELECT * FROM (VALUES {rows}) AS t(name, country, lat, lon, radius_km)"
@@ -161,17 +168,28 @@ def _segment_distance_sql(plat: str, plon: str) -> str:
 #: list citing an OFAC entry, and OFAC's own list) is then one row, whose ``entity_ids``
 #: and ``lists`` name both.  Rows keyed only by IMO are attached to every MMSI that
 #: broadcast that IMO.
-DESIGNATIONS_CTE = """
+def designations_cte(d: Dialect = DUCKDB) -> str:
+    """The ``matched``, ``keyed`` and ``designations`` CTEs (see above) in dialect ``d``."""
+    refs = d.array_filter(
+        d.array_transform(
+            f"coalesce({d.json_records('m.designation', ('reference', 'authority', 'list'))}, "
+            f"{d.empty_array(d.struct_type([('reference', 'VARCHAR'), ('authority', 'VARCHAR'), ('list', 'VARCHAR')]))})",
+            "x",
+            "CASE WHEN nullif(x.reference, '') IS NOT NULL "
+            "THEN coalesce(x.authority, x.list, '') || ' #' || x.reference END",
+        ),
+        "k",
+        "k IS NOT NULL",
+    )
+    keys = (
+        f"CASE WHEN {d.array_size('refs')} = 0 THEN {d.array(chr(39) + 'entity ' + chr(39) + ' || entity_id')} "
+        f"ELSE {d.array_distinct('refs')} END"
+    )
+    return f"""
 matched AS (
     SELECT coalesce(m.mmsi, s.mmsi) AS mmsi, m.role, m.entity_id, m.score, m.caption,
-           coalesce(json_extract_string(m.datasets, '$[0]'), '') AS list_id,
-           list_filter(
-               list_transform(
-                   coalesce(CAST(json_extract(m.designation, '$[*]') AS JSON[]), []),
-                   d -> CASE WHEN nullif(json_extract_string(d, '$.reference'), '') IS NOT NULL
-                        THEN coalesce(json_extract_string(d, '$.authority'), json_extract_string(d, '$.list'), '')
-                             || ' #' || json_extract_string(d, '$.reference') END),
-               k -> k IS NOT NULL) AS refs
+           coalesce({d.json_text("m.datasets", "$[0]")}, '') AS list_id,
+           {refs} AS refs
     FROM matches m
     LEFT JOIN (SELECT DISTINCT imo, mmsi FROM statics WHERE imo IS NOT NULL) s
            ON m.mmsi IS NULL AND m.imo = s.imo
@@ -179,17 +197,21 @@ matched AS (
 ),
 keyed AS (
     SELECT mmsi, role, entity_id, score, caption, list_id,
-           unnest(CASE WHEN len(refs) = 0 THEN ['entity ' || entity_id] ELSE list_distinct(refs) END) AS designation
+           {d.explode(keys)} AS designation
     FROM matched
 ),
 designations AS (
     SELECT mmsi, (role = 'vessel') AS is_vessel, designation,
            min(entity_id) AS entity_id, max(score) AS score, max(caption) AS caption,
-           string_agg(DISTINCT role, ', ' ORDER BY role) AS roles,
+           {d.string_agg("role", ", ", distinct=True)} AS roles,
            count(DISTINCT entity_id) AS n_entries,
-           string_agg(DISTINCT nullif(list_id, ''), ', ' ORDER BY nullif(list_id, '')) AS lists
+           {d.string_agg("nullif(list_id, '')", ", ", distinct=True)} AS lists
     FROM keyed GROUP BY mmsi, (role = 'vessel'), designation
 )"""
+
+
+#: The designation CTEs in DuckDB's spelling (kept for readers of the SQL).
+DESIGNATIONS_CTE = designations_cte(DUCKDB)
 
 #: SQL: how a designation row is cited in a signal's note (reference, and the lists when more than one entry carries it)
 _DESIGNATION_NOTE = (
@@ -206,12 +228,14 @@ enc AS (
     WHERE type = 'encounter' AND other_mmsi IS NOT NULL
 )"""
 
-_COLUMNS = "CAST({mmsi} AS BIGINT) AS mmsi, CAST({event_id} AS VARCHAR) AS event_id, CAST({entity_id} AS VARCHAR) AS entity_id, CAST({value} AS DOUBLE) AS value, CAST({note} AS VARCHAR) AS note"
+_COLUMNS = "CAST({mmsi} AS BIGINT) AS mmsi, CAST({event_id} AS {s}) AS event_id, CAST({entity_id} AS {s}) AS entity_id, CAST({value} AS DOUBLE) AS value, CAST({note} AS {s}) AS note"
 
 
-def _cols(mmsi: str, event_id: str, entity_id: str, value: str, note: str) -> str:
+def _cols(
+    mmsi: str, event_id: str, entity_id: str, value: str, note: str, d: Dialect = DUCKDB
+) -> str:
     return _COLUMNS.format(
-        mmsi=mmsi, event_id=event_id, entity_id=entity_id, value=value, note=note
+        mmsi=mmsi, event_id=event_id, entity_id=entity_id, value=value, note=note, s=d.varchar
     )
 
 
@@ -219,45 +243,49 @@ def _cols(mmsi: str, event_id: str, entity_id: str, value: str, note: str) -> st
 def _sanctioned_vessel(ctx: SignalContext) -> str | None:
     if not ctx.has_matches:
         return None
-    return f"""WITH {DESIGNATIONS_CTE}
-SELECT {_cols("mmsi", "NULL", "entity_id", "score", "'listed vessel: ' || caption || " + _DESIGNATION_NOTE)}
+    d = ctx.dialect
+    return f"""WITH {designations_cte(d)}
+SELECT {_cols("mmsi", "NULL", "entity_id", "score", "'listed vessel: ' || caption || " + _DESIGNATION_NOTE, d)}
 FROM designations WHERE is_vessel"""
 
 
 def _sanctioned_party(ctx: SignalContext) -> str | None:
     if not ctx.has_matches:
         return None
-    return f"""WITH {DESIGNATIONS_CTE}
-SELECT {_cols("mmsi", "NULL", "entity_id", "score", "roles || ': ' || caption || " + _DESIGNATION_NOTE)}
+    d = ctx.dialect
+    return f"""WITH {designations_cte(d)}
+SELECT {_cols("mmsi", "NULL", "entity_id", "score", "roles || ': ' || caption || " + _DESIGNATION_NOTE, d)}
 FROM designations WHERE NOT is_vessel"""
 
 
 def _sanctioned_partner(ctx: SignalContext) -> str | None:
     if not ctx.has_matches:
         return None
-    return f"""WITH {DESIGNATIONS_CTE}, {ENCOUNTER_SIDES_CTE},
+    d = ctx.dialect
+    return f"""WITH {designations_cte(d)}, {ENCOUNTER_SIDES_CTE},
 listed AS (SELECT mmsi, max(score) AS score, max(caption) AS caption FROM designations WHERE is_vessel GROUP BY mmsi)
-SELECT {_cols("enc.mmsi", "enc.event_id", "NULL", "listed.score", "'met listed vessel ' || listed.caption || ' (MMSI ' || CAST(enc.partner AS VARCHAR) || ')'")}
+SELECT {_cols("enc.mmsi", "enc.event_id", "NULL", "listed.score", f"'met listed vessel ' || listed.caption || ' (MMSI ' || CAST(enc.partner AS {d.varchar}) || ')'", d)}
 FROM enc JOIN listed ON listed.mmsi = enc.partner"""
 
 
 def _encounter(ctx: SignalContext) -> str:
     return f"""WITH {ENCOUNTER_SIDES_CTE}
-SELECT {_cols("mmsi", "event_id", "NULL", "1.0", "'met MMSI ' || CAST(partner AS VARCHAR)")}
+SELECT {_cols("mmsi", "event_id", "NULL", "1.0", f"'met MMSI ' || CAST(partner AS {ctx.dialect.varchar})", ctx.dialect)}
 FROM enc"""
 
 
 def _encounter_dprk_partner(ctx: SignalContext) -> str:
+    d = ctx.dialect
     return f"""WITH {ENCOUNTER_SIDES_CTE},
 kp AS (SELECT DISTINCT mmsi FROM statics WHERE upper(flag) = 'KP')
-SELECT {_cols("enc.mmsi", "enc.event_id", "NULL", "1.0", "'met DPRK vessel MMSI ' || CAST(enc.partner AS VARCHAR)")}
+SELECT {_cols("enc.mmsi", "enc.event_id", "NULL", "1.0", f"'met DPRK vessel MMSI ' || CAST(enc.partner AS {d.varchar})", d)}
 FROM enc
-WHERE enc.partner // 1000000 = {int(ctx.dprk_mid)} OR enc.partner IN (SELECT mmsi FROM kp)"""
+WHERE {d.int_div("enc.partner", "1000000")} = {int(ctx.dprk_mid)} OR enc.partner IN (SELECT mmsi FROM kp)"""
 
 
 def _nk_ru_voyage(ctx: SignalContext) -> str:
-    return f"""WITH ports AS ({ports_cte(ctx.ports)})
-SELECT {_cols("e.mmsi", "e.event_id", "NULL", "1.0", "e.from_port || ' → ' || e.to_port")}
+    return f"""WITH ports AS ({ports_cte(ctx.ports, ctx.dialect)})
+SELECT {_cols("e.mmsi", "e.event_id", "NULL", "1.0", "e.from_port || ' → ' || e.to_port", ctx.dialect)}
 FROM events e
 JOIN ports pf ON pf.name = e.from_port
 JOIN ports pt ON pt.name = e.to_port
@@ -266,20 +294,20 @@ WHERE e.type = 'voyage'
 
 
 def _dprk_port_visit(ctx: SignalContext) -> str:
-    return f"""WITH ports AS ({ports_cte(ctx.ports)})
-SELECT {_cols("e.mmsi", "e.event_id", "NULL", "1.0", "'called at ' || e.port")}
+    return f"""WITH ports AS ({ports_cte(ctx.ports, ctx.dialect)})
+SELECT {_cols("e.mmsi", "e.event_id", "NULL", "1.0", "'called at ' || e.port", ctx.dialect)}
 FROM events e JOIN ports p ON p.name = e.port
 WHERE e.type = 'port_visit' AND p.country = 'KP'"""
 
 
-def _gap_ends_cte() -> str:
+def _gap_ends_cte(d: Dialect = DUCKDB) -> str:
     """``gap_ends(event_id, mmsi, a_lat, a_lon, b_lat, b_lon, candidates)``: each gap's last and first fix."""
-    return """
+    return f"""
 gap_ends AS (
     SELECT e.event_id, e.mmsi,
            avg(pa.lat) AS a_lat, avg(pa.lon) AS a_lon,
            avg(pb.lat) AS b_lat, avg(pb.lon) AS b_lon,
-           max(CAST(json_extract(e.evidence, '$.dark_port_candidates') AS VARCHAR)) AS candidates
+           max({d.json_fragment("e.evidence", "$.dark_port_candidates")}) AS candidates
     FROM events e
     JOIN positions pa ON pa.mmsi = e.mmsi AND pa.ts = e.start
     JOIN positions pb ON pb.mmsi = e.mmsi AND pb.ts = e."end"
@@ -291,23 +319,25 @@ gap_ends AS (
 def _dark_near_port(ctx: SignalContext) -> str:
     da = _km_sql("g.a_lat", "g.a_lon", "p.lat", "p.lon")
     db = _km_sql("g.b_lat", "g.b_lon", "p.lat", "p.lon")
-    return f"""WITH ports AS ({ports_cte(ctx.ports)}), {_gap_ends_cte()},
+    d = ctx.dialect
+    return f"""WITH ports AS ({ports_cte(ctx.ports, d)}), {_gap_ends_cte(d)},
 near AS (
     SELECT g.event_id, g.mmsi,
-           string_agg(DISTINCT p.name, ', ' ORDER BY p.name) AS names
+           {d.string_agg("p.name", ", ", distinct=True)} AS names
     FROM gap_ends g CROSS JOIN ports p
     WHERE {da} <= p.radius_km + {float(ctx.near_port_km)!r}
        OR {db} <= p.radius_km + {float(ctx.near_port_km)!r}
     GROUP BY g.event_id, g.mmsi
 )
-SELECT {_cols("mmsi", "event_id", "NULL", "1.0", "'went dark near ' || names")}
+SELECT {_cols("mmsi", "event_id", "NULL", "1.0", "'went dark near ' || names", d)}
 FROM near"""
 
 
 def _dark_shuttle_route(ctx: SignalContext) -> str:
     da = _segment_distance_sql("g.a_lat", "g.a_lon")
     db = _segment_distance_sql("g.b_lat", "g.b_lon")
-    return f"""WITH ports AS ({ports_cte(ctx.ports)}), {_gap_ends_cte()},
+    d = ctx.dialect
+    return f"""WITH ports AS ({ports_cte(ctx.ports, d)}), {_gap_ends_cte(d)},
 routes AS (
     SELECT a.name AS a_name, a.lat AS a_lat, a.lon AS a_lon,
            b.name AS b_name, b.lat AS b_lat, b.lon AS b_lon
@@ -315,7 +345,7 @@ routes AS (
     WHERE a.country = 'KP' AND b.country = 'RU'
 ),
 on_route AS (
-    SELECT g.event_id, g.mmsi, arg_min(k.a_name || '–' || k.b_name, {da} + {db}) AS why
+    SELECT g.event_id, g.mmsi, min_by(k.a_name || '–' || k.b_name, {da} + {db}) AS why
     FROM gap_ends g CROSS JOIN routes k
     WHERE {da} <= {float(ctx.corridor_km)!r} AND {db} <= {float(ctx.corridor_km)!r}
     GROUP BY g.event_id, g.mmsi
@@ -332,13 +362,13 @@ hits AS (
     UNION ALL
     SELECT event_id, mmsi, 'could have called at ' || why || ' while dark' AS why FROM dark_call
 )
-SELECT {_cols("mmsi", "event_id", "NULL", "1.0", "string_agg(why, '; ' ORDER BY why)")}
+SELECT {_cols("mmsi", "event_id", "NULL", "1.0", d.string_agg("why", "; "), d)}
 FROM hits GROUP BY mmsi, event_id"""
 
 
 def _events_of(type_: str, note: str) -> Callable[[SignalContext], str]:
     def query(ctx: SignalContext) -> str:
-        return f"""SELECT {_cols("mmsi", "event_id", "NULL", "1.0", note)}
+        return f"""SELECT {_cols("mmsi", "event_id", "NULL", "1.0", note, ctx.dialect)}
 FROM events WHERE type = {_sql_str(type_)}"""
 
     return query
@@ -346,7 +376,7 @@ FROM events WHERE type = {_sql_str(type_)}"""
 
 def _identity(subtype: str, note: str) -> Callable[[SignalContext], str]:
     def query(ctx: SignalContext) -> str:
-        return f"""SELECT {_cols("mmsi", "event_id", "NULL", "1.0", _sql_str(note))}
+        return f"""SELECT {_cols("mmsi", "event_id", "NULL", "1.0", _sql_str(note), ctx.dialect)}
 FROM events WHERE type = 'identity' AND subtype = {_sql_str(subtype)}"""
 
     return query

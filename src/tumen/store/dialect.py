@@ -135,7 +135,10 @@ class Dialect:
 
     def quantile(self, expr: str, q: float) -> str:
         """Exact quantile with linear interpolation between the closest ranks (position
-        ``(n − 1) q``): ``quantile_cont(x, q)`` → ``percentile(x, q)``."""
+        ``(n − 1) q``): ``quantile_cont(x, q)`` → ``percentile(x, q)``.
+
+        Give it a DOUBLE: DuckDB interpolates in the argument's own type (float32 for a REAL),
+        Spark always in DOUBLE, so only a DOUBLE argument gives both engines the same value."""
         raise NotImplementedError
 
     def row_id(self) -> str:
@@ -256,6 +259,59 @@ class Dialect:
 
         DuckDB: ``json_merge_patch`` of ``json_object``\\ s → Spark: the object texts joined
         (the keys never overlap; ``to_json`` already left out NULL values).
+        """
+        raise NotImplementedError
+
+    def json_text(self, expr: str, path: str) -> str:
+        """The text at JSONPath ``path`` (``$.a.b``, ``$[0]``) of JSON text ``expr``; a string
+        unquoted, anything else as JSON text.  ``json_extract_string(x, p)`` → ``get_json_object(x, p)``."""
+        raise NotImplementedError
+
+    def json_fragment(self, expr: str, path: str) -> str:
+        """The JSON text (quoted as JSON) at ``path`` of JSON text ``expr``.
+
+        ``CAST(json_extract(x, p) AS VARCHAR)`` → ``get_json_object(x, p)`` (for arrays and objects,
+        compact in both).
+        """
+        raise NotImplementedError
+
+    def json_records(self, expr: str, fields: Sequence[str]) -> str:
+        """A JSON text array of objects parsed into an array of structs of string ``fields``
+        (missing keys NULL; numbers read as text).
+
+        ``from_json(x, '[{"f": "VARCHAR", …}]')`` → ``from_json(x, 'ARRAY<STRUCT<f: STRING, …>>')``.
+        """
+        raise NotImplementedError
+
+    def array_transform(self, array: str, var: str, expr: str) -> str:
+        """Map each element ``var`` of ``array`` to ``expr``: ``list_transform(a, v -> e)`` →
+        ``transform(a, v -> e)``."""
+        raise NotImplementedError
+
+    def array_filter(self, array: str, var: str, cond: str) -> str:
+        """The elements ``var`` of ``array`` where ``cond`` holds: ``list_filter(a, v -> c)`` →
+        ``filter(a, v -> c)``."""
+        raise NotImplementedError
+
+    def array_size(self, array: str) -> str:
+        """Number of elements: ``len(a)`` → ``size(a)``."""
+        raise NotImplementedError
+
+    def array_distinct(self, array: str) -> str:
+        """The distinct elements (order not defined): ``list_distinct(a)`` → ``array_distinct(a)``."""
+        raise NotImplementedError
+
+    def explode(self, array: str) -> str:
+        """A SELECT-list item giving one row per element (one per SELECT):
+        ``unnest(a)`` → ``explode(a)``."""
+        raise NotImplementedError
+
+    def string_agg(self, expr: str, sep: str, *, distinct: bool = False) -> str:
+        """Aggregate: the non-NULL texts joined by ``sep`` (a Python string) in ascending order
+        (NULL when there are none); ``distinct`` keeps each text once.
+
+        ``string_agg([DISTINCT] x, sep ORDER BY x)`` →
+        ``nullif(array_join(array_sort(collect_list|collect_set(x)), sep), '')``.
         """
         raise NotImplementedError
 
@@ -390,6 +446,35 @@ class DuckDBDialect(Dialect):
             "AS VARCHAR)"
         )
 
+    def json_text(self, expr: str, path: str) -> str:
+        return f"json_extract_string({expr}, {self.string_literal(path)})"
+
+    def json_fragment(self, expr: str, path: str) -> str:
+        return f"CAST(json_extract({expr}, {self.string_literal(path)}) AS VARCHAR)"
+
+    def json_records(self, expr: str, fields: Sequence[str]) -> str:
+        shape = "[{" + ", ".join(f'"{f}": "VARCHAR"' for f in fields) + "}]"
+        return f"from_json({expr}, {self.string_literal(shape)})"
+
+    def array_transform(self, array: str, var: str, expr: str) -> str:
+        return f"list_transform({array}, {var} -> {expr})"
+
+    def array_filter(self, array: str, var: str, cond: str) -> str:
+        return f"list_filter({array}, {var} -> {cond})"
+
+    def array_size(self, array: str) -> str:
+        return f"len({array})"
+
+    def array_distinct(self, array: str) -> str:
+        return f"list_distinct({array})"
+
+    def explode(self, array: str) -> str:
+        return f"unnest({array})"
+
+    def string_agg(self, expr: str, sep: str, *, distinct: bool = False) -> str:
+        d = "DISTINCT " if distinct else ""
+        return f"string_agg({d}{expr}, {self.string_literal(sep)} ORDER BY {expr})"
+
     def range_table(self, start: int | str, stop: int | str, alias: str, column: str) -> str:
         return f"range({start}, {stop}) {alias}({column})"
 
@@ -499,16 +584,50 @@ class SparkDialect(Dialect):
         measures: str,
     ) -> str:
         ids = f"coalesce({position_ids}, {self.empty_array('BIGINT')})"
-        head = f"to_json(named_struct('detector', {detector}))"
+
+        def body(obj: str) -> str:  # an object's text without its braces (each operand read once)
+            return f"regexp_replace({obj}, '^[{{]|[}}]$', '')"
+
         parts = [
-            f"substr({head}, 2, length({head}) - 2)",
+            body(f"to_json(named_struct('detector', {detector}))"),
             f"concat('\"params\":', {params})",
             f"concat('\"position_ids\":', to_json({ids}))",
-            f"CASE WHEN {n_positions} IS NOT NULL THEN concat('\"n_positions\":', CAST({n_positions} AS STRING)) END",
-            f"CASE WHEN {static_ids} IS NOT NULL THEN concat('\"static_ids\":', to_json({static_ids})) END",
-            f"nullif(substr({measures}, 2, length({measures}) - 2), '')",
+            f"CASE WHEN {n_positions} IS NOT NULL "
+            f"THEN concat('\"n_positions\":', CAST({n_positions} AS STRING)) END",
+            f"CASE WHEN {static_ids} IS NOT NULL "
+            f"THEN concat('\"static_ids\":', to_json({static_ids})) END",
+            f"nullif({body(measures)}, '')",
         ]
         return "concat('{', concat_ws(',', " + ", ".join(parts) + "), '}')"
+
+    def json_text(self, expr: str, path: str) -> str:
+        return f"get_json_object({expr}, {self.string_literal(path)})"
+
+    def json_fragment(self, expr: str, path: str) -> str:
+        return f"get_json_object({expr}, {self.string_literal(path)})"
+
+    def json_records(self, expr: str, fields: Sequence[str]) -> str:
+        shape = "ARRAY<STRUCT<" + ", ".join(f"{f}: STRING" for f in fields) + ">>"
+        return f"from_json({expr}, {self.string_literal(shape)})"
+
+    def array_transform(self, array: str, var: str, expr: str) -> str:
+        return f"transform({array}, {var} -> {expr})"
+
+    def array_filter(self, array: str, var: str, cond: str) -> str:
+        return f"filter({array}, {var} -> {cond})"
+
+    def array_size(self, array: str) -> str:
+        return f"size({array})"
+
+    def array_distinct(self, array: str) -> str:
+        return f"array_distinct({array})"
+
+    def explode(self, array: str) -> str:
+        return f"explode({array})"
+
+    def string_agg(self, expr: str, sep: str, *, distinct: bool = False) -> str:
+        agg = "collect_set" if distinct else "collect_list"
+        return f"nullif(array_join(array_sort({agg}({expr})), {self.string_literal(sep)}), '')"
 
     def range_table(self, start: int | str, stop: int | str, alias: str, column: str) -> str:
         return f"(SELECT id AS {column} FROM range({start}, {stop})) {alias}"
