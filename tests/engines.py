@@ -44,10 +44,7 @@ SPARK_CASES: frozenset[str] = frozenset(
 #: Spark's known gaps: pipeline stage (``ports``, ``legs``, a detector name, ``write``) → why it
 #: does not run on Spark yet.  Every stage runs in every detection, so any entry here marks all
 #: the Spark cases ``xfail(strict=True, raises=StoreError)``; empty this dict as the gaps close.
-KNOWN_GAPS: dict[str, str] = {
-    "ports": "register_ports builds _port_cells with DuckDB's unnest(range(...)) (a table function "
-    "in Spark SQL); the portable rewrite is issue 14's dialect work (branch spark-dialect)",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 #: The stages a Spark run goes through (keys of KNOWN_GAPS).
 STAGES = (
