@@ -2,6 +2,8 @@
 # Create ./.venv and install tumen into it (idempotent). Used by the README's two commands.
 #   scripts/setup.sh            runtime only
 #   scripts/setup.sh test       runtime + test tools + the system packages the report tests use
+#                               (and Java, for the Spark half of the detector tests)
+#   scripts/setup.sh spark      runtime + the Spark engine (pyspark, and Java when missing)
 #
 # Every step prints one line when it starts and one with its duration when it ends; a step
 # that runs longer than 30 s says so every 30 s, so nothing is silent for minutes.  The full
@@ -63,8 +65,17 @@ if [ "${1:-}" = "test" ]; then
   if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
     apt_install chromium poppler-utils fonts-dejavu-core
   fi
+elif [ "${1:-}" = "spark" ]; then
+  step "install tumen and pyspark into .venv (pip)" pip_install -e '.[spark]'
 else
   step "install tumen into .venv (pip)" pip_install -e .
+fi
+# The Spark engine (`tumen detect --engine spark`, and the tests' Spark half) runs on a JVM:
+# Java 17 or newer, from Debian's packages, only when no `java` is on the PATH.
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "spark" ]; then
+  if ! command -v java >/dev/null 2>&1; then
+    apt_install default-jre-headless
+  fi
 fi
 # WeasyPrint (the PDF report) loads Pango through the system's shared libraries.
 if ! .venv/bin/python -c "import weasyprint" >/dev/null 2>&1; then

@@ -347,11 +347,12 @@ def detect(
     Settings are the defaults with ``dotted`` overrides, e.g.
     ``detect(store, **{"detect.gaps.min_gap_h": 3})``.
     """
+    import engines
     from tumen.config import load_settings
-    from tumen.detect import run_detectors
     from tumen.detect.events import event_records, query_events
 
-    run_detectors(store, load_settings(overrides=dotted, environ={}), ports=ports, full=full)
+    # on the engine of the test (tests/engines.py): DuckDB, or Spark with the events imported back
+    engines.run_detect(store, load_settings(overrides=dotted, environ={}), ports=ports, full=full)
     return list(event_records(query_events(store)))
 
 

@@ -77,3 +77,37 @@ def browser():
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# ----------------------------------------------------------------------------- engines (tests/engines.py)
+@pytest.fixture(scope="session")
+def spark():
+    """One SparkSession (local[2]) for the whole test session; stopped at the end."""
+    import engines
+
+    session = engines.start_spark()
+    yield session
+    session.stop()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Detector tests run on each engine: the ``engine`` fixture is parametrised with duckdb and,
+    for the cases listed in ``tests/engines.py`` (SPARK_CASES), spark."""
+    if "engine" not in metafunc.fixturenames:
+        return
+    import engines
+
+    selected = engines.spark_case(str(metafunc.definition.path), metafunc.definition.originalname)
+    if selected:
+        metafunc.parametrize("engine", engines.engine_params(True), indirect=True)
+
+
+@pytest.fixture()
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine ``builders.detect`` runs on in this test (``duckdb`` unless parametrised)."""
+    import engines
+
+    name = getattr(request, "param", "duckdb")
+    engines.use(name, request.getfixturevalue("spark") if name == "spark" else None)
+    yield name
+    engines.use("duckdb")

@@ -24,6 +24,7 @@ LAYERS: list[set[str]] = [
     {"risk"},
     {"report"},
     {"export"},
+    {"engines"},  # where detection runs: export + detect + import around the Spark backend
     {"sim"},
     {"demo"},
     {"serve", "watch"},  # on top of the layers: they call them, never the reverse

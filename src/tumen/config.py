@@ -735,6 +735,41 @@ class WatchSettings(_Section):
     )
 
 
+# --------------------------------------------------------------------------- spark
+class SparkSettings(_Section):
+    """The Apache Spark engine (``tumen detect --engine spark``, see ``tumen.store.spark``)."""
+
+    master: str = Field(
+        "local[*]",
+        description="Spark master URL: local[N] (N cores of this machine), yarn, spark://HOST:PORT, k8s://...",
+    )
+    driver_memory: str = Field(
+        "2g", description="Memory of the Spark driver JVM (local mode: of the whole engine), e.g. '4g'."
+    )
+    shuffle_partitions: int = Field(
+        8,
+        gt=0,
+        description="Partitions after a shuffle (spark.sql.shuffle.partitions); adaptive execution "
+        "merges small ones. On a cluster: about 2-3 per core (count).",
+    )
+    materialise: str = Field(
+        "checkpoint",
+        pattern="^(checkpoint|cache|parquet)$",
+        description="How an intermediate table is computed at once: checkpoint (localCheckpoint), "
+        "cache (cache and count) or parquet (written to the scratch folder and read back).",
+    )
+    scratch: Path | None = Field(
+        None,
+        description="Folder for the Parquet export of a --db store and for materialised tables; "
+        "None = a temporary folder, removed after the run.",
+    )
+    conf: dict[str, str] = Field(
+        {},
+        description="Further Spark settings passed as they are, e.g. {'spark.executor.memory' = '8g'} "
+        "(those the SQL needs, tumen.store.dialect.SPARK_SESSION_CONF, always win).",
+    )
+
+
 class Settings(_Section):
     """Everything configurable in tumen."""
 
@@ -749,6 +784,7 @@ class Settings(_Section):
     observe: ObserveSettings = ObserveSettings()
     serve: ServeSettings = ServeSettings()
     watch: WatchSettings = WatchSettings()
+    spark: SparkSettings = SparkSettings()
 
 
 ENV_PREFIX = "TUMEN_"

@@ -19,3 +19,10 @@ def ports_csv(tmp_path: Path) -> Callable[[list[tuple]], Path]:
         return path
 
     return _write
+
+
+@pytest.fixture(autouse=True)
+def _each_engine(engine: str) -> str:
+    """Every detector test asks for the ``engine`` fixture: the cases listed in
+    ``tests/engines.py`` then run on DuckDB and on Spark (see tests/conftest.py)."""
+    return engine

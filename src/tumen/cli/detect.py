@@ -36,9 +36,15 @@ from tumen.detect.events import (
     to_geojson,
     to_jsonl,
 )
+from tumen.detect.pipeline import DetectReport
 from tumen.errors import ConfigError
 from tumen.store import DuckDBStore
 from tumen.times import parse_utc
+
+
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
 
 
 def _open(db: Path, *, read_only: bool = False, memory_limit: str | None = None) -> DuckDBStore:
@@ -65,6 +71,40 @@ def detect_cmd(
             "--full", help="Recompute every vessel, even where an incremental run would do."
         ),
     ] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="duckdb: in the store; spark: export the store as Parquet, detect on Apache Spark, "
+            "import the events back (needs pyspark and Java 17+; settings: the spark section of tumen.toml).",
+        ),
+    ] = Engine.duckdb,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master URL, e.g. local[2] or yarn (default: spark.master, local[*]).",
+            show_default=False,
+        ),
+    ] = None,
+    parquet: Annotated[
+        str | None,
+        typer.Option(
+            "--parquet",
+            help="With --engine spark: read this Parquet layout (folder or URL, written by `tumen "
+            "export --format parquet --partition-by day`) instead of a store; needs --events-out.",
+            show_default=False,
+        ),
+    ] = None,
+    events_out: Annotated[
+        str | None,
+        typer.Option(
+            "--events-out",
+            help="With --engine spark: also write the events as Parquet here (folder or URL); "
+            "load them with `tumen events import`.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
@@ -76,10 +116,21 @@ def detect_cmd(
     apart for ≥ 2 h, both < 2 kn, ≥ 10 km from every port), loitering (< 2 kn for ≥ 4 h, ≥ 10 km from
     every port) and identity fraud.  Every threshold is a setting (`tumen config`).  When the store
     has only grown since the last run, only the vessels with new data are recomputed.
+
+    --engine spark runs the same detectors on Apache Spark (always a full run).  On a cluster, run
+    `tumen detect --engine spark --parquet DIR --events-out OUT` (e.g. under spark-submit, see
+    docs/scale.md), then `tumen events import OUT` into a local store.
     """
     from tumen.detect import run_detectors
 
     settings = settings_from(config, db=db, ports=ports)
+    if engine is Engine.duckdb and (parquet or events_out or spark_master):
+        raise ConfigError("--parquet, --events-out and --spark-master need --engine spark")
+    if parquet and not events_out:
+        raise ConfigError("--parquet needs --events-out: where to write the events (Parquet)")
+    if engine is Engine.spark:
+        _detect_spark(settings, spark_master, parquet, events_out, json_out, quiet, verbose)
+        return
     with (
         _open(settings.db, memory_limit=settings.detect.memory_limit) as store,
         progress(quiet or json_out, unit="steps") as bar,
@@ -90,14 +141,62 @@ def detect_cmd(
             bar.update(task, completed=done, total=total, description=f"detect: {step}")
 
         report = run_detectors(store, settings, on_progress=on_progress, full=full)
+    _print_report(report, json_out, quiet, verbose)
+
+
+def _detect_spark(
+    settings: Settings,
+    master: str | None,
+    parquet: str | None,
+    events_out: str | None,
+    json_out: bool,
+    quiet: bool,
+    verbose: int,
+) -> None:
+    from tumen import engines
+
+    with progress(quiet or json_out, unit="steps") as bar:
+        task = bar.add_task("detecting on spark", total=None)
+
+        def on_progress(step: str, done: int, total: int) -> None:
+            bar.update(
+                task, completed=done, total=total or None, description=f"detect (spark): {step}"
+            )
+
+        if parquet:
+            report, n = engines.detect_parquet(
+                parquet, events_out or "", settings, master=master, on_progress=on_progress
+            )
+            report.events_total = dict(report.events)
+        else:
+            with _open(settings.db) as store:
+                report = engines.detect_on_spark(
+                    store, settings, master=master, on_progress=on_progress, events_out=events_out
+                )
+    _print_report(report, json_out, quiet, verbose, engine="spark", events_out=events_out)
+
+
+def _print_report(
+    report: DetectReport,
+    json_out: bool,
+    quiet: bool,
+    verbose: int,
+    *,
+    engine: str = "duckdb",
+    events_out: str | None = None,
+) -> None:
     if json_out:
-        print_json(report.to_json())
+        out = report.to_json()
+        if engine != "duckdb":
+            out["engine"] = engine
+            out["events_out"] = events_out
+        print_json(out)
         return
     if quiet:
         return
     err_console.print(
-        f"{report.mode} run: {report.positions:,} positions of {report.vessels:,} vessels in "
-        f"{report.seconds:.1f} s ({report.positions / max(report.seconds, 1e-9):,.0f} positions/s); "
+        f"{report.mode} run ({engine}): {report.positions:,} positions of {report.vessels:,} vessels "
+        f"in {report.seconds:.1f} s ({report.positions / max(report.seconds, 1e-9):,.0f} positions/s); "
         f"segments {report.segments}",
         highlight=False,
     )
@@ -107,6 +206,8 @@ def detect_cmd(
             etype, str(report.events.get(etype, 0)), str(report.events_total.get(etype, 0))
         )
     err_console.print(table)
+    if events_out:
+        err_console.print(f"events written to {events_out} (Parquet)", highlight=False)
     if verbose:
         for step, secs in report.timings.items():
             err_console.print(f"  {step:<16} {secs:8.2f} s", highlight=False)
@@ -130,8 +231,18 @@ def _parse_time(value: str | None, flag: str) -> datetime | None:
         ) from None
 
 
-@app.command("events")
+events_app = typer.Typer(
+    name="events",
+    help="Print the detected events, filtered (times are ISO-8601 UTC with Z); `import` loads "
+    "events written as Parquet by `tumen detect --engine spark`.",
+    invoke_without_command=True,
+)
+app.add_typer(events_app, name="events")
+
+
+@events_app.callback()
 def events_cmd(
+    ctx: typer.Context,
     db: DbOpt = None,
     config: ConfigOpt = None,
     type_: Annotated[
@@ -185,6 +296,8 @@ def events_cmd(
     --format jsonl prints one event per line (the public contract for streams);
     --json prints one JSON object holding the list of events and their count.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     settings = settings_from(config, db=db)
     types = list(type_ or [])
     unknown = [t for t in types if t not in EVENT_TYPES]
@@ -288,3 +401,41 @@ def _print_table(records: object, n: int) -> None:
             measures,
         )
     out_console.print(table)
+
+
+@events_app.command("import")
+def events_import_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Events as Parquet (a file, or the folder of part files Spark writes), from "
+            "`tumen detect --engine spark --events-out`.",
+            show_default=False,
+        ),
+    ],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Load events detected elsewhere (Spark, a cluster) into the store, replacing its events.
+
+    The file must have every column of the events contract (CONTRACTS.md).  When it carries
+    provenance and the store holds positions, every cited position must be the store's row of the
+    same file (SHA-256) and line.  Screening, risk and reports then use these events.
+    """
+    from tumen.engines import import_events
+
+    settings = settings_from(config, db=db)
+    with DuckDBStore(settings.db) as store:
+        summary = import_events(store, path)
+    if json_out:
+        print_json({"path": str(path), "db": str(settings.db), **summary})
+    elif not quiet:
+        err_console.print(
+            f"imported {summary['events']:,} events into {settings.db} "
+            f"({', '.join(f'{k} {v}' for k, v in summary['by_type'].items()) or 'none'}); "
+            f"{summary['checked_positions']:,} cited positions checked against the store",
+            highlight=False,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,6 +24,7 @@ from tumen.cli.common import (
     progress,
     settings_from,
 )
+from tumen.errors import InputError
 from tumen.ingest.pipeline import IngestReport, check_inputs, ingest_paths
 from tumen.store import DuckDBStore
 
@@ -180,6 +181,40 @@ def ingest_cmd(
         _summary(report, settings.db)
 
 
+def _export_layout(
+    settings: Any,
+    out: Path,
+    table: str | None,
+    fmt: str | None,
+    partition_by: str,
+    json_out: bool,
+    quiet: bool,
+) -> None:
+    from tumen.export.layout import write_layout
+
+    if fmt not in (None, "parquet"):
+        raise InputError(
+            f"--partition-by writes Parquet; leave --format out or give parquet, not {fmt}"
+        )
+    with (
+        hint_on_failure(
+            interrupted=f"nothing was written to {out}",
+            disk_full=f"nothing was written to {out}; free some space, or give --out on another disk",
+        ),
+        DuckDBStore(settings.db, read_only=True) as store,
+    ):
+        counts = write_layout(
+            store, out, partition_by=partition_by, tables=(table,) if table else None
+        )
+    if json_out:
+        print_json(
+            {"out": str(out), "format": "parquet", "partition_by": partition_by, "rows": counts}
+        )
+    elif not quiet:
+        listed = ", ".join(f"{n:,} {t}" for t, n in counts.items())
+        out_console.print(f"wrote {listed} to {out}/ (Parquet, partitioned by {partition_by})")
+
+
 @app.command("export")
 def export_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write.", show_default=False)],
@@ -205,6 +240,17 @@ def export_cmd(
             show_default=False,
         ),
     ] = None,
+    partition_by: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-by",
+            help="With --format parquet: write a folder of Hive-style partitions (day = UTC "
+            "calendar day): positions, statics and sources, all columns (provenance kept) — the "
+            "layout `tumen detect --engine spark --parquet DIR` reads.  A table argument limits it "
+            "to that table.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
@@ -214,11 +260,15 @@ def export_cmd(
     """Write a store table to a file (Parquet, CSV, ...), streamed in batches.
 
     The file appears only once complete: a failed export (a full disk, Ctrl-C) leaves
-    no partial file behind.
+    no partial file behind.  With --partition-by day, --out is a folder (the Parquet layout for
+    Spark and other engines).
     """
     from tumen.export import export_table, format_for
 
     settings = settings_from(config, db=db)
+    if partition_by is not None:
+        _export_layout(settings, out, table, fmt, partition_by, json_out, quiet)
+        return
     chosen = format_for(out, fmt)
     output_file(out, example=f"{table or 'findings'}{(chosen.suffixes or ('',))[0]}")
     with (
