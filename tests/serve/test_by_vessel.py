@@ -178,8 +178,10 @@ def _old_export(store: DuckDBStore, fmt: str, flt: queries.EventFilter, mmsi: in
     vessels = [mmsi] if mmsi is not None else None
     keep = queries.event_ids(store, flt)
     if fmt == "geojson":
+        # an imagery cue belongs to its event (tumen.observe.cues): it goes when the event goes
         feats = [f for f in features(store, SETTINGS, vessels=vessels)
-                 if f["properties"]["kind"] != "event" or f.get("id") in keep]
+                 if (f["properties"]["kind"] != "event" or f.get("id") in keep)
+                 and (f["properties"]["kind"] != "cue" or f["properties"]["event_id"] in keep)]
         return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, default=str) + "\n"
     if fmt == "kml":
         root = build_kml(store, SETTINGS, vessels=vessels)

@@ -210,7 +210,10 @@ def run_detectors(
     mode = _plan_scope(store, fingerprint, full)
     report = DetectReport(mode=mode, ports=str(ports_path))
     steps = ["ports", "segments and legs", "encounter steps", *[x.name for x in DETECTORS], "write"]
-    steps += ["vessel index"] if settings.serve.vessel_index else []
+    # positions_by_vessel is a layout of the local DuckDB store, for tumen serve's per-vessel reads;
+    # an engine that writes its events elsewhere (Spark: Parquet) has no use for it.
+    vessel_index = settings.serve.vessel_index and store.dialect.name == "duckdb"
+    steps += ["vessel index"] if vessel_index else []
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -250,7 +253,7 @@ def run_detectors(
         done(det.name)
     _write(store, scope, state, fingerprint, record)
     done("write")
-    if settings.serve.vessel_index:
+    if vessel_index:
         # the positions clustered by vessel, for per-vessel reads (tumen serve): not a detector input
         from tumen.store import by_vessel
 

@@ -227,7 +227,12 @@ def tiny_statics() -> pa.Table:
 
 def _run_both(rec: Recorder) -> None:
     """A full run, then an incremental one after one more position of ship A."""
+    # the detectors' statements only: positions_by_vessel is the local store's layout for
+    # tumen serve (DuckDB only; see tumen.store.by_vessel), not a detector step
     settings = Settings()
+    settings = settings.model_copy(
+        update={"serve": settings.serve.model_copy(update={"vessel_index": False})}
+    )
     run_detectors(rec, settings, on_progress=lambda step, _d, _n: rec.step(step), full=True)
     rec.step("write")
     if rec.inner is not None:
