@@ -135,7 +135,7 @@ def test_verbose_in_lists_load_and_screen(cli, tmp_path: Path, nmea: Path) -> No
 
 
 #: commands of cli/screen.py (another part of the code) that do not take -v/-q yet
-WITHOUT_VERBOSITY = {"tumen lists", "tumen lists update"}
+WITHOUT_VERBOSITY: set[str] = set()  # every command has -v/-q now
 
 
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[p for p, _ in COMMANDS])

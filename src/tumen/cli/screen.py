@@ -66,6 +66,8 @@ def lists_show(
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = 0,
 ) -> None:
     """Show the lists loaded in the store (list id, list date, file, entity counts) and every
     version of each that was loaded (version id, date, sanctioned entries, added/removed)."""
@@ -87,7 +89,8 @@ def lists_show(
         print_json({"db": str(settings.db), "lists": rows, "versions": versions})
         return
     if not rows:
-        err_console.print(f"no lists loaded in {settings.db}; run `tumen lists load PATH`")
+        if not quiet:
+            err_console.print(f"no lists loaded in {settings.db}; run `tumen lists load PATH`")
         return
     _print_lists(rows, f"sanctions lists in {settings.db}")
     if versions:
@@ -245,6 +248,7 @@ def lists_update(
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = 0,
 ) -> None:
     """Download the current official lists (URLs in the `screen` settings) and load them.
 
