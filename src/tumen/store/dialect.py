@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 #: Bits of the ordering key ``k`` left below the millisecond for the tie-break (2**21 values).
@@ -50,7 +51,7 @@ _TIE_PRIME = 2_147_483_647
 _TIE_MULT = 1_000_003
 
 
-class Dialect:
+class Dialect(ABC):
     """The engine-specific spellings; subclasses :class:`DuckDBDialect` and :class:`SparkDialect`.
 
     Attributes
@@ -72,6 +73,7 @@ class Dialect:
         return f"<{self.name} dialect>"
 
     # -- tables --------------------------------------------------------------------------------
+    @abstractmethod
     def temp_table(self, name: str, query: str) -> str:
         """Statement making ``query``'s result the temporary table ``name`` *now* (not a lazy view).
 
@@ -79,60 +81,70 @@ class Dialect:
         (eager).  Detectors do not call it: they call ``Backend.materialise``, which runs it
         (DuckDB) or computes and checkpoints the result (Spark).
         """
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def drop_temp(self, name: str) -> str:
         """``DROP TABLE IF EXISTS name`` → ``DROP VIEW IF EXISTS name`` (a temporary table)."""
-        raise NotImplementedError
+        ...
 
     # -- types -----------------------------------------------------------------------------------
+    @abstractmethod
     def array_type(self, element: str) -> str:
         """Type of an array: ``BIGINT[]`` → ``ARRAY<BIGINT>``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def struct_type(self, fields: Sequence[tuple[str, str]]) -> str:
         """Type of a struct: ``STRUCT(a BIGINT, b VARCHAR)`` → ``STRUCT<a: BIGINT, b: STRING>``."""
-        raise NotImplementedError
+        ...
 
     # -- time ------------------------------------------------------------------------------------
+    @abstractmethod
     def epoch_s(self, ts: str) -> str:
         """Seconds since 1970 of a UTC TIMESTAMP, as DOUBLE (exact to the microsecond).
 
         ``epoch(ts)`` → ``(unix_micros(ts) / 1e6)`` (``1e6`` is a DOUBLE; ``1000000.0`` would be a DECIMAL in Spark).
         """
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def epoch_ms(self, ts: str) -> str:
         """Milliseconds since 1970 (BIGINT): ``epoch_ms(ts)`` → ``unix_millis(ts)``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def epoch_us(self, ts: str) -> str:
         """Microseconds since 1970 (BIGINT): ``epoch_us(ts)`` → ``unix_micros(ts)``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def ts_from_us(self, us: str) -> str:
         """UTC TIMESTAMP (naive) from microseconds since 1970 (BIGINT).
 
         ``make_timestamp(us)`` → ``CAST(timestamp_micros(us) AS TIMESTAMP_NTZ)``.
         """
-        raise NotImplementedError
+        ...
 
     def ts_from_s(self, t: str) -> str:
         """UTC TIMESTAMP (naive) from seconds since 1970 (DOUBLE), rounded to the microsecond."""
         return self.ts_from_us(f"CAST(round(({t}) * 1000000) AS BIGINT)")
 
+    @abstractmethod
     def iso_seconds(self, ts: str) -> str:
         """A TIMESTAMP as ISO-8601 text to the second with ``Z`` (``2024-01-02T03:04:05Z``).
 
         ``strftime(ts, '%Y-%m-%dT%H:%M:%SZ')`` → ``date_format(ts, 'yyyy-MM-dd''T''HH:mm:ss''Z''')``.
         """
-        raise NotImplementedError
+        ...
 
     # -- numbers ---------------------------------------------------------------------------------
+    @abstractmethod
     def int_div(self, a: str, b: str) -> str:
         """Integer division, truncating toward zero (BIGINT): ``(a // b)`` → ``(a div b)``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def quantile(self, expr: str, q: float) -> str:
         """Exact quantile with linear interpolation between the closest ranks (position
         ``(n − 1) q``): ``quantile_cont(x, q)`` → ``percentile(x, q)``.
@@ -140,15 +152,16 @@ class Dialect:
         The two engines' results may differ in the last bit (DuckDB interpolates in the
         argument's type, ``lo + (hi − lo) d``; Spark in DOUBLE, ``(1 − d) lo + d hi``): where the
         value is reported, write the interpolation out (as :mod:`tumen.detect.gaps` does)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def row_id(self) -> str:
         """A unique BIGINT per row of a query that is then materialised (no order implied).
 
         ``row_number() OVER ()`` → ``monotonically_increasing_id()`` (Spark refuses an unordered
         ``row_number``; the ids are unique, not consecutive).
         """
-        raise NotImplementedError
+        ...
 
     def order_key(self, ts: str, lat: str, lon: str, sog_kn: str) -> str:
         """The portable ordering key ``k`` (BIGINT) of a position report.
@@ -173,30 +186,34 @@ class Dialect:
         return f"({self.epoch_ms(ts)} * {t} + {tie})"
 
     # -- text ------------------------------------------------------------------------------------
+    @abstractmethod
     def string_literal(self, value: str) -> str:
         """A SQL string literal: ``'it''s'`` in both; Spark also doubles backslashes (its
         literals read ``\\`` escapes)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
         """Replace every match of a regular expression (``pattern``: Python text, not SQL).
 
         ``regexp_replace(x, 'p', 'r', 'g')`` (RE2) → ``regexp_replace(x, 'p', 'r')`` (Java).
         Use patterns both read alike (``\\s`` differs only on the vertical tab).
         """
-        raise NotImplementedError
+        ...
 
     # -- structs and arrays ----------------------------------------------------------------------
+    @abstractmethod
     def struct(self, *fields: tuple[str, str]) -> str:
         """A struct value from ``(name, expr)`` pairs, in order.
 
         ``struct_pack(a := x, b := y)`` → ``named_struct('a', x, 'b', y)``.
         """
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def array(self, *items: str) -> str:
         """An array value: ``[x, y]`` → ``array(x, y)``."""
-        raise NotImplementedError
+        ...
 
     def empty_array(self, element: str) -> str:
         """An empty array of ``element`` type: ``CAST([] AS BIGINT[])`` → ``CAST(array() AS ARRAY<BIGINT>)``."""
@@ -206,6 +223,7 @@ class Dialect:
         """A NULL array of ``element`` type: ``CAST(NULL AS BIGINT[])`` → ``CAST(NULL AS ARRAY<BIGINT>)``."""
         return f"CAST(NULL AS {self.array_type(element)})"
 
+    @abstractmethod
     def id_list(self, *exprs: str) -> str:
         """Array of the non-NULL values of ``exprs`` as BIGINT, each value once (first kept), in order.
 
@@ -213,38 +231,43 @@ class Dialect:
         ``array_distinct(filter(array(…), x -> x IS NOT NULL))`` (``array_distinct`` keeps the first
         occurrence, in order).
         """
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def collect_list(self, expr: str, order_by: str | None = None) -> str:
         """Aggregate: the values of ``expr`` (never NULL here) as an array, in ``order_by`` order.
 
         ``list(x ORDER BY o)`` → ``transform(array_sort(collect_list(named_struct('o0', o, …, 'v', x))),
         e -> e.v)`` (sorting on the order keys, then on the value; NULL keys last).
         """
-        raise NotImplementedError
+        ...
 
     def flatten(self, expr: str) -> str:
         """Concatenate an array of arrays: ``flatten(x)`` in both."""
         return f"flatten({expr})"
 
+    @abstractmethod
     def sorted_distinct(self, expr: str) -> str:
         """The distinct elements of an array, ascending: ``list_sort(list_distinct(x))`` →
         ``array_sort(array_distinct(x))``."""
-        raise NotImplementedError
+        ...
 
     # -- JSON ------------------------------------------------------------------------------------
+    @abstractmethod
     def json_object(self, *pairs: tuple[str, str]) -> str:
         """A JSON object from ``(key, expr)`` pairs; arrays and structs nest as JSON arrays/objects.
 
         ``json_object('k', x, …)`` (type JSON) → ``to_json(named_struct('k', x, …))`` (STRING; a NULL
         value leaves its key out — as the merge into the evidence does in DuckDB).
         """
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def json_value(self, expr: str) -> str:
         """An array or struct as a value inside :meth:`json_object`: ``to_json(x)`` → ``x``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def evidence(
         self,
         detector: str,
@@ -261,52 +284,61 @@ class Dialect:
         DuckDB: ``json_merge_patch`` of ``json_object``\\ s → Spark: the object texts joined
         (the keys never overlap; ``to_json`` already left out NULL values).
         """
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def json_text(self, expr: str, path: str) -> str:
         """The text at JSONPath ``path`` (``$.a.b``, ``$[0]``) of JSON text ``expr``; a string
         unquoted, anything else as JSON text.  ``json_extract_string(x, p)`` → ``get_json_object(x, p)``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def json_fragment(self, expr: str, path: str) -> str:
         """The JSON text (quoted as JSON) at ``path`` of JSON text ``expr``.
 
         ``CAST(json_extract(x, p) AS VARCHAR)`` → ``get_json_object(x, p)`` (for arrays and objects,
         compact in both).
         """
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def json_records(self, expr: str, fields: Sequence[str]) -> str:
         """A JSON text array of objects parsed into an array of structs of string ``fields``
         (missing keys NULL; numbers read as text).
 
         ``from_json(x, '[{"f": "VARCHAR", …}]')`` → ``from_json(x, 'ARRAY<STRUCT<f: STRING, …>>')``.
         """
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def array_transform(self, array: str, var: str, expr: str) -> str:
         """Map each element ``var`` of ``array`` to ``expr``: ``list_transform(a, v -> e)`` →
         ``transform(a, v -> e)``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def array_filter(self, array: str, var: str, cond: str) -> str:
         """The elements ``var`` of ``array`` where ``cond`` holds: ``list_filter(a, v -> c)`` →
         ``filter(a, v -> c)``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def array_size(self, array: str) -> str:
         """Number of elements: ``len(a)`` → ``size(a)``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def array_distinct(self, array: str) -> str:
         """The distinct elements (order not defined): ``list_distinct(a)`` → ``array_distinct(a)``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def explode(self, array: str) -> str:
         """A SELECT-list item giving one row per element (one per SELECT):
         ``unnest(a)`` → ``explode(a)``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def string_agg(self, expr: str, sep: str, *, distinct: bool = False) -> str:
         """Aggregate: the non-NULL texts joined by ``sep`` (a Python string) in ascending order
         (NULL when there are none); ``distinct`` keeps each text once.
@@ -314,36 +346,40 @@ class Dialect:
         ``string_agg([DISTINCT] x, sep ORDER BY x)`` →
         ``nullif(array_join(array_sort(collect_list|collect_set(x)), sep), '')``.
         """
-        raise NotImplementedError
+        ...
 
     # -- relations -------------------------------------------------------------------------------
+    @abstractmethod
     def range_table(self, start: int | str, stop: int | str, alias: str, column: str) -> str:
         """A FROM item: the integers ``start ≤ i < stop`` as ``alias(column)``.
 
         ``range(start, stop) alias(column)`` → ``(SELECT id AS column FROM range(start, stop)) alias``.
         """
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def explode_range(self, start: str, stop: str) -> str:
         """A SELECT-list item giving one row per integer ``start ≤ i < stop`` (``start < stop``;
         one per SELECT).  ``unnest(range(start, stop))`` → ``explode(sequence(start, stop - 1))``."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def first_per(self, query: str, columns: Sequence[str], partition: str, order: str) -> str:
         """The first row (by ``order``) of each ``partition`` group of ``query``, with ``columns``.
 
         ``SELECT cols FROM (query) QUALIFY row_number() OVER (…) = 1`` → the same filter on a
         subquery (Spark has no ``QUALIFY``).
         """
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def union_all_by_name(self, tables: Sequence[str], columns: Sequence[str]) -> str:
         """All rows of ``tables`` (each holding ``columns``, maybe more, in any order).
 
         ``SELECT * FROM a UNION ALL BY NAME SELECT * FROM b`` → ``SELECT cols FROM a UNION ALL
         SELECT cols FROM b``.
         """
-        raise NotImplementedError
+        ...
 
 
 class DuckDBDialect(Dialect):
