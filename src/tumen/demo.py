@@ -316,7 +316,7 @@ def add_demo_observations(store: Any, truth: Path, settings: Settings) -> dict[s
         {
             c["event_id"]
             for c in corroborations(store, settings, ports)
-            if c["outcome"] == "confirms"
+            if c["outcome"] == "confirms" and c["port"]
         }
     )
     return {"observations": len(ids), "obs_ids": ids, "confirmed": confirmed}
