@@ -585,15 +585,26 @@ def import_observations(
 
 # --------------------------------------------------------------------------- reading
 def list_observations(
-    store: Backend, mmsi: int | None = None, obs_ids: list[int] | None = None
+    store: Backend,
+    mmsi: int | None = None,
+    obs_ids: list[int] | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """The stored observations (of one MMSI, or the given ids), in time order, as dicts of the
-    table's columns."""
+    """The stored observations (of one MMSI, or the given ids; observed at or after ``since`` and
+    at or before ``until``, naive UTC), in time order, as dicts of the table's columns."""
     where: list[str] = []
     params: list[Any] = []
     if mmsi is not None:
         where.append("mmsi = ?")
         params.append(int(mmsi))
+    if since is not None:
+        where.append("ts >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("ts <= ?")
+        params.append(until)
     if obs_ids is not None:
         where.append("list_contains(?, obs_id)")
         params.append([int(i) for i in obs_ids])
