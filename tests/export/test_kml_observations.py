@@ -84,9 +84,7 @@ def test_kml_has_the_observations_escaped(cli, tmp_path: Path) -> None:
     # the balloon is HTML (Google Earth renders it): a table whose cells hold the texts as text
     balloon = lxml_html.fromstring(pm.findtext(f"{K}description"))
     assert [e.tag for e in balloon.iter() if e.tag in ("img", "script", "name")] == []
-    cells = {
-        tr.findtext("th"): tr.find("td").text_content() for tr in balloon.iter("tr")
-    }
+    cells = {tr.findtext("th"): tr.find("td").text_content() for tr in balloon.iter("tr")}
     assert cells["Source"] == SOURCE and cells["Note"] == NOTE
     assert cells["Identity seen"] == f"name {SEEN}"
     assert NAME in cells["Vessel"]

@@ -131,7 +131,6 @@ def test_between_the_reports_it_dates_the_change(cli, db: Path) -> None:
 
 
 def test_look_alikes_stay_unattached(cli, db: Path) -> None:
-    ev = _change(cli, db)
     # another ship of the same name, before RENAMED took it: resolves to LOOKALIKE
     other = _add(cli, db, "NEW STAR", "2024-01-09T06:00Z", "--lat", "35.0", "--lon", "129.5")
     assert other["mmsi"] == LOOKALIKE and other["corroboration"] == []

@@ -29,7 +29,6 @@ HOSTILE = "<img src=x onerror=alert(1)></script><!--<script>"
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from clirun import run_cli
-
     from tumen.detect.ports import load_ports
 
     ports = {p["name"]: p for p in load_ports().to_pylist()}
@@ -108,7 +107,10 @@ def test_api_observations_for_the_map(client, db: Path) -> None:
     own = client.get(f"/api/vessels/{SHUTTLE}/observations").json()["observations"]
     assert own == [first]
     # filters
-    assert [o["mmsi"] for o in client.get("/api/observations", params={"mmsi": OTHER}).json()["observations"]] == [OTHER]
+    assert [
+        o["mmsi"]
+        for o in client.get("/api/observations", params={"mmsi": OTHER}).json()["observations"]
+    ] == [OTHER]
     later = client.get("/api/observations", params={"since": "2024-01-11T12:00Z"}).json()
     assert later["total"] == 1 and later["observations"][0]["mmsi"] == OTHER
     earlier = client.get("/api/observations", params={"until": "2024-01-11T12:00+00:00"}).json()

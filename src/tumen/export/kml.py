@@ -118,7 +118,10 @@ def _observation_balloon(obs: dict[str, Any], shows: Sequence[dict[str, Any]]) -
     )
     rows: list[tuple[str, Any]] = [
         ("Observation", f"O{obs['obs_id']} ({obs['kind']})"),
-        ("Vessel", f"{obs.get('name') or obs['vessel']} (MMSI {obs['mmsi']}; given as {obs['vessel']})"),
+        (
+            "Vessel",
+            f"{obs.get('name') or obs['vessel']} (MMSI {obs['mmsi']}; given as {obs['vessel']})",
+        ),
         ("Identity seen", seen or "–"),
         ("Time (UTC)", iso_z(obs["ts"])),
         (
@@ -141,9 +144,7 @@ def _observation_balloon(obs: dict[str, Any], shows: Sequence[dict[str, Any]]) -
     return f"<table>{cells}</table>"
 
 
-def _observation_placemark(
-    obs: dict[str, Any], shows: Sequence[dict[str, Any]]
-) -> etree._Element:
+def _observation_placemark(obs: dict[str, Any], shows: Sequence[dict[str, Any]]) -> etree._Element:
     outcomes = ";".join(sorted({c["outcome"] for c in shows}))
     return K.Placemark(
         K.name(f"O{obs['obs_id']} {obs['kind']}: {obs.get('name') or obs['vessel']}"),
