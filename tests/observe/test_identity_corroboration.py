@@ -8,6 +8,7 @@ broadcasts OLD STAR / IMO 9350006 on 10 January, then NEW STAR / IMO 9361110 fro
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,23 @@ def test_import_takes_the_seen_identity_and_checks_it(cli, db: Path, tmp_path: P
     code, out, _ = cli("observe", "list", "--db", db, "--json")
     seen = [(o["seen_name"], o["seen_imo"]) for o in json.loads(out)["observations"]]
     assert seen == [("OLD STAR", None), (None, NEW_IMO)]
+    # and the evidence CSV carries them, with what each contradicts or confirms
+    code, _, err = cli(
+        "export",
+        "observations",
+        "--db",
+        db,
+        "--format",
+        "csv-evidence",
+        "--out",
+        tmp_path / "o.csv",
+    )
+    assert code == 0, err
+    with open(tmp_path / "o.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["seen_name"], r["seen_imo"]) for r in rows] == [("OLD STAR", ""), ("", str(NEW_IMO))]
+    assert [r["contradicts"] for r in rows] == [ev["event_id"], ""]
+    assert [r["confirms"] for r in rows] == ["", ev["event_id"]]
 
 
 def test_a_store_from_before_the_seen_columns_still_reads(cli, db: Path) -> None:
