@@ -211,7 +211,7 @@ def test_import_takes_the_seen_identity_and_checks_it(cli, db: Path, tmp_path: P
     assert [r["confirms"] for r in rows] == ["", ev["event_id"]]
 
 
-def test_a_store_from_before_the_seen_columns_still_reads(cli, db: Path) -> None:
+def test_a_store_from_before_the_seen_columns_still_reads(cli, db: Path, tmp_path: Path) -> None:
     """An observations table without seen_name/seen_imo, read read-only: no identity rows, no error."""
     _add(cli, db, "OLD STAR", "2024-01-11T06:00Z")
     with DuckDBStore(db) as store:
@@ -219,3 +219,12 @@ def test_a_store_from_before_the_seen_columns_still_reads(cli, db: Path) -> None
         store.execute("ALTER TABLE observations DROP COLUMN seen_imo")
     ev = _change(cli, db)
     assert ev["corroboration"] == []
+    # an export ranks the unranked store in memory, read-only: the risk query must not need them
+    code, _, err = cli(
+        "export", "findings", "--db", db, "--format", "geojson", "--out", tmp_path / "f.geojson"
+    )
+    assert code == 0, err
+    feats = json.loads((tmp_path / "f.geojson").read_text())["features"]
+    assert [
+        f["properties"]["obs_id"] for f in feats if f["properties"]["kind"] == "observation"
+    ] == [1]

@@ -381,6 +381,14 @@ def _explain_identity(c: dict[str, Any], obs: dict[str, Any], who: str, at: str)
     )
 
 
+def states_identity(store: Backend) -> bool:
+    """Whether table ``observations`` has columns ``seen_name`` and ``seen_imo`` (a store written
+    before them is upgraded on its next write, not when opened read-only): the ``identity``
+    argument of :func:`corroboration_sql`."""
+    columns = store.query("SELECT * FROM observations LIMIT 0").column_names
+    return "seen_name" in columns and "seen_imo" in columns
+
+
 def corroborations(
     store: Backend, settings: Settings, ports: pa.Table | None = None
 ) -> list[dict[str, Any]]:
@@ -400,15 +408,13 @@ def corroborations(
 
         ports = ports_detection_used(store, settings.ports)
     params = settings.observe
-    # a store written before seen_name/seen_imo, opened read-only, is not upgraded
-    columns = store.query("SELECT * FROM observations LIMIT 0").column_names
     rows = store.query(
         corroboration_sql(
             ports,
             settings.detect.port_visits.radius_scale,
             params.max_speed_kn,
             params.window_h,
-            identity="seen_name" in columns and "seen_imo" in columns,
+            identity=states_identity(store),
         )
     ).to_pylist()
     if not rows:
