@@ -14,8 +14,9 @@ Runs the whole chain on embedded defaults, on a machine without any feed:
    before and which after them) and, when present, the real lists of the shared
    data folder (every version kept); screen every identity (:func:`tumen.screen.screen_store`);
 5. add a couple of observations from outside AIS (:func:`add_demo_observations`): satellite
-   imagery confirming the planted dark port call, placed with the simulator's truth, and a port
-   report of a vessel at a North Korean port; then rank the vessels
+   imagery confirming the planted dark port call, placed with the simulator's truth, a port
+   report of a vessel at a North Korean port, and a photo of the renamed vessel still bearing its
+   old name (contradicting the identity change); then rank the vessels
    (:func:`tumen.risk.rank_vessels`);
 6. write the report (:func:`tumen.report.write_report`);
 7. score the detections against the simulator's truth
@@ -243,8 +244,13 @@ def add_demo_observations(store: Any, truth: Path, settings: Settings) -> dict[s
       in the middle of its stay in port: the observation confirms the gap's candidate.
     - A port report of the first truth port visit at a North Korean port (the vessel seen in
       port, as port-state control reports it), in the middle of the visit.
+    - For the first planted renaming (a truth ``identity_change``, "renamed OLD → NEW"): a photo
+      of the vessel a day after its AIS first broadcast the new name, at its AIS position then,
+      whose hull still reads the old name: it contradicts the identity change (the AIS name is
+      not the one the ship bears).
 
-    Returns ``{"observations": n, "confirmed": [event ids], "obs_ids": [...]}``.
+    Returns ``{"observations": n, "confirmed": [event ids], "identity": [(event id, outcome)],
+    "obs_ids": [...]}``.
     """
     import re
     from datetime import UTC, datetime
@@ -311,12 +317,47 @@ def add_demo_observations(store: Any, truth: Path, settings: Settings) -> dict[s
                 origin="demo",
             )
         )
+    renames = [
+        (e, m)
+        for e in events
+        if e.get("subtype") == "identity_change" and not e.get("negative")
+        for m in [re.search(r"renamed (.+) → (.+)$", e.get("note") or "")]
+        if m
+    ]
+    if renames:
+        e, m = renames[0]
+        # a day after the first static report with the new name, where its AIS puts it
+        seen = store.query(
+            """WITH first_new AS (
+                   SELECT min(ts) AS t FROM statics WHERE mmsi = ? AND upper(trim(name)) = upper(?))
+               SELECT p.ts, p.lat, p.lon FROM positions p, first_new f
+               WHERE p.mmsi = ? AND p.lat IS NOT NULL AND p.ts >= f.t + INTERVAL 1 DAY
+               ORDER BY p.ts LIMIT 1""",
+            [e["mmsi"], m.group(2), e["mmsi"]],
+        ).to_pylist()
+        if seen:
+            rows.append(
+                prepare(
+                    store,
+                    ports,
+                    ObservationInput(
+                        vessel=str(e["mmsi"]),
+                        time=seen[0]["ts"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        lat=seen[0]["lat"],
+                        lon=seen[0]["lon"],
+                        kind="photo",
+                        source="photograph from a passing ship (simulated for the demo)",
+                        note="the hull still reads the old name",
+                        confidence="medium",
+                        seen_name=m.group(1),
+                    ),
+                    settings,
+                    added_by="tumen demo",
+                    origin="demo",
+                )
+            )
     ids, _dups = store_observations(store, rows)
-    confirmed = sorted(
-        {
-            c["event_id"]
-            for c in corroborations(store, settings, ports)
-            if c["outcome"] == "confirms"
-        }
-    )
-    return {"observations": len(ids), "obs_ids": ids, "confirmed": confirmed}
+    corrs = corroborations(store, settings, ports)
+    confirmed = sorted({c["event_id"] for c in corrs if c["outcome"] == "confirms" and c["port"]})
+    identity = sorted({(c["event_id"], c["outcome"]) for c in corrs if c["field"]})
+    return {"observations": len(ids), "obs_ids": ids, "confirmed": confirmed, "identity": identity}

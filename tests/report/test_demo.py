@@ -172,3 +172,26 @@ def test_demo_observation_confirms_the_planted_dark_port_call(demo) -> None:
     assert row and "Confirmed" in row[0].text_content()
     assert doc.xpath("//tr[contains(@class, 'observation-row')]")
     assert doc.xpath("//tr[contains(@class, 'cue-row')]")
+
+
+def test_demo_observation_contradicts_the_planted_renaming(demo) -> None:
+    """The demo's photo of a renamed vessel whose hull still reads the old name contradicts the
+    identity change detected from its static reports, and the report says so beside the event."""
+    out_dir, result = demo
+    identity = result["steps"]["observe"]["identity"]
+    assert [outcome for _, outcome in identity] == ["contradicts"]
+    ((event_id, _),) = identity
+    renamed = {
+        json.loads(line)["mmsi"]
+        for line in (out_dir / "sim" / "truth.jsonl").read_text().splitlines()
+        if '"identity_change"' in line
+    }
+    with DuckDBStore(out_dir / "tumen.duckdb", read_only=True) as store:
+        (ev,) = store.query(
+            "SELECT mmsi, subtype FROM events WHERE event_id = ?", [event_id]
+        ).to_pylist()
+    assert ev["subtype"] == "identity_change" and ev["mmsi"] in renamed
+    doc = lxml_html.fromstring(Path(result["report"]["html"]).read_text(encoding="utf-8"))
+    row = doc.xpath(f"//tr[@data-event-id='{event_id}' and contains(@class, 'event-row')]")
+    assert row and "Contradicted" in row[0].text_content()
+    assert "the old name" in row[0].text_content()

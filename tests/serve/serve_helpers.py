@@ -167,6 +167,7 @@ def add_hostile_observation(store: DuckDBStore, t0: datetime) -> None:
         "uncertainty_km": 1.0, "kind": "imagery", "source": HOSTILE[0], "note": HOSTILE[3],
         "confidence": "high", "attachment": None, "attachment_sha256": None, "attachment_bytes": None,
         "added_by": HOSTILE[1], "added_at": t0, "origin": "cli", "tumen_version": "0.1.0",
+        "seen_name": HOSTILE[2], "seen_imo": None,
     }
     store.append("observations", pa.Table.from_pylist([row], schema=OBSERVATIONS_SCHEMA))
 

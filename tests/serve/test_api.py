@@ -33,8 +33,13 @@ def scenario(scenario_db):
 
 @pytest.fixture(scope="module")
 def all_events(scenario_db):
+    """The events as `tumen events --format jsonl` gives them (with ``corroboration``)."""
+    from tumen.observe.corroborate import attach, corroborations
+
     with DuckDBStore(scenario_db[0], read_only=True) as store:
-        return list(event_records(query_events(store)))
+        records = list(event_records(query_events(store)))
+        attach(records, corroborations(store, load_settings(environ={})))
+        return records
 
 
 def ids(resp) -> set[str]:

@@ -151,6 +151,11 @@ def test_hostile_strings_in_every_field_stay_text(browser, hostile_server, shots
             page.screenshot(path=str(shots / "hostile-vessel-1280.png"), full_page=True)
         if path.startswith("/map?"):
             assert HOSTILE[0] in page.locator("#summary").inner_text()
+            # the observations layer: a marker whose summary sets source, note and name seen as text
+            page.locator("path.observation[data-obs-id='1']").dispatch_event("click")
+            shown = page.locator("#summary").inner_text()
+            assert all(x in shown for x in (HOSTILE[0], HOSTILE[2], HOSTILE[3])), shown
+            page.screenshot(path=str(shots / "hostile-map-observation-1280.png"))
         if path.startswith("/search"):
             assert page.locator("#found-vessels a.vessel-link").count() >= 1
         assert page.evaluate("window.__xss") is None, path

@@ -215,6 +215,22 @@ def observe_add(
             "radius for --port, else observe.position_uncertainty_km).",
         ),
     ] = None,
+    seen_name: Annotated[
+        str | None,
+        typer.Option(
+            "--seen-name",
+            help="The name the source shows the vessel under (hull marking, report entry); set "
+            "against its identity changes (default: --vessel when it is a name).",
+        ),
+    ] = None,
+    seen_imo: Annotated[
+        str | None,
+        typer.Option(
+            "--seen-imo",
+            help="The IMO number the source shows (7 digits; a wrong check digit is kept as "
+            "evidence) (default: --vessel when it is an IMO).",
+        ),
+    ] = None,
     added_by: Annotated[
         str | None,
         typer.Option(
@@ -244,6 +260,8 @@ def observe_add(
         confidence=confidence.value,
         attachment=str(attachment) if attachment is not None else None,
         uncertainty_km=uncertainty_km,
+        seen_name=seen_name,
+        seen_imo=seen_imo,
     )
     with _store(settings) as store:
         obs = add_observation(store, _ports(store, settings), inp, settings, added_by=added_by)
@@ -276,7 +294,7 @@ def observe_import(
         Path,
         typer.Argument(
             help="A .csv (header: vessel,time,lat,lon,port,kind,source,note,confidence,attachment,"
-            "uncertainty_km) or .jsonl file (the same keys)."
+            "uncertainty_km,seen_name,seen_imo) or .jsonl file (the same keys)."
         ),
     ],
     added_by: Annotated[

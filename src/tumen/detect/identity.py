@@ -102,6 +102,17 @@ def mid_sql(mmsi: str, dialect: Dialect = DUCKDB) -> str:
         END)"""
 
 
+def static_text_sql(col: str, dialect: Dialect = DUCKDB) -> str:
+    """SQL expression: a name or call sign as identity events compare it — ``@`` (AIS padding) as a
+    space, runs of white space as one space, trimmed, upper-cased; empty → NULL.
+
+    >>> static_text_sql("name")  # doctest: +ELLIPSIS
+    "nullif(upper(trim(regexp_replace(replace(name, '@', ' '), ...)), '')"
+    """
+    spaces = dialect.regexp_replace_all(f"replace({col}, '@', ' ')", r"\s+", " ")
+    return f"nullif(upper(trim({spaces})), '')"
+
+
 def clean_statics_sql(
     segments: SegmentParams, scope_table: str | None, dialect: Dialect = DUCKDB
 ) -> str:
@@ -117,8 +128,7 @@ def clean_statics_sql(
         where.append(f"mmsi IN (SELECT mmsi FROM {scope_table})")
 
     def text(col: str) -> str:
-        spaces = dialect.regexp_replace_all(f"replace({col}, '@', ' ')", r"\s+", " ")
-        return f"nullif(upper(trim({spaces})), '')"
+        return static_text_sql(col, dialect)
 
     return f"""
     SELECT static_id, mmsi, ts, coalesce(n_reports, 1) AS n_reports,

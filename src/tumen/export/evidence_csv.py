@@ -131,6 +131,8 @@ OBSERVATION_COLUMNS = (
     "imo",
     "name",
     "vessel",
+    "seen_name",
+    "seen_imo",
     "lat",
     "lon",
     "port",

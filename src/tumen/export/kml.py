@@ -8,8 +8,15 @@ its voyages (port → port) and its other events as placemarks whose
 when, the measures and the provenance; ``ExtendedData`` carries ``event_id`` and
 ``type``.  Colours follow the report's.
 
+A folder *Observations* holds the sightings from outside AIS (:mod:`tumen.observe`) of the
+vessels exported: one point placemark each at the observed position, with its ``TimeStamp``, a
+balloon giving the vessel, the identity seen, the source, note, confidence, who added it and the
+attachment's SHA-256, and what it confirms or contradicts (the corroborations' explanations);
+``ExtendedData`` carries ``obs_id``, ``mmsi``, ``kind`` and ``outcomes``.
+
 Google Earth shows a ``description`` as HTML: every text in one (names from AIS
-and lists, port names) is HTML-escaped before lxml escapes it again as XML;
+and lists, port names, an observation's source and note) is HTML-escaped before lxml escapes it
+again as XML;
 ``name`` elements are plain text.
 
 Written with lxml in the element order of the OGC KML 2.2 schema, so the file
@@ -98,6 +105,61 @@ def _balloon(ev: dict[str, Any]) -> str:
         for k, v in rows
     )
     return f"<table>{cells}</table>"
+
+
+def _observation_balloon(obs: dict[str, Any], shows: Sequence[dict[str, Any]]) -> str:
+    seen = "; ".join(
+        x
+        for x in (
+            obs.get("seen_name") and f"name {obs['seen_name']}",
+            obs.get("seen_imo") and f"IMO {obs['seen_imo']}",
+        )
+        if x
+    )
+    rows: list[tuple[str, Any]] = [
+        ("Observation", f"O{obs['obs_id']} ({obs['kind']})"),
+        (
+            "Vessel",
+            f"{obs.get('name') or obs['vessel']} (MMSI {obs['mmsi']}; given as {obs['vessel']})",
+        ),
+        ("Identity seen", seen or "–"),
+        ("Time (UTC)", iso_z(obs["ts"])),
+        (
+            "Place",
+            (f"{obs['port']}, " if obs.get("port") else "")
+            + f"{obs['lat']:.5f}, {obs['lon']:.5f} ± {obs['uncertainty_km']:.1f} km",
+        ),
+        ("Source", obs["source"]),
+        ("Note", obs.get("note") or "–"),
+        ("Confidence", obs["confidence"]),
+        ("Added", f"{obs['added_by']}, {iso_z(obs['added_at'])} ({obs['origin']})"),
+    ]
+    if obs.get("attachment"):
+        rows.append(("Attachment", f"{obs['attachment']} sha256 {obs['attachment_sha256']}"))
+    rows += [(c["outcome"], c["explanation"]) for c in shows]
+    cells = "".join(
+        f"<tr><th align='left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in rows
+    )
+    return f"<table>{cells}</table>"
+
+
+def _observation_placemark(obs: dict[str, Any], shows: Sequence[dict[str, Any]]) -> etree._Element:
+    outcomes = ";".join(sorted({c["outcome"] for c in shows}))
+    return K.Placemark(
+        K.name(f"O{obs['obs_id']} {obs['kind']}: {obs.get('name') or obs['vessel']}"),
+        K.description(_observation_balloon(obs, shows)),
+        K.TimeStamp(K.when(iso_z(obs["ts"]) or "")),
+        K.styleUrl("#event-observation"),
+        K.ExtendedData(
+            K.Data(K.value(str(obs["obs_id"])), name="obs_id"),
+            K.Data(K.value(str(obs["mmsi"])), name="mmsi"),
+            K.Data(K.value(obs["kind"]), name="kind"),
+            K.Data(K.value(outcomes), name="outcomes"),
+        ),
+        K.Point(K.coordinates(_coords([(obs["lon"], obs["lat"])]))),
+        id=f"observation-{obs['obs_id']}",
+    )
 
 
 def _event_placemark(
@@ -209,6 +271,12 @@ def build_kml(
             if pm is not None:
                 folder.append(pm)
         folders.append(folder)
+    if f.observations:
+        observed = K.Folder(K.name("Observations"))
+        for obs in f.observations:
+            shows = [c for c in f.corroborations if c["obs_id"] == obs["obs_id"]]
+            observed.append(_observation_placemark(obs, shows))
+        folders.append(observed)
     return K.kml(K.Document(K.name("tumen findings"), K.open("1"), *_styles(), ports, *folders))
 
 
@@ -226,7 +294,8 @@ def write_kml(
 @register(
     "kml",
     suffixes=(".kml",),
-    description="Google Earth: a folder per vessel with its track and events, and the watched ports",
+    description="Google Earth: a folder per vessel with its track and events, the observations, "
+    "and the watched ports",
     any_table=False,
 )
 def _export_kml(store: Backend, table: str, out: Path, settings: Settings) -> int:

@@ -25,6 +25,26 @@ events and observations.  Three outcomes, each with the figures behind it:
 ``consistent``
     Inside an AIS gap, not at a candidate port, but reachable: it places the dark vessel there.
 
+The same three outcomes for an ``identity_change`` event (:mod:`tumen.detect.identity`: the name
+or IMO number in the static reports of an MMSI changed from ``old`` to ``new``, last report of the
+old value at ``old_last_seen``, first of the new at ``new_first_seen``) and an observation of that
+MMSI stating an identity (``seen_name`` / ``seen_imo``, :mod:`tumen.observe.ledger`; names compared
+as identity events compare them, :func:`tumen.detect.identity.static_text_sql`) equal to the old or
+the new value, at a time after the field's previous change and before its next one:
+
+- at or after ``new_first_seen``: the new value ``confirms`` the change (the ship bears the name
+  its AIS took); the old value ``contradicts`` it (the ship still bears the old one: the AIS
+  broadcasts an identity the ship does not bear, or the observation is of another vessel of that
+  name);
+- at or before ``old_last_seen``: the new value ``contradicts`` it (the ship bore the new identity
+  while its AIS still broadcast the old one); the old value tells nothing the AIS did not and is
+  not attached;
+- in between: either value is ``consistent`` (it dates the change).
+
+When an observation states both a name and an IMO that bear on one event, ``contradicts`` wins over
+``confirms`` over ``consistent``; the columns ``field``, ``seen``, ``old_value``, ``new_value``,
+``old_last_seen``, ``new_first_seen`` are those of the deciding field.
+
 Distances are great-circle (:mod:`tumen.tracks.geo`), km; times UTC; speeds knots.
 Source: the Panel of Experts' method of setting sightings against AIS (S/2019/171 §§ 30–40;
 S/2024/215, annex on the Rajin–Dunai shuttles).
@@ -91,8 +111,69 @@ def _km(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
     return f"({haversine_m(lat1, lon1, lat2, lon2)} / 1000.0)"
 
 
+def identity_sql(obs: str = "observations") -> str:
+    """The identity-change part of :func:`corroboration_sql`: one row per (observation, event).
+
+    Columns: ``obs_id, mmsi, event_id, outcome, field`` (``name`` or ``imo``), ``seen`` (the value
+    the observation states, normalised), ``old_value``, ``new_value``, ``old_last_seen``,
+    ``new_first_seen`` (see the module docstring).  ``obs``: the table or query of the observations
+    (columns ``obs_id, mmsi, ts, seen_name, seen_imo``).
+    """
+    from tumen.detect.identity import static_text_sql
+
+    return f"""
+WITH idc AS (
+    SELECT e.event_id, e.mmsi,
+           json_extract_string(c.c, '$.field') AS field,
+           json_extract_string(c.c, '$.old') AS old_value,
+           json_extract_string(c.c, '$.new') AS new_value,
+           CAST(json_extract_string(c.c, '$.old_last_seen') AS TIMESTAMP) AS old_last_seen,
+           CAST(json_extract_string(c.c, '$.new_first_seen') AS TIMESTAMP) AS new_first_seen
+    FROM events e,
+         unnest(coalesce(CAST(json_extract(e.evidence, '$.changes') AS JSON[]), [])) AS c(c)
+    WHERE e.type = 'identity' AND e.subtype = 'identity_change'
+),
+bounded AS (
+    SELECT *, lag(new_first_seen) OVER w AS prev_new, lead(old_last_seen) OVER w AS next_old
+    FROM idc WINDOW w AS (PARTITION BY mmsi, field ORDER BY old_last_seen, new_first_seen, event_id)
+),
+seen AS (
+    SELECT obs_id, mmsi, ts, 'name' AS field, {static_text_sql("seen_name")} AS seen
+    FROM {obs} WHERE seen_name IS NOT NULL
+    UNION ALL
+    SELECT obs_id, mmsi, ts, 'imo' AS field, CAST(seen_imo AS VARCHAR) AS seen
+    FROM {obs} WHERE seen_imo IS NOT NULL
+),
+judged AS (
+    SELECT s.obs_id, s.mmsi, b.event_id, b.field, s.seen, b.old_value, b.new_value,
+           b.old_last_seen, b.new_first_seen,
+           CASE WHEN s.ts >= b.new_first_seen
+                THEN CASE WHEN s.seen = b.new_value THEN 'confirms' ELSE 'contradicts' END
+                WHEN s.ts <= b.old_last_seen
+                THEN CASE WHEN s.seen = b.new_value THEN 'contradicts' END
+                ELSE 'consistent' END AS outcome
+    FROM seen s JOIN bounded b
+      ON b.mmsi = s.mmsi AND b.field = s.field AND s.seen IN (b.old_value, b.new_value)
+     AND (b.prev_new IS NULL OR s.ts > b.prev_new) AND (b.next_old IS NULL OR s.ts < b.next_old)
+)
+SELECT obs_id, mmsi, event_id,
+       arg_min(outcome, rank) AS outcome, arg_min(field, rank) AS field, arg_min(seen, rank) AS seen,
+       arg_min(old_value, rank) AS old_value, arg_min(new_value, rank) AS new_value,
+       arg_min(old_last_seen, rank) AS old_last_seen, arg_min(new_first_seen, rank) AS new_first_seen
+FROM (SELECT *, CASE outcome WHEN 'contradicts' THEN 0 WHEN 'confirms' THEN 2 ELSE 4 END
+                + CASE field WHEN 'name' THEN 0 ELSE 1 END AS rank
+      FROM judged WHERE outcome IS NOT NULL)
+GROUP BY obs_id, mmsi, event_id
+"""
+
+
 def corroboration_sql(
-    ports: pa.Table, radius_scale: float, max_speed_kn: float, window_h: float
+    ports: pa.Table,
+    radius_scale: float,
+    max_speed_kn: float,
+    window_h: float,
+    *,
+    identity: bool = True,
 ) -> str:
     """The query behind :func:`corroborations`: one row per (observation, event, outcome).
 
@@ -101,7 +182,12 @@ def corroboration_sql(
     and fix), ``reach_km`` (what the vessel could cover in ``dt_h`` plus the uncertainty),
     ``detour_km``, ``need_h``, ``dark_h``, ``to_km``, ``from_km``, ``to_h``, ``from_h`` (gaps: the
     detour through the observation, the hours it needs at ``top_kn``, the hours dark; the distances
-    from the last fix and to the next one, and the hours between them and the observation), ``top_kn``, ``fix_ts``, ``fix_lat``, ``fix_lon``.
+    from the last fix and to the next one, and the hours between them and the observation), ``top_kn``, ``fix_ts``, ``fix_lat``, ``fix_lon``;
+    identity changes (:func:`identity_sql`): ``field``, ``seen``, ``old_value``, ``new_value``,
+    ``old_last_seen``, ``new_first_seen`` (null on the other rows).
+
+    ``identity``: include the identity-change rows (false for a store whose ``observations``
+    table predates columns ``seen_name``/``seen_imo`` and is opened read-only).
     """
     d_port = _km("o.lat", "o.lon", "p.lat", "p.lon")
     d_fix = _km("o.lat", "o.lon", "q.lat", "q.lon")
@@ -112,6 +198,17 @@ def corroboration_sql(
     null_cols = (
         "CAST(NULL AS DOUBLE) AS dt_h, CAST(NULL AS DOUBLE) AS reach_km, "
         "CAST(NULL AS TIMESTAMP) AS fix_ts, CAST(NULL AS DOUBLE) AS fix_lat, CAST(NULL AS DOUBLE) AS fix_lon"
+    )
+    id_cols = (
+        "CAST(NULL AS VARCHAR) AS field, CAST(NULL AS VARCHAR) AS seen, "
+        "CAST(NULL AS VARCHAR) AS old_value, CAST(NULL AS VARCHAR) AS new_value, "
+        "CAST(NULL AS TIMESTAMP) AS old_last_seen, CAST(NULL AS TIMESTAMP) AS new_first_seen"
+    )
+    id_part = (
+        f"""
+      UNION ALL BY NAME SELECT *, CAST(NULL AS VARCHAR) AS port FROM ({identity_sql()}) AS ids"""
+        if identity
+        else ""
     )
     return f"""
 WITH ports AS ({ports_values_sql(ports)}),
@@ -203,9 +300,10 @@ ais_outcomes AS (
     FROM worst w LEFT JOIN spoof s ON s.obs_id = w.obs_id
 )
 SELECT obs_id, mmsi, event_id, outcome, port, distance_km, detour_km, need_h, dark_h, top_kn,
-       to_km, from_km, to_h, from_h, dt_h, reach_km, fix_ts, fix_lat, fix_lon
-FROM (SELECT * FROM confirms UNION ALL BY NAME SELECT * FROM gap_outcomes
-      UNION ALL BY NAME SELECT * FROM ais_outcomes)
+       to_km, from_km, to_h, from_h, dt_h, reach_km, fix_ts, fix_lat, fix_lon,
+       field, seen, old_value, new_value, old_last_seen, new_first_seen
+FROM (SELECT *, {id_cols} FROM confirms UNION ALL BY NAME SELECT * FROM gap_outcomes
+      UNION ALL BY NAME SELECT * FROM ais_outcomes{id_part})
 ORDER BY obs_id, outcome, event_id NULLS LAST
 """
 
@@ -218,6 +316,8 @@ def explain(c: dict[str, Any], obs: dict[str, Any]) -> str:
     """One sentence saying what the observation shows about the event, with the figures."""
     who = f"observation {obs['obs_id']}: {obs['kind']}, {obs['source']}"
     at = f"{obs['lat']:.4f}, {obs['lon']:.4f}" + (f" ({obs['port']})" if obs.get("port") else "")
+    if c.get("field"):
+        return _explain_identity(c, obs, who, at)
     if c["outcome"] == "confirms":
         return (
             f"dark port call at {c['port']} confirmed by {who}: the vessel was seen at {c['port']} on "
@@ -251,6 +351,44 @@ def explain(c: dict[str, Any], obs: dict[str, Any]) -> str:
     )
 
 
+def _explain_identity(c: dict[str, Any], obs: dict[str, Any], who: str, at: str) -> str:
+    what = "name" if c["field"] == "name" else "IMO number"
+    old, new, seen = c["old_value"], c["new_value"], c["seen"]
+    change = (
+        f"its AIS changed {what} from {old} to {new} (last {old} {_fmt_ts(c['old_last_seen'])}, "
+        f"first {new} {_fmt_ts(c['new_first_seen'])})"
+    )
+    seen_at = f"seen at {at} on {_fmt_ts(obs['ts'])} as {seen}"
+    if c["outcome"] == "confirms":
+        return f"{what} change confirmed by {who}: {seen_at}, the new {what}, after {change}"
+    if c["outcome"] == "contradicts" and seen == old:
+        return (
+            f"contradicted by {who}: {seen_at}, the old {what}, after {change}: the ship does not "
+            f"bear the identity its AIS broadcasts, or the observation is of another vessel {seen}"
+        )
+    if c["outcome"] == "contradicts":
+        return (
+            f"contradicted by {who}: {seen_at}, the new {what}, before {change}: the ship bore the "
+            f"new identity while its AIS still broadcast the old one, or the observation is of "
+            f"another vessel {seen}"
+        )
+    state = ("already" if seen == new else "not yet") + (
+        " renamed" if c["field"] == "name" else " changed"
+    )
+    return (
+        f"dated by {who}: {seen_at}, between the last AIS report of {what} {old} and the first of "
+        f"{new} ({_fmt_ts(c['old_last_seen'])} – {_fmt_ts(c['new_first_seen'])}): {state} then"
+    )
+
+
+def states_identity(store: Backend) -> bool:
+    """Whether table ``observations`` has columns ``seen_name`` and ``seen_imo`` (a store written
+    before them is upgraded on its next write, not when opened read-only): the ``identity``
+    argument of :func:`corroboration_sql`."""
+    columns = store.query("SELECT * FROM observations LIMIT 0").column_names
+    return "seen_name" in columns and "seen_imo" in columns
+
+
 def corroborations(
     store: Backend, settings: Settings, ports: pa.Table | None = None
 ) -> list[dict[str, Any]]:
@@ -276,6 +414,7 @@ def corroborations(
             settings.detect.port_visits.radius_scale,
             params.max_speed_kn,
             params.window_h,
+            identity=states_identity(store),
         )
     ).to_pylist()
     if not rows:

@@ -16,6 +16,12 @@ What is stored (one row per observation, columns in ``store/schema.sql``, sectio
   case-insensitive) which stands for the port's position with its radius as uncertainty.  A
   position inside a watched port's circle (``radius_km × detect.port_visits.radius_scale``) names
   that port;
+- the identity the observation states: ``seen_name`` and ``seen_imo``, the name and IMO number the
+  source shows the vessel under (hull markings in an image, the entry of a port report), as given
+  with ``--seen-name``/``--seen-imo``; when not given, the vessel as given stands for it if it is a
+  name or an IMO number (an MMSI states no name).  A seen IMO is 7 digits but its check digit is not
+  required: a false IMO painted on a hull is itself evidence.  Corroboration sets them against
+  the vessel's ``identity_change`` events;
 - ``kind`` (imagery | rail | port_report | photo | other), ``source`` (URL or citation),
   ``note``, ``confidence`` (low | medium | high);
 - an attachment (an image, a PDF) by **path and SHA-256**: the file is not copied into the store
@@ -78,6 +84,8 @@ IMPORT_COLUMNS = (
     "confidence",
     "attachment",
     "uncertainty_km",
+    "seen_name",
+    "seen_imo",
 )
 
 #: Columns of table ``observations`` in order.
@@ -104,6 +112,8 @@ OBSERVATIONS_SCHEMA = pa.schema(
         ("added_at", pa.timestamp("us")),
         ("origin", pa.string()),
         ("tumen_version", pa.string()),
+        ("seen_name", pa.string()),
+        ("seen_imo", pa.int64()),
     ]
 )
 
@@ -126,6 +136,8 @@ class ObservationInput:
     confidence: str | None = None
     attachment: str | None = None
     uncertainty_km: float | str | None = None
+    seen_name: str | None = None
+    seen_imo: int | str | None = None
 
 
 @dataclass
@@ -166,6 +178,22 @@ def default_user() -> str:
 
 
 # --------------------------------------------------------------------------- resolution
+def vessel_given_as(text: str) -> tuple[str, int | str]:
+    """How ``text`` names a vessel: ``("mmsi", 9-digit int)``, ``("imo", 7-digit int; an ``IMO``
+    prefix allowed)`` or ``("name", the text stripped)``; no check against the store.
+
+    >>> vessel_given_as("IMO 9179842"), vessel_given_as(" Lady R ")
+    (('imo', 9179842), ('name', 'Lady R'))
+    """
+    value = str(text).strip()
+    digits = re.sub(r"^IMO\s*", "", value, flags=re.I)
+    if re.fullmatch(r"\d{9}", value):
+        return "mmsi", int(value)
+    if re.fullmatch(r"\d{7}", digits):
+        return "imo", int(digits)
+    return "name", value
+
+
 def resolve_vessel(store: Backend, text: str, at: datetime) -> tuple[int, int | None, str | None]:
     """``(mmsi, imo, name)`` of the vessel ``text`` names (see the module docstring).
 
@@ -175,9 +203,9 @@ def resolve_vessel(store: Backend, text: str, at: datetime) -> tuple[int, int | 
         Saying why, when ``text`` names no vessel the store has heard.
     """
     value = str(text).strip()
-    digits = re.sub(r"^IMO\s*", "", value, flags=re.I)
-    if re.fullmatch(r"\d{9}", value):
-        mmsi = int(value)
+    given, number = vessel_given_as(value)
+    if given == "mmsi":
+        mmsi = int(number)
         heard = store.query(
             "SELECT 1 AS x FROM statics WHERE mmsi = ? UNION ALL "
             "SELECT 1 FROM positions WHERE mmsi = ? LIMIT 1",
@@ -189,8 +217,8 @@ def resolve_vessel(store: Backend, text: str, at: datetime) -> tuple[int, int | 
                 "seen (see `tumen risk`)"
             )
         return mmsi, *_latest_identity(store, mmsi)
-    if re.fullmatch(r"\d{7}", digits):
-        imo = int(digits)
+    if given == "imo":
+        imo = int(number)
         if not imo_ship_valid(imo):
             raise InputError(f"IMO {imo} has a wrong check digit; give a valid IMO number")
         rows = _nearest(store, "imo = ?", [imo], at)
@@ -345,6 +373,7 @@ def prepare(
             raise InputError(f"attachment {inp.attachment!r} is not a readable file")
         attachment, digest, size = str(path.resolve()), sha256_file(path), path.stat().st_size
     note = None if _blank(inp.note) else str(inp.note)
+    seen_name, seen_imo = _seen_identity(inp)
     return {
         "vessel": str(inp.vessel).strip(),
         "mmsi": mmsi,
@@ -366,7 +395,26 @@ def prepare(
         "added_at": utc_now(),
         "origin": origin,
         "tumen_version": tumen_version(),
+        "seen_name": seen_name,
+        "seen_imo": seen_imo,
     }
+
+
+def _seen_identity(inp: ObservationInput) -> tuple[str | None, int | None]:
+    """``(seen_name, seen_imo)`` the observation states (see the module docstring)."""
+    seen_name = None if _blank(inp.seen_name) else " ".join(str(inp.seen_name).split())
+    seen_imo: int | None = None
+    if not _blank(inp.seen_imo):
+        text = re.sub(r"^IMO\s*", "", str(inp.seen_imo).strip(), flags=re.I)
+        if not re.fullmatch(r"\d{7}", text):
+            raise InputError(f"seen IMO {inp.seen_imo!r} is not 7 digits; give e.g. 9179842")
+        seen_imo = int(text)
+    given, value = vessel_given_as(str(inp.vessel or ""))
+    if given == "name" and seen_name is None and value:
+        seen_name = str(value)
+    if given == "imo" and seen_imo is None:
+        seen_imo = int(value)
+    return seen_name, seen_imo
 
 
 # --------------------------------------------------------------------------- storing
@@ -537,15 +585,26 @@ def import_observations(
 
 # --------------------------------------------------------------------------- reading
 def list_observations(
-    store: Backend, mmsi: int | None = None, obs_ids: list[int] | None = None
+    store: Backend,
+    mmsi: int | None = None,
+    obs_ids: list[int] | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """The stored observations (of one MMSI, or the given ids), in time order, as dicts of the
-    table's columns."""
+    """The stored observations (of one MMSI, or the given ids; observed at or after ``since`` and
+    at or before ``until``, naive UTC), in time order, as dicts of the table's columns."""
     where: list[str] = []
     params: list[Any] = []
     if mmsi is not None:
         where.append("mmsi = ?")
         params.append(int(mmsi))
+    if since is not None:
+        where.append("ts >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("ts <= ?")
+        params.append(until)
     if obs_ids is not None:
         where.append("list_contains(?, obs_id)")
         params.append([int(i) for i in obs_ids])

@@ -114,7 +114,7 @@ def _corroboration_sql(store: Backend, settings: Settings, ports: Sequence[Port]
         return None
     if not store.query("SELECT 1 AS x FROM observations LIMIT 1").num_rows:
         return None
-    from tumen.observe.corroborate import corroboration_sql, ports_table
+    from tumen.observe.corroborate import corroboration_sql, ports_table, states_identity
 
     table = ports_table(ports)
     return corroboration_sql(
@@ -122,6 +122,7 @@ def _corroboration_sql(store: Backend, settings: Settings, ports: Sequence[Port]
         settings.detect.port_visits.radius_scale,
         settings.observe.max_speed_kn,
         settings.observe.window_h,
+        identity=states_identity(store),
     )
 
 

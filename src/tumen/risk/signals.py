@@ -396,14 +396,16 @@ FROM observations o JOIN ports p ON p.name = o.port
 WHERE p.country = 'KP'"""
 
 
-def _corroborated(outcome: str, note: str) -> Callable[[SignalContext], str | None]:
+def _corroborated(
+    outcome: str, note: str, where: str = ""
+) -> Callable[[SignalContext], str | None]:
     def query(ctx: SignalContext) -> str | None:
         if ctx.corroboration_sql is None:
             return None
         return f"""WITH c AS ({ctx.corroboration_sql})
 SELECT {_cols("c.mmsi", "c.event_id", f"'observation ' || CAST(c.obs_id AS {ctx.dialect.varchar})", _CONFIDENCE_VALUE, note, ctx.dialect)}
 FROM c JOIN observations o ON o.obs_id = c.obs_id
-WHERE c.outcome = {_sql_str(outcome)}"""
+WHERE c.outcome = {_sql_str(outcome)}{where}"""
 
     return query
 
@@ -441,6 +443,7 @@ SIGNALS: tuple[Signal, ...] = (
             "confirms",
             "'dark call at ' || c.port || ' confirmed by observation ' || CAST(c.obs_id AS VARCHAR) "
             "|| ' (' || o.kind || ')'",
+            " AND c.port IS NOT NULL",  # a dark port call, not a confirmed identity change
         ),
     ),
     Signal("observed_dprk_port", "Seen at a North Korean port", _observed_dprk_port),

@@ -154,7 +154,8 @@ def get_events(
     sort: Annotated[str, Query(pattern="^-?(start|end|type|mmsi|duration)$", description="Sort key start, end, type, mmsi or duration; prefix - for descending.")] = "start",
 ) -> dict[str, Any]:
     """``{"events": [...], "total": N}``: events in the public JSON-lines contract form
-    (``tumen events --format jsonl``), plus ``limit``, ``offset`` and ``names`` (MMSI → latest name).
+    (``tumen events --format jsonl``, with ``corroboration``: what observations show about each),
+    plus ``limit``, ``offset`` and ``names`` (MMSI → latest name).
 
     ``since``/``until`` keep the events that overlap the interval."""
     flt = event_filter(type_, subtype, mmsi, since, until, bbox, port)
@@ -162,8 +163,21 @@ def get_events(
         n = _limit(request, limit)
         return _gate(request).answer(
             ("events", flt, n, offset, sort),
-            lambda: queries.events(store, flt, limit=n, offset=offset, sort=sort, names=_names(request, store)),
+            lambda: _with_corroboration(
+                store,
+                _settings(request),
+                queries.events(store, flt, limit=n, offset=offset, sort=sort, names=_names(request, store)),
+            ),
         )
+
+
+def _with_corroboration(store: Any, settings: Settings, answer: dict[str, Any]) -> dict[str, Any]:
+    """``answer`` with key ``corroboration`` on each of its ``events``, as `tumen events` gives it
+    (:func:`tumen.observe.corroborate.attach`; an empty list when no observation bears on it)."""
+    from tumen.observe.corroborate import attach, corroborations
+
+    attach(answer["events"], corroborations(store, settings) if answer["events"] else [])
+    return answer
 
 
 def _names(request: Request, store: Any) -> dict[int, str]:
@@ -239,17 +253,25 @@ def get_vessel(request: Request, mmsi: MmsiPath) -> dict[str, Any]:
         )
 
 
-def _observations(store: Any, settings: Settings, mmsi: int) -> list[dict[str, Any]]:
-    """The vessel's observations (tumen observe), each with what it confirms or contradicts."""
+def _observations(
+    store: Any,
+    settings: Settings,
+    mmsi: int | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The observations (tumen observe) of the vessel (every vessel: ``mmsi`` None) observed
+    between ``since`` and ``until``, each with what it confirms or contradicts."""
     if not store.table_exists("observations"):
         return []
     from tumen.observe.corroborate import corroborations
     from tumen.observe.ledger import list_observations, observation_json
 
-    rows = list_observations(store, mmsi)
+    rows = list_observations(store, mmsi, since=since, until=until)
     if not rows:
         return []
-    corrs = [c for c in corroborations(store, settings) if c["mmsi"] == mmsi]
+    shown = {o["obs_id"] for o in rows}
+    corrs = [c for c in corroborations(store, settings) if c["obs_id"] in shown]
     out = []
     for o in rows:
         item = observation_json(o)
@@ -271,6 +293,31 @@ def get_vessel_observations(request: Request, mmsi: MmsiPath) -> dict[str, Any]:
             raise _not_found(mmsi)
         rows = _observations(store, _settings(request), mmsi)
     return {"observations": rows, "total": len(rows)}
+
+
+@router.get("/observations", tags=["map"], summary="Observations from outside AIS, for the map")
+def get_observations(
+    request: Request,
+    mmsi: Annotated[int | None, Query(ge=0, le=999_999_999, description="Only the observations of this MMSI.")] = None,
+    since: SinceQ = None,
+    until: UntilQ = None,
+    limit: LimitQ = None,
+    offset: OffsetQ = 0,
+) -> dict[str, Any]:
+    """``{"observations": [...], "total": N, "limit", "offset"}``: sightings from outside AIS
+    (``tumen observe``) observed between ``since`` and ``until``, oldest first, each as in
+    ``tumen observe list --json`` with ``corroboration`` (``event_id``, ``outcome``, ``port``,
+    ``explanation``)."""
+    since_dt, until_dt = parse_time(since, "since"), parse_time(until, "until")
+    if since_dt and until_dt and since_dt > until_dt:
+        raise ApiError(422, "since: must not be later than until", "since")
+    n = _limit(request, limit)
+    with _gate(request).open() as store:
+        rows = _gate(request).answer(
+            ("observations", mmsi, since_dt, until_dt),
+            lambda: _observations(store, _settings(request), mmsi, since_dt, until_dt),
+        )
+    return {"observations": rows[offset : offset + n], "total": len(rows), "limit": n, "offset": offset}
 
 
 @router.get("/vessels/{mmsi}/track", tags=["vessels"], summary="The vessel's track as GeoJSON")

@@ -366,7 +366,11 @@ CREATE TABLE IF NOT EXISTS observations (
     added_by   VARCHAR NOT NULL,         -- who added it (--added-by, TUMEN_USER, else the OS user)
     added_at   TIMESTAMP NOT NULL,       -- UTC
     origin     VARCHAR NOT NULL,         -- 'cli', or 'FILE line N' for an imported row
-    tumen_version VARCHAR NOT NULL
+    tumen_version VARCHAR NOT NULL,
+    seen_name  VARCHAR,                  -- the name the source shows the vessel under (hull, report
+                                         -- entry): --seen-name, else the vessel if given as a name
+    seen_imo   BIGINT                    -- the IMO number it shows (check digit not required):
+                                         -- --seen-imo, else the vessel if given as an IMO
 );
 
 -- === upgrades of stores written by earlier versions (each statement does nothing when done) ===
@@ -376,5 +380,7 @@ ALTER TABLE positions ADD COLUMN IF NOT EXISTS nonstandard_length BOOLEAN;
 ALTER TABLE positions ADD COLUMN IF NOT EXISTS repeats INTEGER;
 ALTER TABLE statics ADD COLUMN IF NOT EXISTS nonstandard_length BOOLEAN;
 ALTER TABLE statics ADD COLUMN IF NOT EXISTS repeats INTEGER;
+ALTER TABLE observations ADD COLUMN IF NOT EXISTS seen_name VARCHAR;
+ALTER TABLE observations ADD COLUMN IF NOT EXISTS seen_imo BIGINT;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS nonstandard_length BOOLEAN;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS repeats INTEGER;

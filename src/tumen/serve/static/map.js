@@ -1,5 +1,6 @@
 /* The map page: coastlines (GSHHS, served by /api/coast), watched ports, the tracks of the
- * highest-risk vessels (or of ?mmsi=), events by type, a time range and slider. Offline: no tiles. */
+ * highest-risk vessels (or of ?mmsi=), events by type, observations from outside AIS
+ * (/api/observations), a time range and slider. Offline: no tiles. */
 "use strict";
 (() => {
   const { h, api, fmtTime, fmtDuration, typeBadge, vesselLink, eventWhere, eventMeasures, showRaw, TYPE_COLOURS, TYPE_TITLES } = TUMEN;
@@ -14,6 +15,8 @@
   const coastLayer = L.layerGroup().addTo(map);
   const portLayer = L.layerGroup().addTo(map);
   const trackLayer = L.layerGroup().addTo(map);
+  const obsLayer = L.layerGroup().addTo(map);
+  const OBS_COLOUR = "#b5179e"; // the report's observation colour (tumen.report.maps)
   const eventLayers = {};
   const summary = document.getElementById("summary");
   const since = document.getElementById("since");
@@ -21,6 +24,7 @@
   const slider = document.getElementById("slider");
   const sliderLabel = document.getElementById("slider-label");
   let allEvents = [];
+  let allObservations = [];
   let names = {};
   let range = null; // [t0, t1] ms
   let coastKey = "";
@@ -36,7 +40,7 @@
     box.addEventListener("change", () => box.checked ? eventLayers[type].addTo(map) : map.removeLayer(eventLayers[type]));
     layersBox.appendChild(h("label", { class: "layer" }, box, h("span", { class: `swatch type-${type}` }), TYPE_TITLES[type]));
   }
-  for (const [name, layer] of [["Tracks", trackLayer], ["Ports", portLayer], ["Coastline", coastLayer]]) {
+  for (const [name, layer] of [["Observations", obsLayer], ["Tracks", trackLayer], ["Ports", portLayer], ["Coastline", coastLayer]]) {
     const box = h("input", { type: "checkbox", checked: true, id: `layer-${name.toLowerCase()}` });
     box.addEventListener("change", () => box.checked ? layer.addTo(map) : map.removeLayer(layer));
     layersBox.appendChild(h("label", { class: "layer" }, box, name));
@@ -90,9 +94,12 @@
       box);
   }
 
+  /** The slider's time (ms), or null before the time range is known. */
+  function sliderTime() { return range ? range[0] + (range[1] - range[0]) * Number(slider.value) / 1000 : null; }
+
   function drawEvents() {
     for (const layer of Object.values(eventLayers)) layer.clearLayers();
-    const cursor = range ? range[0] + (range[1] - range[0]) * Number(slider.value) / 1000 : null;
+    const cursor = sliderTime();
     if (cursor !== null) sliderLabel.textContent = `up to ${fmtTime(new Date(cursor).toISOString())}`;
     for (const ev of allEvents) {
       if (ev.lat === null || ev.lat === undefined) continue;
@@ -113,6 +120,41 @@
       const el = m.getElement();
       if (el) { el.dataset.eventId = ev.event_id; el.dataset.type = ev.type; }
     }
+  }
+
+  // ---- observations (tumen observe): every string is data, set as text
+  function showObservation(o) {
+    const seen = [o.seen_name ? `name ${o.seen_name}` : null, o.seen_imo ? `IMO ${o.seen_imo}` : null].filter(Boolean).join("; ");
+    summary.replaceChildren(
+      h("h2", {}, `Observation O${o.obs_id}`, " ", h("span", { class: "sub" }, `${o.kind} (${o.confidence})`)),
+      h("p", {}, vesselLink(o.mmsi, names), ` given as ${o.vessel}`),
+      seen ? h("p", {}, `identity seen: ${seen}`) : null,
+      h("p", {}, `${fmtTime(o.ts)} UTC`),
+      h("p", {}, o.port ? `${o.port}, ` : "", `${o.lat.toFixed(4)}, ${o.lon.toFixed(4)} ± ${o.uncertainty_km} km`),
+      h("p", { class: "obs-source" }, "source: ", String(o.source || "")),
+      o.note ? h("p", { class: "obs-note" }, String(o.note)) : null,
+      h("ul", { class: "obs-corroboration" }, (o.corroboration || []).map((c) => h("li", { class: `corr corr-${c.outcome}` },
+        h("strong", {}, String(c.outcome)), " ", String(c.explanation || "")))));
+  }
+
+  function drawObservations() {
+    obsLayer.clearLayers();
+    const cursor = sliderTime();
+    for (const o of allObservations) {
+      if (cursor !== null && Date.parse(o.ts) > cursor + 1000) continue;
+      const m = L.circleMarker([o.lat, o.lon], {
+        radius: 7, color: OBS_COLOUR, weight: 3, fillColor: "#fff", fillOpacity: 0.9, className: "observation",
+      }).addTo(obsLayer);
+      m.on("click", () => showObservation(o));
+      const el = m.getElement();
+      if (el) { el.dataset.obsId = String(o.obs_id); el.dataset.mmsi = String(o.mmsi); }
+    }
+  }
+
+  async function loadObservations() {
+    const q = { since: fromInput(since), until: fromInput(until), limit: 1000 };
+    if (focus) q.mmsi = focus;
+    allObservations = (await api("/api/observations", q)).observations;
   }
 
   // ---- tracks
@@ -163,10 +205,13 @@
 
   async function refresh(fit) {
     await loadEvents();
+    await loadObservations();
     const mmsis = await vesselsToShow();
     const bounds = await loadTracks(mmsis);
     for (const ev of allEvents) if (ev.lat !== null && ev.lat !== undefined) bounds.extend([ev.lat, ev.lon]);
+    for (const o of allObservations) bounds.extend([o.lat, o.lon]);
     drawEvents();
+    drawObservations();
     if (fit && bounds.isValid()) map.fitBounds(bounds.pad(0.1));
     await loadCoast();
     if (focusEvent) {
@@ -195,6 +240,7 @@
   until.addEventListener("change", () => later(() => refresh(false)));
   document.getElementById("vessel-count").addEventListener("change", () => later(() => refresh(true)));
   slider.addEventListener("input", drawEvents);
+  slider.addEventListener("input", drawObservations);
   document.getElementById("map-filters").addEventListener("submit", (e) => e.preventDefault());
   init().catch((e) => TUMEN.showError(String(e.message || e)));
 })();
