@@ -20,12 +20,12 @@ import anyio
 from fastapi import APIRouter, Header, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from tumen.config import Settings
 from tumen.detect.events import EVENT_TYPES, IDENTITY_SUBTYPES
 from tumen.serve import queries
-from tumen.serve.app import ApiError
+from tumen.serve.app import KEEP, ApiError
 from tumen.serve.db import StoreGate
 from tumen.store import by_vessel
 from tumen.times import parse_utc
@@ -53,6 +53,40 @@ SinceQ = Annotated[str | None, Query(max_length=40, description="Only from this 
 UntilQ = Annotated[str | None, Query(max_length=40, description="Only up to this time (ISO-8601, UTC unless an offset is given).")]
 LimitQ = Annotated[int | None, Query(ge=1, description="Rows to return (default serve.default_limit = 100; larger than serve.max_limit = 1000 is capped).")]
 OffsetQ = Annotated[int, Query(ge=0, description="Rows to skip (for paging).")]
+
+
+#: how FastAPI serialises a route's ``dict[str, Any]`` answer (its ``dump_json`` fast path), applied
+#: once per answer so that the answer can be kept as bytes
+_ANSWER = TypeAdapter(dict[str, Any])
+
+
+def answer_bytes(value: dict[str, Any]) -> bytes:
+    """``value`` as FastAPI's default serialisation of a ``dict[str, Any]`` route writes it."""
+    return _ANSWER.dump_json(value, by_alias=True)
+
+
+def kept_answer(
+    request: Request,
+    key: tuple[Any, ...],
+    build: Any,
+    media_type: str = "application/json",
+    keep: Any = None,
+) -> Response:
+    """The serialised answer ``build()`` (bytes) for ``key``, kept per store state
+    (:meth:`StoreGate.answer`), as a ``200`` response that :class:`tumen.serve.app.Guard` may keep
+    for the URL.  Call inside the gate's ``open``."""
+    gate = _gate(request)
+    kept_here: list[bool] = []
+
+    def make() -> bytes:
+        body: bytes = build()
+        kept_here.append(keep is None or keep(body))
+        return body
+
+    body = gate.answer(key, make, keep=(lambda b: kept_here[-1]) if keep is not None else None)
+    if not kept_here or kept_here[-1]:
+        request.scope[KEEP] = gate.version()
+    return Response(body, media_type=media_type)
 
 
 def _gate(request: Request) -> StoreGate:
@@ -139,7 +173,7 @@ BboxQ = Annotated[str | None, Query(max_length=100, description="west,south,east
 PortQ = Annotated[str | None, Query(max_length=100, description="Watched port name: port visits there and voyages from or to it.")]
 
 
-@router.get("/events", tags=["events"], summary="Detected events, filtered")
+@router.get("/events", tags=["events"], summary="Detected events, filtered", response_model=dict[str, Any])
 def get_events(
     request: Request,
     type_: TypeQ = None,
@@ -152,7 +186,7 @@ def get_events(
     limit: LimitQ = None,
     offset: OffsetQ = 0,
     sort: Annotated[str, Query(pattern="^-?(start|end|type|mmsi|duration)$", description="Sort key start, end, type, mmsi or duration; prefix - for descending.")] = "start",
-) -> dict[str, Any]:
+) -> Response:
     """``{"events": [...], "total": N}``: events in the public JSON-lines contract form
     (``tumen events --format jsonl``), plus ``limit``, ``offset`` and ``names`` (MMSI → latest name).
 
@@ -160,9 +194,12 @@ def get_events(
     flt = event_filter(type_, subtype, mmsi, since, until, bbox, port)
     with _gate(request).open() as store:
         n = _limit(request, limit)
-        return _gate(request).answer(
+        return kept_answer(
+            request,
             ("events", flt, n, offset, sort),
-            lambda: queries.events(store, flt, limit=n, offset=offset, sort=sort, names=_names(request, store)),
+            lambda: answer_bytes(
+                queries.events(store, flt, limit=n, offset=offset, sort=sort, names=_names(request, store))
+            ),
         )
 
 
@@ -221,21 +258,23 @@ def get_vessels(
         )
 
 
-@router.get("/vessels/{mmsi}", tags=["vessels"], summary="One vessel: identity, risk, matches, events")
-def get_vessel(request: Request, mmsi: MmsiPath) -> dict[str, Any]:
+@router.get("/vessels/{mmsi}", tags=["vessels"], summary="One vessel: identity, risk, matches, events",
+            response_model=dict[str, Any])
+def get_vessel(request: Request, mmsi: MmsiPath) -> Response:
     """Identity and its history, risk signals with points, screening matches (features,
     designations), ownership paths, events and position counts."""
     with _gate(request).open() as store:
         if not _known(request, store, mmsi):
             raise _not_found(mmsi)
-        return _gate(request).answer(
+        return kept_answer(
+            request,
             ("vessel", mmsi),
-            lambda: {
+            lambda: answer_bytes({
                 **queries.vessel(
                     store, mmsi, names=_names(request, store), covered=_covered(request, store)
                 ),
                 "observations": _observations(store, _settings(request), mmsi),
-            },
+            }),
         )
 
 
@@ -280,7 +319,7 @@ def get_track(
     since: SinceQ = None,
     until: UntilQ = None,
     simplify_m: Annotated[float | None, Query(ge=0, le=1_000_000, description="Douglas–Peucker tolerance (metres); 0 = every fix; default: simplified only beyond serve.track_max_points fixes.")] = None,
-) -> JSONResponse:
+) -> Response:
     """A GeoJSON Feature: a LineString, or a MultiLineString broken at AIS gaps and impossible
     legs, simplified server-side (``properties`` say how)."""
     since_dt, until_dt = parse_time(since, "since"), parse_time(until, "until")
@@ -290,14 +329,22 @@ def get_track(
         if not _known(request, store, mmsi):
             raise _not_found(mmsi)
         covered = _covered(request, store)
-        feature = _gate(request).answer(
+        points: list[int] = []
+
+        def build() -> bytes:
+            feature = queries.track(store, _settings(request), mmsi, since=since_dt, until=until_dt,
+                                    simplify_m=simplify_m, covered=covered)
+            points.append(feature["properties"]["n_points"])
+            return JSONResponse(feature).body  # as JSONResponse writes it
+
+        return kept_answer(
+            request,
             ("track", mmsi, since_dt, until_dt, simplify_m),
-            lambda: queries.track(store, _settings(request), mmsi, since=since_dt, until=until_dt,
-                                  simplify_m=simplify_m, covered=covered),
-            # a full-resolution track of a long history is megabytes of Python objects: not kept
-            keep=lambda f: f["properties"]["n_points"] <= KEEP_TRACK_POINTS,
+            build,
+            media_type="application/geo+json",
+            # a full-resolution track of a long history is megabytes: not kept
+            keep=lambda body: points[-1] <= KEEP_TRACK_POINTS,
         )
-    return JSONResponse(feature, media_type="application/geo+json")
 
 
 _INDEX: dict[str, Any] = {}
@@ -316,23 +363,30 @@ def _directory(request: Request, store: Any) -> queries.VesselDirectory:
     return _DIRECTORY["directory"]  # type: ignore[no-any-return]
 
 
-def _screen_index(store: Any) -> Any:
-    """The screening index of the loaded lists, built once per lists state (not per request)."""
+def _lists_loaded(store: Any) -> bool:
+    """Whether the store holds list entities to screen against."""
+    return bool(store.table_exists("entities") and store.scalar("SELECT count(*) FROM entities"))
+
+
+def _screen_index(request: Request, store: Any) -> Any:
+    """The screening index of the loaded lists, built once per lists state (not per request);
+    the lists' fingerprint is read once per state of the store file."""
     from tumen.screen.index import ScreenIndex, lists_fingerprint
 
-    key = lists_fingerprint(store)
+    key = _gate(request).memo("lists_fingerprint", lists_fingerprint, store)
     if _INDEX.get("key") != key:
         _INDEX["index"] = ScreenIndex.from_store(store)
         _INDEX["key"] = key
     return _INDEX["index"]
 
 
-@router.get("/search", tags=["search"], summary="Vessels heard and sanctioned parties, in one answer")
+@router.get("/search", tags=["search"], summary="Vessels heard and sanctioned parties, in one answer",
+            response_model=dict[str, Any])
 def get_search(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=200, description="A name (any spelling), MMSI, IMO or call sign.")],
     limit: Annotated[int | None, Query(ge=1, description="Results per kind (default 10, capped at 50).")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """``vessels``: identities heard in AIS whose name (Jaro–Winkler ≥ 0.8, so misspellings
     match), MMSI, IMO or call sign resemble ``q``; ``parties``: sanctions-list entries screened
     against ``q`` (score, features, programs, designations)."""
@@ -345,10 +399,10 @@ def get_search(
     def answer(store: Any) -> dict[str, Any]:
         parties: list[dict[str, Any]] = []
         found = queries.search_vessels(store, text, n, _directory(request, store))
-        if store.table_exists("entities") and store.scalar("SELECT count(*) FROM entities"):
+        if _gate(request).memo("lists_loaded", _lists_loaded, store):
             from tumen.screen.match import screen_query
 
-            index = _screen_index(store)
+            index = _screen_index(request, store)
             digits = text.replace(" ", "")
             matches = screen_query(
                 index,
@@ -363,7 +417,7 @@ def get_search(
         return {"query": text, "vessels": found, "parties": parties}
 
     with _gate(request).open() as store:
-        return _gate(request).answer(("search", text, n), lambda: answer(store))
+        return kept_answer(request, ("search", text, n), lambda: answer_bytes(answer(store)))
 
 
 @router.get("/alerts", tags=["alerts"], summary="Alerts raised by tumen watch")
