@@ -146,6 +146,7 @@ class StoreGate:
         self.opens = 0
         self._memo: dict[str, tuple[tuple[int, ...], Any]] = {}
         self._memo_lock = threading.Lock()
+        self._uses: dict[str, tuple[tuple[int, ...], int]] = {}
         self.answers = answers
         self._answers: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         #: answers given from the cache / computed (for tests and the benchmark)
@@ -170,6 +171,33 @@ class StoreGate:
         with self._memo_lock:
             self._memo[name] = (key, value)
         return value
+
+    def peek(self, name: str) -> Any:
+        """What :meth:`memo` keeps under ``name`` for the current state of the file, else ``None``
+        (builds nothing)."""
+        key = self.version()
+        with self._memo_lock:
+            hit = self._memo.get(name)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def memo_after(self, name: str, uses: int, build: Callable[[DuckDBStore], T], store: DuckDBStore) -> T | None:
+        """:meth:`memo` once the current state of the file has been asked for ``name`` more than
+        ``uses`` times, ``None`` before (the caller then reads what it needs itself).
+
+        For what costs many requests' worth to build: a state that a writer replaces after a few
+        requests (``tumen watch`` commits every few seconds) never pays for it.
+        """
+        key = self.version()
+        with self._memo_lock:
+            hit = self._memo.get(name)
+            if hit is not None and hit[0] == key:
+                return hit[1]  # type: ignore[no-any-return]
+            count = self._uses.get(name)
+            n = count[1] + 1 if count is not None and count[0] == key else 1
+            self._uses[name] = (key, n)
+        if n <= uses:
+            return None
+        return self.memo(name, build, store)
 
     def answer(
         self, key: tuple[Any, ...], build: Callable[[], T], keep: Callable[[T], bool] | None = None
