@@ -198,7 +198,8 @@ def get_events(
             request,
             ("events", flt, n, offset, sort),
             lambda: answer_bytes(
-                queries.events(store, flt, limit=n, offset=offset, sort=sort, names=_names(request, store))
+                queries.events(store, flt, limit=n, offset=offset, sort=sort, names=_names(request, store),
+                               rows=_event_rows(request, store))
             ),
         )
 
@@ -206,6 +207,11 @@ def get_events(
 def _names(request: Request, store: Any) -> dict[int, str]:
     """Every MMSI's latest name, kept until a writer changes the store file."""
     return _gate(request).memo("latest_names", queries.all_latest_names, store)
+
+
+def _event_rows(request: Request, store: Any) -> queries.EventRows:
+    """Every event in memory (:class:`queries.EventRows`), kept until a writer changes the store file."""
+    return _gate(request).memo("event_rows", queries.EventRows.from_store, store)
 
 
 def _covered(request: Request, store: Any) -> int | None:
@@ -224,7 +230,9 @@ def _book(request: Request, store: Any, count: bool = True) -> queries.VesselBoo
     gate = _gate(request)
     if not count:
         return gate.peek("vessel_book")  # type: ignore[no-any-return]
-    return gate.memo_after("vessel_book", BOOK_AFTER, queries.VesselBook.from_store, store)
+    return gate.memo_after(
+        "vessel_book", BOOK_AFTER, lambda st: queries.VesselBook.from_store(st, _event_rows(request, st)), store
+    )
 
 
 def _known(request: Request, store: Any, mmsi: int) -> bool:

@@ -149,6 +149,38 @@ def latest_names(
     return {str(m): known.get(m) for m in ids}
 
 
+@dataclass
+class EventRows:
+    """Every event in the contract's columns, in memory, in the events list's default order
+    (``start, type, mmsi, event_id``), with the row of each event id and the rows of each MMSI
+    (either vessel of an encounter): read once per state of the store file by the server, so that
+    a page of events reads from the store only which events it lists (the wide columns —
+    evidence, parameters — are most of a page query's cost)."""
+
+    table: pa.Table
+    row_of: dict[str, int]
+    rows_of: dict[int, list[int]]
+
+    @classmethod
+    def from_store(cls, store: Backend) -> EventRows:
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        table = store.query(f"SELECT {cols} FROM events ORDER BY start, type, mmsi, event_id")
+        rows_of: dict[int, list[int]] = {}
+        for i, (m, o) in enumerate(zip(table.column("mmsi").to_pylist(),
+                                       table.column("other_mmsi").to_pylist(), strict=True)):
+            rows_of.setdefault(m, []).append(i)
+            if o is not None and o != m:
+                rows_of.setdefault(o, []).append(i)
+        row_of = {e: i for i, e in enumerate(table.column("event_id").to_pylist())}
+        return cls(table, row_of, rows_of)
+
+    def records(self, rows: Sequence[int]) -> list[dict[str, Any]]:
+        """The events of ``rows`` (in that order) in contract form."""
+        if not rows:
+            return []
+        return list(event_records(self.table.take(pa.array(rows, pa.int64()))))
+
+
 def events(
     store: Backend,
     flt: EventFilter,
@@ -157,24 +189,33 @@ def events(
     offset: int = 0,
     sort: str = "start",
     names: dict[int, str] | None = None,
+    rows: EventRows | None = None,
 ) -> dict[str, Any]:
     """``{"events": [...], "total": N, "limit", "offset", "names"}``: events in the public contract form.
 
     Each event is an object of the ``tumen events --format jsonl`` contract
     (CONTRACTS.md).  ``names`` maps every MMSI in the page to its latest name (the argument
-    ``names``: :func:`all_latest_names`, when the caller keeps it).
+    ``names``: :func:`all_latest_names`, when the caller keeps it).  ``rows``: the
+    :class:`EventRows` of the same store; the page's events are then taken from it (the same
+    answer).
     """
     where, params = flt.where()
     desc = sort.startswith("-")
     key = EVENT_SORTS[sort.lstrip("-")]
     order = f"{key} {'DESC' if desc else 'ASC'}, start, type, mmsi, event_id"
     total = int(store.query(f"SELECT count(*) AS n FROM events {where}", params).column("n")[0].as_py())
-    cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-    table = store.query(
-        f"SELECT {cols} FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    )
-    recs = list(event_records(table))
+    if rows is not None:
+        ids = store.query(
+            f"SELECT event_id FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]
+        ).column("event_id").to_pylist()
+        recs = rows.records([rows.row_of[e] for e in ids])
+    else:
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        table = store.query(
+            f"SELECT {cols} FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        recs = list(event_records(table))
     mmsis = [r["mmsi"] for r in recs] + [r["other_mmsi"] for r in recs if r["other_mmsi"]]
     return {
         "events": recs,
@@ -278,37 +319,29 @@ class VesselBook:
     most of it DuckDB's fixed cost per query).
 
     Holds the identity runs of every MMSI (:func:`tumen.report.dossier.identities`, the same
-    query as :func:`tumen.report.dossier.identity` per MMSI), the ``risk`` rows, the events (in
-    the contract's columns, in the events list's default order) with the rows of each MMSI, the
+    query as :func:`tumen.report.dossier.identity` per MMSI), the ``risk`` rows, the events
+    (:class:`EventRows`), the
     ``segments`` summary per MMSI, and which MMSIs and IMOs have a screening match row.  Each
     method answers as the per-vessel query would (fresh objects: callers may change them).
     """
 
     identities: dict[int, dict[str, Any]]
     risk: dict[int, dict[str, Any]] | None
-    events: pa.Table
-    events_of: dict[int, list[int]]
+    events: EventRows
     positions: dict[int, dict[str, Any]]
     match_mmsis: set[int] | None
     match_imos: set[int]
     statics_mmsis: set[int]
 
     @classmethod
-    def from_store(cls, store: Backend) -> VesselBook:
+    def from_store(cls, store: Backend, events: EventRows | None = None) -> VesselBook:
+        """The book of ``store``; ``events``: its :class:`EventRows` when the caller keeps them."""
         identities = q.identities(store)
         risk = None
         if store.table_exists("risk"):
             risk = {}
             for r in _rows(store, "SELECT mmsi, rank, score, n_events, signals FROM risk"):
                 risk.setdefault(r.pop("mmsi"), r)
-        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-        events_t = store.query(f"SELECT {cols} FROM events ORDER BY start, type, mmsi, event_id")
-        events_of: dict[int, list[int]] = {}
-        for i, (m, o) in enumerate(zip(events_t.column("mmsi").to_pylist(),
-                                       events_t.column("other_mmsi").to_pylist(), strict=True)):
-            events_of.setdefault(m, []).append(i)
-            if o is not None and o != m:
-                events_of.setdefault(o, []).append(i)
         positions: dict[int, dict[str, Any]] = {}
         if store.table_exists("segments"):
             for r in _rows(store, 'SELECT mmsi, sum(n_positions) AS n, min(start) AS first, max("end") AS last '
@@ -323,7 +356,8 @@ class VesselBook:
                 elif r["imo"] is not None:
                     match_imos.add(r["imo"])
         statics = set(store.query("SELECT DISTINCT mmsi FROM statics").column(0).to_pylist())
-        return cls(identities, risk, events_t, events_of, positions, match_mmsis, match_imos, statics)
+        return cls(identities, risk, events or EventRows.from_store(store), positions, match_mmsis, match_imos,
+                   statics)
 
     def identity(self, mmsi: int) -> dict[str, Any]:
         """:func:`tumen.report.dossier.identity`."""
@@ -335,15 +369,12 @@ class VesselBook:
 
     def known(self, mmsi: int) -> bool:
         """The MMSI has a static report or an event (``False``: look in ``positions``)."""
-        return mmsi in self.statics_mmsis or mmsi in self.events_of
+        return mmsi in self.statics_mmsis or mmsi in self.events.rows_of
 
     def vessel_events(self, mmsi: int, limit: int) -> list[dict[str, Any]]:
         """The MMSI's events (either vessel of an encounter) in contract form, as :func:`events`
         with ``EventFilter(mmsi=mmsi)`` and the default sort gives them (at most ``limit``)."""
-        rows = self.events_of.get(mmsi, [])[:limit]
-        if not rows:
-            return []
-        return list(event_records(self.events.take(pa.array(rows, pa.int64()))))
+        return self.events.records(self.events.rows_of.get(mmsi, [])[:limit])
 
 
 def vessel(
