@@ -299,14 +299,24 @@ def get_vessel(request: Request, mmsi: MmsiPath) -> Response:
                     store, mmsi, names=_names(request, store), covered=_covered(request, store),
                     book=_book(request, store),
                 ),
-                "observations": _observations(store, _settings(request), mmsi),
+                "observations": _observations(
+                    store, _settings(request), mmsi, _gate(request).memo("observed", _observed, store)
+                ),
             }),
         )
 
 
-def _observations(store: Any, settings: Settings, mmsi: int) -> list[dict[str, Any]]:
-    """The vessel's observations (tumen observe), each with what it confirms or contradicts."""
+def _observed(store: Any) -> set[int]:
+    """MMSIs with an observation (read once per state of the store file)."""
     if not store.table_exists("observations"):
+        return set()
+    return set(store.query("SELECT DISTINCT mmsi FROM observations").column(0).to_pylist())
+
+
+def _observations(store: Any, settings: Settings, mmsi: int, observed: set[int] | None = None) -> list[dict[str, Any]]:
+    """The vessel's observations (tumen observe), each with what it confirms or contradicts;
+    ``observed``: :func:`_observed` of the same store, when the caller keeps it."""
+    if not store.table_exists("observations") or (observed is not None and mmsi not in observed):
         return []
     from tumen.observe.corroborate import corroborations
     from tumen.observe.ledger import list_observations, observation_json
