@@ -258,3 +258,15 @@ def test_the_vessel_book_is_built_only_for_a_state_asked_often(hostile_db: Path)
             built = app.state.gate.peek("vessel_book") is not None
             assert built == (k >= api.BOOK_AFTER), k
         assert c.get("/api/vessels/273000777").status_code == 404  # not known: the store says so
+
+
+def test_a_vessel_page_lists_the_observations_of_observed_vessels_only(hostile_db: Path) -> None:
+    app = create_app(hostile_db, load_settings(environ={"TUMEN_SERVE__ANSWERS_KEPT": "0"}))
+    with DuckDBStore(hostile_db, read_only=True) as store:
+        observed = store.query("SELECT DISTINCT mmsi FROM observations").column(0).to_pylist()
+        mmsis = _all_mmsis(store)
+        direct = {m: api._observations(store, SETTINGS, m) for m in mmsis}
+    assert HOSTILE_MMSI in observed and direct[HOSTILE_MMSI]
+    with TestClient(app, base_url=BASE) as c:
+        for m in mmsis:
+            assert c.get(f"/api/vessels/{m}").json()["observations"] == direct[m], m
