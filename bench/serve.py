@@ -213,7 +213,7 @@ def cpu_per_request(base: str, pid: int, mix: dict[str, list[str]], repeats: int
     import httpx
 
     out: dict[str, Any] = {}
-    warm = [f"/api/events?limit=1&offset=7", f"/api/vessels/{LONG_MMSI}", "/api/search?q=warm+up",
+    warm = ["/api/events?limit=1&offset=7", f"/api/vessels/{LONG_MMSI}", "/api/search?q=warm+up",
             f"/api/vessels/{LONG_MMSI}/track?simplify_m=7", "/api/search?q=ABCD+EFG"]
     with httpx.Client(base_url=base, timeout=120) as c:
         c0 = proc_cpu_s(pid)

@@ -371,7 +371,7 @@ def get_track(
             feature = queries.track(store, _settings(request), mmsi, since=since_dt, until=until_dt,
                                     simplify_m=simplify_m, covered=covered)
             points.append(feature["properties"]["n_points"])
-            return JSONResponse(feature).body  # as JSONResponse writes it
+            return bytes(JSONResponse(feature).body)  # as JSONResponse writes it
 
         return kept_answer(
             request,

@@ -337,7 +337,7 @@ class VesselBook:
     def from_store(cls, store: Backend, events: EventRows | None = None) -> VesselBook:
         """The book of ``store``; ``events``: its :class:`EventRows` when the caller keeps them."""
         identities = q.identities(store)
-        risk = None
+        risk: dict[int, dict[str, Any]] | None = None
         if store.table_exists("risk"):
             risk = {}
             for r in _rows(store, "SELECT mmsi, rank, score, n_events, signals FROM risk"):
