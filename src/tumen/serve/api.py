@@ -300,7 +300,7 @@ def get_vessel(request: Request, mmsi: MmsiPath) -> Response:
                     book=_book(request, store),
                 ),
                 "observations": _observations(
-                    store, _settings(request), mmsi, _gate(request).memo("observed", _observed, store)
+                    store, _settings(request), mmsi, observed=_gate(request).memo("observed", _observed, store)
                 ),
             }),
         )
@@ -313,7 +313,9 @@ def _observed(store: Any) -> set[int]:
     return set(store.query("SELECT DISTINCT mmsi FROM observations").column(0).to_pylist())
 
 
-def _observations(store: Any, settings: Settings, mmsi: int, observed: set[int] | None = None) -> list[dict[str, Any]]:
+def _observations(
+    store: Any, settings: Settings, mmsi: int, *, observed: set[int] | None = None
+) -> list[dict[str, Any]]:
     """The vessel's observations (tumen observe), each with what it confirms or contradicts;
     ``observed``: :func:`_observed` of the same store, when the caller keeps it."""
     if not store.table_exists("observations") or (observed is not None and mmsi not in observed):
