@@ -270,3 +270,20 @@ def test_a_vessel_page_lists_the_observations_of_observed_vessels_only(hostile_d
     with TestClient(app, base_url=BASE) as c:
         for m in mmsis:
             assert c.get(f"/api/vessels/{m}").json()["observations"] == direct[m], m
+
+
+def test_kept_answers_stay_within_their_memory_bound(hostile_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tumen.serve.db import StoreGate
+
+    monkeypatch.setattr(StoreGate, "KEPT_MAX_BYTES", 6_000)
+    app = create_app(hostile_db, SETTINGS)
+    fresh = create_app(hostile_db, load_settings(environ={"TUMEN_SERVE__ANSWERS_KEPT": "0"}))
+    urls = [f"/api/events?limit={n}" for n in (1, 5, 20, 50, 100)] + [f"/api/vessels/{m}" for m in (ANGARA, BELLA)]
+    with TestClient(app, base_url=BASE) as c, TestClient(fresh, base_url=BASE) as f:
+        for _ in range(2):
+            for u in urls:
+                assert c.get(u).content == f.get(u).content, u
+                gate = app.state.gate
+                assert gate._raw_bytes == sum(len(v[2]) for v in gate._raw.values()) <= 6_000
+                assert gate._answers_bytes == sum(len(v) for v in gate._answers.values()) <= 6_000
+        assert len(c.get("/api/events?limit=100").content) > 6_000  # too big for the bound: answered, not kept

@@ -90,6 +90,11 @@ def _table_names(store: DuckDBStore) -> frozenset[str]:
     return frozenset(r[0] for r in rows)
 
 
+def _size(value: Any) -> int:
+    """Bytes of a kept answer when it is serialised (others are counted as nothing)."""
+    return len(value) if isinstance(value, bytes | bytearray) else 0
+
+
 class StoreGate:
     """Read-only access to one store file, held only while requests are in flight.
 
@@ -153,6 +158,8 @@ class StoreGate:
         self.answer_hits = 0
         self.answer_misses = 0
         self._raw: OrderedDict[tuple[str, bytes], tuple[tuple[int, ...], list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+        self._raw_bytes = 0
+        self._answers_bytes = 0
         self._wal = Path(str(self.path) + ".wal")
 
     def memo(self, name: str, build: Callable[[DuckDBStore], T], store: DuckDBStore) -> T:
@@ -223,9 +230,11 @@ class StoreGate:
             self.answer_misses += 1
             if keep is not None and not keep(value):
                 return value
+            old = self._answers.pop(full, None)
+            self._answers_bytes += _size(value) - _size(old)
             self._answers[full] = value
-            while len(self._answers) > self.answers:
-                self._answers.popitem(last=False)
+            while len(self._answers) > self.answers or self._answers_bytes > self.KEPT_MAX_BYTES:
+                self._answers_bytes -= _size(self._answers.popitem(last=False)[1])
         return value
 
     def version(self) -> tuple[int, ...]:
@@ -241,6 +250,9 @@ class StoreGate:
 
     #: serialised answers larger than this are not kept for :meth:`kept_raw` (bytes)
     RAW_MAX_BYTES = 4 * 1024 * 1024
+    #: the answers kept by :meth:`answer` (serialised ones), and those kept by :meth:`keep_raw`,
+    #: take at most this much memory each, the least recently used dropped first (bytes)
+    KEPT_MAX_BYTES = 128 * 1024 * 1024
 
     def keep_raw(
         self, path: str, query: bytes, version: tuple[int, ...], headers: list[tuple[bytes, bytes]], body: bytes
@@ -250,10 +262,13 @@ class StoreGate:
         if self.answers <= 0 or len(body) > self.RAW_MAX_BYTES:
             return
         with self._memo_lock:
+            old = self._raw.pop((path, query), None)
+            if old is not None:
+                self._raw_bytes -= len(old[2])
             self._raw[(path, query)] = (version, headers, body)
-            self._raw.move_to_end((path, query))
-            while len(self._raw) > self.answers:
-                self._raw.popitem(last=False)
+            self._raw_bytes += len(body)
+            while len(self._raw) > self.answers or self._raw_bytes > self.KEPT_MAX_BYTES:
+                self._raw_bytes -= len(self._raw.popitem(last=False)[1][2])
 
     def kept_raw(self, path: str, query: bytes) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
         """The answer kept by :meth:`keep_raw` for ``GET path?query``, if the file is still in the
@@ -269,6 +284,7 @@ class StoreGate:
             with self._memo_lock:
                 if self._raw.get(key) is hit:
                     del self._raw[key]
+                    self._raw_bytes -= len(hit[2])
             return None
         with self._memo_lock:
             self.answer_hits += 1
