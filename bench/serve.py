@@ -166,15 +166,18 @@ def load(base: str, paths: list[str], clients: int, seconds: float) -> dict[str,
             lat.extend(mine)
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
-    t = time.perf_counter()
+    t, c0 = time.perf_counter(), time.process_time()
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - c0
     q = np.percentile(lat, [50, 95]) if lat else [float("nan")] * 2
+    # the clients' own CPU (this process, 20 threads sharing one interpreter): on loopback they
+    # compete with the server for the same cores
     return {"requests": len(lat), "rps": len(lat) / wall, "p50_ms": float(q[0]), "p95_ms": float(q[1]),
-            "max_ms": max(lat) if lat else None, "errors": len(errors), "error_examples": errors[:3]}
+            "max_ms": max(lat) if lat else None, "errors": len(errors), "error_examples": errors[:3],
+            "client_cpu_ms_per_request": cpu * 1000 / max(1, len(lat) + clients)}
 
 
 def proc_cpu_s(pid: int) -> float:
@@ -196,6 +199,42 @@ def single(base: str, path: str, n: int = 20) -> dict[str, Any]:
             times.append((time.perf_counter() - t) * 1000)
         body = r.content
     return {"median_ms": statistics.median(times), "bytes": len(body)}
+
+
+def cpu_per_request(base: str, pid: int, mix: dict[str, list[str]], repeats: int = 60) -> dict[str, Any]:
+    """Server CPU per request (ms, from /proc, all threads), one client, sequential: each URL of a
+    mix asked for the first time in this store state ("first visit"), then the mix asked again
+    until ``repeats`` requests ("repeat": answered from the kept answers when they are on).
+
+    Call on a freshly started server.  Warm-up requests that are not in the mix build what the
+    server keeps per store state (the identities for search, the latest names, ...) first, so
+    that "first" is the cost of a new URL, not of the first request after start (reported as
+    ``warmup_cpu_ms``)."""
+    import httpx
+
+    out: dict[str, Any] = {}
+    warm = ["/api/events?limit=1&offset=7", f"/api/vessels/{LONG_MMSI}", "/api/search?q=warm+up",
+            f"/api/vessels/{LONG_MMSI}/track?simplify_m=7", "/api/search?q=ABCD+EFG"]
+    with httpx.Client(base_url=base, timeout=120) as c:
+        c0 = proc_cpu_s(pid)
+        for w in warm:
+            c.get(w)
+        out["warmup_cpu_ms"] = (proc_cpu_s(pid) - c0) * 1000
+        for name, paths in mix.items():
+            c0, t0 = proc_cpu_s(pid), time.perf_counter()
+            for p in paths:
+                r = c.get(p)
+                if r.status_code != 200:
+                    raise SystemExit(f"{p}: {r.status_code} {r.text[:200]}")
+            first_cpu, first_wall = (proc_cpu_s(pid) - c0) * 1000 / len(paths), (time.perf_counter() - t0) * 1000 / len(paths)
+            n = max(repeats, len(paths))
+            c0, t0 = proc_cpu_s(pid), time.perf_counter()
+            for k in range(n):
+                c.get(paths[k % len(paths)])
+            out[name] = {"first_cpu_ms": first_cpu, "first_wall_ms": first_wall,
+                         "repeat_cpu_ms": (proc_cpu_s(pid) - c0) * 1000 / n,
+                         "repeat_wall_ms": (time.perf_counter() - t0) * 1000 / n, "urls": len(paths)}
+    return out
 
 
 def gate_comparison(db: Path, path: str, n: int = 40) -> dict[str, Any]:
@@ -358,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gate-only", action="store_true", help="only compare a shared open with an open per request (needs --db)")
     ap.add_argument("--paths-only", action="store_true",
                     help="only compare the per-vessel and filtered reads with the direct queries (needs --db)")
+    ap.add_argument("--load-only", action="store_true",
+                    help="only the 20-client load (and one client alone): no in-process comparisons, no browser")
+    ap.add_argument("--only", default=None, help="comma-separated endpoint mixes to load (events, vessel, track_30d, track_1d, search)")
+    ap.add_argument("--server-src", type=Path, default=None,
+                    help="run the server from this source tree's src/ (e.g. an older checkout, for before/after on one store)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = ap.parse_args(argv)
 
@@ -379,7 +423,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(res["store"]), file=sys.stderr)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+        env = dict(os.environ, PYTHONPATH=str((args.server_src or ROOT) / "src"))
+        res["server_src"] = str(args.server_src or ROOT)
+        res["answers_kept"] = os.environ.get("TUMEN_SERVE__ANSWERS_KEPT", "default")
         server = subprocess.Popen([sys.executable, "-m", "tumen", "serve", "--db", str(db), "--port", str(port), "-q"],
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
@@ -392,8 +438,13 @@ def main(argv: list[str] | None = None) -> int:
                 except httpx.HTTPError:
                     time.sleep(0.2)
             mix = urls(db)
-            res["gate"] = gate_comparison(db, mix["events"][0])
-            res["paths"] = paths_comparison(db)
+            if args.only:
+                mix = {k: v for k, v in mix.items() if k in args.only.split(",")}
+            if not args.load_only:
+                res["gate"] = gate_comparison(db, mix["events"][0])
+                res["paths"] = paths_comparison(db)
+            res["cpu"] = cpu_per_request(base, server.pid, mix)
+            print("cpu", json.dumps(res["cpu"]), file=sys.stderr)
             res["single"] = {k: single(base, v[0]) for k, v in mix.items()}
             res["load"] = {}
             for name, paths in mix.items():
@@ -404,8 +455,9 @@ def main(argv: list[str] | None = None) -> int:
                 res["load"][name]["server_cpu_ms_per_request"] = cpu * 1000 / max(1, res["load"][name]["requests"] + args.clients)
                 print(name, json.dumps(res["load"][name]), file=sys.stderr)
             res["load_average_after"] = os.getloadavg()
-            res["map"] = map_paint(base)
-            print("map", json.dumps({k: v for k, v in res["map"].items() if k != "runs"}), file=sys.stderr)
+            if not args.load_only:
+                res["map"] = map_paint(base)
+                print("map", json.dumps({k: v for k, v in res["map"].items() if k != "runs"}), file=sys.stderr)
         finally:
             server.terminate()
             server.wait(timeout=20)

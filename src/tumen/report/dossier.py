@@ -144,6 +144,61 @@ def _carried(col: str) -> str:
     )
 
 
+#: The identity runs of the vessels whose static reports ``{where}`` keeps (see :func:`identity`),
+#: one row per run, in order of MMSI then time; every window is per MMSI, so that one vessel's
+#: runs are the same whether it is read alone or with every other.
+_IDENTITY_SQL = f"""
+    WITH s0 AS (
+        SELECT mmsi, ts, static_id, part, name, imo, callsign, ship_type, flag, destination
+        FROM statics
+        WHERE {{where}} (name IS NOT NULL OR imo IS NOT NULL OR callsign IS NOT NULL)
+    ),
+    f AS (
+        SELECT mmsi, ts, static_id, flag, destination,
+               CASE WHEN part = '24B' THEN {_carried("name")} ELSE name END AS name,
+               CASE WHEN part IN ('24A', '24B') THEN {_carried("imo")} ELSE imo END AS imo,
+               CASE WHEN part = '24A' THEN {_carried("callsign")} ELSE callsign END AS callsign,
+               CASE WHEN part = '24A' THEN {_carried("ship_type")} ELSE ship_type END AS ship_type
+        FROM s0
+        WINDOW upto AS (PARTITION BY mmsi ORDER BY ts, static_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+               from_here AS (PARTITION BY mmsi ORDER BY ts, static_id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
+    ),
+    s AS (
+        SELECT *,
+               coalesce(name, '') || '|' || coalesce(CAST(imo AS VARCHAR), '') || '|' ||
+               coalesce(callsign, '') || '|' || coalesce(CAST(ship_type AS VARCHAR), '') || '|' ||
+               coalesce(flag, '') AS k
+        FROM f
+    ),
+    runs AS (
+        SELECT *, sum(CASE WHEN k = prev THEN 0 ELSE 1 END) OVER (PARTITION BY mmsi ORDER BY ts, k) AS run
+        FROM (SELECT *, lag(k) OVER (PARTITION BY mmsi ORDER BY ts, k) AS prev FROM s)
+    )
+    SELECT mmsi, any_value(name) AS name, any_value(imo) AS imo, any_value(callsign) AS callsign,
+           any_value(ship_type) AS ship_type, any_value(flag) AS flag,
+           min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS reports,
+           string_agg(DISTINCT destination, ', ') AS destinations
+    FROM runs GROUP BY mmsi, run ORDER BY mmsi, min(ts) NULLS FIRST, run
+"""
+
+
+def _identity_of(mmsi: int, history: list[dict[str, Any]]) -> dict[str, Any]:
+    latest: dict[str, Any] = {
+        "mmsi": mmsi,
+        "imo": None,
+        "name": None,
+        "callsign": None,
+        "ship_type": None,
+        "flag": None,
+    }
+    for run in history:
+        for key in ("imo", "name", "callsign", "ship_type", "flag"):
+            if run[key] not in (None, "", 0):
+                latest[key] = run[key]
+    latest["history"] = history
+    return latest
+
+
 def identity(store: Backend, mmsi: int) -> dict[str, Any]:
     """The vessel's latest declared identity and its history.
 
@@ -160,57 +215,26 @@ def identity(store: Backend, mmsi: int) -> dict[str, Any]:
         ship type, flag) in time order, each with ``first_seen``, ``last_seen``
         (UTC) and ``reports`` (count of static reports).
     """
-    history = _rows(
-        store,
-        f"""
-        WITH s0 AS (
-            SELECT ts, static_id, part, name, imo, callsign, ship_type, flag, destination
-            FROM statics
-            WHERE mmsi = ? AND (name IS NOT NULL OR imo IS NOT NULL OR callsign IS NOT NULL)
-        ),
-        f AS (
-            SELECT ts, static_id, flag, destination,
-                   CASE WHEN part = '24B' THEN {_carried("name")} ELSE name END AS name,
-                   CASE WHEN part IN ('24A', '24B') THEN {_carried("imo")} ELSE imo END AS imo,
-                   CASE WHEN part = '24A' THEN {_carried("callsign")} ELSE callsign END AS callsign,
-                   CASE WHEN part = '24A' THEN {_carried("ship_type")} ELSE ship_type END AS ship_type
-            FROM s0
-            WINDOW upto AS (ORDER BY ts, static_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-                   from_here AS (ORDER BY ts, static_id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
-        ),
-        s AS (
-            SELECT *,
-                   coalesce(name, '') || '|' || coalesce(CAST(imo AS VARCHAR), '') || '|' ||
-                   coalesce(callsign, '') || '|' || coalesce(CAST(ship_type AS VARCHAR), '') || '|' ||
-                   coalesce(flag, '') AS k
-            FROM f
-        ),
-        runs AS (
-            SELECT *, sum(CASE WHEN k = prev THEN 0 ELSE 1 END) OVER (ORDER BY ts, k) AS run
-            FROM (SELECT *, lag(k) OVER (ORDER BY ts, k) AS prev FROM s)
-        )
-        SELECT any_value(name) AS name, any_value(imo) AS imo, any_value(callsign) AS callsign,
-               any_value(ship_type) AS ship_type, any_value(flag) AS flag,
-               min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS reports,
-               string_agg(DISTINCT destination, ', ') AS destinations
-        FROM runs GROUP BY run ORDER BY min(ts) NULLS FIRST, run
-        """,
-        [mmsi],
-    )
-    latest: dict[str, Any] = {
-        "mmsi": mmsi,
-        "imo": None,
-        "name": None,
-        "callsign": None,
-        "ship_type": None,
-        "flag": None,
-    }
+    history = _rows(store, _IDENTITY_SQL.format(where="mmsi = ? AND"), [mmsi])
     for run in history:
-        for key in ("imo", "name", "callsign", "ship_type", "flag"):
-            if run[key] not in (None, "", 0):
-                latest[key] = run[key]
-    latest["history"] = history
-    return latest
+        del run["mmsi"]
+    return _identity_of(mmsi, history)
+
+
+def identities(store: Backend) -> dict[int, dict[str, Any]]:
+    """:func:`identity` of every MMSI with a static report, in one query (MMSI → identity).
+
+    For readers that answer many vessels from one state of the store (``tumen serve``); the
+    same answers as :func:`identity` vessel by vessel.  An MMSI without a static report that
+    names it is absent (its :func:`identity` has an empty history).
+    """
+    t = store.query(_IDENTITY_SQL.format(where=""))
+    cols = [c for c in t.column_names if c != "mmsi"]
+    values = [t.column(c).to_pylist() for c in cols]
+    out: dict[int, list[dict[str, Any]]] = {}
+    for i, m in enumerate(t.column("mmsi").to_pylist()):
+        out.setdefault(m, []).append({c: v[i] for c, v in zip(cols, values, strict=True)})
+    return {m: _identity_of(m, h) for m, h in out.items()}
 
 
 def matches_for(store: Backend, mmsi: int, imos: Sequence[int]) -> list[dict[str, Any]]:

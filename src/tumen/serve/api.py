@@ -20,12 +20,12 @@ import anyio
 from fastapi import APIRouter, Header, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from tumen.config import Settings
 from tumen.detect.events import EVENT_TYPES, IDENTITY_SUBTYPES
 from tumen.serve import queries
-from tumen.serve.app import ApiError
+from tumen.serve.app import KEEP, ApiError
 from tumen.serve.db import StoreGate
 from tumen.store import by_vessel
 from tumen.times import parse_utc
@@ -53,6 +53,40 @@ SinceQ = Annotated[str | None, Query(max_length=40, description="Only from this 
 UntilQ = Annotated[str | None, Query(max_length=40, description="Only up to this time (ISO-8601, UTC unless an offset is given).")]
 LimitQ = Annotated[int | None, Query(ge=1, description="Rows to return (default serve.default_limit = 100; larger than serve.max_limit = 1000 is capped).")]
 OffsetQ = Annotated[int, Query(ge=0, description="Rows to skip (for paging).")]
+
+
+#: how FastAPI serialises a route's ``dict[str, Any]`` answer (its ``dump_json`` fast path), applied
+#: once per answer so that the answer can be kept as bytes
+_ANSWER = TypeAdapter(dict[str, Any])
+
+
+def answer_bytes(value: dict[str, Any]) -> bytes:
+    """``value`` as FastAPI's default serialisation of a ``dict[str, Any]`` route writes it."""
+    return _ANSWER.dump_json(value, by_alias=True)
+
+
+def kept_answer(
+    request: Request,
+    key: tuple[Any, ...],
+    build: Any,
+    media_type: str = "application/json",
+    keep: Any = None,
+) -> Response:
+    """The serialised answer ``build()`` (bytes) for ``key``, kept per store state
+    (:meth:`StoreGate.answer`), as a ``200`` response that :class:`tumen.serve.app.Guard` may keep
+    for the URL.  Call inside the gate's ``open``."""
+    gate = _gate(request)
+    kept_here: list[bool] = []
+
+    def make() -> bytes:
+        body: bytes = build()
+        kept_here.append(keep is None or keep(body))
+        return body
+
+    body = gate.answer(key, make, keep=(lambda b: kept_here[-1]) if keep is not None else None)
+    if not kept_here or kept_here[-1]:
+        request.scope[KEEP] = gate.version()
+    return Response(body, media_type=media_type)
 
 
 def _gate(request: Request) -> StoreGate:
@@ -139,7 +173,7 @@ BboxQ = Annotated[str | None, Query(max_length=100, description="west,south,east
 PortQ = Annotated[str | None, Query(max_length=100, description="Watched port name: port visits there and voyages from or to it.")]
 
 
-@router.get("/events", tags=["events"], summary="Detected events, filtered")
+@router.get("/events", tags=["events"], summary="Detected events, filtered", response_model=dict[str, Any])
 def get_events(
     request: Request,
     type_: TypeQ = None,
@@ -152,7 +186,7 @@ def get_events(
     limit: LimitQ = None,
     offset: OffsetQ = 0,
     sort: Annotated[str, Query(pattern="^-?(start|end|type|mmsi|duration)$", description="Sort key start, end, type, mmsi or duration; prefix - for descending.")] = "start",
-) -> dict[str, Any]:
+) -> Response:
     """``{"events": [...], "total": N}``: events in the public JSON-lines contract form
     (``tumen events --format jsonl``, with ``corroboration``: what observations show about each),
     plus ``limit``, ``offset`` and ``names`` (MMSI → latest name).
@@ -161,22 +195,33 @@ def get_events(
     flt = event_filter(type_, subtype, mmsi, since, until, bbox, port)
     with _gate(request).open() as store:
         n = _limit(request, limit)
-        return _gate(request).answer(
+        return kept_answer(
+            request,
             ("events", flt, n, offset, sort),
-            lambda: _with_corroboration(
-                store,
-                _settings(request),
-                queries.events(store, flt, limit=n, offset=offset, sort=sort, names=_names(request, store)),
+            lambda: answer_bytes(
+                _with_corroboration(
+                    request,
+                    store,
+                    queries.events(
+                        store, flt, limit=n, offset=offset, sort=sort, names=_names(request, store),
+                        rows=_event_rows(request, store),
+                    ),
+                )
             ),
         )
 
 
-def _with_corroboration(store: Any, settings: Settings, answer: dict[str, Any]) -> dict[str, Any]:
+def _with_corroboration(request: Request, store: Any, answer: dict[str, Any]) -> dict[str, Any]:
     """``answer`` with key ``corroboration`` on each of its ``events``, as `tumen events` gives it
-    (:func:`tumen.observe.corroborate.attach`; an empty list when no observation bears on it)."""
+    (:func:`tumen.observe.corroborate.attach`; an empty list when no observation bears on it).
+    The corroborations are computed once per state of the store file (``attach`` does not change them)."""
     from tumen.observe.corroborate import attach, corroborations
 
-    attach(answer["events"], corroborations(store, settings) if answer["events"] else [])
+    if answer["events"]:
+        settings = _settings(request)
+        attach(answer["events"], _gate(request).memo("corroborations", lambda st: corroborations(st, settings), store))
+    else:
+        attach(answer["events"], [])
     return answer
 
 
@@ -185,12 +230,36 @@ def _names(request: Request, store: Any) -> dict[int, str]:
     return _gate(request).memo("latest_names", queries.all_latest_names, store)
 
 
+def _event_rows(request: Request, store: Any) -> queries.EventRows:
+    """Every event in memory (:class:`queries.EventRows`), kept until a writer changes the store file."""
+    return _gate(request).memo("event_rows", queries.EventRows.from_store, store)
+
+
 def _covered(request: Request, store: Any) -> int | None:
     """:func:`tumen.store.by_vessel.coverage`, checked once per state of the store file."""
     return _gate(request).memo("by_vessel", by_vessel.coverage, store)
 
 
+#: vessel pages of one state of the store answered query by query before the vessel book
+#: (:class:`queries.VesselBook`, about 0.5–1 s of CPU at 20 000 vessels) is built for it
+BOOK_AFTER = 4
+
+
+def _book(request: Request, store: Any, count: bool = True) -> queries.VesselBook | None:
+    """The vessel book of the store's current state: built once more than :data:`BOOK_AFTER`
+    vessel pages were asked in that state (``count``: this request is one), else ``None``."""
+    gate = _gate(request)
+    if not count:
+        return gate.peek("vessel_book")  # type: ignore[no-any-return]
+    return gate.memo_after(
+        "vessel_book", BOOK_AFTER, lambda st: queries.VesselBook.from_store(st, _event_rows(request, st)), store
+    )
+
+
 def _known(request: Request, store: Any, mmsi: int) -> bool:
+    book = _book(request, store, count=False)
+    if book is not None and book.known(mmsi):
+        return True
     source, times = by_vessel.positions_sql(_covered(request, store), "mmsi = ?")
     rows = store.query(
         f"""SELECT 1 AS x FROM statics WHERE mmsi = ? UNION ALL SELECT 1 FROM events WHERE mmsi = ? OR other_mmsi = ?
@@ -235,22 +304,34 @@ def get_vessels(
         )
 
 
-@router.get("/vessels/{mmsi}", tags=["vessels"], summary="One vessel: identity, risk, matches, events")
-def get_vessel(request: Request, mmsi: MmsiPath) -> dict[str, Any]:
+@router.get("/vessels/{mmsi}", tags=["vessels"], summary="One vessel: identity, risk, matches, events",
+            response_model=dict[str, Any])
+def get_vessel(request: Request, mmsi: MmsiPath) -> Response:
     """Identity and its history, risk signals with points, screening matches (features,
     designations), ownership paths, events and position counts."""
     with _gate(request).open() as store:
         if not _known(request, store, mmsi):
             raise _not_found(mmsi)
-        return _gate(request).answer(
+        return kept_answer(
+            request,
             ("vessel", mmsi),
-            lambda: {
+            lambda: answer_bytes({
                 **queries.vessel(
-                    store, mmsi, names=_names(request, store), covered=_covered(request, store)
+                    store, mmsi, names=_names(request, store), covered=_covered(request, store),
+                    book=_book(request, store),
                 ),
-                "observations": _observations(store, _settings(request), mmsi),
-            },
+                "observations": _observations(
+                    store, _settings(request), mmsi, observed=_gate(request).memo("observed", _observed, store)
+                ),
+            }),
         )
+
+
+def _observed(store: Any) -> set[int]:
+    """MMSIs with an observation (read once per state of the store file)."""
+    if not store.table_exists("observations"):
+        return set()
+    return set(store.query("SELECT DISTINCT mmsi FROM observations").column(0).to_pylist())
 
 
 def _observations(
@@ -259,10 +340,15 @@ def _observations(
     mmsi: int | None,
     since: datetime | None = None,
     until: datetime | None = None,
+    *,
+    observed: set[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The observations (tumen observe) of the vessel (every vessel: ``mmsi`` None) observed
-    between ``since`` and ``until``, each with what it confirms or contradicts."""
-    if not store.table_exists("observations"):
+    between ``since`` and ``until``, each with what it confirms or contradicts; ``observed``:
+    :func:`_observed` of the same store, when the caller keeps it (no query for an MMSI never observed)."""
+    if not store.table_exists("observations") or (
+        mmsi is not None and observed is not None and mmsi not in observed
+    ):
         return []
     from tumen.observe.corroborate import corroborations
     from tumen.observe.ledger import list_observations, observation_json
@@ -327,7 +413,7 @@ def get_track(
     since: SinceQ = None,
     until: UntilQ = None,
     simplify_m: Annotated[float | None, Query(ge=0, le=1_000_000, description="Douglas–Peucker tolerance (metres); 0 = every fix; default: simplified only beyond serve.track_max_points fixes.")] = None,
-) -> JSONResponse:
+) -> Response:
     """A GeoJSON Feature: a LineString, or a MultiLineString broken at AIS gaps and impossible
     legs, simplified server-side (``properties`` say how)."""
     since_dt, until_dt = parse_time(since, "since"), parse_time(until, "until")
@@ -337,14 +423,22 @@ def get_track(
         if not _known(request, store, mmsi):
             raise _not_found(mmsi)
         covered = _covered(request, store)
-        feature = _gate(request).answer(
+        points: list[int] = []
+
+        def build() -> bytes:
+            feature = queries.track(store, _settings(request), mmsi, since=since_dt, until=until_dt,
+                                    simplify_m=simplify_m, covered=covered)
+            points.append(feature["properties"]["n_points"])
+            return bytes(JSONResponse(feature).body)  # as JSONResponse writes it
+
+        return kept_answer(
+            request,
             ("track", mmsi, since_dt, until_dt, simplify_m),
-            lambda: queries.track(store, _settings(request), mmsi, since=since_dt, until=until_dt,
-                                  simplify_m=simplify_m, covered=covered),
-            # a full-resolution track of a long history is megabytes of Python objects: not kept
-            keep=lambda f: f["properties"]["n_points"] <= KEEP_TRACK_POINTS,
+            build,
+            media_type="application/geo+json",
+            # a full-resolution track of a long history is megabytes: not kept
+            keep=lambda body: points[-1] <= KEEP_TRACK_POINTS,
         )
-    return JSONResponse(feature, media_type="application/geo+json")
 
 
 _INDEX: dict[str, Any] = {}
@@ -363,23 +457,30 @@ def _directory(request: Request, store: Any) -> queries.VesselDirectory:
     return _DIRECTORY["directory"]  # type: ignore[no-any-return]
 
 
-def _screen_index(store: Any) -> Any:
-    """The screening index of the loaded lists, built once per lists state (not per request)."""
+def _lists_loaded(store: Any) -> bool:
+    """Whether the store holds list entities to screen against."""
+    return bool(store.table_exists("entities") and store.scalar("SELECT count(*) FROM entities"))
+
+
+def _screen_index(request: Request, store: Any) -> Any:
+    """The screening index of the loaded lists, built once per lists state (not per request);
+    the lists' fingerprint is read once per state of the store file."""
     from tumen.screen.index import ScreenIndex, lists_fingerprint
 
-    key = lists_fingerprint(store)
+    key = _gate(request).memo("lists_fingerprint", lists_fingerprint, store)
     if _INDEX.get("key") != key:
         _INDEX["index"] = ScreenIndex.from_store(store)
         _INDEX["key"] = key
     return _INDEX["index"]
 
 
-@router.get("/search", tags=["search"], summary="Vessels heard and sanctioned parties, in one answer")
+@router.get("/search", tags=["search"], summary="Vessels heard and sanctioned parties, in one answer",
+            response_model=dict[str, Any])
 def get_search(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=200, description="A name (any spelling), MMSI, IMO or call sign.")],
     limit: Annotated[int | None, Query(ge=1, description="Results per kind (default 10, capped at 50).")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """``vessels``: identities heard in AIS whose name (Jaro–Winkler ≥ 0.8, so misspellings
     match), MMSI, IMO or call sign resemble ``q``; ``parties``: sanctions-list entries screened
     against ``q`` (score, features, programs, designations)."""
@@ -392,10 +493,10 @@ def get_search(
     def answer(store: Any) -> dict[str, Any]:
         parties: list[dict[str, Any]] = []
         found = queries.search_vessels(store, text, n, _directory(request, store))
-        if store.table_exists("entities") and store.scalar("SELECT count(*) FROM entities"):
+        if _gate(request).memo("lists_loaded", _lists_loaded, store):
             from tumen.screen.match import screen_query
 
-            index = _screen_index(store)
+            index = _screen_index(request, store)
             digits = text.replace(" ", "")
             matches = screen_query(
                 index,
@@ -410,7 +511,7 @@ def get_search(
         return {"query": text, "vessels": found, "parties": parties}
 
     with _gate(request).open() as store:
-        return _gate(request).answer(("search", text, n), lambda: answer(store))
+        return kept_answer(request, ("search", text, n), lambda: answer_bytes(answer(store)))
 
 
 @router.get("/alerts", tags=["alerts"], summary="Alerts raised by tumen watch")

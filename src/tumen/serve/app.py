@@ -79,6 +79,70 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+#: ``scope`` key an endpoint sets to the store state (:meth:`StoreGate.version`) its ``200``
+#: answer was read from when that answer depends only on the store and the URL: :class:`Guard`
+#: then keeps it (:meth:`StoreGate.keep_raw`) and answers the same URL again from memory.
+KEEP = "tumen.keep"
+
+
+class Guard:
+    """ASGI middleware in front of every route: refuses what :func:`create_app`'s ``check`` refuses
+    (method, host, token), answers ``GET`` of a URL kept for the store's current state from
+    memory (see :data:`KEEP`), and adds the security headers (and ``Cache-Control: no-store`` to
+    the API) to every response.
+
+    A plain ASGI middleware, not ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware``
+    runs every response through a task group and a stream, a fixed cost on every request.
+    """
+
+    def __init__(self, app: Any, check: Any, gate: StoreGate) -> None:
+        self.app, self.check, self.gate = app, check, gate
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        api = path.startswith("/api/") or path == "/openapi.json"
+
+        def secured(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+            have = {k.lower() for k, _ in headers}
+            extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()
+                     if k.lower().encode("latin-1") not in have]
+            if api and b"cache-control" not in have:
+                extra.append((b"cache-control", b"no-store"))
+            return [*headers, *extra]
+
+        refused = self.check(Request(scope))
+        if refused is not None:
+            refused.raw_headers[:] = secured(list(refused.raw_headers))
+            await refused(scope, receive, send)
+            return
+        query: bytes = scope.get("query_string", b"")
+        if api and scope["method"] == "GET":
+            kept = self.gate.kept_raw(path, query)
+            if kept is not None:
+                await send({"type": "http.response.start", "status": 200, "headers": kept[0]})
+                await send({"type": "http.response.body", "body": kept[1]})
+                return
+        start: dict[str, Any] = {}
+        parts: list[bytes] = []
+
+        async def send_secured(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = secured(list(message.get("headers", [])))
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                version = scope.get(KEEP)
+                if version is not None and start.get("status") == 200 and scope["method"] == "GET":
+                    parts.append(message.get("body", b""))
+                    if not message.get("more_body", False):
+                        self.gate.keep_raw(path, query, version, start["headers"], b"".join(parts))
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
+
+
 def _validation_message(exc: RequestValidationError) -> tuple[str, str | None, list[dict[str, Any]]]:
     details: list[dict[str, Any]] = []
     for err in exc.errors():
@@ -165,38 +229,31 @@ def create_app(
         cookie = request.cookies.get(TOKEN_COOKIE)
         return cookie is not None and hmac.compare_digest(cookie.encode("utf-8"), token_bytes)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        response: Response
+    def _check(request: Request) -> Response | None:
+        """The answer to a request refused before routing (method, host, token), or ``None``."""
         if request.method not in ("GET", "HEAD"):
-            response = error_response(405, "read-only server: only GET and HEAD are allowed", headers={"Allow": "GET, HEAD"})
-        elif loopback_only and _host_name(request.headers.get("host", "")) not in LOOPBACK_NAMES:
-            response = error_response(
-                400, "this server answers only requests addressed to 127.0.0.1 or localhost"
-            )
-        elif token_bytes is not None and request.url.path not in OPEN_PATHS and not _authorised(request):
+            return error_response(405, "read-only server: only GET and HEAD are allowed", headers={"Allow": "GET, HEAD"})
+        if loopback_only and _host_name(request.headers.get("host", "")) not in LOOPBACK_NAMES:
+            return error_response(400, "this server answers only requests addressed to 127.0.0.1 or localhost")
+        if token_bytes is not None and request.url.path not in OPEN_PATHS and not _authorised(request):
             given = request.query_params.get("token")
             if given is not None and hmac.compare_digest(given.encode("utf-8"), token_bytes):
                 # a browser's first visit with ?token=…: keep it in a cookie, drop it from the URL
                 rest = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != "token"]
                 target = request.url.path + ("?" + urlencode(rest) if rest else "")
-                response = RedirectResponse(target, status_code=303)
+                response: Response = RedirectResponse(target, status_code=303)
                 response.set_cookie(
                     TOKEN_COOKIE, given, httponly=True, samesite="strict", secure=request.url.scheme == "https"
                 )
-            else:
-                response = error_response(
-                    401,
-                    "missing or wrong token: send Authorization: Bearer TOKEN (browsers: open /?token=TOKEN once)",
-                    headers={"WWW-Authenticate": 'Bearer realm="tumen"'},
-                )
-        else:
-            response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+                return response
+            return error_response(
+                401,
+                "missing or wrong token: send Authorization: Bearer TOKEN (browsers: open /?token=TOKEN once)",
+                headers={"WWW-Authenticate": 'Bearer realm="tumen"'},
+            )
+        return None
+
+    app.add_middleware(Guard, check=_check, gate=gate)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

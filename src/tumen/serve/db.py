@@ -27,6 +27,12 @@ never open the file.  Why not open the file for every request: opening costs
 the latency budget of an API call; sharing it among requests in flight costs
 nothing.  What is expensive to build from the store (the screening index) is
 cached by the file's modification time and size (:meth:`StoreGate.version`).
+
+Answers given again: an API answer that depends only on the store and the URL is
+kept, serialised, for the state of the file it was read from (:meth:`StoreGate.keep_raw`),
+and the same URL asked again in the same state is answered from memory before any
+routing or validation (:class:`tumen.serve.app.Guard`, after the token and host
+checks) — without opening the file, so a waiting writer is not held up by it.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import duckdb
 
@@ -62,6 +68,31 @@ class StoreBusy(StoreError):
 def _is_lock_conflict(exc: Exception) -> bool:
     text = str(exc).lower()
     return "lock" in text or "conflicting" in text
+
+
+class ServedStore(DuckDBStore):
+    """The store as a request sees it: :class:`DuckDBStore` over a cursor of the shared read-only
+    connection, whose :meth:`table_exists` answers from the names of the file's tables, read once
+    per state of the file (an ``information_schema`` query costs 2–3 ms of CPU, and a page asks it
+    several times); a name not among them is looked up as before (e.g. a temporary table)."""
+
+    tables: frozenset[str] = frozenset()
+
+    def table_exists(self, table: str) -> bool:
+        return table in self.tables or super().table_exists(table)
+
+
+def _table_names(store: DuckDBStore) -> frozenset[str]:
+    """Names of the tables and views of the store file (not temporary ones)."""
+    rows = store.con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+    ).fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def _size(value: Any) -> int:
+    """Bytes of a kept answer when it is serialised (others are counted as nothing)."""
+    return len(value) if isinstance(value, bytes | bytearray) else 0
 
 
 class StoreGate:
@@ -118,13 +149,18 @@ class StoreGate:
         self._gap_until = 0.0
         #: how many times the file was opened (for tests and the benchmark)
         self.opens = 0
-        self._memo: dict[str, tuple[tuple[int, int], Any]] = {}
+        self._memo: dict[str, tuple[tuple[int, ...], Any]] = {}
         self._memo_lock = threading.Lock()
+        self._uses: dict[str, tuple[tuple[int, ...], int]] = {}
         self.answers = answers
         self._answers: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         #: answers given from the cache / computed (for tests and the benchmark)
         self.answer_hits = 0
         self.answer_misses = 0
+        self._raw: OrderedDict[tuple[str, bytes], tuple[tuple[int, ...], list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+        self._raw_bytes = 0
+        self._answers_bytes = 0
+        self._wal = Path(str(self.path) + ".wal")
 
     def memo(self, name: str, build: Callable[[DuckDBStore], T], store: DuckDBStore) -> T:
         """``build(store)``, computed once per state of the file (:meth:`version`) and kept.
@@ -142,6 +178,33 @@ class StoreGate:
         with self._memo_lock:
             self._memo[name] = (key, value)
         return value
+
+    def peek(self, name: str) -> Any:
+        """What :meth:`memo` keeps under ``name`` for the current state of the file, else ``None``
+        (builds nothing)."""
+        key = self.version()
+        with self._memo_lock:
+            hit = self._memo.get(name)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def memo_after(self, name: str, uses: int, build: Callable[[DuckDBStore], T], store: DuckDBStore) -> T | None:
+        """:meth:`memo` once the current state of the file has been asked for ``name`` more than
+        ``uses`` times, ``None`` before (the caller then reads what it needs itself).
+
+        For what costs many requests' worth to build: a state that a writer replaces after a few
+        requests (``tumen watch`` commits every few seconds) never pays for it.
+        """
+        key = self.version()
+        with self._memo_lock:
+            hit = self._memo.get(name)
+            if hit is not None and hit[0] == key:
+                return hit[1]  # type: ignore[no-any-return]
+            count = self._uses.get(name)
+            n = count[1] + 1 if count is not None and count[0] == key else 1
+            self._uses[name] = (key, n)
+        if n <= uses:
+            return None
+        return self.memo(name, build, store)
 
     def answer(
         self, key: tuple[Any, ...], build: Callable[[], T], keep: Callable[[T], bool] | None = None
@@ -167,15 +230,67 @@ class StoreGate:
             self.answer_misses += 1
             if keep is not None and not keep(value):
                 return value
+            old = self._answers.pop(full, None)
+            self._answers_bytes += _size(value) - _size(old)
             self._answers[full] = value
-            while len(self._answers) > self.answers:
-                self._answers.popitem(last=False)
+            while len(self._answers) > self.answers or self._answers_bytes > self.KEPT_MAX_BYTES:
+                self._answers_bytes -= _size(self._answers.popitem(last=False)[1])
         return value
 
-    def version(self) -> tuple[int, int]:
-        """(modification time in ns, size in bytes) of the file: changes when a writer committed."""
+    def version(self) -> tuple[int, ...]:
+        """(modification time in ns, size in bytes) of the file and of its write-ahead log
+        (``FILE.wal``, 0 and 0 when there is none): changes when a writer committed (DuckDB
+        commits to the log; the file changes at a checkpoint, e.g. when the writer closes)."""
         st = os.stat(self.path)
-        return st.st_mtime_ns, st.st_size
+        try:
+            wal = os.stat(self._wal)
+        except FileNotFoundError:
+            return st.st_mtime_ns, st.st_size, 0, 0
+        return st.st_mtime_ns, st.st_size, wal.st_mtime_ns, wal.st_size
+
+    #: serialised answers larger than this are not kept for :meth:`kept_raw` (bytes)
+    RAW_MAX_BYTES = 4 * 1024 * 1024
+    #: the answers kept by :meth:`answer` (serialised ones), and those kept by :meth:`keep_raw`,
+    #: take at most this much memory each, the least recently used dropped first (bytes)
+    KEPT_MAX_BYTES = 128 * 1024 * 1024
+
+    def keep_raw(
+        self, path: str, query: bytes, version: tuple[int, ...], headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> None:
+        """Keep a ``200`` answer to ``GET path?query`` as sent (headers and body), read from the
+        store in state ``version``; at most ``answers`` of them, the least recently used dropped."""
+        if self.answers <= 0 or len(body) > self.RAW_MAX_BYTES:
+            return
+        with self._memo_lock:
+            old = self._raw.pop((path, query), None)
+            if old is not None:
+                self._raw_bytes -= len(old[2])
+            self._raw[(path, query)] = (version, headers, body)
+            self._raw_bytes += len(body)
+            while len(self._raw) > self.answers or self._raw_bytes > self.KEPT_MAX_BYTES:
+                self._raw_bytes -= len(self._raw.popitem(last=False)[1][2])
+
+    def kept_raw(self, path: str, query: bytes) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        """The answer kept by :meth:`keep_raw` for ``GET path?query``, if the file is still in the
+        state it was read from (:meth:`version`), else ``None``."""
+        if self.answers <= 0:
+            return None
+        key = (path, query)
+        with self._memo_lock:
+            hit = self._raw.get(key)
+        if hit is None:
+            return None
+        if hit[0] != self.version():
+            with self._memo_lock:
+                if self._raw.get(key) is hit:
+                    del self._raw[key]
+                    self._raw_bytes -= len(hit[2])
+            return None
+        with self._memo_lock:
+            self.answer_hits += 1
+            if key in self._raw:
+                self._raw.move_to_end(key)
+        return hit[1], hit[2]
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         started = time.monotonic()
@@ -267,7 +382,8 @@ class StoreGate:
         """
         cursor = self._acquire()
         try:
-            store = DuckDBStore.over(cursor, self.path)
+            store = cast(ServedStore, ServedStore.over(cursor, self.path))
+            store.tables = self.memo("tables", _table_names, store)
             yield store
         finally:
             try:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
 
 from tumen.detect.events import EVENT_COLUMNS, event_records
 from tumen.report import dossier as q
@@ -148,6 +149,38 @@ def latest_names(
     return {str(m): known.get(m) for m in ids}
 
 
+@dataclass
+class EventRows:
+    """Every event in the contract's columns, in memory, in the events list's default order
+    (``start, type, mmsi, event_id``), with the row of each event id and the rows of each MMSI
+    (either vessel of an encounter): read once per state of the store file by the server, so that
+    a page of events reads from the store only which events it lists (the wide columns —
+    evidence, parameters — are most of a page query's cost)."""
+
+    table: pa.Table
+    row_of: dict[str, int]
+    rows_of: dict[int, list[int]]
+
+    @classmethod
+    def from_store(cls, store: Backend) -> EventRows:
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        table = store.query(f"SELECT {cols} FROM events ORDER BY start, type, mmsi, event_id")
+        rows_of: dict[int, list[int]] = {}
+        for i, (m, o) in enumerate(zip(table.column("mmsi").to_pylist(),
+                                       table.column("other_mmsi").to_pylist(), strict=True)):
+            rows_of.setdefault(m, []).append(i)
+            if o is not None and o != m:
+                rows_of.setdefault(o, []).append(i)
+        row_of = {e: i for i, e in enumerate(table.column("event_id").to_pylist())}
+        return cls(table, row_of, rows_of)
+
+    def records(self, rows: Sequence[int]) -> list[dict[str, Any]]:
+        """The events of ``rows`` (in that order) in contract form."""
+        if not rows:
+            return []
+        return list(event_records(self.table.take(pa.array(rows, pa.int64()))))
+
+
 def events(
     store: Backend,
     flt: EventFilter,
@@ -156,24 +189,33 @@ def events(
     offset: int = 0,
     sort: str = "start",
     names: dict[int, str] | None = None,
+    rows: EventRows | None = None,
 ) -> dict[str, Any]:
     """``{"events": [...], "total": N, "limit", "offset", "names"}``: events in the public contract form.
 
     Each event is an object of the ``tumen events --format jsonl`` contract
     (CONTRACTS.md).  ``names`` maps every MMSI in the page to its latest name (the argument
-    ``names``: :func:`all_latest_names`, when the caller keeps it).
+    ``names``: :func:`all_latest_names`, when the caller keeps it).  ``rows``: the
+    :class:`EventRows` of the same store; the page's events are then taken from it (the same
+    answer).
     """
     where, params = flt.where()
     desc = sort.startswith("-")
     key = EVENT_SORTS[sort.lstrip("-")]
     order = f"{key} {'DESC' if desc else 'ASC'}, start, type, mmsi, event_id"
     total = int(store.query(f"SELECT count(*) AS n FROM events {where}", params).column("n")[0].as_py())
-    cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-    table = store.query(
-        f"SELECT {cols} FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    )
-    recs = list(event_records(table))
+    if rows is not None:
+        ids = store.query(
+            f"SELECT event_id FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]
+        ).column("event_id").to_pylist()
+        recs = rows.records([rows.row_of[e] for e in ids])
+    else:
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        table = store.query(
+            f"SELECT {cols} FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        recs = list(event_records(table))
     mmsis = [r["mmsi"] for r in recs] + [r["other_mmsi"] for r in recs if r["other_mmsi"]]
     return {
         "events": recs,
@@ -269,8 +311,78 @@ def _jsonish(value: Any) -> Any:
     return value
 
 
+@dataclass
+class VesselBook:
+    """What a vessel page reads from the store, for every vessel at once: built in a few queries
+    once per state of the store file (see :meth:`StoreGate.version`), then read per vessel
+    without a query (a page otherwise costs about ten queries, 40–60 ms of CPU at 10 M positions,
+    most of it DuckDB's fixed cost per query).
+
+    Holds the identity runs of every MMSI (:func:`tumen.report.dossier.identities`, the same
+    query as :func:`tumen.report.dossier.identity` per MMSI), the ``risk`` rows, the events
+    (:class:`EventRows`), the
+    ``segments`` summary per MMSI, and which MMSIs and IMOs have a screening match row.  Each
+    method answers as the per-vessel query would (fresh objects: callers may change them).
+    """
+
+    identities: dict[int, dict[str, Any]]
+    risk: dict[int, dict[str, Any]] | None
+    events: EventRows
+    positions: dict[int, dict[str, Any]]
+    match_mmsis: set[int] | None
+    match_imos: set[int]
+    statics_mmsis: set[int]
+
+    @classmethod
+    def from_store(cls, store: Backend, events: EventRows | None = None) -> VesselBook:
+        """The book of ``store``; ``events``: its :class:`EventRows` when the caller keeps them."""
+        identities = q.identities(store)
+        risk: dict[int, dict[str, Any]] | None = None
+        if store.table_exists("risk"):
+            risk = {}
+            for r in _rows(store, "SELECT mmsi, rank, score, n_events, signals FROM risk"):
+                risk.setdefault(r.pop("mmsi"), r)
+        positions: dict[int, dict[str, Any]] = {}
+        if store.table_exists("segments"):
+            for r in _rows(store, 'SELECT mmsi, sum(n_positions) AS n, min(start) AS first, max("end") AS last '
+                                  "FROM segments GROUP BY mmsi"):
+                positions[r.pop("mmsi")] = r
+        match_mmsis, match_imos = None, set()
+        if store.table_exists("matches"):
+            match_mmsis = set()
+            for r in _rows(store, "SELECT DISTINCT mmsi, imo FROM matches"):
+                if r["mmsi"] is not None:
+                    match_mmsis.add(r["mmsi"])
+                elif r["imo"] is not None:
+                    match_imos.add(r["imo"])
+        statics = set(store.query("SELECT DISTINCT mmsi FROM statics").column(0).to_pylist())
+        return cls(identities, risk, events or EventRows.from_store(store), positions, match_mmsis, match_imos,
+                   statics)
+
+    def identity(self, mmsi: int) -> dict[str, Any]:
+        """:func:`tumen.report.dossier.identity`."""
+        found = self.identities.get(mmsi)
+        if found is None:
+            return {"mmsi": mmsi, "imo": None, "name": None, "callsign": None, "ship_type": None,
+                    "flag": None, "history": []}
+        return {**found, "history": [dict(h) for h in found["history"]]}
+
+    def known(self, mmsi: int) -> bool:
+        """The MMSI has a static report or an event (``False``: look in ``positions``)."""
+        return mmsi in self.statics_mmsis or mmsi in self.events.rows_of
+
+    def vessel_events(self, mmsi: int, limit: int) -> list[dict[str, Any]]:
+        """The MMSI's events (either vessel of an encounter) in contract form, as :func:`events`
+        with ``EventFilter(mmsi=mmsi)`` and the default sort gives them (at most ``limit``)."""
+        return self.events.records(self.events.rows_of.get(mmsi, [])[:limit])
+
+
 def vessel(
-    store: Backend, mmsi: int, names: dict[int, str] | None = None, covered: int | None = None
+    store: Backend,
+    mmsi: int,
+    names: dict[int, str] | None = None,
+    covered: int | None = None,
+    book: VesselBook | None = None,
 ) -> dict[str, Any]:
     """One vessel: identity and its history, risk, matches, ownership paths and events.
 
@@ -286,9 +398,10 @@ def vessel(
         ``path`` of each match reached through an owner, manager or other link);
         ``events`` (contract form) and ``names`` (MMSI → latest name); ``positions``
         (count, ``first``/``last`` time).  ``names``: as for :func:`events`; ``covered``: as
-        for :func:`track`.
+        for :func:`track`; ``book``: :class:`VesselBook` of the same store, read instead of
+        querying it (the same answer).
     """
-    ident = q.identity(store, mmsi)
+    ident = book.identity(mmsi) if book is not None else q.identity(store, mmsi)
     history = ident.pop("history")
     for h in history:
         h["first_seen"], h["last_seen"] = iso(h["first_seen"]), iso(h["last_seen"])
@@ -296,14 +409,20 @@ def vessel(
     ident["ship_type_name"] = q.ship_type_name(ident.get("ship_type"))
     ident["mid"] = {"code": mmsi // 1_000_000, "iso": mid[0] if mid else None, "country": mid[1] if mid else None}
     risk = None
-    if store.table_exists("risk"):
+    if book is not None:
+        found = book.risk.get(mmsi) if book.risk is not None else None
+        risk = dict(found) if found is not None else None
+    elif store.table_exists("risk"):
         rows = _rows(store, "SELECT rank, score, n_events, signals FROM risk WHERE mmsi = ?", [mmsi])
-        if rows:
-            risk = rows[0]
-            risk["signals"] = json.loads(risk["signals"] or "[]")
+        risk = rows[0] if rows else None
+    if risk is not None:
+        risk["signals"] = json.loads(risk["signals"] or "[]")
     imos = [h["imo"] for h in history if h.get("imo")]
     matches = []
-    for m in q.matches_for(store, mmsi, imos):
+    listed = book is None or (
+        book.match_mmsis is not None and (mmsi in book.match_mmsis or any(int(i) in book.match_imos for i in imos))
+    )
+    for m in q.matches_for(store, mmsi, imos) if listed else []:
         row = {
             k: _jsonish(m.get(k))
             for k in (
@@ -318,9 +437,14 @@ def vessel(
         for m in matches
         if m.get("path")
     ]
-    flt = EventFilter(mmsi=mmsi)
-    evs = events(store, flt, limit=100_000, names=names)
-    pos = position_summary(store, mmsi, covered)
+    if book is not None:
+        recs = book.vessel_events(mmsi, VESSEL_EVENTS)
+        evs = {"events": recs, "names": latest_names(
+            store, [r["mmsi"] for r in recs] + [r["other_mmsi"] for r in recs if r["other_mmsi"]], names)}
+    else:
+        evs = events(store, EventFilter(mmsi=mmsi), limit=VESSEL_EVENTS, names=names)
+    seg = book.positions.get(mmsi) if book is not None else None
+    pos = dict(seg) if seg is not None and seg["n"] else position_summary(store, mmsi, covered)
     return {
         "mmsi": mmsi,
         "identity": ident,
@@ -332,6 +456,10 @@ def vessel(
         "names": evs["names"],
         "positions": {"count": pos["n"], "first": iso(pos["first"]), "last": iso(pos["last"])},
     }
+
+
+#: events listed on a vessel page, at most (count)
+VESSEL_EVENTS = 100_000
 
 
 def position_summary(store: Backend, mmsi: int, covered: int | None = None) -> dict[str, Any]:
@@ -465,10 +593,28 @@ def track(
 
 
 # --------------------------------------------------------------------------- search
+def _distinct_keys(keys: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct non-empty keys (in order of first appearance) and, per key, its index among
+    them (-1 for an empty key)."""
+    first: dict[str, int] = {}
+    inv = np.fromiter((first.setdefault(k, len(first)) if k else -1 for k in keys), np.int64, count=len(keys))
+    return list(first), inv
+
+
+#: ``last_seen`` of an identity never heard with a time, as an int64 (older than any time; one
+#: above the minimum so that it can be negated)
+_NEVER = np.iinfo(np.int64).min + 1
+
+
 @dataclass
 class VesselDirectory:
-    """Every identity heard (distinct MMSI, name, IMO, call sign of ``statics``), held in memory
-    for search: built once per state of the store file (see :meth:`StoreGate.version`)."""
+    """Every identity heard (distinct MMSI, name, IMO, call sign of ``statics``) and every ranked
+    vessel's rank and score (table ``risk``), held in memory for search: built once per state of
+    the store file (see :meth:`StoreGate.version`).
+
+    The search keys (upper-cased, spaces removed) are kept once per distinct key: a name is
+    compared once however many identities carry it.
+    """
 
     mmsi: np.ndarray
     imo: np.ndarray
@@ -480,6 +626,18 @@ class VesselDirectory:
     call_key: list[str]
     mmsi_text: np.ndarray
     imo_text: np.ndarray
+    #: distinct non-empty name keys; per identity the index of its name key there (-1: none)
+    names: list[str]
+    name_of: np.ndarray
+    #: the distinct name keys joined by newlines (a key has no whitespace) and where each starts
+    names_blob: str
+    names_start: np.ndarray
+    calls: list[str]
+    call_of: np.ndarray
+    #: ``last_seen`` as int64 microseconds (:data:`_NEVER` when unknown), for choosing per MMSI
+    seen_us: np.ndarray
+    #: MMSI → (rank, score) of table ``risk``; ``None`` when the store has no ``risk`` table
+    ranks: dict[int, tuple[Any, Any]] | None
 
     @classmethod
     def from_store(cls, store: Backend) -> VesselDirectory:
@@ -491,6 +649,17 @@ class VesselDirectory:
         calls = t.column("callsign").to_pylist()
         mmsi = t.column("mmsi").to_numpy()
         imo = np.array([0 if v is None else v for v in t.column("imo").to_pylist()], dtype=np.int64)
+        name_key = ["".join(n.upper().split()) if n else "" for n in names]
+        call_key = ["".join(c.upper().split()) if c else "" for c in calls]
+        uniq_names, name_of = _distinct_keys(name_key)
+        uniq_calls, call_of = _distinct_keys(call_key)
+        starts = np.cumsum([0] + [len(k) + 1 for k in uniq_names[:-1]]) if uniq_names else np.zeros(0)
+        seen = t.column("last_seen").cast("timestamp[us]").to_numpy(zero_copy_only=False)
+        seen_us = np.where(np.isnat(seen), _NEVER, seen.astype("datetime64[us]").astype(np.int64))
+        ranks = None
+        if store.table_exists("risk"):
+            r = store.query("SELECT mmsi, rank, score FROM risk").to_pylist()
+            ranks = {row["mmsi"]: (row["rank"], row["score"]) for row in r}
         return cls(
             mmsi=mmsi,
             imo=imo,
@@ -498,11 +667,46 @@ class VesselDirectory:
             callsign=calls,
             last_seen=t.column("last_seen").to_pylist(),
             reports=t.column("reports").to_numpy(),
-            name_key=["".join(n.upper().split()) if n else "" for n in names],
-            call_key=["".join(c.upper().split()) if c else "" for c in calls],
+            name_key=name_key,
+            call_key=call_key,
             mmsi_text=mmsi.astype(str),
             imo_text=np.where(imo > 0, imo.astype(str), ""),
+            names=uniq_names,
+            name_of=name_of,
+            names_blob="\n".join(uniq_names),
+            names_start=np.asarray(starts, dtype=np.int64),
+            calls=uniq_calls,
+            call_of=call_of,
+            seen_us=seen_us,
+            ranks=ranks,
         )
+
+    def names_containing(self, needle: str) -> np.ndarray:
+        """Per distinct name key: whether it contains ``needle`` (no whitespace in it)."""
+        out = np.zeros(len(self.names), bool)
+        blob, starts = self.names_blob, self.names_start
+        at = blob.find(needle)
+        while at >= 0:
+            k = int(np.searchsorted(starts, at, side="right")) - 1
+            out[k] = True
+            nxt = int(starts[k + 1]) if k + 1 < len(starts) else len(blob)
+            at = blob.find(needle, nxt)
+        return out
+
+
+def _key_scores(needle: str, keys: list[str], of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Jaro–Winkler similarity of ``needle`` to each distinct key (float32, as rapidfuzz's
+    ``cdist`` gives it; below 0.79 given as 0: only scores from 0.8 on are kept), and per identity
+    its key's score (0 without a key)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import JaroWinkler
+
+    if not keys:
+        return np.zeros(0), np.zeros(len(of))
+    u = process.cdist(
+        [needle], keys, scorer=JaroWinkler.normalized_similarity, dtype=np.float32, score_cutoff=0.79
+    )[0].astype(float)
+    return u, np.where(of >= 0, u[np.maximum(of, 0)], 0.0)
 
 
 def search_vessels(
@@ -513,24 +717,19 @@ def search_vessels(
     Digits match an MMSI or IMO by prefix (score 1); names and call signs are compared with
     the Jaro–Winkler similarity (0–1, rapidfuzz; upper-cased, spaces removed) so that a
     misspelt name still finds its vessel; a name containing the text scores at least 0.9.
-    Identities scoring at least 0.8 are kept, the best per MMSI.  ``score`` is that
-    similarity, ``matched`` the field that gave it.
+    Identities scoring at least 0.8 are kept, the best per MMSI (then the latest heard, then the
+    first in MMSI order).  ``score`` is that similarity, ``matched`` the field that gave it.
     """
-    from rapidfuzz import process
-    from rapidfuzz.distance import JaroWinkler
-
     d = directory or VesselDirectory.from_store(store)
     needle = "".join(text.upper().split())
     n = len(d.mmsi)
     rows: list[dict[str, Any]] = []
     if n and needle:
-        sim = JaroWinkler.normalized_similarity
-        s_name = process.cdist([needle], d.name_key, scorer=sim, dtype=np.float32)[0].astype(float)
-        s_name[[i for i, k in enumerate(d.name_key) if not k]] = 0.0
-        contains = np.fromiter((needle in k for k in d.name_key), bool, count=n)
-        s_name = np.where(contains, np.maximum(s_name, 0.9), s_name)
-        s_call = process.cdist([needle], d.call_key, scorer=sim, dtype=np.float32)[0].astype(float)
-        s_call[[i for i, k in enumerate(d.call_key) if not k]] = 0.0
+        _, s_name = _key_scores(needle, d.names, d.name_of)
+        contains = d.names_containing(needle)
+        inside = (d.name_of >= 0) & contains[np.maximum(d.name_of, 0)] if len(contains) else np.zeros(n, bool)
+        s_name = np.where(inside, np.maximum(s_name, 0.9), s_name)
+        _, s_call = _key_scores(needle, d.calls, d.call_of)
         if needle.isdigit():
             s_mmsi = np.char.startswith(d.mmsi_text, needle).astype(float)
             s_imo = (np.char.startswith(d.imo_text, needle) & (d.imo_text != "")).astype(float)
@@ -538,35 +737,41 @@ def search_vessels(
             s_mmsi = s_imo = np.zeros(n)
         scores = np.vstack([s_mmsi, s_imo, s_name, s_call])  # ties: the first field wins
         best = scores.max(axis=0)
-        field = np.array(["mmsi", "imo", "name", "callsign"])[scores.argmax(axis=0)]
-        chosen: dict[int, int] = {}  # per MMSI its best identity (then the latest heard)
-        for k in np.nonzero(best >= 0.8)[0].tolist():
-            m = int(d.mmsi[k])
-            j = chosen.get(m)
-            if j is None or (best[k], d.last_seen[k] or datetime.min) > (best[j], d.last_seen[j] or datetime.min):
-                chosen[m] = k
-        for m, i in sorted(chosen.items(), key=lambda kv: (-best[kv[1]], kv[0]))[:limit]:
-            rows.append({
-                "mmsi": m, "name": d.name[i], "imo": int(d.imo[i]) or None, "callsign": d.callsign[i],
-                "last_seen": d.last_seen[i], "reports": int(d.reports[i]),
-                "score": float(best[i]), "matched": str(field[i]),
-            })
+        cand = np.nonzero(best >= 0.8)[0]
+        if len(cand):
+            # per MMSI its best identity, then the latest heard, then the first in directory order
+            order = np.lexsort((cand, -d.seen_us[cand], -best[cand], d.mmsi[cand]))
+            ranked = cand[order]
+            m_sorted = d.mmsi[ranked]
+            first = np.ones(len(ranked), bool)
+            first[1:] = m_sorted[1:] != m_sorted[:-1]
+            chosen = ranked[first]
+            top = chosen[np.lexsort((d.mmsi[chosen], -best[chosen]))][:limit]
+            field = np.array(["mmsi", "imo", "name", "callsign"])[scores[:, top].argmax(axis=0)]
+            for i, f in zip(top.tolist(), field.tolist(), strict=True):
+                rows.append({
+                    "mmsi": int(d.mmsi[i]), "name": d.name[i], "imo": int(d.imo[i]) or None,
+                    "callsign": d.callsign[i], "last_seen": d.last_seen[i], "reports": int(d.reports[i]),
+                    "score": float(best[i]), "matched": str(f),
+                })
     if needle.isdigit() and len(needle) == 9 and not any(r["mmsi"] == int(needle) for r in rows):
         # an MMSI heard without a static report
         seen_ids = q.resolve_vessels(store, [int(needle)])
         rows += [{"mmsi": m, "name": None, "imo": None, "callsign": None, "last_seen": None,
                   "reports": 0, "score": 1.0, "matched": "mmsi"} for m in seen_ids]
-    ranks: dict[int, dict[str, Any]] = {}
-    if rows and store.table_exists("risk"):
+    ranks: dict[int, tuple[Any, Any]] = {}
+    if rows and directory is not None and d.ranks is not None:
+        ranks = d.ranks
+    elif rows and store.table_exists("risk"):
         for r in _rows(store, "SELECT mmsi, rank, score FROM risk WHERE mmsi IN (SELECT unnest(?::BIGINT[]))",
                        [[r["mmsi"] for r in rows]]):
-            ranks[r["mmsi"]] = r
+            ranks[r["mmsi"]] = (r["rank"], r["score"])
     for r in rows:
         r["last_seen"] = iso(r["last_seen"])
         r["score"] = round(float(r["score"]), 4)
         risk = ranks.get(r["mmsi"])
-        r["risk_rank"] = risk["rank"] if risk else None
-        r["risk_score"] = risk["score"] if risk else None
+        r["risk_rank"] = risk[0] if risk else None
+        r["risk_score"] = risk[1] if risk else None
     return rows
 
 
