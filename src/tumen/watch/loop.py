@@ -378,7 +378,7 @@ class Watcher:
         delay, waited = 0.02, 0.0
         while True:
             try:
-                store = DuckDBStore(self.db)
+                store = DuckDBStore(self.db, memory_limit=self.settings.watch.memory_limit)
                 break
             except StoreError:
                 if waited >= self.OPEN_PATIENCE_S:
