@@ -15,7 +15,15 @@ from tumen.watch.loop import Outputs, Watcher
 def _bytes(text: str) -> int:
     """A DuckDB memory size (``'300.0 MiB'``, ``'1.0 GiB'``) in bytes."""
     number, unit = text.split()
-    scale = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "KB": 10**3, "MB": 10**6, "GB": 10**9}
+    scale = {
+        "KiB": 2**10,
+        "MiB": 2**20,
+        "GiB": 2**30,
+        "TiB": 2**40,
+        "KB": 10**3,
+        "MB": 10**6,
+        "GB": 10**9,
+    }
     return round(float(number) * scale[unit])
 
 
