@@ -72,3 +72,34 @@ def test_cooldown_holds_within_one_batch_and_the_table_matches_the_file(
             a["event"]["mmsi"],
             a["event"]["event_id"],
         )
+
+
+def test_alerts_reach_the_file_before_the_store_is_closed(
+    day, watch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's alerts are in ``--alerts`` as soon as its transaction commits, before the close
+    (its checkpoint would otherwise add to every alert's latency)."""
+    out = tmp_path / "a.jsonl"
+    seen: list[tuple[int, int]] = []  # (alerts in the table, lines in the file) at each close
+    close = DuckDBStore.close
+
+    def spy(self: DuckDBStore) -> None:
+        if self.table_exists("alerts") and self.path.endswith("s.duckdb"):
+            n = self.scalar("SELECT count(*) FROM alerts")
+            seen.append((int(n), out.read_text().count("\n") if out.exists() else 0))
+        close(self)
+
+    monkeypatch.setattr(DuckDBStore, "close", spy)
+    run = watch(
+        [ReplayFeed(day.nmea, speed=0)],
+        rules_of('[[rules]]\nname = "any event"\nevent = "*"\n', tmp_path),
+        db=tmp_path / "s.duckdb",
+        alerts=out,
+        ports=day.ports,
+        until_end=True,
+        batch_lines=8000,
+    )
+    run.thread.join(timeout=300)
+    run.stop()
+    assert len(seen) >= 3 and seen[-1][0] > 10
+    assert all(in_table == in_file for in_table, in_file in seen), seen
