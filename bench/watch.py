@@ -5,6 +5,7 @@
     python bench/watch.py --latency-only --seconds 30
     python bench/watch.py --kill 5 --seconds 60           # kill -9 at 5 random moments under 10 000 lines/s
     python bench/watch.py --soak 180                      # 3 minutes at 20 000 lines/s (days repeated)
+    python bench/watch.py --src /other/checkout/src ...   # the same run with another tree's tumen
 
 A simulated feed (``tumen.sim.simulate``: tag-block NMEA with receive times, damage and
 duplicates) is served by a TCP server in this process at a steady rate (lines/s, sent in
@@ -50,6 +51,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from tumen.config import Settings  # noqa: E402
 from tumen.sim import simulate  # noqa: E402
 from tumen.watch.feeds import line_time  # noqa: E402
+
+#: the tumen source tree the watch child runs (``--src``: e.g. another checkout, for before/after)
+CHILD_SRC = [ROOT / "src"]
 
 RULES = """
 [[rules]]
@@ -134,7 +138,7 @@ def run_once(
     t = threading.Thread(target=serve, daemon=True)
     t.start()
     # a status line every 0.5 s: the bench reads the lines committed from it
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), TUMEN_WATCH__STATUS_S="0.5")
+    env = dict(os.environ, PYTHONPATH=str(CHILD_SRC[0]), TUMEN_WATCH__STATUS_S="0.5")
     err_path = work / "stderr.txt"
     out_path = work / "stdout.jsonl"  # a file, not a pipe: nobody reads a pipe while it runs
     with open(err_path, "w") as err, open(out_path, "wb") as out_fh:
@@ -169,6 +173,9 @@ def run_once(
     spool_lines = 0
     t_start = time.time()
     last_sample = 0.0
+    first_commit: tuple[float, int] | None = (
+        None  # (when, lines accounted) at the first status line
+    )
     while True:
         if alerts_path.exists():
             with open(alerts_path, "rb") as fh:
@@ -190,6 +197,8 @@ def run_once(
             ):  # lines committed (stored + duplicates + quarantined), from the last status line
                 spool_lines = int(found[-1].replace(b",", b""))
             lag_samples.append((now - t_start, sent_count[0] - spool_lines))
+            if first_commit is None and spool_lines > 0:
+                first_commit = (now, spool_lines)
         if done.is_set() and spool_lines >= n:
             break
         if now - t_start > seconds * 10 + 300:
@@ -235,7 +244,16 @@ def run_once(
         "send_seconds": round(n / rate, 1),
         "wall_s": round(wall, 1),
         "throughput_lps": round(n / wall),
+        # after the start-up (imports, first open): lines accounted per second from the first
+        # status line that shows a committed batch to the last line accounted
+        "first_commit_s": round(first_commit[0] - t_start, 1) if first_commit else None,
+        "sustained_after_first_commit_lps": round(
+            (n - first_commit[1]) / max(t_end - first_commit[0], 1e-9)
+        )
+        if first_commit
+        else None,
         "cpu_s": round(cpu, 1),
+        "cpu_per_line_us": round(cpu / n * 1e6, 1),
         "peak_rss_mib": round(peak_kib / 1024),
         "alerts": len(seen),
         "latency_p50_s": round(statistics.median(lat), 2) if lat else None,
@@ -251,8 +269,17 @@ def run_once(
         },
         "summary": {
             k: summary.get(k)
-            for k in ("lines", "stored", "duplicates", "quarantined", "alerts", "batches")
+            for k in (
+                "lines",
+                "stored",
+                "duplicates",
+                "quarantined",
+                "alerts",
+                "batches",
+                "timings",
+            )
         },
+        "load_average": os.getloadavg(),
     }
 
 
@@ -341,7 +368,7 @@ def kill_run(
     (work / "rules.toml").write_text(RULES)
     feed = work / "feed.nmea"
     feed.write_bytes(b"")
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), TUMEN_WATCH__STATUS_S="0.5")
+    env = dict(os.environ, PYTHONPATH=str(CHILD_SRC[0]), TUMEN_WATCH__STATUS_S="0.5")
     done = threading.Event()
 
     def write() -> None:
@@ -485,6 +512,9 @@ def main() -> None:
     ap.add_argument("--latency-rate", type=float, default=10_000.0)
     ap.add_argument("--throughput-rate", type=float, default=20_000.0)
     ap.add_argument("--latency-only", action="store_true")
+    ap.add_argument(
+        "--no-baseline", action="store_true", help="skip the in-process ingest + detect baseline"
+    )
     ap.add_argument("--hours", type=float, default=72.0)
     ap.add_argument("--vessels", type=int, default=1000)
     ap.add_argument("--work", type=Path, default=None)
@@ -503,7 +533,14 @@ def main() -> None:
         metavar="SECONDS",
         help="instead: one run at --throughput-rate for SECONDS (the simulated days repeated, time-shifted)",
     )
+    ap.add_argument(
+        "--src",
+        type=Path,
+        default=ROOT / "src",
+        help="tumen source tree the watch child runs (default: this checkout's src/)",
+    )
     args = ap.parse_args()
+    CHILD_SRC[0] = args.src.resolve()
     work = args.work or Path(tempfile.mkdtemp(prefix="tumen-bench-watch-"))
     sim_dir = work / "sim"
     if not (sim_dir / "ais.nmea").exists():
@@ -590,10 +627,11 @@ def main() -> None:
             )
         )
         print(json.dumps(results[-1]), flush=True)
-    results.append(
-        baseline(lines, results[0]["lines_sent"], work / "baseline", sim_dir / "ports.csv")
-    )
-    print(json.dumps(results[-1]), flush=True)
+    if not args.no_baseline:
+        results.append(
+            baseline(lines, results[0]["lines_sent"], work / "baseline", sim_dir / "ports.csv")
+        )
+        print(json.dumps(results[-1]), flush=True)
     print(
         json.dumps(
             {

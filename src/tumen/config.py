@@ -711,6 +711,12 @@ class WatchSettings(_Section):
         description="When more than batch_lines lines wait (input outruns the store), a live batch takes up "
         "to this many, so that the fixed cost of a batch is shared by more lines (count).",
     )
+    memory_limit: str | None = Field(
+        "1GiB",
+        description="DuckDB memory limit of watch's store connection, e.g. '1GiB' (the detectors' "
+        "window pass spills to a temporary folder next to the store beyond it); bounds the process's "
+        "memory with a backlog over a large store. None = DuckDB's default (80 % of RAM).",
+    )
     spool_dir: Path | None = Field(
         None,
         description="Folder of the raw-line spool files; None = `spool/` next to the store file.",

@@ -434,6 +434,9 @@ def evaluate(
     seq = int(store.query("SELECT coalesce(max(seq), 0) AS s FROM alerts").column("s")[0].as_py())
     written: list[Alert] = []
     opened_now: set[str] = set()
+    # openings written by this batch, per (rule, mmsi), for the cool-down (they reach the table
+    # below, in one append, with the others)
+    opened_here: dict[tuple[str, int], list[datetime]] = {}
     for a in todo:
         rule = next(r for r in rules if r.name == a.rule)
         if a.update:
@@ -441,7 +444,7 @@ def evaluate(
                 continue  # its opening was cooled down
         elif rule.cooldown_h:
             lo = a.raised_at - timedelta(hours=rule.cooldown_h)
-            recent = (
+            recent = any(lo < t <= a.raised_at for t in opened_here.get((a.rule, a.mmsi), ())) or (
                 store.query(
                     """
                 SELECT count(*) AS n FROM alerts
@@ -457,24 +460,26 @@ def evaluate(
         a.body["event"]["provenance"] = provenance(a.body["event"], prov)
         seq += 1
         a.seq = seq
+        if not a.update:
+            opened_now.add(a.alert_id)
+            opened_here.setdefault((a.rule, a.mmsi), []).append(a.raised_at)
+        written.append(a)
+    if written:  # one append for the batch (one statement per alert cost ~6 ms each)
         store.append(
             "alerts",
             pa.table(
                 {
-                    "alert_id": [a.alert_id],
-                    "rule": [a.rule],
-                    "raised_at": pa.array([a.raised_at], pa.timestamp("us")),
-                    "is_update": [a.update],
-                    "mmsi": pa.array([a.mmsi], pa.int64()),
-                    "event_id": [a.event_id],
-                    "body": [a.line()],
-                    "seq": pa.array([seq], pa.int64()),
+                    "alert_id": [a.alert_id for a in written],
+                    "rule": [a.rule for a in written],
+                    "raised_at": pa.array([a.raised_at for a in written], pa.timestamp("us")),
+                    "is_update": [a.update for a in written],
+                    "mmsi": pa.array([a.mmsi for a in written], pa.int64()),
+                    "event_id": pa.array([a.event_id for a in written], pa.string()),
+                    "body": [a.line() for a in written],
+                    "seq": pa.array([a.seq for a in written], pa.int64()),
                 }
             ),
         )
-        if not a.update:
-            opened_now.add(a.alert_id)
-        written.append(a)
     return written
 
 

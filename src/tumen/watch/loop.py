@@ -11,7 +11,9 @@ Each micro-batch (every ``watch.batch_s`` seconds or ``watch.batch_lines`` lines
    feed's position (offset after its last line in the batch) is checkpointed in ``meta``;
 3. the store is **closed** — DuckDB admits one writer and no reader while a file is open for
    writing, so between batches other processes (``tumen serve``, ``tumen events``) can read it;
-4. the new alerts are delivered: ``--alerts`` JSONL, stdout (``--json``), ``--webhook``.
+4. the new alerts are delivered: ``--alerts`` JSONL and stdout (``--json``) as soon as the
+   transaction has committed (before the close, whose checkpoint can take a second), then
+   ``--webhook`` (after the close: its retries must not keep readers out).
 
 Killed at any moment (``kill -9``), a restart with the same arguments resumes each feed after
 its checkpoint: a batch is in the store with its checkpoint or not at all, so every line is
@@ -154,6 +156,13 @@ class Outputs:
             store.execute("INSERT INTO meta VALUES (?, ?)", [key, str(self.webhook_done)])
 
     def deliver(self, alerts: list[Alert]) -> None:
+        """Every output: :meth:`deliver_local`, then :meth:`deliver_webhook`."""
+        self.deliver_local(alerts)
+        self.deliver_webhook(alerts)
+
+    def deliver_local(self, alerts: list[Alert]) -> None:
+        """The JSONL file and stdout (fast: watch writes them as soon as the batch commits,
+        before it closes the store)."""
         if not alerts:
             return
         lines = [a.line() for a in alerts]
@@ -162,9 +171,12 @@ class Outputs:
         if self.stdout:
             sys.stdout.write("".join(line + "\n" for line in lines))
             sys.stdout.flush()
+
+    def deliver_webhook(self, alerts: list[Alert]) -> None:
+        """POST each alert (with retries: after the store is closed, so readers are not held up)."""
         if self.webhook:
-            for a, line in zip(alerts, lines, strict=True):
-                self._post(a.seq, line)
+            for a in alerts:
+                self._post(a.seq, a.line())
 
     def _jsonl(self, lines: list[str]) -> None:
         assert self.path is not None
@@ -378,7 +390,7 @@ class Watcher:
         delay, waited = 0.02, 0.0
         while True:
             try:
-                store = DuckDBStore(self.db)
+                store = DuckDBStore(self.db, memory_limit=self.settings.watch.memory_limit)
                 break
             except StoreError:
                 if waited >= self.OPEN_PATIENCE_S:
@@ -495,6 +507,11 @@ class Watcher:
                 self.outputs.checkpoint(store)
                 tick("alerts")
             tick("commit")
+            # committed: the alerts are in table alerts (the outbox), so they can go out now —
+            # the JSONL file and stdout before the close (a checkpoint of the file: up to a
+            # second on a busy disk), the webhook after it (its retries must not hold the store)
+            self.outputs.deliver_local(alerts)
+            tick("deliver")
         finally:
             store.close()
         tick("close")
@@ -601,8 +618,8 @@ class Watcher:
                     batch = self._cut(force=self.stopping.is_set())
                     if not batch:
                         break
-                    alerts = self._commit(batch)
-                    self.outputs.deliver(alerts)
+                    alerts = self._commit(batch)  # delivers to --alerts and stdout
+                    self.outputs.deliver_webhook(alerts)
                     if self.on_batch is not None:
                         self.on_batch(self.report, alerts)
                     last_commit = time.monotonic()
