@@ -449,6 +449,45 @@ class SparkBackend:
         return self.spark.read.parquet(path)
 
     # -- output ------------------------------------------------------------------
+    def register_parquet(self, name: str, path: str | Path) -> list[str]:
+        """Read the Parquet ``path`` (a file or a folder of part files, any URL Spark reads) as table
+        ``name`` of ``store/schema.sql``: its columns cast to the table's types, extra columns
+        dropped.  Returns the file's columns (extra ones included).
+
+        Raises
+        ------
+        InputError
+            One line naming ``path``: not readable as Parquet, or a column of the table is missing.
+        """
+        target = self._frames.get(name)
+        if target is None:
+            raise StoreError(f"no table {name!r} in store/schema.sql to read {path} as")
+        where = str(path)
+        if "://" not in where and not Path(where).exists():
+            raise InputError(f"no such file or folder (the {name} Parquet)", Path(where))
+        with spark_errors(f"read parquet {where}"):
+            try:
+                df = self.spark.read.parquet(where)
+            except Exception as exc:  # AnalysisException: not Parquet, empty folder
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise InputError(f"not readable as Parquet ({first})", Path(where)) from None
+        missing = [c for c in target.columns if c not in df.columns]
+        if missing:
+            raise InputError(
+                f"not a {name} table: lacks column(s) {', '.join(missing)} "
+                "(CONTRACTS.md, section The store)",
+                Path(where),
+            )
+        self._register(name, self._conform(df, target))
+        return list(df.columns)
+
+    def write_table(self, data: pa.Table, out: str | Path) -> None:
+        """Write an Arrow table (a result collected on the driver) as Parquet at ``out`` (a folder
+        of one part file, any URL Spark writes; replaced if it exists)."""
+        df = self.spark.createDataFrame(_plain(data))
+        with spark_errors(f"write parquet {out}"):
+            df.coalesce(1).write.mode("overwrite").parquet(str(out))
+
     def write_events(self, out: str | Path, query: str | None = None) -> int:
         """Write the run's events as Parquet at ``out`` (a folder of part files, any URL Spark writes).
 
