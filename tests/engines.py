@@ -110,6 +110,20 @@ def comparable(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return sorted(out)
 
 
+def comparable_ranking(risk: Any) -> list[dict[str, Any]]:
+    """What two engines must agree on in a ranking (table ``risk`` as Arrow): every column but
+    ``ranked_at``, row by row in rank order, ``signals`` and ``weights`` parsed from JSON."""
+    import json
+
+    rows = []
+    for row in risk.sort_by("rank").to_pylist():
+        row.pop("ranked_at")
+        row["signals"] = json.loads(row["signals"])
+        row["weights"] = json.loads(row["weights"])
+        rows.append(row)
+    return rows
+
+
 def use(engine: str, session: Any = None) -> None:
     """Make :func:`run_detect` (``builders.detect``) run on ``engine`` until the next call."""
     _STATE["engine"] = engine
