@@ -312,7 +312,6 @@ def rank_parquet(
     risk_out: str | Path | None = None,
     master: str | None = None,
     ports: str | Path | None = None,
-    ports_record: str | None = None,
     session: Any = None,
 ) -> pa.Table:
     """Rank every vessel on Spark: :func:`tumen.risk.rank_vessels`, the same signal definitions,
@@ -321,8 +320,8 @@ def rank_parquet(
     ``matches`` Parquet (``tumen export matches --out matches.parquet`` after ``tumen screen``).
 
     The watched ports are those the events were detected with: the ``ports`` column of the events
-    file (or ``ports_record``, the store's ``detect.ports`` record); ``ports`` names a CSV that must
-    be that file.  Writes the ranking (table ``risk``'s columns) as Parquet at ``risk_out`` when
+    file (the store's ``detect.ports`` record, as ``--events-out`` writes it); ``ports`` names a CSV
+    that must be that file.  Writes the ranking (table ``risk``'s columns) as Parquet at ``risk_out`` when
     given (any path or URL Spark writes) and returns it.
 
     The signal queries and the vessels query run on Spark; the per-vessel scoring of the signal
@@ -331,13 +330,23 @@ def rank_parquet(
     from tumen.risk import rank_vessels
     from tumen.store.spark import SparkBackend
 
+    for given, what in ((events, "events"), (matches, "matches")):
+        # local inputs are checked before Spark starts (seconds) rather than after
+        if given is not None and "://" not in str(given) and not Path(given).exists():
+            raise InputError(f"no such file or folder (the {what} Parquet)", Path(given))
+    if "://" not in str(layout) and not (Path(layout) / "positions").is_dir():
+        raise InputError(
+            "not a tumen Parquet layout (no positions/ folder); write one with "
+            "`tumen export --format parquet --partition-by day --out DIR`",
+            Path(layout),
+        )
     backend = SparkBackend.from_layout(
         layout, settings=settings.spark, master=master, session=session
     )
     try:
         columns = backend.register_parquet("events", events)
-        record = ports_record
-        if record is None and "ports" in columns:
+        record = None
+        if "ports" in columns:
             record = backend.spark.read.parquet(str(events)).agg({"ports": "max"}).first()[0]
         if record:
             backend.execute("INSERT INTO meta VALUES (?, ?)", [PORTS_META_KEY, record])
@@ -362,9 +371,10 @@ def rank_on_spark(
 ) -> pa.Table:
     """``tumen risk --engine spark`` on a store: export, rank on Spark, return the ranking.
 
-    Exports the store's layout (positions, statics, sources), ``events`` and ``matches`` with the
-    export layer (what ``tumen export`` writes) under ``settings.spark.scratch`` or a temporary
-    folder removed afterwards, then runs :func:`rank_parquet`.  Works inside
+    Exports the store's layout (positions, statics, sources), its ``events`` (with the ``ports``
+    column, as ``tumen detect --engine spark --events-out`` writes them) and ``matches`` (as
+    ``tumen export matches`` writes them) under ``settings.spark.scratch`` or a temporary folder
+    removed afterwards, then runs :func:`rank_parquet`: the path a cluster run takes.  Works inside
     :func:`tumen.risk.asof.as_of_view` (the export then holds what was known at that time).  The
     caller writes table ``risk`` (``store.replace("risk", table)``) if it wants to.
 
@@ -387,12 +397,11 @@ def rank_on_spark(
         layout = tmp / "layout"
         write_layout(store, layout)
         events = tmp / "events.parquet"
-        write_parquet(store, "events", events)
+        _write_events(store, events)
         matches = None
         if store.table_exists("matches"):
             matches = tmp / "matches.parquet"
             write_parquet(store, "matches", matches)
-        rows = store.query("SELECT value FROM meta WHERE key = ?", [PORTS_META_KEY]).to_pylist()
         return rank_parquet(
             layout,
             events,
@@ -401,11 +410,28 @@ def rank_on_spark(
             risk_out=risk_out,
             master=master,
             ports=ports,
-            ports_record=rows[0]["value"] if rows else None,
             session=session,
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_events(store: Backend, out: Path) -> int:
+    """The store's events as Parquet with the ``ports`` column (the ``detect.ports`` record), as
+    ``tumen detect --engine spark --events-out`` writes them; streamed in batches."""
+    import pyarrow.parquet as pq
+
+    sql = (
+        "SELECT e.*, (SELECT max(value) FROM meta WHERE key = ?) AS ports "
+        "FROM events e ORDER BY e.event_id"
+    )
+    schema = store.query(sql + " LIMIT 0", [PORTS_META_KEY]).schema
+    n = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        for batch in store.query_batches(sql, [PORTS_META_KEY], batch_rows=500_000):
+            writer.write_batch(batch)
+            n += batch.num_rows
+    return n
 
 
 def read_risk(path: str | Path) -> pa.Table:

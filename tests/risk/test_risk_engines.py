@@ -112,6 +112,18 @@ def test_spark_flags_need_engine_spark_and_parquet_needs_its_inputs(screened, cl
     assert code == 3 and "go with --parquet" in err
 
 
+def test_cluster_inputs_are_checked_before_spark_starts(screened, cli, tmp_path) -> None:
+    db, _ = screened
+    (tmp_path / "events").mkdir()
+    args = ["risk", "--engine", "spark", "--risk-out", str(tmp_path / "risk")]
+    code, _, err = cli(
+        *args, "--parquet", str(tmp_path / "nolayout"), "--events", str(tmp_path / "events")
+    )
+    assert code == 2 and "not a tumen Parquet layout" in err and "nolayout" in err
+    code, _, err = cli(*args, "--parquet", str(tmp_path), "--events", str(tmp_path / "typo"))
+    assert code == 2 and "no such file or folder (the events Parquet)" in err and "typo" in err
+
+
 def test_a_store_with_observations_is_refused_not_ranked_without_them(tmp_path) -> None:
     """SPARK_RISK_GAPS: the observation signals are DuckDB SQL only; the Spark engine refuses
     such a store (a ranking without them would differ) instead of ranking it silently."""
