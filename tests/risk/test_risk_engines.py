@@ -168,3 +168,33 @@ def test_duplicate_occurrences_keep_the_same_note_in_any_row_order() -> None:
     kept = [distinct_occurrences(rows.reverse() if flip else rows) for flip in (False, True)]
     assert kept[0].to_dicts() == kept[1].to_dicts()
     assert kept[0].get_column("note").to_list() == ["met MMSI 357124540", "manager: OMM (17068)"]
+
+
+def test_as_of_exports_only_what_was_known_then(screened, tmp_path) -> None:
+    """`tumen risk --engine spark --as-of T` exports inside the as-of view: the events Parquet
+    Spark ranks holds the events ended by T, the layout the positions received by T."""
+    from datetime import timedelta
+
+    import pyarrow.dataset as ds
+
+    from tumen.engines import _write_events
+    from tumen.export.layout import write_layout
+    from tumen.risk.asof import as_of_view
+
+    db, _ = screened
+    with DuckDBStore(db) as store:
+        ends = store.query('SELECT min("end") AS a, max("end") AS b FROM events').to_pylist()[0]
+        when = ends["a"] + (ends["b"] - ends["a"]) / 2
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
+        known = store.query('SELECT count(*) AS n FROM events WHERE "end" <= ?', [when])
+        received = store.query(
+            "SELECT count(*) AS n FROM positions WHERE ts IS NULL OR ts <= ?", [when]
+        )
+        total = store.query("SELECT count(*) AS n FROM events").column("n")[0].as_py()
+        with as_of_view(store, when):
+            _write_events(store, tmp_path / "events.parquet")
+            write_layout(store, tmp_path / "layout")
+    exported = ds.dataset(tmp_path / "events.parquet").to_table()
+    assert 0 < exported.num_rows == known.column("n")[0].as_py() < total
+    positions = ds.dataset(tmp_path / "layout" / "positions", partitioning="hive").count_rows()
+    assert positions == received.column("n")[0].as_py()
