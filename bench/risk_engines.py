@@ -99,7 +99,7 @@ def phase_duckdb(db: str) -> dict[str, Any]:
 
 def phase_spark(db: str, cores: int, scratch: str) -> dict[str, Any]:
     from tumen.config import SparkSettings, load_settings
-    from tumen.engines import _write_events, rank_parquet
+    from tumen.engines import rank_parquet, write_events_parquet
     from tumen.export.layout import write_layout
     from tumen.export.parquet import write_parquet
     from tumen.store import DuckDBStore
@@ -115,7 +115,7 @@ def phase_spark(db: str, cores: int, scratch: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     with DuckDBStore(db, read_only=True) as store:
         write_layout(store, folder / "layout")
-        _write_events(store, folder / "events.parquet")
+        write_events_parquet(store, folder / "events.parquet")
         write_parquet(store, "matches", folder / "matches.parquet")
     export_s = time.perf_counter() - t0
     settings = load_settings(environ={})

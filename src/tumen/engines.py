@@ -179,17 +179,7 @@ def read_events(path: str | Path) -> tuple[pa.Table, pa.Table | None]:
             p,
         )
     try:
-        events = data.select(list(EVENT_COLUMNS))
-        if any(pa.types.is_timestamp(f.type) and f.type.tz for f in events.schema):
-            events = events.cast(
-                pa.schema(
-                    [
-                        pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) else f
-                        for f in events.schema
-                    ]
-                )
-            )
-        events = events.cast(EVENTS_SCHEMA)
+        events = _naive_times(data.select(list(EVENT_COLUMNS))).cast(EVENTS_SCHEMA)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise InputError(
             f"a column does not have the events contract's type ({str(exc).splitlines()[0]})", p
@@ -397,7 +387,7 @@ def rank_on_spark(
         layout = tmp / "layout"
         write_layout(store, layout)
         events = tmp / "events.parquet"
-        _write_events(store, events)
+        write_events_parquet(store, events)
         matches = None
         if store.table_exists("matches"):
             matches = tmp / "matches.parquet"
@@ -416,7 +406,7 @@ def rank_on_spark(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write_events(store: Backend, out: Path) -> int:
+def write_events_parquet(store: Backend, out: Path) -> int:
     """The store's events as Parquet with the ``ports`` column (the ``detect.ports`` record), as
     ``tumen detect --engine spark --events-out`` writes them; streamed in batches."""
     import pyarrow.parquet as pq
@@ -505,7 +495,9 @@ def import_risk(store: Backend, path: str | Path) -> dict[str, Any]:
 
 
 def _naive_times(table: pa.Table) -> pa.Table:
-    """Timestamps with a zone as UTC timestamps without zone (the contract's)."""
+    """Timestamps with a zone as UTC timestamps without zone (the contracts')."""
+    if not any(pa.types.is_timestamp(f.type) and f.type.tz for f in table.schema):
+        return table
     return table.cast(
         pa.schema(
             [

@@ -177,7 +177,7 @@ def test_as_of_exports_only_what_was_known_then(screened, tmp_path) -> None:
 
     import pyarrow.dataset as ds
 
-    from tumen.engines import _write_events
+    from tumen.engines import write_events_parquet
     from tumen.export.layout import write_layout
     from tumen.risk.asof import as_of_view
 
@@ -192,7 +192,7 @@ def test_as_of_exports_only_what_was_known_then(screened, tmp_path) -> None:
         )
         total = store.query("SELECT count(*) AS n FROM events").column("n")[0].as_py()
         with as_of_view(store, when):
-            _write_events(store, tmp_path / "events.parquet")
+            write_events_parquet(store, tmp_path / "events.parquet")
             write_layout(store, tmp_path / "layout")
     exported = ds.dataset(tmp_path / "events.parquet").to_table()
     assert 0 < exported.num_rows == known.column("n")[0].as_py() < total
