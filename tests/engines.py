@@ -17,6 +17,7 @@ Select the Spark half with ``pytest -m spark``; leave it out with ``-m 'not spar
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,54 @@ def comparable(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
             )
         )
     return sorted(out)
+
+
+def comparable_ranking(risk: Any) -> list[dict[str, Any]]:
+    """What two engines must agree on in a ranking (table ``risk`` as Arrow): every column but
+    ``ranked_at``, row by row in rank order, ``signals`` and ``weights`` parsed from JSON."""
+    import json
+
+    rows = []
+    for row in risk.sort_by("rank").to_pylist():
+        row.pop("ranked_at")
+        row["signals"] = json.loads(row["signals"])
+        row["weights"] = json.loads(row["weights"])
+        rows.append(row)
+    return rows
+
+
+#: DuckDB-only spellings that must not reach Spark (issue 14's list, as regular expressions).
+DUCKDB_ONLY = {
+    "CREATE OR REPLACE TEMP TABLE": r"CREATE OR REPLACE TEMP",
+    ":: casts": r"::",
+    "json_object": r"\bjson_object\(",
+    "json_merge_patch": r"\bjson_merge_patch\(",
+    "struct_pack": r"\bstruct_pack\(",
+    "list literal": r"\[\]|\[[\w.]+(, [\w.]+)*\]",
+    "epoch_*": r"\bepoch(_ms|_us)?\(",
+    "make_timestamp": r"\bmake_timestamp\(",
+    "QUALIFY": r"\bQUALIFY\b",
+    "UNION ALL BY NAME": r"\bBY NAME\b",
+    "EXCLUDE": r"\bEXCLUDE\b",
+    "range() table": r"\brange\(\d+, \d+\) \w+\(",
+    "// division": r"//",
+    "quantile_cont": r"\bquantile_cont\(",
+    "unordered row_number": r"row_number\(\) OVER \(\)",
+    "hash()": r"\bhash\(",
+    "list()": r"\blist\(",
+    "strftime": r"\bstrftime\(",
+}
+
+
+def duckdb_only_constructs(sql: str) -> list[str]:
+    """Each :data:`DUCKDB_ONLY` construct in ``sql`` outside string literals (a JSON path such as
+    ``'$[0]'`` is not a list literal), with its surroundings."""
+    code = re.sub(r"'(?:[^']|'')*'", lambda m: "'" + " " * (len(m.group(0)) - 2) + "'", sql)
+    return [
+        f"{what}: …{sql[max(0, m.start() - 40) : m.end() + 20]}…"
+        for what, pattern in DUCKDB_ONLY.items()
+        for m in re.finditer(pattern, code)
+    ]
 
 
 def use(engine: str, session: Any = None) -> None:

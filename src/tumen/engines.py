@@ -13,6 +13,11 @@
 On a cluster only steps 2–3 run (:func:`detect_parquet`; ``tumen detect --engine spark --parquet DIR
 --events-out OUT``, e.g. under ``spark-submit``); ``tumen events import OUT`` then loads the events
 into a local store for screening, risk and reports.  See ``docs/scale.md``.
+
+``tumen risk --engine spark`` ranks the vessels on Spark the same way (:func:`rank_parquet` over the
+layout, the events Parquet and a ``matches`` Parquet; :func:`rank_on_spark` for a ``--db`` store),
+and ``tumen risk import RISK`` loads a ranking written as Parquet into a local store
+(:func:`import_risk`).
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from tumen.config import Settings
 from tumen.detect.events import EVENT_COLUMNS
 from tumen.detect.pipeline import STATE_KEY, DetectReport, ProgressFn, run_detectors
 from tumen.detect.ports import PORTS_META_KEY
-from tumen.errors import InputError
+from tumen.errors import ConfigError, InputError
+from tumen.risk.rank import RISK_SCHEMA
 from tumen.store.backend import Backend
 
 ENGINES = ("duckdb", "spark")
@@ -173,17 +179,7 @@ def read_events(path: str | Path) -> tuple[pa.Table, pa.Table | None]:
             p,
         )
     try:
-        events = data.select(list(EVENT_COLUMNS))
-        if any(pa.types.is_timestamp(f.type) and f.type.tz for f in events.schema):
-            events = events.cast(
-                pa.schema(
-                    [
-                        pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) else f
-                        for f in events.schema
-                    ]
-                )
-            )
-        events = events.cast(EVENTS_SCHEMA)
+        events = _naive_times(data.select(list(EVENT_COLUMNS))).cast(EVENTS_SCHEMA)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise InputError(
             f"a column does not have the events contract's type ({str(exc).splitlines()[0]})", p
@@ -285,3 +281,230 @@ def _check_provenance(store: Backend, path: Path, events: pa.Table, prov: pa.Chu
             path,
         )
     return len(pos_id)
+
+
+# --------------------------------------------------------------------------- risk on Spark
+#: What ``tumen risk --engine spark`` cannot do yet, in one place (docs/scale.md and the tests read
+#: it): input → why.  A store holding such input is refused (the ranking would differ), not ranked
+#: without it.
+SPARK_RISK_GAPS: dict[str, str] = {
+    "observations": "the observation signals (tumen.observe.corroborate) are written in DuckDB's "
+    "SQL only; rank a store with observations with --engine duckdb",
+}
+
+
+def rank_parquet(
+    layout: str | Path,
+    events: str | Path,
+    settings: Settings,
+    *,
+    matches: str | Path | None = None,
+    risk_out: str | Path | None = None,
+    master: str | None = None,
+    ports: str | Path | None = None,
+    session: Any = None,
+) -> pa.Table:
+    """Rank every vessel on Spark: :func:`tumen.risk.rank_vessels`, the same signal definitions,
+    over the Parquet layout ``layout`` (positions, statics), the ``events`` Parquet (written by
+    ``tumen detect --engine spark --events-out``, or ``tumen export events``) and, when given, the
+    ``matches`` Parquet (``tumen export matches --out matches.parquet`` after ``tumen screen``).
+
+    The watched ports are those the events were detected with: the ``ports`` column of the events
+    file (the store's ``detect.ports`` record, as ``--events-out`` writes it); ``ports`` names a CSV
+    that must be that file.  Writes the ranking (table ``risk``'s columns) as Parquet at ``risk_out`` when
+    given (any path or URL Spark writes) and returns it.
+
+    The signal queries and the vessels query run on Spark; the per-vessel scoring of the signal
+    occurrences (one row per event or list match, small) runs on the driver, as on DuckDB.
+    """
+    from tumen.risk import rank_vessels
+    from tumen.store.spark import SparkBackend
+
+    for given, what in ((events, "events"), (matches, "matches")):
+        # local inputs are checked before Spark starts (seconds) rather than after
+        if given is not None and "://" not in str(given) and not Path(given).exists():
+            raise InputError(f"no such file or folder (the {what} Parquet)", Path(given))
+    if "://" not in str(layout) and not (Path(layout) / "positions").is_dir():
+        raise InputError(
+            "not a tumen Parquet layout (no positions/ folder); write one with "
+            "`tumen export --format parquet --partition-by day --out DIR`",
+            Path(layout),
+        )
+    backend = SparkBackend.from_layout(
+        layout, settings=settings.spark, master=master, session=session
+    )
+    try:
+        columns = backend.register_parquet("events", events)
+        record = None
+        if "ports" in columns:
+            record = backend.spark.read.parquet(str(events)).agg({"ports": "max"}).first()[0]
+        if record:
+            backend.execute("INSERT INTO meta VALUES (?, ?)", [PORTS_META_KEY, record])
+        if matches is not None:
+            backend.register_parquet("matches", matches)
+        table = rank_vessels(backend, settings, ports=ports, write=False)
+        if risk_out is not None:
+            backend.write_table(table, risk_out)
+    finally:
+        backend.close()
+    return table
+
+
+def rank_on_spark(
+    store: Backend,
+    settings: Settings,
+    *,
+    master: str | None = None,
+    ports: str | Path | None = None,
+    risk_out: str | Path | None = None,
+    session: Any = None,
+) -> pa.Table:
+    """``tumen risk --engine spark`` on a store: export, rank on Spark, return the ranking.
+
+    Exports the store's layout (positions, statics, sources), its ``events`` (with the ``ports``
+    column, as ``tumen detect --engine spark --events-out`` writes them) and ``matches`` (as
+    ``tumen export matches`` writes them) under ``settings.spark.scratch`` or a temporary folder
+    removed afterwards, then runs :func:`rank_parquet`: the path a cluster run takes.  Works inside
+    :func:`tumen.risk.asof.as_of_view` (the export then holds what was known at that time).  The
+    caller writes table ``risk`` (``store.replace("risk", table)``) if it wants to.
+
+    Raises
+    ------
+    ConfigError
+        The store holds input that risk on Spark cannot rank yet (:data:`SPARK_RISK_GAPS`).
+    """
+    from tumen.export.layout import write_layout
+    from tumen.export.parquet import write_parquet
+
+    if store.table_exists("observations"):
+        n = store.query("SELECT count(*) AS n FROM observations").column("n")[0].as_py()
+        if n:
+            raise ConfigError(
+                f"the store holds {n} observation(s) and {SPARK_RISK_GAPS['observations']}"
+            )
+    tmp = Path(tempfile.mkdtemp(prefix="tumen-spark-risk-", dir=settings.spark.scratch))
+    try:
+        layout = tmp / "layout"
+        write_layout(store, layout)
+        events = tmp / "events.parquet"
+        write_events_parquet(store, events)
+        matches = None
+        if store.table_exists("matches"):
+            matches = tmp / "matches.parquet"
+            write_parquet(store, "matches", matches)
+        return rank_parquet(
+            layout,
+            events,
+            settings,
+            matches=matches,
+            risk_out=risk_out,
+            master=master,
+            ports=ports,
+            session=session,
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_events_parquet(store: Backend, out: Path) -> int:
+    """The store's events as Parquet with the ``ports`` column (the ``detect.ports`` record), as
+    ``tumen detect --engine spark --events-out`` writes them; streamed in batches."""
+    import pyarrow.parquet as pq
+
+    sql = (
+        "SELECT e.*, (SELECT max(value) FROM meta WHERE key = ?) AS ports "
+        "FROM events e ORDER BY e.event_id"
+    )
+    schema = store.query(sql + " LIMIT 0", [PORTS_META_KEY]).schema
+    n = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        for batch in store.query_batches(sql, [PORTS_META_KEY], batch_rows=500_000):
+            writer.write_batch(batch)
+            n += batch.num_rows
+    return n
+
+
+def read_risk(path: str | Path) -> pa.Table:
+    """The ranking of a Parquet file or folder (``tumen risk --risk-out``) checked against table
+    ``risk``'s contract, cast to :data:`~tumen.risk.rank.RISK_SCHEMA` and sorted by rank.
+
+    Raises
+    ------
+    InputError
+        One line naming the file: not readable as Parquet, a column missing or of another type, a
+        required value null, an MMSI twice, or ranks that are not 1…N.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(
+            "no such file or folder; give the ranking written by "
+            "`tumen risk --engine spark --risk-out`",
+            p,
+        )
+    try:
+        data = ds.dataset(str(p), format="parquet", exclude_invalid_files=False).to_table()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"not readable as Parquet ({str(exc).splitlines()[0]})", p) from None
+    missing = [c for c in RISK_SCHEMA.names if c not in data.column_names]
+    if missing:
+        raise InputError(
+            f"not a risk ranking: lacks column(s) {', '.join(missing)} of table risk (CONTRACTS.md)",
+            p,
+        )
+    try:
+        risk = _naive_times(data.select(RISK_SCHEMA.names)).cast(RISK_SCHEMA)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InputError(
+            f"a column does not have table risk's type ({str(exc).splitlines()[0]})", p
+        ) from None
+    for col in (
+        "mmsi",
+        "score",
+        "rank",
+        "signals",
+        "n_events",
+        "weights",
+        "tumen_version",
+        "ranked_at",
+    ):
+        nulls = risk.column(col).null_count
+        if nulls:
+            raise InputError(
+                f"column {col} is null in {nulls} row(s); every ranked vessel needs one", p
+            )
+    if len(pa.compute.unique(risk.column("mmsi"))) != risk.num_rows:
+        raise InputError("an MMSI repeats; each vessel is ranked once", p)
+    risk = risk.sort_by("rank")
+    if risk.column("rank").to_pylist() != list(range(1, risk.num_rows + 1)):
+        raise InputError("the ranks are not 1, 2, …, N (one per vessel)", p)
+    return risk
+
+
+def import_risk(store: Backend, path: str | Path) -> dict[str, Any]:
+    """Replace the store's table ``risk`` with the ranking of the Parquet ``path`` (all or nothing).
+
+    Returns ``{"vessels": N, "with_signals": N}``.
+    """
+    from tumen.risk.rank import ranking_counts
+
+    risk = read_risk(path)
+    with store.transaction():
+        store.replace("risk", risk)
+    counts = ranking_counts(risk.column("score").to_pylist())
+    return {"vessels": counts["n_vessels"], "with_signals": counts["n_with_signals"]}
+
+
+def _naive_times(table: pa.Table) -> pa.Table:
+    """Timestamps with a zone as UTC timestamps without zone (the contracts')."""
+    if not any(pa.types.is_timestamp(f.type) and f.type.tz for f in table.schema):
+        return table
+    return table.cast(
+        pa.schema(
+            [
+                pa.field(f.name, pa.timestamp("us"))
+                if pa.types.is_timestamp(f.type) and f.type.tz
+                else f
+                for f in table.schema
+            ]
+        )
+    )

@@ -7,33 +7,10 @@ A change to a detector's SQL or to a dialect shows as a diff of
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from engines import duckdb_only_constructs
 from tumen.detect import snapshots
-
-#: DuckDB-only spellings that must not reach Spark (issue 14's list, as regular expressions).
-DUCKDB_ONLY = {
-    "CREATE OR REPLACE TEMP TABLE": r"CREATE OR REPLACE TEMP",
-    ":: casts": r"::",
-    "json_object": r"\bjson_object\(",
-    "json_merge_patch": r"\bjson_merge_patch\(",
-    "struct_pack": r"\bstruct_pack\(",
-    "list literal": r"\[\]|\[[\w.]+(, [\w.]+)*\]",
-    "epoch_*": r"\bepoch(_ms|_us)?\(",
-    "make_timestamp": r"\bmake_timestamp\(",
-    "QUALIFY": r"\bQUALIFY\b",
-    "UNION ALL BY NAME": r"\bBY NAME\b",
-    "EXCLUDE": r"\bEXCLUDE\b",
-    "range() table": r"\brange\(\d+, \d+\) \w+\(",
-    "// division": r"//",
-    "quantile_cont": r"\bquantile_cont\(",
-    "unordered row_number": r"row_number\(\) OVER \(\)",
-    "hash()": r"\bhash\(",
-    "list()": r"\blist\(",
-    "strftime": r"\bstrftime\(",
-}
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +55,7 @@ def test_spark_sql_has_no_duckdb_only_construct(captured: dict[str, dict[str, st
     found = []
     for name, text in captured["spark"].items():
         # the write step's DELETE/INSERT into the store's own tables is the engines' business
-        for what, pattern in DUCKDB_ONLY.items():
-            for m in re.finditer(pattern, text):
-                found.append(f"{name}: {what}: …{text[max(0, m.start() - 40) : m.end() + 20]}…")
+        found += [f"{name}: {hit}" for hit in duckdb_only_constructs(text)]
     assert not found, "\n".join(found)
 
 

@@ -155,3 +155,50 @@ def test_every_spark_case_and_known_gap_names_something_real():
         names = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
         assert func in names, case
     assert set(engines.KNOWN_GAPS) <= set(engines.STAGES)
+
+
+def test_the_jvms_incubator_notice_is_dropped_and_every_other_line_kept():
+    import io
+
+    from tumen.store.spark import forward_jvm_stderr
+
+    jvm = io.BytesIO(
+        b"WARNING: Using incubator modules: jdk.incubator.vector\n"
+        b"ERROR Executor: Exception in task 0.0\n"
+        b"WARNING: something else the user should see\n"
+    )
+    kept: list[bytes] = []
+    forward_jvm_stderr(jvm, kept.append)
+    assert kept == [
+        b"ERROR Executor: Exception in task 0.0\n",
+        b"WARNING: something else the user should see\n",
+    ]
+
+
+@pytest.mark.spark
+def test_the_session_jvms_stderr_passes_through_the_filter(spark, capfd):
+    """What the running JVM prints on stderr reaches ours, without the incubator notice."""
+    import time
+
+    err = spark.sparkContext._jvm.System.err
+    err.println("WARNING: Using incubator modules: jdk.incubator.vector")
+    err.println("tumen-test: a line the user should see")
+    err.flush()
+    seen = ""
+    deadline = time.monotonic() + 10
+    while "tumen-test" not in seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+        seen += capfd.readouterr().err
+    assert "tumen-test: a line the user should see" in seen
+    assert "incubator" not in seen
+
+
+@pytest.mark.spark
+def test_a_parquet_input_lacking_a_column_is_refused_in_one_line(backend, store, tmp_path):
+    import pyarrow.parquet as pq
+
+    bad = tmp_path / "events.parquet"
+    pq.write_table(store.query("SELECT * EXCLUDE (evidence) FROM events"), bad)
+    with pytest.raises(InputError, match="lacks column\\(s\\) evidence") as info:
+        backend.register_parquet("events", bad)
+    assert str(bad) in str(info.value)

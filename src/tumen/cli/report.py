@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -22,7 +24,7 @@ from tumen.cli.common import (
     print_json,
     settings_from,
 )
-from tumen.errors import InputError
+from tumen.errors import ConfigError, InputError
 from tumen.store import DuckDBStore
 
 
@@ -42,8 +44,18 @@ PortsOpt = Annotated[
 ]
 
 
-@app.command("risk")
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+risk_app = typer.Typer(name="risk", invoke_without_command=True)
+app.add_typer(risk_app, name="risk")
+
+
+@risk_app.callback()
 def risk_cmd(
+    ctx: typer.Context,
     db: DbOpt = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
@@ -69,6 +81,60 @@ def risk_cmd(
             show_default=False,
         ),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="duckdb: in the store; spark: export the store's positions, statics, events and "
+            "matches as Parquet, compute the same signals on Apache Spark, write table `risk` back "
+            "(needs pyspark and Java 17+; settings: the spark section of tumen.toml).",
+        ),
+    ] = Engine.duckdb,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master URL, e.g. local[2] or yarn (default: spark.master, local[*]).",
+            show_default=False,
+        ),
+    ] = None,
+    parquet: Annotated[
+        str | None,
+        typer.Option(
+            "--parquet",
+            help="With --engine spark: read this Parquet layout (folder or URL, written by `tumen "
+            "export --format parquet --partition-by day`) instead of a store; needs --events and "
+            "--risk-out.",
+            show_default=False,
+        ),
+    ] = None,
+    events: Annotated[
+        str | None,
+        typer.Option(
+            "--events",
+            help="With --parquet: the events as Parquet (folder or URL), from `tumen detect "
+            "--engine spark --events-out`.",
+            show_default=False,
+        ),
+    ] = None,
+    matches: Annotated[
+        str | None,
+        typer.Option(
+            "--matches",
+            help="With --parquet: the list matches as Parquet (`tumen export matches --out "
+            "matches.parquet` after `tumen screen`); without it no sanctions signal counts.",
+            show_default=False,
+        ),
+    ] = None,
+    risk_out: Annotated[
+        str | None,
+        typer.Option(
+            "--risk-out",
+            help="With --engine spark: also write the ranking (table `risk`'s columns) as Parquet "
+            "here (folder or URL); load it with `tumen risk import`.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Rank vessels by explained risk signals and write table `risk`.
 
@@ -81,16 +147,58 @@ def risk_cmd(
     For each event of a vessel with a listed vessel or owner, says whether the
     designation was in force then: sanctions breach, pre-designation pattern,
     after delisting (`designation_timing` in --json).
+
+    --engine spark computes the same signals on Apache Spark.  On a cluster, run
+    `tumen risk --engine spark --parquet DIR --events EVENTS --matches MATCHES --risk-out OUT`
+    (see docs/scale.md), then `tumen risk import OUT` into a local store.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from contextlib import nullcontext
 
     from tumen.risk import rank_vessels
     from tumen.risk.asof import as_of_view
-    from tumen.risk.rank import ranking_counts
-    from tumen.risk.timing import designation_timing, timing_counts
+    from tumen.risk.timing import designation_timing
 
     settings = settings_from(config, db=db, ports=ports)
     n_top = top or settings.risk.top_n
+    spark_only = {
+        "--spark-master": spark_master,
+        "--parquet": parquet,
+        "--risk-out": risk_out,
+        "--events": events,
+        "--matches": matches,
+    }
+    if engine is Engine.duckdb and any(v is not None for v in spark_only.values()):
+        raise ConfigError(
+            f"{', '.join(k for k, v in spark_only.items() if v is not None)} need(s) --engine spark"
+        )
+    if (events or matches) and not parquet:
+        raise ConfigError(
+            "--events and --matches go with --parquet (a --db store's own events and matches are used)"
+        )
+    if parquet and not (events and risk_out):
+        raise ConfigError(
+            "--parquet needs --events (the events Parquet) and --risk-out (where to write the ranking)"
+        )
+    if parquet and as_of is not None:
+        raise ConfigError(
+            "--as-of needs a --db store (the designations' history is kept there), not --parquet"
+        )
+    if parquet:
+        _risk_parquet(
+            settings,
+            parquet,
+            events or "",
+            matches,
+            risk_out or "",
+            spark_master,
+            ports,
+            n_top,
+            json_out,
+            quiet,
+        )
+        return
     when = None
     if as_of is not None:
         from tumen.times import parse_utc
@@ -105,19 +213,64 @@ def risk_cmd(
         _open_existing(settings.db) as store,
         as_of_view(store, when) if when is not None else nullcontext(),
     ):
-        table = rank_vessels(store, settings, write=when is None)
+        if engine is Engine.spark:
+            from tumen.engines import rank_on_spark
+
+            table = rank_on_spark(
+                store, settings, master=spark_master, ports=ports, risk_out=risk_out
+            )
+            if when is None:
+                store.replace("risk", table)
+        else:
+            table = rank_vessels(store, settings, write=when is None)
         rows = table.slice(0, n_top).to_pylist()
         timing = designation_timing(store, [int(r["mmsi"]) for r in rows], until=when)
+    written = (
+        f"as of {when:%Y-%m-%d %H:%M} UTC (table `risk` not written)"
+        if when
+        else f"table `risk` written to {settings.db}"
+    )
+    if risk_out:
+        written += f"; ranking written to {risk_out} (Parquet)"
+    _show_ranking(
+        table,
+        rows,
+        timing,
+        when=when,
+        json_out=json_out,
+        quiet=quiet,
+        extra={"engine": "spark", "risk_out": risk_out} if engine is Engine.spark else {},
+        written=written,
+    )
+
+
+def _show_ranking(
+    table: Any,
+    rows: list[dict[str, Any]],
+    timing: dict[int, list[dict[str, Any]]] | None,
+    *,
+    when: datetime | None,
+    json_out: bool,
+    quiet: bool,
+    extra: dict[str, Any],
+    written: str,
+) -> None:
+    """Print a ranking (``tumen risk``): the top ``rows`` of ``table``; ``timing`` ``None`` when
+    the designations' timing is not known (no store: ``--parquet``)."""
+    from tumen.risk.rank import ranking_counts
+    from tumen.risk.timing import timing_counts
+
     for row in rows:
         row["signals"] = json.loads(row["signals"])
         row["weights"] = json.loads(row["weights"])
-        row["designation_timing"] = timing.get(int(row["mmsi"]), [])
+        row["designation_timing"] = None if timing is None else timing.get(int(row["mmsi"]), [])
     counts = ranking_counts(table.column("score").to_pylist())
     if json_out:
         print_json(
             {
                 **counts,
                 "as_of": when.isoformat() + "Z" if when is not None else None,
+                **extra,
                 "vessels": [
                     {
                         k: row[k]
@@ -133,7 +286,11 @@ def risk_cmd(
                             "designation_timing",
                         )
                     }
-                    | {"designation_timing_counts": timing_counts(row["designation_timing"])}
+                    | {
+                        "designation_timing_counts": None
+                        if row["designation_timing"] is None
+                        else timing_counts(row["designation_timing"])
+                    }
                     for row in rows
                 ],
             }
@@ -165,6 +322,8 @@ def risk_cmd(
         )
     out_console.print(view)
     for row in rows:
+        if row["designation_timing"] is None:
+            continue
         by = timing_counts(row["designation_timing"])
         shown = [f for f in row["designation_timing"] if f["status"] != "undetermined"][:3]
         if shown and not quiet:
@@ -177,12 +336,74 @@ def risk_cmd(
     if not quiet:
         err_console.print(
             f"{counts['n_vessels']} vessels ranked, {counts['n_with_signals']} with at least one risk "
-            f"signal; "
-            + (
-                f"as of {when:%Y-%m-%d %H:%M} UTC (table `risk` not written)"
-                if when
-                else f"table `risk` written to {settings.db}"
-            )
+            f"signal; {written}",
+            highlight=False,
+        )
+
+
+def _risk_parquet(
+    settings: Any,
+    layout: str,
+    events: str,
+    matches: str | None,
+    risk_out: str,
+    master: str | None,
+    ports: Path | None,
+    n_top: int,
+    json_out: bool,
+    quiet: bool,
+) -> None:
+    """``tumen risk --engine spark --parquet DIR --events EV --risk-out OUT``: no store."""
+    from tumen.engines import rank_parquet
+
+    table = rank_parquet(
+        layout, events, settings, matches=matches, risk_out=risk_out, master=master, ports=ports
+    )
+    _show_ranking(
+        table,
+        table.slice(0, n_top).to_pylist(),
+        None,
+        when=None,
+        json_out=json_out,
+        quiet=quiet,
+        extra={"engine": "spark", "risk_out": risk_out},
+        written=f"ranking written to {risk_out} (Parquet; load it with `tumen risk import`)",
+    )
+
+
+@risk_app.command("import")
+def risk_import_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A ranking as Parquet (a file, or the folder of part files Spark writes), from "
+            "`tumen risk --engine spark --risk-out`.",
+            show_default=False,
+        ),
+    ],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Load a ranking computed elsewhere (Spark, a cluster) into the store, replacing table `risk`.
+
+    The file must have every column of table `risk` (CONTRACTS.md), one row per MMSI, ranks 1…N.
+    `tumen report` and `tumen serve` then show it.
+    """
+    from tumen.engines import import_risk
+
+    settings = settings_from(config, db=db)
+    with _open_existing(settings.db) as store:
+        summary = import_risk(store, path)
+    if json_out:
+        print_json({"path": str(path), "db": str(settings.db), **summary})
+    elif not quiet:
+        err_console.print(
+            f"imported the ranking of {summary['vessels']:,} vessels into {settings.db} "
+            f"({summary['with_signals']:,} with at least one risk signal)",
+            highlight=False,
         )
 
 

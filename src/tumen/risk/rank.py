@@ -98,12 +98,26 @@ def signal_occurrences(
     )
     df = pl.from_arrow(store.query(union_query(ctx)))
     assert isinstance(df, pl.DataFrame)
+    return distinct_occurrences(df)
+
+
+def distinct_occurrences(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per (vessel, signal, event, entity), whatever order the engine returned them in.
+
+    Of duplicates the highest ``value`` is kept; among equal values the first ``note`` in sort
+    order (an entity listed under two designations, e.g. OFAC 17068 and UN KPe.020, gives two
+    rows that differ only in the note: which one is cited must not depend on the engine's row
+    order, so DuckDB and Spark cite the same).
+    """
+    keys = ["mmsi", "signal", "event_id", "entity_id"]
     return (
         df.filter(pl.col("mmsi").is_not_null())
-        .sort(["mmsi", "signal", "value"], descending=[False, False, True], nulls_last=True)
-        .unique(
-            subset=["mmsi", "signal", "event_id", "entity_id"], keep="first", maintain_order=True
+        .sort(
+            [*keys[:2], "value", *keys[2:], "note"],
+            descending=[False, False, True, False, False, False],
+            nulls_last=True,
         )
+        .unique(subset=keys, keep="first", maintain_order=True)
     )
 
 

@@ -161,15 +161,51 @@ def _km_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
     return f"({haversine_m(lat1, lon1, lat2, lon2)} / 1000.0)"
 
 
-def _segment_distance_sql(plat: str, plon: str) -> str:
-    """SQL: km from point (plat, plon) to segment k (ka_lat, ka_lon)–(kb_lat, kb_lon), local flat projection."""
-    kx = f"({KM_PER_DEG_LAT} * cos(radians((k.a_lat + k.b_lat) / 2)))"
-    ax, ay = f"(k.a_lon * {kx})", f"(k.a_lat * {KM_PER_DEG_LAT})"
-    bx, by = f"(k.b_lon * {kx})", f"(k.b_lat * {KM_PER_DEG_LAT})"
-    px, py = f"({plon} * {kx})", f"({plat} * {KM_PER_DEG_LAT})"
-    dx, dy = f"({bx} - {ax})", f"({by} - {ay})"
-    t = f"greatest(0.0, least(1.0, (({px} - {ax}) * {dx} + ({py} - {ay}) * {dy}) / nullif({dx} * {dx} + {dy} * {dy}, 0)))"
-    return f"sqrt(power({px} - ({ax} + {t} * {dx}), 2) + power({py} - ({ay} + {t} * {dy}), 2))"
+def _route_legs_cte() -> str:
+    """``legs(event_id, mmsi, route, da, db)``: km from each gap's last fix (``da``) and first fix
+    (``db``) to the segment of each KP–RU route (needs CTEs ``gap_ends`` and ``routes``).
+
+    A local flat projection per pair (x = lon × km/° × cos(mid-latitude of the route), y = lat ×
+    km/°); the point's projection onto the segment is clamped to its ends.  Computed in stages
+    (projection, position along the segment, distance), each value once: written inline, the
+    expression repeats the projection dozens of times, which costs Spark seconds of planning.
+    """
+    k = KM_PER_DEG_LAT
+
+    def along(px: str, py: str) -> str:
+        return (
+            f"greatest(0.0, least(1.0, (({px} - ax) * dx + ({py} - ay) * dy) "
+            "/ nullif(dx * dx + dy * dy, 0)))"
+        )
+
+    def dist(px: str, py: str, t: str) -> str:
+        return f"sqrt(power({px} - (ax + {t} * dx), 2) + power({py} - (ay + {t} * dy), 2))"
+
+    return f"""
+pairs AS (
+    SELECT g.event_id, g.mmsi, r.a_name || '–' || r.b_name AS route,
+           g.a_lat AS pa_lat, g.a_lon AS pa_lon, g.b_lat AS pb_lat, g.b_lon AS pb_lon,
+           r.a_lat, r.a_lon, r.b_lat, r.b_lon,
+           ({k} * cos(radians((r.a_lat + r.b_lat) / 2))) AS kx
+    FROM gap_ends g CROSS JOIN routes r
+),
+flat AS (
+    SELECT event_id, mmsi, route,
+           (a_lon * kx) AS ax, (a_lat * {k}) AS ay,
+           ((b_lon * kx) - (a_lon * kx)) AS dx, ((b_lat * {k}) - (a_lat * {k})) AS dy,
+           (pa_lon * kx) AS pax, (pa_lat * {k}) AS pay, (pb_lon * kx) AS pbx, (pb_lat * {k}) AS pby
+    FROM pairs
+),
+along AS (
+    SELECT event_id, mmsi, route, ax, ay, dx, dy, pax, pay, pbx, pby,
+           {along("pax", "pay")} AS ta, {along("pbx", "pby")} AS tb
+    FROM flat
+),
+legs AS (
+    SELECT event_id, mmsi, route,
+           {dist("pax", "pay", "ta")} AS da, {dist("pbx", "pby", "tb")} AS db
+    FROM along
+)"""
 
 
 #: Matches (``match`` true) keyed by designation: one row per (vessel, role, designation).
@@ -345,8 +381,6 @@ FROM near"""
 
 
 def _dark_shuttle_route(ctx: SignalContext) -> str:
-    da = _segment_distance_sql("g.a_lat", "g.a_lon")
-    db = _segment_distance_sql("g.b_lat", "g.b_lon")
     d = ctx.dialect
     return f"""WITH ports AS ({ports_cte(ctx.ports, d)}), {_gap_ends_cte(d)},
 routes AS (
@@ -354,12 +388,12 @@ routes AS (
            b.name AS b_name, b.lat AS b_lat, b.lon AS b_lon
     FROM ports a CROSS JOIN ports b
     WHERE a.country = 'KP' AND b.country = 'RU'
-),
+), {_route_legs_cte()},
 on_route AS (
-    SELECT g.event_id, g.mmsi, min_by(k.a_name || '–' || k.b_name, {da} + {db}) AS why
-    FROM gap_ends g CROSS JOIN routes k
-    WHERE {da} <= {float(ctx.corridor_km)!r} AND {db} <= {float(ctx.corridor_km)!r}
-    GROUP BY g.event_id, g.mmsi
+    SELECT event_id, mmsi, min_by(route, da + db) AS why
+    FROM legs
+    WHERE da <= {float(ctx.corridor_km)!r} AND db <= {float(ctx.corridor_km)!r}
+    GROUP BY event_id, mmsi
 ),
 dark_call AS (
     SELECT g.event_id, g.mmsi, min(p.name) AS why

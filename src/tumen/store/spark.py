@@ -132,22 +132,25 @@ def spark_session(settings: SparkSettings | None = None, master: str | None = No
         ) from None
     check_java()
     java_opts = f"-Dlog4j2.configurationFile=file:{_log4j_config()} -Duser.timezone=UTC"
-    builder = (
-        SparkSession.builder.appName("tumen")
-        .master(master or s.master)
-        .config("spark.driver.memory", s.driver_memory)
-        .config("spark.driver.extraJavaOptions", java_opts)
-        .config("spark.executor.extraJavaOptions", java_opts)
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
-        .config("spark.sql.shuffle.partitions", str(s.shuffle_partitions))
-        .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-    )
-    for key, value in {**s.conf, **SPARK_SESSION_CONF}.items():
+    options = {
+        "spark.app.name": "tumen",
+        "spark.master": master or s.master,
+        "spark.driver.memory": s.driver_memory,
+        "spark.driver.extraJavaOptions": java_opts,
+        "spark.executor.extraJavaOptions": java_opts,
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
+        "spark.sql.shuffle.partitions": str(s.shuffle_partitions),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        **s.conf,
+        **SPARK_SESSION_CONF,
+    }
+    builder = SparkSession.builder
+    for key, value in options.items():
         builder = builder.config(key, value)
     t0 = time.perf_counter()
     # pyspark warns about pandas versions on import of its testing helpers; tumen uses Arrow only.
@@ -155,6 +158,7 @@ def spark_session(settings: SparkSettings | None = None, master: str | None = No
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
+        _launch_quiet_jvm(options)
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     # pyspark logs every failed statement as a JSON record with the JVM stack; tumen reports the
@@ -167,6 +171,45 @@ def spark_session(settings: SparkSettings | None = None, master: str | None = No
         time.perf_counter() - t0,
     )
     return session
+
+
+#: Lines the JVM prints on its stderr that tell a tumen user nothing; :func:`forward_jvm_stderr`
+#: drops them.  Spark 4's launcher always adds ``--add-modules=jdk.incubator.vector``
+#: (``org.apache.spark.launcher.JavaModuleOptions``), and the JVM then announces the incubator
+#: module at start, with no option to silence it.
+JVM_NOISE: tuple[re.Pattern[bytes], ...] = (re.compile(rb"^WARNING: Using incubator modules: "),)
+
+
+def forward_jvm_stderr(stream: Any, write: Any) -> None:
+    """Copy the JVM's stderr (``stream``, bytes lines) to ``write`` line by line, without the
+    :data:`JVM_NOISE` lines; returns when the JVM closes it."""
+    for line in iter(stream.readline, b""):
+        if not any(p.match(line) for p in JVM_NOISE):
+            write(line)
+
+
+def _launch_quiet_jvm(options: dict[str, str]) -> None:
+    """Start Spark's JVM (py4j gateway) with its stderr passed through :func:`forward_jvm_stderr`
+    to this process's stderr, unless a JVM is already there (an earlier session, or
+    ``spark-submit``/a notebook that started Python from the JVM)."""
+    import subprocess
+    import threading
+
+    from pyspark import SparkConf
+    from pyspark.core.context import SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ:
+        return
+    conf = SparkConf(loadDefaults=False).setAll(list(options.items()))
+    gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})
+    threading.Thread(
+        target=forward_jvm_stderr,
+        args=(gateway.proc.stderr, lambda line: os.write(2, line)),
+        name="spark-jvm-stderr",
+        daemon=True,
+    ).start()
+    SparkContext._ensure_initialized(gateway=gateway, conf=conf)
 
 
 @contextmanager
@@ -449,6 +492,45 @@ class SparkBackend:
         return self.spark.read.parquet(path)
 
     # -- output ------------------------------------------------------------------
+    def register_parquet(self, name: str, path: str | Path) -> list[str]:
+        """Read the Parquet ``path`` (a file or a folder of part files, any URL Spark reads) as table
+        ``name`` of ``store/schema.sql``: its columns cast to the table's types, extra columns
+        dropped.  Returns the file's columns (extra ones included).
+
+        Raises
+        ------
+        InputError
+            One line naming ``path``: not readable as Parquet, or a column of the table is missing.
+        """
+        target = self._frames.get(name)
+        if target is None:
+            raise StoreError(f"no table {name!r} in store/schema.sql to read {path} as")
+        where = str(path)
+        if "://" not in where and not Path(where).exists():
+            raise InputError(f"no such file or folder (the {name} Parquet)", Path(where))
+        with spark_errors(f"read parquet {where}"):
+            try:
+                df = self.spark.read.parquet(where)
+            except Exception as exc:  # AnalysisException: not Parquet, empty folder
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise InputError(f"not readable as Parquet ({first})", Path(where)) from None
+        missing = [c for c in target.columns if c not in df.columns]
+        if missing:
+            raise InputError(
+                f"not a {name} table: lacks column(s) {', '.join(missing)} "
+                "(CONTRACTS.md, section The store)",
+                Path(where),
+            )
+        self._register(name, self._conform(df, target))
+        return list(df.columns)
+
+    def write_table(self, data: pa.Table, out: str | Path) -> None:
+        """Write an Arrow table (a result collected on the driver) as Parquet at ``out`` (a folder
+        of one part file, any URL Spark writes; replaced if it exists)."""
+        df = self.spark.createDataFrame(_plain(data))
+        with spark_errors(f"write parquet {out}"):
+            df.coalesce(1).write.mode("overwrite").parquet(str(out))
+
     def write_events(self, out: str | Path, query: str | None = None) -> int:
         """Write the run's events as Parquet at ``out`` (a folder of part files, any URL Spark writes).
 
