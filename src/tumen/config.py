@@ -712,8 +712,8 @@ class WatchSettings(_Section):
         "to this many, so that the fixed cost of a batch is shared by more lines (count).",
     )
     memory_limit: str | None = Field(
-        "1GiB",
-        description="DuckDB memory limit of watch's store connection, e.g. '1GiB' (the detectors' "
+        "512MiB",
+        description="DuckDB memory limit of watch's store connection, e.g. '512MiB' (the detectors' "
         "window pass spills to a temporary folder next to the store beyond it); bounds the process's "
         "memory with a backlog over a large store. None = DuckDB's default (80 % of RAM).",
     )

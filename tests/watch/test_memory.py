@@ -44,7 +44,7 @@ def _limit_of_watch_connection(tmp_path: Path, **watch: object) -> int:
 
 
 def test_the_watch_connection_is_capped_by_default_and_by_the_setting(tmp_path: Path) -> None:
-    assert _limit_of_watch_connection(tmp_path) == 2**30  # default 1 GiB, not 80 % of RAM
+    assert _limit_of_watch_connection(tmp_path) == 512 * 2**20  # default 512 MiB, not 80 % of RAM
     assert _limit_of_watch_connection(tmp_path, memory_limit="300MiB") == 300 * 2**20
     con = duckdb.connect()  # DuckDB's own default: 80 % of this machine's memory
     try:
