@@ -337,7 +337,8 @@ def rank_parquet(
         columns = backend.register_parquet("events", events)
         record = None
         if "ports" in columns:
-            record = backend.spark.read.parquet(str(events)).agg({"ports": "max"}).first()[0]
+            row = backend.spark.read.parquet(str(events)).agg({"ports": "max"}).first()
+            record = row[0] if row is not None else None
         if record:
             backend.execute("INSERT INTO meta VALUES (?, ?)", [PORTS_META_KEY, record])
         if matches is not None:
@@ -391,7 +392,7 @@ def rank_on_spark(
         matches = None
         if store.table_exists("matches"):
             matches = tmp / "matches.parquet"
-            write_parquet(store, "matches", matches)
+            write_parquet(store, "matches", matches, settings)
         return rank_parquet(
             layout,
             events,

@@ -202,7 +202,7 @@ def _launch_quiet_jvm(options: dict[str, str]) -> None:
     if SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ:
         return
     conf = SparkConf(loadDefaults=False).setAll(list(options.items()))
-    gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})
+    gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})  # type: ignore[no-untyped-call]
     threading.Thread(
         target=forward_jvm_stderr,
         args=(gateway.proc.stderr, lambda line: os.write(2, line)),
