@@ -147,6 +147,17 @@ def detect_on_spark(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _read_parquet_input(p: Path, what: str) -> pa.Table:
+    """The Parquet file or folder ``p`` as one Arrow table; a missing or unreadable input is an
+    :class:`InputError` naming the file and saying what to give instead (``what``)."""
+    if not p.exists():
+        raise InputError(f"no such file or folder; give {what}", p)
+    try:
+        return ds.dataset(str(p), format="parquet", exclude_invalid_files=False).to_table()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"not readable as Parquet ({str(exc).splitlines()[0]})", p) from None
+
+
 def read_events(path: str | Path) -> tuple[pa.Table, pa.Table | None]:
     """The events of a Parquet file or folder (Spark's part files) checked against the contract.
 
@@ -161,16 +172,9 @@ def read_events(path: str | Path) -> tuple[pa.Table, pa.Table | None]:
         event id repeats.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(
-            "no such file or folder; give the events Parquet written by "
-            "`tumen detect --engine spark --events-out`",
-            p,
-        )
-    try:
-        data = ds.dataset(str(p), format="parquet", exclude_invalid_files=False).to_table()
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"not readable as Parquet ({str(exc).splitlines()[0]})", p) from None
+    data = _read_parquet_input(
+        p, "the events Parquet written by `tumen detect --engine spark --events-out`"
+    )
     missing = [c for c in EVENT_COLUMNS if c not in data.column_names]
     if missing:
         raise InputError(
@@ -436,16 +440,7 @@ def read_risk(path: str | Path) -> pa.Table:
         required value null, an MMSI twice, or ranks that are not 1…N.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(
-            "no such file or folder; give the ranking written by "
-            "`tumen risk --engine spark --risk-out`",
-            p,
-        )
-    try:
-        data = ds.dataset(str(p), format="parquet", exclude_invalid_files=False).to_table()
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"not readable as Parquet ({str(exc).splitlines()[0]})", p) from None
+    data = _read_parquet_input(p, "the ranking written by `tumen risk --engine spark --risk-out`")
     missing = [c for c in RISK_SCHEMA.names if c not in data.column_names]
     if missing:
         raise InputError(

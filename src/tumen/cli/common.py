@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -164,6 +165,21 @@ def _root(
 
 
 # -- common options (same name, help and default everywhere) ------------------
+class Engine(StrEnum):
+    """Where a command's SQL runs (`--engine`): the local DuckDB store or Apache Spark."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="Spark master URL, e.g. local[2] or yarn (default: spark.master, local[*]).",
+        show_default=False,
+    ),
+]
 DbOpt = Annotated[
     Path | None,
     typer.Option(

@@ -16,8 +16,10 @@ from rich.table import Table
 from tumen.cli.common import (
     ConfigOpt,
     DbOpt,
+    Engine,
     JsonOpt,
     QuietOpt,
+    SparkMasterOpt,
     VerboseOpt,
     app,
     err_console,
@@ -40,11 +42,6 @@ from tumen.detect.pipeline import DetectReport
 from tumen.errors import ConfigError
 from tumen.store import DuckDBStore
 from tumen.times import parse_utc
-
-
-class Engine(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
 
 
 def _open(db: Path, *, read_only: bool = False, memory_limit: str | None = None) -> DuckDBStore:
@@ -79,14 +76,7 @@ def detect_cmd(
             "import the events back (needs pyspark and Java 17+; settings: the spark section of tumen.toml).",
         ),
     ] = Engine.duckdb,
-    spark_master: Annotated[
-        str | None,
-        typer.Option(
-            "--spark-master",
-            help="Spark master URL, e.g. local[2] or yarn (default: spark.master, local[*]).",
-            show_default=False,
-        ),
-    ] = None,
+    spark_master: SparkMasterOpt = None,
     parquet: Annotated[
         str | None,
         typer.Option(

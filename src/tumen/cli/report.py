@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,8 +13,10 @@ from rich.table import Table
 from tumen.cli.common import (
     ConfigOpt,
     DbOpt,
+    Engine,
     JsonOpt,
     QuietOpt,
+    SparkMasterOpt,
     VerboseOpt,
     app,
     err_console,
@@ -42,11 +43,6 @@ PortsOpt = Annotated[
         show_default=False,
     ),
 ]
-
-
-class Engine(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
 
 
 risk_app = typer.Typer(name="risk", invoke_without_command=True)
@@ -90,14 +86,7 @@ def risk_cmd(
             "(needs pyspark and Java 17+; settings: the spark section of tumen.toml).",
         ),
     ] = Engine.duckdb,
-    spark_master: Annotated[
-        str | None,
-        typer.Option(
-            "--spark-master",
-            help="Spark master URL, e.g. local[2] or yarn (default: spark.master, local[*]).",
-            show_default=False,
-        ),
-    ] = None,
+    spark_master: SparkMasterOpt = None,
     parquet: Annotated[
         str | None,
         typer.Option(

@@ -25,7 +25,7 @@ import argparse
 import re
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -306,12 +306,20 @@ def update(directory: Path = SNAPSHOT_DIR) -> list[Path]:
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m tumen.detect.snapshots", description=__doc__.split("\n")[0]
-    )
+def snapshot_cli(
+    argv: list[str] | None,
+    *,
+    prog: str,
+    description: str,
+    default_dir: Path,
+    update: Callable[[Path], list[Path]],
+    compare: Callable[[Path], list[str]],
+) -> int:
+    """The command line of a snapshot module: ``--update`` rewrites the files (prints each path),
+    otherwise compares and prints ``differs: NAME`` per file that changed (exit 1)."""
+    ap = argparse.ArgumentParser(prog=prog, description=description)
     ap.add_argument("--update", action="store_true", help="rewrite the snapshot files")
-    ap.add_argument("--dir", type=Path, default=SNAPSHOT_DIR, help=f"default {SNAPSHOT_DIR}")
+    ap.add_argument("--dir", type=Path, default=default_dir, help=f"default {default_dir}")
     a = ap.parse_args(argv)
     if a.update:
         for path in update(a.dir):
@@ -321,6 +329,17 @@ def main(argv: list[str] | None = None) -> int:
     for name in differ:
         print(f"differs: {name}", file=sys.stderr)
     return 1 if differ else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return snapshot_cli(
+        argv,
+        prog="python -m tumen.detect.snapshots",
+        description=__doc__.split("\n")[0],
+        default_dir=SNAPSHOT_DIR,
+        update=update,
+        compare=compare,
+    )
 
 
 if __name__ == "__main__":

@@ -12,13 +12,11 @@ run); ``tests/risk/test_risk_sql_snapshots.py`` fails when they drift.  Regenera
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 from tumen.config import Settings
 from tumen.detect.pipeline import run_detectors
-from tumen.detect.snapshots import Recorder, tiny_positions, tiny_statics
+from tumen.detect.snapshots import Recorder, snapshot_cli, tiny_positions, tiny_statics
 from tumen.risk.rank import rank_vessels
 from tumen.store.dialect import DUCKDB, SPARK, Dialect
 from tumen.store.duckdb import DuckDBStore
@@ -88,20 +86,14 @@ def update(directory: Path = SNAPSHOT_DIR) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m tumen.risk.snapshots", description=__doc__.split("\n")[0]
+    return snapshot_cli(
+        argv,
+        prog="python -m tumen.risk.snapshots",
+        description=__doc__.split("\n")[0],
+        default_dir=SNAPSHOT_DIR,
+        update=update,
+        compare=compare,
     )
-    ap.add_argument("--update", action="store_true", help="rewrite the snapshot files")
-    ap.add_argument("--dir", type=Path, default=SNAPSHOT_DIR, help=f"default {SNAPSHOT_DIR}")
-    a = ap.parse_args(argv)
-    if a.update:
-        for path in update(a.dir):
-            print(path)
-        return 0
-    differ = compare(a.dir)
-    for name in differ:
-        print(f"differs: {name}", file=sys.stderr)
-    return 1 if differ else 0
 
 
 if __name__ == "__main__":
