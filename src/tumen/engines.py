@@ -35,7 +35,7 @@ from tumen.config import Settings
 from tumen.detect.events import EVENT_COLUMNS
 from tumen.detect.pipeline import STATE_KEY, DetectReport, ProgressFn, run_detectors
 from tumen.detect.ports import PORTS_META_KEY
-from tumen.errors import ConfigError, InputError
+from tumen.errors import InputError
 from tumen.risk.rank import RISK_SCHEMA
 from tumen.store.backend import Backend
 
@@ -288,21 +288,13 @@ def _check_provenance(store: Backend, path: Path, events: pa.Table, prov: pa.Chu
 
 
 # --------------------------------------------------------------------------- risk on Spark
-#: What ``tumen risk --engine spark`` cannot do yet, in one place (docs/scale.md and the tests read
-#: it): input → why.  A store holding such input is refused (the ranking would differ), not ranked
-#: without it.
-SPARK_RISK_GAPS: dict[str, str] = {
-    "observations": "the observation signals (tumen.observe.corroborate) are written in DuckDB's "
-    "SQL only; rank a store with observations with --engine duckdb",
-}
-
-
 def rank_parquet(
     layout: str | Path,
     events: str | Path,
     settings: Settings,
     *,
     matches: str | Path | None = None,
+    observations: str | Path | None = None,
     risk_out: str | Path | None = None,
     master: str | None = None,
     ports: str | Path | None = None,
@@ -311,7 +303,9 @@ def rank_parquet(
     """Rank every vessel on Spark: :func:`tumen.risk.rank_vessels`, the same signal definitions,
     over the Parquet layout ``layout`` (positions, statics), the ``events`` Parquet (written by
     ``tumen detect --engine spark --events-out``, or ``tumen export events``) and, when given, the
-    ``matches`` Parquet (``tumen export matches --out matches.parquet`` after ``tumen screen``).
+    ``matches`` Parquet (``tumen export matches --out matches.parquet`` after ``tumen screen``)
+    and the ``observations`` Parquet (``tumen export observations --out observations.parquet``:
+    the observation signals, :mod:`tumen.observe.corroborate`, in the same SQL as on DuckDB).
 
     The watched ports are those the events were detected with: the ``ports`` column of the events
     file (the store's ``detect.ports`` record, as ``--events-out`` writes it); ``ports`` names a CSV
@@ -324,7 +318,7 @@ def rank_parquet(
     from tumen.risk import rank_vessels
     from tumen.store.spark import SparkBackend
 
-    for given, what in ((events, "events"), (matches, "matches")):
+    for given, what in ((events, "events"), (matches, "matches"), (observations, "observations")):
         # local inputs are checked before Spark starts (seconds) rather than after
         if given is not None and "://" not in str(given) and not Path(given).exists():
             raise InputError(f"no such file or folder (the {what} Parquet)", Path(given))
@@ -347,6 +341,8 @@ def rank_parquet(
             backend.execute("INSERT INTO meta VALUES (?, ?)", [PORTS_META_KEY, record])
         if matches is not None:
             backend.register_parquet("matches", matches)
+        if observations is not None:
+            backend.register_parquet("observations", observations)
         table = rank_vessels(backend, settings, ports=ports, write=False)
         if risk_out is not None:
             backend.write_table(table, risk_out)
@@ -368,25 +364,15 @@ def rank_on_spark(
 
     Exports the store's layout (positions, statics, sources), its ``events`` (with the ``ports``
     column, as ``tumen detect --engine spark --events-out`` writes them) and ``matches`` (as
-    ``tumen export matches`` writes them) under ``settings.spark.scratch`` or a temporary folder
-    removed afterwards, then runs :func:`rank_parquet`: the path a cluster run takes.  Works inside
-    :func:`tumen.risk.asof.as_of_view` (the export then holds what was known at that time).  The
-    caller writes table ``risk`` (``store.replace("risk", table)``) if it wants to.
-
-    Raises
-    ------
-    ConfigError
-        The store holds input that risk on Spark cannot rank yet (:data:`SPARK_RISK_GAPS`).
+    ``tumen export matches`` writes them) and ``observations`` under ``settings.spark.scratch`` or
+    a temporary folder removed afterwards, then runs :func:`rank_parquet`: the path a cluster run
+    takes.  Works inside :func:`tumen.risk.asof.as_of_view` (the export then holds what was known
+    at that time).  The caller writes table ``risk`` (``store.replace("risk", table)``) if it
+    wants to.
     """
     from tumen.export.layout import write_layout
     from tumen.export.parquet import write_parquet
 
-    if store.table_exists("observations"):
-        n = store.query("SELECT count(*) AS n FROM observations").column("n")[0].as_py()
-        if n:
-            raise ConfigError(
-                f"the store holds {n} observation(s) and {SPARK_RISK_GAPS['observations']}"
-            )
     tmp = Path(tempfile.mkdtemp(prefix="tumen-spark-risk-", dir=settings.spark.scratch))
     try:
         layout = tmp / "layout"
@@ -397,11 +383,16 @@ def rank_on_spark(
         if store.table_exists("matches"):
             matches = tmp / "matches.parquet"
             write_parquet(store, "matches", matches, settings)
+        observations = None
+        if store.table_exists("observations"):
+            observations = tmp / "observations.parquet"
+            write_parquet(store, "observations", observations, settings)
         return rank_parquet(
             layout,
             events,
             settings,
             matches=matches,
+            observations=observations,
             risk_out=risk_out,
             master=master,
             ports=ports,

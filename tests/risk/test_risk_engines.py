@@ -1,7 +1,8 @@
-"""`tumen risk --engine spark`: the same ranking as DuckDB; `tumen risk import`; the declared gaps.
+"""`tumen risk --engine spark`: the same ranking as DuckDB; `tumen risk import`.
 
-The Spark case ranks a screened simulator store (seed 1, 24 h, 30 vessels; the demo list and the
-simulator's designations loaded and screened, so the sanctions signals count too) on both
+The Spark case ranks a screened simulator store (seed 1, 48 h, 30 vessels; the demo list and the
+simulator's designations loaded and screened, so the sanctions signals count too; observations of
+every corroboration outcome added, so the observation signals count too) on both
 engines and compares every column of table ``risk`` but ``ranked_at``: the ranking, the scores
 and every signal with its points, events, entities and notes (tests/engines.py
 ``comparable_ranking``).  The Spark ranking goes through the Parquet written with ``--risk-out``
@@ -20,8 +21,7 @@ import pytest
 import engines
 from tumen.config import Settings
 from tumen.detect import run_detectors
-from tumen.engines import SPARK_RISK_GAPS, rank_on_spark
-from tumen.errors import ConfigError
+from tumen.engines import rank_on_spark
 from tumen.ingest import ingest_paths
 from tumen.risk import rank_vessels
 from tumen.screen import demo_list_path, screen_store
@@ -32,9 +32,9 @@ from tumen.store import DuckDBStore
 
 @pytest.fixture(scope="module")
 def screened(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
-    """A simulator store (seed 1) detected and screened on DuckDB."""
+    """A simulator store (seed 1) detected and screened on DuckDB, with observations."""
     folder = tmp_path_factory.mktemp("risk-engines")
-    sim = simulate(folder / "sim", seed=1, hours=24, vessels=30, fmt="nmea")
+    sim = simulate(folder / "sim", seed=1, hours=48, vessels=30, fmt="nmea")
     db = folder / "sim.duckdb"
     settings = Settings().model_copy(update={"db": db, "ports": Path(sim.ports)})
     with DuckDBStore(db) as store:
@@ -44,7 +44,50 @@ def screened(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
             store, [demo_list_path()] + ([Path(sim.designations)] if sim.designations else [])
         )
         screen_store(store, settings)
+        _observe(store, settings, Path(sim.truth))
     return db, settings
+
+
+def _observe(store: DuckDBStore, settings: Settings, truth: Path) -> None:
+    """Observations of every corroboration outcome: the demo's (a planted dark port call seen at
+    its port, a North Korean port visit reported, a renamed hull still bearing its old name), then
+    for three gaps one at the middle of the line between the gap's ends (consistent) and one 8°
+    north of where the vessel went dark (contradicts), and two ships seen 3° from their AIS fix
+    (contradict the AIS track)."""
+    from tumen.demo import add_demo_observations
+    from tumen.detect.ports import ports_detection_used
+    from tumen.observe.ledger import ObservationInput, prepare, store_observations
+
+    add_demo_observations(store, truth, settings)
+    ports = ports_detection_used(store, settings.ports)
+
+    def seen(mmsi: int, ts: object, lat: float, lon: float) -> dict[str, object]:
+        at = ObservationInput(
+            vessel=str(mmsi),
+            time=ts.strftime("%Y-%m-%dT%H:%M:%SZ"),  # type: ignore[attr-defined]
+            lat=lat,
+            lon=lon,
+            kind="imagery",
+            source="test",
+            confidence="low",
+        )
+        return prepare(store, ports, at, settings, added_by="test", origin="test")
+
+    rows = []
+    gaps = store.query(
+        "SELECT mmsi, start, \"end\", evidence FROM events WHERE type = 'gap' ORDER BY event_id LIMIT 3"
+    ).to_pylist()
+    for g in gaps:
+        ev = json.loads(g["evidence"])
+        mid = g["start"] + (g["end"] - g["start"]) / 2
+        a, b = (ev["start_lat"], ev["start_lon"]), (ev["end_lat"], ev["end_lon"])
+        rows.append(seen(g["mmsi"], mid, (a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
+        rows.append(seen(g["mmsi"], mid, a[0] + 8.0, a[1]))
+    fixes = store.query(
+        "SELECT mmsi, ts, lat, lon FROM positions WHERE lat IS NOT NULL ORDER BY pos_id LIMIT 2 OFFSET 1000"
+    ).to_pylist()
+    rows += [seen(f["mmsi"], f["ts"], f["lat"] + 3.0, f["lon"]) for f in fixes]
+    store_observations(store, rows)
 
 
 @pytest.mark.slow
@@ -58,6 +101,12 @@ def test_spark_ranks_like_duckdb(screened, spark, tmp_path, cli, _engine_marks) 
         signals = {s["signal"] for r in on_duckdb for s in r["signals"]}
         # the comparison covers list matches and events alike
         assert {"sanctioned_vessel", "encounter"} <= signals, signals
+        # and the observation signals (tumen.observe.corroborate, run on Spark in the same SQL)
+        assert {
+            "observation_confirms_dark_call",
+            "observation_contradicts_ais",
+            "observed_dprk_port",
+        } <= signals, signals
         out = tmp_path / "risk-out"
         on_spark = rank_on_spark(store, settings, risk_out=out, session=spark)
     assert engines.comparable_ranking(on_spark) == on_duckdb
@@ -110,6 +159,10 @@ def test_spark_flags_need_engine_spark_and_parquet_needs_its_inputs(screened, cl
     assert code == 3 and "--parquet needs --events" in err
     code, _, err = cli("risk", "--db", str(db), "--engine", "spark", "--events", "ev")
     assert code == 3 and "go with --parquet" in err
+    code, _, err = cli("risk", "--db", str(db), "--engine", "spark", "--observations", "obs")
+    assert code == 3 and "go with --parquet" in err
+    code, _, err = cli("risk", "--db", str(db), "--observations", "obs")
+    assert code == 3 and "--observations need(s) --engine spark" in err
 
 
 def test_cluster_inputs_are_checked_before_spark_starts(screened, cli, tmp_path) -> None:
@@ -122,29 +175,16 @@ def test_cluster_inputs_are_checked_before_spark_starts(screened, cli, tmp_path)
     assert code == 2 and "not a tumen Parquet layout" in err and "nolayout" in err
     code, _, err = cli(*args, "--parquet", str(tmp_path), "--events", str(tmp_path / "typo"))
     assert code == 2 and "no such file or folder (the events Parquet)" in err and "typo" in err
-
-
-def test_a_store_with_observations_is_refused_not_ranked_without_them(tmp_path) -> None:
-    """SPARK_RISK_GAPS: the observation signals are DuckDB SQL only; the Spark engine refuses
-    such a store (a ranking without them would differ) instead of ranking it silently."""
-    from scenario_store import ANGARA, build_scenario_store
-    from tumen.detect.ports import load_ports
-    from tumen.observe.ledger import ObservationInput, add_observation
-
-    settings = Settings()
-    with DuckDBStore(tmp_path / "s.duckdb") as store:
-        build_scenario_store(store, tmp_path / "raw")
-        seen = ObservationInput(
-            vessel=str(ANGARA),
-            time="2024-01-10T06:00Z",
-            kind="imagery",
-            source="https://example.invalid/scene",
-            port="Rajin",
-        )
-        add_observation(store, load_ports(), seen, settings, added_by="test")
-        with pytest.raises(ConfigError, match="observation") as info:
-            rank_on_spark(store, settings)
-    assert SPARK_RISK_GAPS["observations"] in str(info.value)
+    code, _, err = cli(
+        *args,
+        "--parquet",
+        str(tmp_path),
+        "--events",
+        str(tmp_path / "events"),
+        "--observations",
+        str(tmp_path / "obs-typo"),
+    )
+    assert code == 2 and "no such file or folder (the observations Parquet)" in err
 
 
 def test_duplicate_occurrences_keep_the_same_note_in_any_row_order() -> None:

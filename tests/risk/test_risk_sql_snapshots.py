@@ -32,14 +32,11 @@ def test_risk_snapshots_are_up_to_date(captured: dict[str, str]) -> None:
     )
 
 
-def test_every_signal_without_observations_is_in_the_snapshot(captured: dict[str, str]) -> None:
-    # the tiny store has no observations: their three signals are not queried
+def test_every_signal_is_in_the_snapshot(captured: dict[str, str]) -> None:
+    # the tiny store holds one observation, so the observation signals are queried too
     for text in captured.values():
         for signal in SIGNALS:
-            if "observ" in signal.name:
-                assert f"'{signal.name}' AS signal" not in text
-            else:
-                assert f"'{signal.name}' AS signal" in text, signal.name
+            assert f"'{signal.name}' AS signal" in text, signal.name
 
 
 def test_spark_risk_sql_has_no_duckdb_only_construct(captured: dict[str, str]) -> None:

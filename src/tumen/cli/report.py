@@ -115,6 +115,15 @@ def risk_cmd(
             show_default=False,
         ),
     ] = None,
+    observations: Annotated[
+        str | None,
+        typer.Option(
+            "--observations",
+            help="With --parquet: the observations as Parquet (`tumen export observations --out "
+            "observations.parquet`); without it no observation signal counts.",
+            show_default=False,
+        ),
+    ] = None,
     risk_out: Annotated[
         str | None,
         typer.Option(
@@ -138,8 +147,8 @@ def risk_cmd(
     after delisting (`designation_timing` in --json).
 
     --engine spark computes the same signals on Apache Spark.  On a cluster, run
-    `tumen risk --engine spark --parquet DIR --events EVENTS --matches MATCHES --risk-out OUT`
-    (see docs/scale.md), then `tumen risk import OUT` into a local store.
+    `tumen risk --engine spark --parquet DIR --events EVENTS --matches MATCHES
+    --observations OBSERVATIONS --risk-out OUT` (see docs/scale.md), then `tumen risk import OUT` into a local store.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -157,14 +166,16 @@ def risk_cmd(
         "--risk-out": risk_out,
         "--events": events,
         "--matches": matches,
+        "--observations": observations,
     }
     if engine is Engine.duckdb and any(v is not None for v in spark_only.values()):
         raise ConfigError(
             f"{', '.join(k for k, v in spark_only.items() if v is not None)} need(s) --engine spark"
         )
-    if (events or matches) and not parquet:
+    if (events or matches or observations) and not parquet:
         raise ConfigError(
-            "--events and --matches go with --parquet (a --db store's own events and matches are used)"
+            "--events, --matches and --observations go with --parquet (a --db store's own events, "
+            "matches and observations are used)"
         )
     if parquet and not (events and risk_out):
         raise ConfigError(
@@ -180,6 +191,7 @@ def risk_cmd(
             parquet,
             events or "",
             matches,
+            observations,
             risk_out or "",
             spark_master,
             ports,
@@ -335,6 +347,7 @@ def _risk_parquet(
     layout: str,
     events: str,
     matches: str | None,
+    observations: str | None,
     risk_out: str,
     master: str | None,
     ports: Path | None,
@@ -346,7 +359,14 @@ def _risk_parquet(
     from tumen.engines import rank_parquet
 
     table = rank_parquet(
-        layout, events, settings, matches=matches, risk_out=risk_out, master=master, ports=ports
+        layout,
+        events,
+        settings,
+        matches=matches,
+        observations=observations,
+        risk_out=risk_out,
+        master=master,
+        ports=ports,
     )
     _show_ranking(
         table,

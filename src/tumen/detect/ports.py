@@ -21,6 +21,8 @@ import csv
 import io
 import json
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -29,6 +31,7 @@ import pyarrow as pa
 from tumen.errors import InputError
 from tumen.provenance import sha256_file
 from tumen.store.backend import Backend
+from tumen.store.dialect import DUCKDB, Dialect
 from tumen.tracks.geo import M_PER_DEG, haversine_m
 
 REQUIRED = ("name", "country", "lat", "lon", "radius_km")
@@ -36,6 +39,36 @@ REQUIRED = ("name", "country", "lat", "lon", "radius_km")
 PORTS_META_KEY = "detect.ports"
 #: Size of the cells of the port look-up grid (degrees of latitude and of longitude).
 CELL_DEG = 0.1
+
+
+@dataclass(frozen=True)
+class Port:
+    """A watched port as the later layers (risk signals, corroboration, reports) need it
+    (degrees WGS84, km)."""
+
+    name: str
+    country: str
+    lat: float
+    lon: float
+    radius_km: float
+
+
+def ports_cte(ports: Sequence[Port], dialect: Dialect = DUCKDB) -> str:
+    """A ``ports(name, country, lat, lon, radius_km)`` CTE body from literal VALUES."""
+    if not ports:
+        s = dialect.varchar
+        return (
+            f"SELECT CAST(NULL AS {s}) AS name, CAST(NULL AS {s}) AS country, "
+            "CAST(NULL AS DOUBLE) AS lat, CAST(NULL AS DOUBLE) AS lon, CAST(NULL AS DOUBLE) AS radius_km "
+            "WHERE false"
+        )
+    rows = ", ".join(
+        f"({dialect.string_literal(p.name)}, {dialect.string_literal(p.country.upper())}, "
+        f"CAST({float(p.lat)!r} AS DOUBLE), CAST({float(p.lon)!r} AS DOUBLE), "
+        f"CAST({float(p.radius_km)!r} AS DOUBLE))"
+        for p in ports
+    )
+    return f"SELECT * FROM (VALUES {rows}) AS t(name, country, lat, lon, radius_km)"
 
 
 def bundled_ports_path() -> Path:

@@ -58,6 +58,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from tumen.detect.ports import Port, ports_cte
+from tumen.store.dialect import DUCKDB, Dialect
 from tumen.tracks.geo import haversine_m
 
 if TYPE_CHECKING:
@@ -82,66 +84,75 @@ PORTS_SCHEMA = pa.schema(
 
 def ports_table(ports: Sequence[Any]) -> pa.Table:
     """A ports table from records with attributes ``name, country, lat, lon, radius_km`` (e.g.
-    :class:`tumen.risk.signals.Port`, which later layers hold)."""
+    :class:`tumen.detect.ports.Port`)."""
     return pa.Table.from_pylist(
         [{k: getattr(p, k) for k in PORTS_SCHEMA.names} for p in ports], schema=PORTS_SCHEMA
     )
 
 
-def _q(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def ports_values_sql(ports: pa.Table) -> str:
-    """``SELECT name, country, lat, lon, radius_km`` of the watched ports, as literal VALUES."""
+def ports_values_sql(ports: pa.Table, dialect: Dialect = DUCKDB) -> str:
+    """``SELECT name, country, lat, lon, radius_km`` of the watched ports, as literal VALUES
+    (:func:`tumen.detect.ports.ports_cte`, the one spelling of a ports CTE)."""
     rows = ports.select(["name", "country", "lat", "lon", "radius_km"]).to_pylist()
-    if not rows:
-        return (
-            "SELECT CAST(NULL AS VARCHAR) AS name, CAST(NULL AS VARCHAR) AS country, CAST(NULL AS DOUBLE) AS lat, "
-            "CAST(NULL AS DOUBLE) AS lon, CAST(NULL AS DOUBLE) AS radius_km WHERE false"
-        )
-    values = ", ".join(
-        f"({_q(r['name'])}, {_q(r['country'] or '')}, {float(r['lat'])!r}, {float(r['lon'])!r}, {float(r['radius_km'])!r})"
-        for r in rows
-    )
-    return f"SELECT * FROM (VALUES {values}) AS t(name, country, lat, lon, radius_km)"
+    return ports_cte([Port(**{**r, "country": r["country"] or ""}) for r in rows], dialect)
 
 
 def _km(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
     return f"({haversine_m(lat1, lon1, lat2, lon2)} / 1000.0)"
 
 
-def identity_sql(obs: str = "observations") -> str:
+#: the fields of one change of an ``identity_change`` event's ``evidence.changes``
+_CHANGE_FIELDS = ("field", "old", "new", "old_last_seen", "new_first_seen")
+
+#: the columns :func:`identity_sql` gives, in order
+IDENTITY_COLUMNS = (
+    "obs_id", "mmsi", "event_id", "outcome", "field", "seen", "old_value", "new_value",
+    "old_last_seen", "new_first_seen",
+)  # fmt: skip
+
+#: the columns :func:`corroboration_sql` gives, in order
+COLUMNS = (
+    "obs_id", "mmsi", "event_id", "outcome", "port", "distance_km", "detour_km", "need_h",
+    "dark_h", "top_kn", "to_km", "from_km", "to_h", "from_h", "dt_h", "reach_km", "fix_ts",
+    "fix_lat", "fix_lon", "field", "seen", "old_value", "new_value", "old_last_seen",
+    "new_first_seen",
+)  # fmt: skip
+
+
+def identity_sql(obs: str = "observations", dialect: Dialect = DUCKDB) -> str:
     """The identity-change part of :func:`corroboration_sql`: one row per (observation, event).
 
     Columns: ``obs_id, mmsi, event_id, outcome, field`` (``name`` or ``imo``), ``seen`` (the value
     the observation states, normalised), ``old_value``, ``new_value``, ``old_last_seen``,
     ``new_first_seen`` (see the module docstring).  ``obs``: the table or query of the observations
-    (columns ``obs_id, mmsi, ts, seen_name, seen_imo``).
+    (columns ``obs_id, mmsi, ts, seen_name, seen_imo``).  Spelt in ``dialect`` (DuckDB or Spark).
     """
     from tumen.detect.identity import static_text_sql
 
+    d = dialect
+    changes = d.json_records(d.json_fragment("e.evidence", "$.changes"), _CHANGE_FIELDS)
+    by_rank = ", ".join(
+        f"min_by({c}, judged_rank) AS {c}"
+        for c in IDENTITY_COLUMNS
+        if c not in ("obs_id", "mmsi", "event_id")
+    )
     return f"""
 WITH idc AS (
-    SELECT e.event_id, e.mmsi,
-           json_extract_string(c.c, '$.field') AS field,
-           json_extract_string(c.c, '$.old') AS old_value,
-           json_extract_string(c.c, '$.new') AS new_value,
-           CAST(json_extract_string(c.c, '$.old_last_seen') AS TIMESTAMP) AS old_last_seen,
-           CAST(json_extract_string(c.c, '$.new_first_seen') AS TIMESTAMP) AS new_first_seen
-    FROM events e,
-         unnest(coalesce(CAST(json_extract(e.evidence, '$.changes') AS JSON[]), [])) AS c(c)
-    WHERE e.type = 'identity' AND e.subtype = 'identity_change'
+    SELECT event_id, mmsi, c.field AS field, c.old AS old_value, c.new AS new_value,
+           CAST(c.old_last_seen AS TIMESTAMP) AS old_last_seen,
+           CAST(c.new_first_seen AS TIMESTAMP) AS new_first_seen
+    FROM (SELECT e.event_id, e.mmsi, {d.explode(changes)} AS c
+          FROM events e WHERE e.type = 'identity' AND e.subtype = 'identity_change') x
 ),
 bounded AS (
     SELECT *, lag(new_first_seen) OVER w AS prev_new, lead(old_last_seen) OVER w AS next_old
     FROM idc WINDOW w AS (PARTITION BY mmsi, field ORDER BY old_last_seen, new_first_seen, event_id)
 ),
 seen AS (
-    SELECT obs_id, mmsi, ts, 'name' AS field, {static_text_sql("seen_name")} AS seen
+    SELECT obs_id, mmsi, ts, 'name' AS field, {static_text_sql("seen_name", d)} AS seen
     FROM {obs} WHERE seen_name IS NOT NULL
     UNION ALL
-    SELECT obs_id, mmsi, ts, 'imo' AS field, CAST(seen_imo AS VARCHAR) AS seen
+    SELECT obs_id, mmsi, ts, 'imo' AS field, CAST(seen_imo AS {d.varchar}) AS seen
     FROM {obs} WHERE seen_imo IS NOT NULL
 ),
 judged AS (
@@ -156,13 +167,10 @@ judged AS (
       ON b.mmsi = s.mmsi AND b.field = s.field AND s.seen IN (b.old_value, b.new_value)
      AND (b.prev_new IS NULL OR s.ts > b.prev_new) AND (b.next_old IS NULL OR s.ts < b.next_old)
 )
-SELECT obs_id, mmsi, event_id,
-       arg_min(outcome, rank) AS outcome, arg_min(field, rank) AS field, arg_min(seen, rank) AS seen,
-       arg_min(old_value, rank) AS old_value, arg_min(new_value, rank) AS new_value,
-       arg_min(old_last_seen, rank) AS old_last_seen, arg_min(new_first_seen, rank) AS new_first_seen
+SELECT obs_id, mmsi, event_id, {by_rank}
 FROM (SELECT *, CASE outcome WHEN 'contradicts' THEN 0 WHEN 'confirms' THEN 2 ELSE 4 END
-                + CASE field WHEN 'name' THEN 0 ELSE 1 END AS rank
-      FROM judged WHERE outcome IS NOT NULL)
+                + CASE field WHEN 'name' THEN 0 ELSE 1 END AS judged_rank
+      FROM judged WHERE outcome IS NOT NULL) r
 GROUP BY obs_id, mmsi, event_id
 """
 
@@ -174,53 +182,71 @@ def corroboration_sql(
     window_h: float,
     *,
     identity: bool = True,
+    dialect: Dialect = DUCKDB,
 ) -> str:
     """The query behind :func:`corroborations`: one row per (observation, event, outcome).
 
-    Columns: ``obs_id, mmsi, event_id`` (null: the AIS track itself), ``outcome``, ``port``,
-    ``distance_km`` (observation to the port / the AIS fix), ``dt_h`` (hours between observation
-    and fix), ``reach_km`` (what the vessel could cover in ``dt_h`` plus the uncertainty),
-    ``detour_km``, ``need_h``, ``dark_h``, ``to_km``, ``from_km``, ``to_h``, ``from_h`` (gaps: the
-    detour through the observation, the hours it needs at ``top_kn``, the hours dark; the distances
-    from the last fix and to the next one, and the hours between them and the observation), ``top_kn``, ``fix_ts``, ``fix_lat``, ``fix_lon``;
-    identity changes (:func:`identity_sql`): ``field``, ``seen``, ``old_value``, ``new_value``,
-    ``old_last_seen``, ``new_first_seen`` (null on the other rows).
+    Columns (:data:`COLUMNS`): ``obs_id, mmsi, event_id`` (null: the AIS track itself),
+    ``outcome``, ``port``, ``distance_km`` (observation to the port / the AIS fix), ``dt_h`` (hours
+    between observation and fix), ``reach_km`` (what the vessel could cover in ``dt_h`` plus the
+    uncertainty), ``detour_km``, ``need_h``, ``dark_h``, ``to_km``, ``from_km``, ``to_h``,
+    ``from_h`` (gaps: the detour through the observation, the hours it needs at ``top_kn``, the
+    hours dark; the distances from the last fix and to the next one, and the hours between them
+    and the observation), ``top_kn``, ``fix_ts``, ``fix_lat``, ``fix_lon``; identity changes
+    (:func:`identity_sql`): ``field``, ``seen``, ``old_value``, ``new_value``, ``old_last_seen``,
+    ``new_first_seen`` (null on the other rows).
 
     ``identity``: include the identity-change rows (false for a store whose ``observations``
-    table predates columns ``seen_name``/``seen_imo`` and is opened read-only).
+    table predates columns ``seen_name``/``seen_imo`` and is opened read-only).  ``dialect``: the
+    engine's spelling (:mod:`tumen.store.dialect`; ``tumen risk --engine spark`` runs it on Spark).
     """
+    d = dialect
+    s = d.varchar
     d_port = _km("o.lat", "o.lon", "p.lat", "p.lon")
     d_fix = _km("o.lat", "o.lon", "q.lat", "q.lon")
     d_a = _km("i.a_lat", "i.a_lon", "i.lat", "i.lon")
     d_b = _km("i.lat", "i.lon", "i.b_lat", "i.b_lon")
     kmh = float(max_speed_kn) * KM_PER_NMI
-    win_s = float(window_h) * 3600.0
-    null_cols = (
-        "CAST(NULL AS DOUBLE) AS dt_h, CAST(NULL AS DOUBLE) AS reach_km, "
-        "CAST(NULL AS TIMESTAMP) AS fix_ts, CAST(NULL AS DOUBLE) AS fix_lat, CAST(NULL AS DOUBLE) AS fix_lon"
-    )
-    id_cols = (
-        "CAST(NULL AS VARCHAR) AS field, CAST(NULL AS VARCHAR) AS seen, "
-        "CAST(NULL AS VARCHAR) AS old_value, CAST(NULL AS VARCHAR) AS new_value, "
-        "CAST(NULL AS TIMESTAMP) AS old_last_seen, CAST(NULL AS TIMESTAMP) AS new_first_seen"
-    )
-    id_part = (
-        f"""
-      UNION ALL BY NAME SELECT *, CAST(NULL AS VARCHAR) AS port FROM ({identity_sql()}) AS ids"""
-        if identity
-        else ""
-    )
+    win_us = round(float(window_h) * 3600.0 * 1e6)
+
+    def num(path: str) -> str:
+        return f"CAST({d.json_text('evidence', path)} AS DOUBLE)"
+
+    def hours(a: str, b: str) -> str:
+        return f"({d.epoch_s(b)} - {d.epoch_s(a)}) / 3600.0"
+
+    def nulls(cols: str, type_: str) -> str:
+        return ", ".join(f"CAST(NULL AS {type_}) AS {c}" for c in cols.split())
+
+    cands = d.json_records("i.cands", ("port", "detour_km"))
+    parts = ["confirms", "gap_outcomes", "ais_outcomes"]
+    identity_cte = ""
+    if identity:
+        identity_cte = f""",
+identity_outcomes AS ({identity_sql(dialect=d)})"""
+        parts.append("identity_outcomes")
+
+    def padded(name: str, has: tuple[str, ...]) -> str:
+        """``name`` with every column of :data:`COLUMNS` (those it lacks as typed NULLs)."""
+        types = {
+            "event_id": s, "outcome": s, "port": s, "field": s, "seen": s, "old_value": s,
+            "new_value": s, "fix_ts": "TIMESTAMP", "old_last_seen": "TIMESTAMP",
+            "new_first_seen": "TIMESTAMP",
+        }  # fmt: skip
+        cols = [
+            c if c in has else f"CAST(NULL AS {types.get(c, 'DOUBLE')}) AS {c}" for c in COLUMNS
+        ]
+        return f"(SELECT {', '.join(cols)} FROM {name}) AS {name}_all"
+
     return f"""
-WITH ports AS ({ports_values_sql(ports)}),
+WITH ports AS ({ports_values_sql(ports, d)}),
 obs AS (SELECT obs_id, mmsi, ts, lat, lon, uncertainty_km FROM observations),
 gaps AS (
     SELECT event_id, mmsi, start, "end",
-           CAST(json_extract(evidence, '$.start_lat') AS DOUBLE) AS a_lat,
-           CAST(json_extract(evidence, '$.start_lon') AS DOUBLE) AS a_lon,
-           CAST(json_extract(evidence, '$.end_lat') AS DOUBLE) AS b_lat,
-           CAST(json_extract(evidence, '$.end_lon') AS DOUBLE) AS b_lon,
-           CAST(json_extract(evidence, '$.top_speed_kn') AS DOUBLE) AS top_kn,
-           coalesce(CAST(json_extract(evidence, '$.dark_port_candidates') AS JSON[]), []) AS cands
+           {num("$.start_lat")} AS a_lat, {num("$.start_lon")} AS a_lon,
+           {num("$.end_lat")} AS b_lat, {num("$.end_lon")} AS b_lon,
+           {num("$.top_speed_kn")} AS top_kn,
+           {d.json_fragment("evidence", "$.dark_port_candidates")} AS cands
     FROM events WHERE type = 'gap'
 ),
 in_gap AS (
@@ -229,16 +255,13 @@ in_gap AS (
     FROM obs o JOIN gaps g ON g.mmsi = o.mmsi AND o.ts > g.start AND o.ts < g."end"
 ),
 cand AS (
-    SELECT i.obs_id, i.event_id,
-           coalesce(json_extract_string(c.c, '$.port'), json_extract_string(c.c, '$')) AS port,
-           CAST(json_extract(c.c, '$.detour_km') AS DOUBLE) AS detour_km
-    FROM in_gap i, unnest(i.cands) AS c(c)
+    SELECT obs_id, event_id, item.port AS port, CAST(item.detour_km AS DOUBLE) AS detour_km
+    FROM (SELECT i.obs_id, i.event_id, {d.explode(cands)} AS item FROM in_gap i) x
 ),
 confirms AS (
     SELECT o.obs_id, o.mmsi, c.event_id, 'confirms' AS outcome, c.port,
            {d_port} AS distance_km, c.detour_km,
-           CAST(NULL AS DOUBLE) AS need_h,
-           (epoch(i."end") - epoch(i.start)) / 3600.0 AS dark_h, i.top_kn, {null_cols}
+           {hours("i.start", 'i."end"')} AS dark_h, i.top_kn
     FROM cand c
     JOIN in_gap i ON i.obs_id = c.obs_id AND i.event_id = c.event_id
     JOIN obs o ON o.obs_id = c.obs_id
@@ -249,40 +272,39 @@ gap_place AS (
     SELECT i.obs_id, i.mmsi, i.event_id,
            greatest(0.0, {d_a} - i.uncertainty_km) AS to_km,
            greatest(0.0, {d_b} - i.uncertainty_km) AS from_km,
-           (epoch(i.ts) - epoch(i.start)) / 3600.0 AS to_h,
-           (epoch(i."end") - epoch(i.ts)) / 3600.0 AS from_h,
-           (epoch(i."end") - epoch(i.start)) / 3600.0 AS dark_h, i.top_kn
+           {hours("i.start", "i.ts")} AS to_h,
+           {hours("i.ts", 'i."end"')} AS from_h,
+           {hours("i.start", 'i."end"')} AS dark_h, i.top_kn
     FROM in_gap i
     WHERE i.a_lat IS NOT NULL AND i.b_lat IS NOT NULL AND i.top_kn > 0
-      AND (i.obs_id, i.event_id) NOT IN (SELECT obs_id, event_id FROM confirms)
+      AND NOT EXISTS (SELECT 1 FROM confirms k
+                      WHERE k.obs_id = i.obs_id AND k.event_id = i.event_id)
 ),
 gap_outcomes AS (
     SELECT obs_id, mmsi, event_id,
            CASE WHEN to_km / (top_kn * {KM_PER_NMI}) > to_h OR from_km / (top_kn * {KM_PER_NMI}) > from_h
                 THEN 'contradicts' ELSE 'consistent' END AS outcome,
-           CAST(NULL AS VARCHAR) AS port, CAST(NULL AS DOUBLE) AS distance_km,
            to_km + from_km AS detour_km, (to_km + from_km) / (top_kn * {KM_PER_NMI}) AS need_h,
-           dark_h, top_kn, to_km, from_km, to_h, from_h, {null_cols}
+           dark_h, top_kn, to_km, from_km, to_h, from_h
     FROM gap_place
 ),
 fixes AS (
     SELECT o.obs_id, o.mmsi, q.ts AS fix_ts, q.lat AS fix_lat, q.lon AS fix_lon,
            {d_fix} AS distance_km,
-           abs(epoch(q.ts) - epoch(o.ts)) / 3600.0 AS dt_h,
-           abs(epoch(q.ts) - epoch(o.ts)) / 3600.0 * {kmh!r} + o.uncertainty_km AS reach_km
+           abs({d.epoch_s("q.ts")} - {d.epoch_s("o.ts")}) / 3600.0 AS dt_h,
+           abs({d.epoch_s("q.ts")} - {d.epoch_s("o.ts")}) / 3600.0 * {kmh!r} + o.uncertainty_km AS reach_km
     FROM obs o JOIN positions q
       ON q.mmsi = o.mmsi AND q.ts IS NOT NULL AND q.lat IS NOT NULL AND q.lon IS NOT NULL
-     AND q.ts BETWEEN o.ts - to_microseconds(CAST({win_s * 1e6!r} AS BIGINT))
-                  AND o.ts + to_microseconds(CAST({win_s * 1e6!r} AS BIGINT))
+     AND {d.epoch_us("q.ts")} BETWEEN {d.epoch_us("o.ts")} - {win_us} AND {d.epoch_us("o.ts")} + {win_us}
 ),
 worst AS (
     SELECT obs_id, mmsi,
-           arg_max(fix_ts, distance_km - reach_km) AS fix_ts,
-           arg_max(fix_lat, distance_km - reach_km) AS fix_lat,
-           arg_max(fix_lon, distance_km - reach_km) AS fix_lon,
-           arg_max(distance_km, distance_km - reach_km) AS distance_km,
-           arg_max(dt_h, distance_km - reach_km) AS dt_h,
-           arg_max(reach_km, distance_km - reach_km) AS reach_km
+           max_by(fix_ts, distance_km - reach_km) AS fix_ts,
+           max_by(fix_lat, distance_km - reach_km) AS fix_lat,
+           max_by(fix_lon, distance_km - reach_km) AS fix_lon,
+           max_by(distance_km, distance_km - reach_km) AS distance_km,
+           max_by(dt_h, distance_km - reach_km) AS dt_h,
+           max_by(reach_km, distance_km - reach_km) AS reach_km
     FROM fixes WHERE distance_km > reach_km
     GROUP BY obs_id, mmsi
 ),
@@ -293,19 +315,32 @@ spoof AS (
      AND w.fix_ts BETWEEN e.start AND e."end"
 ),
 ais_outcomes AS (
-    SELECT w.obs_id, w.mmsi, s.event_id, 'contradicts' AS outcome, CAST(NULL AS VARCHAR) AS port,
-           w.distance_km, CAST(NULL AS DOUBLE) AS detour_km, CAST(NULL AS DOUBLE) AS need_h,
-           CAST(NULL AS DOUBLE) AS dark_h, CAST(NULL AS DOUBLE) AS top_kn,
-           w.dt_h, w.reach_km, w.fix_ts, w.fix_lat, w.fix_lon
+    SELECT w.obs_id, w.mmsi, s.event_id, 'contradicts' AS outcome,
+           w.distance_km, w.dt_h, w.reach_km, w.fix_ts, w.fix_lat, w.fix_lon
     FROM worst w LEFT JOIN spoof s ON s.obs_id = w.obs_id
-)
-SELECT obs_id, mmsi, event_id, outcome, port, distance_km, detour_km, need_h, dark_h, top_kn,
-       to_km, from_km, to_h, from_h, dt_h, reach_km, fix_ts, fix_lat, fix_lon,
-       field, seen, old_value, new_value, old_last_seen, new_first_seen
-FROM (SELECT *, {id_cols} FROM confirms UNION ALL BY NAME SELECT * FROM gap_outcomes
-      UNION ALL BY NAME SELECT * FROM ais_outcomes{id_part})
+){identity_cte}
+SELECT {", ".join(COLUMNS)}
+FROM ({" UNION ALL ".join(f"SELECT * FROM {padded(name, _HAS[name])}" for name in parts)}) AS outcomes
 ORDER BY obs_id, outcome, event_id NULLS LAST
 """
+
+
+#: the columns of :data:`COLUMNS` each part of :func:`corroboration_sql` computes
+_HAS: dict[str, tuple[str, ...]] = {
+    "confirms": (
+        "obs_id", "mmsi", "event_id", "outcome", "port", "distance_km", "detour_km", "dark_h",
+        "top_kn",
+    ),
+    "gap_outcomes": (
+        "obs_id", "mmsi", "event_id", "outcome", "detour_km", "need_h", "dark_h", "top_kn",
+        "to_km", "from_km", "to_h", "from_h",
+    ),
+    "ais_outcomes": (
+        "obs_id", "mmsi", "event_id", "outcome", "distance_km", "dt_h", "reach_km", "fix_ts",
+        "fix_lat", "fix_lon",
+    ),
+    "identity_outcomes": IDENTITY_COLUMNS,
+}  # fmt: skip
 
 
 def _fmt_ts(value: datetime | None) -> str:

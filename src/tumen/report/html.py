@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
+from tumen.detect.ports import Port
 from tumen.errors import InputError
 from tumen.provenance import tumen_version, utc_now
 from tumen.report import dossier as q
@@ -45,7 +46,7 @@ from tumen.report.maps import (
 )
 from tumen.report.timeline import TimelineEvent, reception_intervals, vessel_timeline
 from tumen.risk.rank import has_signals, ranking_counts
-from tumen.risk.signals import SIGNAL_TITLES, Port, ports_for_findings
+from tumen.risk.signals import SIGNAL_TITLES, ports_for_findings
 from tumen.risk.weights import RiskWeights
 
 if TYPE_CHECKING:

@@ -34,8 +34,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
+from tumen.detect.ports import Port  # noqa: E402
 from tumen.report.coast import choose_resolution, shapes  # noqa: E402
-from tumen.risk.signals import Port  # noqa: E402
 
 #: colours per event type, shared by maps, timeline and the HTML
 TYPE_COLOURS = {

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
+from tumen.detect.ports import Port
 from tumen.provenance import tumen_version, utc_now
-from tumen.risk.signals import SIGNAL_TITLES, Port, SignalContext, ports_for_findings, union_query
+from tumen.risk.signals import SIGNAL_TITLES, SignalContext, ports_for_findings, union_query
 
 if TYPE_CHECKING:
     from tumen.config import Settings
@@ -137,6 +138,7 @@ def _corroboration_sql(store: Backend, settings: Settings, ports: Sequence[Port]
         settings.observe.max_speed_kn,
         settings.observe.window_h,
         identity=states_identity(store),
+        dialect=store.dialect,
     )
 
 

@@ -73,24 +73,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tumen.detect.ports import load_ports, ports_detection_used
+from tumen.detect.ports import Port, load_ports, ports_cte, ports_detection_used
 from tumen.store.backend import Backend
 from tumen.store.dialect import DUCKDB, Dialect
 from tumen.tracks.geo import M_PER_DEG, haversine_m
 
 #: Kilometres per degree of latitude on tumen's one sphere (used for short corridor distances).
 KM_PER_DEG_LAT = M_PER_DEG / 1000.0
-
-
-@dataclass(frozen=True)
-class Port:
-    """A watched port as the signals need it (degrees WGS84, km)."""
-
-    name: str
-    country: str
-    lat: float
-    lon: float
-    radius_km: float
 
 
 @dataclass(frozen=True)
@@ -136,24 +125,6 @@ class Signal:
 # --------------------------------------------------------------------------- SQL helpers
 def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def ports_cte(ports: Sequence[Port], dialect: Dialect = DUCKDB) -> str:
-    """A ``ports(name, country, lat, lon, radius_km)`` CTE body from literal VALUES."""
-    if not ports:
-        s = dialect.varchar
-        return (
-            f"SELECT CAST(NULL AS {s}) AS name, CAST(NULL AS {s}) AS country, "
-            "CAST(NULL AS DOUBLE) AS lat, CAST(NULL AS DOUBLE) AS lon, CAST(NULL AS DOUBLE) AS radius_km "
-            "WHERE false"
-        )
-    rows = ", ".join(
-        f"({dialect.string_literal(p.name)}, {dialect.string_literal(p.country.upper())}, "
-        f"CAST({float(p.lat)!r} AS DOUBLE), CAST({float(p.lon)!r} AS DOUBLE), "
-        f"CAST({float(p.radius_km)!r} AS DOUBLE))"
-        for p in ports
-    )
-    return f"SELECT * FROM (VALUES {rows}) AS t(name, country, lat, lon, radius_km)"
 
 
 def _km_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
@@ -411,9 +382,11 @@ SELECT {_cols("mmsi", "event_id", "NULL", "1.0", d.string_agg("why", "; "), d)}
 FROM hits GROUP BY mmsi, event_id"""
 
 
-#: SQL: an observation's confidence as a signal value (see tumen.observe.ledger.CONFIDENCE)
+#: SQL: an observation's confidence as a signal value (see tumen.observe.ledger.CONFIDENCE); in
+#: DOUBLE on every engine (Spark divides literals like 2.0 / 3.0 as decimals, to 6 places)
 _CONFIDENCE_VALUE = (
-    "CASE o.confidence WHEN 'high' THEN 1.0 WHEN 'medium' THEN 2.0 / 3.0 ELSE 1.0 / 3.0 END"
+    "CASE o.confidence WHEN 'high' THEN CAST(1 AS DOUBLE) WHEN 'medium' THEN CAST(2 AS DOUBLE) / 3 "
+    "ELSE CAST(1 AS DOUBLE) / 3 END"
 )
 
 
@@ -424,7 +397,7 @@ def _observed_dprk_port(ctx: SignalContext) -> str | None:
         f"'seen at ' || o.port || ' on ' || substr({ctx.dialect.iso_seconds('o.ts')}, 1, 10) "
         f"|| ' (' || o.kind || ', observation ' || CAST(o.obs_id AS {ctx.dialect.varchar}) || ')'"
     )
-    return f"""WITH ports AS ({ports_cte(ctx.ports)})
+    return f"""WITH ports AS ({ports_cte(ctx.ports, ctx.dialect)})
 SELECT {_cols("o.mmsi", "NULL", f"'observation ' || CAST(o.obs_id AS {ctx.dialect.varchar})", _CONFIDENCE_VALUE, note, ctx.dialect)}
 FROM observations o JOIN ports p ON p.name = o.port
 WHERE p.country = 'KP'"""
@@ -433,11 +406,15 @@ WHERE p.country = 'KP'"""
 def _corroborated(
     outcome: str, note: str, where: str = ""
 ) -> Callable[[SignalContext], str | None]:
+    """The signal of the corroborations with ``outcome``; ``note``: SQL with ``{varchar}`` for the
+    dialect's text type."""
+
     def query(ctx: SignalContext) -> str | None:
         if ctx.corroboration_sql is None:
             return None
+        text = note.format(varchar=ctx.dialect.varchar)
         return f"""WITH c AS ({ctx.corroboration_sql})
-SELECT {_cols("c.mmsi", "c.event_id", f"'observation ' || CAST(c.obs_id AS {ctx.dialect.varchar})", _CONFIDENCE_VALUE, note, ctx.dialect)}
+SELECT {_cols("c.mmsi", "c.event_id", f"'observation ' || CAST(c.obs_id AS {ctx.dialect.varchar})", _CONFIDENCE_VALUE, text, ctx.dialect)}
 FROM c JOIN observations o ON o.obs_id = c.obs_id
 WHERE c.outcome = {_sql_str(outcome)}{where}"""
 
@@ -475,7 +452,7 @@ SIGNALS: tuple[Signal, ...] = (
         "Dark port call confirmed by an observation",
         _corroborated(
             "confirms",
-            "'dark call at ' || c.port || ' confirmed by observation ' || CAST(c.obs_id AS VARCHAR) "
+            "'dark call at ' || c.port || ' confirmed by observation ' || CAST(c.obs_id AS {varchar}) "
             "|| ' (' || o.kind || ')'",
             " AND c.port IS NOT NULL",  # a dark port call, not a confirmed identity change
         ),
@@ -486,7 +463,7 @@ SIGNALS: tuple[Signal, ...] = (
         "AIS contradicted by an observation",
         _corroborated(
             "contradicts",
-            "'observation ' || CAST(c.obs_id AS VARCHAR) || ' (' || o.kind || ') contradicts '"
+            "'observation ' || CAST(c.obs_id AS {varchar}) || ' (' || o.kind || ') contradicts '"
             " || CASE WHEN c.event_id IS NULL THEN 'the AIS track' ELSE 'event ' || c.event_id END",
         ),
     ),

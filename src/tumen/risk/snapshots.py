@@ -12,11 +12,22 @@ run); ``tests/risk/test_risk_sql_snapshots.py`` fails when they drift.  Regenera
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+
+import pyarrow as pa
 
 from tumen.config import Settings
 from tumen.detect.pipeline import run_detectors
-from tumen.detect.snapshots import Recorder, snapshot_cli, tiny_positions, tiny_statics
+from tumen.detect.snapshots import (
+    _SHIP_A,
+    _T0,
+    Recorder,
+    snapshot_cli,
+    tiny_positions,
+    tiny_statics,
+)
+from tumen.observe.ledger import OBSERVATIONS_SCHEMA
 from tumen.risk.rank import rank_vessels
 from tumen.store.dialect import DUCKDB, SPARK, Dialect
 from tumen.store.duckdb import DuckDBStore
@@ -36,6 +47,29 @@ def _rank(rec: Recorder, settings: Settings) -> None:
     rec.step("risk")
 
 
+def tiny_observations() -> pa.Table:
+    """One observation of the tiny store's ship A, inside its seven-hour gap, so that the
+    observation signals (:mod:`tumen.observe.corroborate`) are among the statements."""
+    row = {name: None for name in OBSERVATIONS_SCHEMA.names} | {
+        "obs_id": 1,
+        "vessel": str(_SHIP_A),
+        "mmsi": _SHIP_A,
+        "ts": _T0 + timedelta(hours=13),
+        "lat": 40.0,
+        "lon": 135.25,
+        "uncertainty_km": 1.0,
+        "kind": "imagery",
+        "source": "snapshot",
+        "confidence": "high",
+        "seen_name": "TINY A",
+        "added_by": "snapshot",
+        "added_at": _T0,
+        "origin": "snapshot",
+        "tumen_version": "snapshot",
+    }
+    return pa.Table.from_pylist([row], schema=OBSERVATIONS_SCHEMA)
+
+
 def capture() -> dict[str, str]:
     """``{engine: text of risk.sql}``."""
     settings = Settings()
@@ -47,6 +81,7 @@ def capture() -> dict[str, str]:
     store.append("statics", tiny_statics())
     try:
         run_detectors(store, settings, full=True)
+        store.append("observations", tiny_observations())
         duck = Recorder(DUCKDB, inner=store)
         _rank(duck, settings)
     finally:

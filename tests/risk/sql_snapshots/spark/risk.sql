@@ -8,6 +8,9 @@ SELECT value FROM meta WHERE key = ?;
 SELECT 1 AS x FROM observations LIMIT 1;
 
 -- query
+SELECT * FROM observations LIMIT 0;
+
+-- query
 SELECT 'sanctioned_vessel' AS signal, * FROM (WITH
 matched AS (
     SELECT coalesce(m.mmsi, s.mmsi) AS mmsi, m.role, m.entity_id, m.score, m.caption,
@@ -193,6 +196,263 @@ near AS (
 SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST(event_id AS STRING) AS event_id, CAST(NULL AS STRING) AS entity_id, CAST(1.0 AS DOUBLE) AS value, CAST('went dark near ' || names AS STRING) AS note
 FROM near) AS q_6
 UNION ALL
+SELECT 'observation_confirms_dark_call' AS signal, * FROM (WITH c AS (
+WITH ports AS (SELECT * FROM (VALUES ('Rajin', 'KP', CAST(42.2333 AS DOUBLE), CAST(130.3 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Chongjin', 'KP', CAST(41.766667 AS DOUBLE), CAST(129.816667 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Kimchaek', 'KP', CAST(40.666667 AS DOUBLE), CAST(129.2 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Sinpo', 'KP', CAST(40.0316049 AS DOUBLE), CAST(128.1914944 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Hungnam', 'KP', CAST(39.8 AS DOUBLE), CAST(127.666667 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Wonsan', 'KP', CAST(39.166667 AS DOUBLE), CAST(127.433333 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Nampo', 'KP', CAST(38.733333 AS DOUBLE), CAST(125.416667 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Songrim', 'KP', CAST(38.7535598 AS DOUBLE), CAST(125.6460599 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Haeju', 'KP', CAST(38.0 AS DOUBLE), CAST(125.7 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Vladivostok', 'RU', CAST(43.116667 AS DOUBLE), CAST(131.883333 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Bolshoy Kamen', 'RU', CAST(43.1121194 AS DOUBLE), CAST(132.3509104 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Dunai', 'RU', CAST(42.88028 AS DOUBLE), CAST(132.3375 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Nakhodka', 'RU', CAST(42.8 AS DOUBLE), CAST(132.883333 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Vostochny', 'RU', CAST(42.733333 AS DOUBLE), CAST(133.05 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Slavyanka', 'RU', CAST(42.8606833 AS DOUBLE), CAST(131.3924115 AS DOUBLE), CAST(3.0 AS DOUBLE)), ('Posyet', 'RU', CAST(42.65 AS DOUBLE), CAST(130.8 AS DOUBLE), CAST(3.0 AS DOUBLE)), ('Zarubino', 'RU', CAST(42.616667 AS DOUBLE), CAST(131.133333 AS DOUBLE), CAST(3.0 AS DOUBLE))) AS t(name, country, lat, lon, radius_km)),
+obs AS (SELECT obs_id, mmsi, ts, lat, lon, uncertainty_km FROM observations),
+gaps AS (
+    SELECT event_id, mmsi, start, "end",
+           CAST(get_json_object(evidence, '$.start_lat') AS DOUBLE) AS a_lat, CAST(get_json_object(evidence, '$.start_lon') AS DOUBLE) AS a_lon,
+           CAST(get_json_object(evidence, '$.end_lat') AS DOUBLE) AS b_lat, CAST(get_json_object(evidence, '$.end_lon') AS DOUBLE) AS b_lon,
+           CAST(get_json_object(evidence, '$.top_speed_kn') AS DOUBLE) AS top_kn,
+           get_json_object(evidence, '$.dark_port_candidates') AS cands
+    FROM events WHERE type = 'gap'
+),
+in_gap AS (
+    SELECT o.obs_id, o.mmsi, o.ts, o.lat, o.lon, o.uncertainty_km, g.event_id, g.start, g."end",
+           g.a_lat, g.a_lon, g.b_lat, g.b_lon, g.top_kn, g.cands
+    FROM obs o JOIN gaps g ON g.mmsi = o.mmsi AND o.ts > g.start AND o.ts < g."end"
+),
+cand AS (
+    SELECT obs_id, event_id, item.port AS port, CAST(item.detour_km AS DOUBLE) AS detour_km
+    FROM (SELECT i.obs_id, i.event_id, explode(from_json(i.cands, 'ARRAY<STRUCT<port: STRING, detour_km: STRING>>')) AS item FROM in_gap i) x
+),
+confirms AS (
+    SELECT o.obs_id, o.mmsi, c.event_id, 'confirms' AS outcome, c.port,
+           ((2 * 6371008.8 * asin(sqrt(least(1.0, sin((radians((p.lat) - (o.lat)) / 2)) * sin((radians((p.lat) - (o.lat)) / 2)) + cos(radians(o.lat)) * cos(radians(p.lat)) * sin((radians((p.lon) - (o.lon)) / 2)) * sin((radians((p.lon) - (o.lon)) / 2)))))) / 1000.0) AS distance_km, c.detour_km,
+           ((unix_micros(i."end") / 1e6) - (unix_micros(i.start) / 1e6)) / 3600.0 AS dark_h, i.top_kn
+    FROM cand c
+    JOIN in_gap i ON i.obs_id = c.obs_id AND i.event_id = c.event_id
+    JOIN obs o ON o.obs_id = c.obs_id
+    JOIN ports p ON p.name = c.port
+    WHERE ((2 * 6371008.8 * asin(sqrt(least(1.0, sin((radians((p.lat) - (o.lat)) / 2)) * sin((radians((p.lat) - (o.lat)) / 2)) + cos(radians(o.lat)) * cos(radians(p.lat)) * sin((radians((p.lon) - (o.lon)) / 2)) * sin((radians((p.lon) - (o.lon)) / 2)))))) / 1000.0) <= p.radius_km * 1.0 + o.uncertainty_km
+),
+gap_place AS (
+    SELECT i.obs_id, i.mmsi, i.event_id,
+           greatest(0.0, ((2 * 6371008.8 * asin(sqrt(least(1.0, sin((radians((i.lat) - (i.a_lat)) / 2)) * sin((radians((i.lat) - (i.a_lat)) / 2)) + cos(radians(i.a_lat)) * cos(radians(i.lat)) * sin((radians((i.lon) - (i.a_lon)) / 2)) * sin((radians((i.lon) - (i.a_lon)) / 2)))))) / 1000.0) - i.uncertainty_km) AS to_km,
+           greatest(0.0, ((2 * 6371008.8 * asin(sqrt(least(1.0, sin((radians((i.b_lat) - (i.lat)) / 2)) * sin((radians((i.b_lat) - (i.lat)) / 2)) + cos(radians(i.lat)) * cos(radians(i.b_lat)) * sin((radians((i.b_lon) - (i.lon)) / 2)) * sin((radians((i.b_lon) - (i.lon)) / 2)))))) / 1000.0) - i.uncertainty_km) AS from_km,
+           ((unix_micros(i.ts) / 1e6) - (unix_micros(i.start) / 1e6)) / 3600.0 AS to_h,
+           ((unix_micros(i."end") / 1e6) - (unix_micros(i.ts) / 1e6)) / 3600.0 AS from_h,
+           ((unix_micros(i."end") / 1e6) - (unix_micros(i.start) / 1e6)) / 3600.0 AS dark_h, i.top_kn
+    FROM in_gap i
+    WHERE i.a_lat IS NOT NULL AND i.b_lat IS NOT NULL AND i.top_kn > 0
+      AND NOT EXISTS (SELECT 1 FROM confirms k
+                      WHERE k.obs_id = i.obs_id AND k.event_id = i.event_id)
+),
+gap_outcomes AS (
+    SELECT obs_id, mmsi, event_id,
+           CASE WHEN to_km / (top_kn * 1.852) > to_h OR from_km / (top_kn * 1.852) > from_h
+                THEN 'contradicts' ELSE 'consistent' END AS outcome,
+           to_km + from_km AS detour_km, (to_km + from_km) / (top_kn * 1.852) AS need_h,
+           dark_h, top_kn, to_km, from_km, to_h, from_h
+    FROM gap_place
+),
+fixes AS (
+    SELECT o.obs_id, o.mmsi, q.ts AS fix_ts, q.lat AS fix_lat, q.lon AS fix_lon,
+           ((2 * 6371008.8 * asin(sqrt(least(1.0, sin((radians((q.lat) - (o.lat)) / 2)) * sin((radians((q.lat) - (o.lat)) / 2)) + cos(radians(o.lat)) * cos(radians(q.lat)) * sin((radians((q.lon) - (o.lon)) / 2)) * sin((radians((q.lon) - (o.lon)) / 2)))))) / 1000.0) AS distance_km,
+           abs((unix_micros(q.ts) / 1e6) - (unix_micros(o.ts) / 1e6)) / 3600.0 AS dt_h,
+           abs((unix_micros(q.ts) / 1e6) - (unix_micros(o.ts) / 1e6)) / 3600.0 * 46.300000000000004 + o.uncertainty_km AS reach_km
+    FROM obs o JOIN positions q
+      ON q.mmsi = o.mmsi AND q.ts IS NOT NULL AND q.lat IS NOT NULL AND q.lon IS NOT NULL
+     AND unix_micros(q.ts) BETWEEN unix_micros(o.ts) - 21600000000 AND unix_micros(o.ts) + 21600000000
+),
+worst AS (
+    SELECT obs_id, mmsi,
+           max_by(fix_ts, distance_km - reach_km) AS fix_ts,
+           max_by(fix_lat, distance_km - reach_km) AS fix_lat,
+           max_by(fix_lon, distance_km - reach_km) AS fix_lon,
+           max_by(distance_km, distance_km - reach_km) AS distance_km,
+           max_by(dt_h, distance_km - reach_km) AS dt_h,
+           max_by(reach_km, distance_km - reach_km) AS reach_km
+    FROM fixes WHERE distance_km > reach_km
+    GROUP BY obs_id, mmsi
+),
+spoof AS (
+    SELECT w.obs_id, e.event_id
+    FROM worst w JOIN events e
+      ON e.mmsi = w.mmsi AND e.type = 'identity' AND e.subtype IN ('position_jump', 'mmsi_conflict')
+     AND w.fix_ts BETWEEN e.start AND e."end"
+),
+ais_outcomes AS (
+    SELECT w.obs_id, w.mmsi, s.event_id, 'contradicts' AS outcome,
+           w.distance_km, w.dt_h, w.reach_km, w.fix_ts, w.fix_lat, w.fix_lon
+    FROM worst w LEFT JOIN spoof s ON s.obs_id = w.obs_id
+),
+identity_outcomes AS (
+WITH idc AS (
+    SELECT event_id, mmsi, c.field AS field, c.old AS old_value, c.new AS new_value,
+           CAST(c.old_last_seen AS TIMESTAMP) AS old_last_seen,
+           CAST(c.new_first_seen AS TIMESTAMP) AS new_first_seen
+    FROM (SELECT e.event_id, e.mmsi, explode(from_json(get_json_object(e.evidence, '$.changes'), 'ARRAY<STRUCT<field: STRING, old: STRING, new: STRING, old_last_seen: STRING, new_first_seen: STRING>>')) AS c
+          FROM events e WHERE e.type = 'identity' AND e.subtype = 'identity_change') x
+),
+bounded AS (
+    SELECT *, lag(new_first_seen) OVER w AS prev_new, lead(old_last_seen) OVER w AS next_old
+    FROM idc WINDOW w AS (PARTITION BY mmsi, field ORDER BY old_last_seen, new_first_seen, event_id)
+),
+seen AS (
+    SELECT obs_id, mmsi, ts, 'name' AS field, nullif(upper(trim(regexp_replace(replace(seen_name, '@', ' '), '\\s+', ' '))), '') AS seen
+    FROM observations WHERE seen_name IS NOT NULL
+    UNION ALL
+    SELECT obs_id, mmsi, ts, 'imo' AS field, CAST(seen_imo AS STRING) AS seen
+    FROM observations WHERE seen_imo IS NOT NULL
+),
+judged AS (
+    SELECT s.obs_id, s.mmsi, b.event_id, b.field, s.seen, b.old_value, b.new_value,
+           b.old_last_seen, b.new_first_seen,
+           CASE WHEN s.ts >= b.new_first_seen
+                THEN CASE WHEN s.seen = b.new_value THEN 'confirms' ELSE 'contradicts' END
+                WHEN s.ts <= b.old_last_seen
+                THEN CASE WHEN s.seen = b.new_value THEN 'contradicts' END
+                ELSE 'consistent' END AS outcome
+    FROM seen s JOIN bounded b
+      ON b.mmsi = s.mmsi AND b.field = s.field AND s.seen IN (b.old_value, b.new_value)
+     AND (b.prev_new IS NULL OR s.ts > b.prev_new) AND (b.next_old IS NULL OR s.ts < b.next_old)
+)
+SELECT obs_id, mmsi, event_id, min_by(outcome, judged_rank) AS outcome, min_by(field, judged_rank) AS field, min_by(seen, judged_rank) AS seen, min_by(old_value, judged_rank) AS old_value, min_by(new_value, judged_rank) AS new_value, min_by(old_last_seen, judged_rank) AS old_last_seen, min_by(new_first_seen, judged_rank) AS new_first_seen
+FROM (SELECT *, CASE outcome WHEN 'contradicts' THEN 0 WHEN 'confirms' THEN 2 ELSE 4 END
+                + CASE field WHEN 'name' THEN 0 ELSE 1 END AS judged_rank
+      FROM judged WHERE outcome IS NOT NULL) r
+GROUP BY obs_id, mmsi, event_id
+)
+SELECT obs_id, mmsi, event_id, outcome, port, distance_km, detour_km, need_h, dark_h, top_kn, to_km, from_km, to_h, from_h, dt_h, reach_km, fix_ts, fix_lat, fix_lon, field, seen, old_value, new_value, old_last_seen, new_first_seen
+FROM (SELECT * FROM (SELECT obs_id, mmsi, event_id, outcome, port, distance_km, detour_km, CAST(NULL AS DOUBLE) AS need_h, dark_h, top_kn, CAST(NULL AS DOUBLE) AS to_km, CAST(NULL AS DOUBLE) AS from_km, CAST(NULL AS DOUBLE) AS to_h, CAST(NULL AS DOUBLE) AS from_h, CAST(NULL AS DOUBLE) AS dt_h, CAST(NULL AS DOUBLE) AS reach_km, CAST(NULL AS TIMESTAMP) AS fix_ts, CAST(NULL AS DOUBLE) AS fix_lat, CAST(NULL AS DOUBLE) AS fix_lon, CAST(NULL AS STRING) AS field, CAST(NULL AS STRING) AS seen, CAST(NULL AS STRING) AS old_value, CAST(NULL AS STRING) AS new_value, CAST(NULL AS TIMESTAMP) AS old_last_seen, CAST(NULL AS TIMESTAMP) AS new_first_seen FROM confirms) AS confirms_all UNION ALL SELECT * FROM (SELECT obs_id, mmsi, event_id, outcome, CAST(NULL AS STRING) AS port, CAST(NULL AS DOUBLE) AS distance_km, detour_km, need_h, dark_h, top_kn, to_km, from_km, to_h, from_h, CAST(NULL AS DOUBLE) AS dt_h, CAST(NULL AS DOUBLE) AS reach_km, CAST(NULL AS TIMESTAMP) AS fix_ts, CAST(NULL AS DOUBLE) AS fix_lat, CAST(NULL AS DOUBLE) AS fix_lon, CAST(NULL AS STRING) AS field, CAST(NULL AS STRING) AS seen, CAST(NULL AS STRING) AS old_value, CAST(NULL AS STRING) AS new_value, CAST(NULL AS TIMESTAMP) AS old_last_seen, CAST(NULL AS TIMESTAMP) AS new_first_seen FROM gap_outcomes) AS gap_outcomes_all UNION ALL SELECT * FROM (SELECT obs_id, mmsi, event_id, outcome, CAST(NULL AS STRING) AS port, distance_km, CAST(NULL AS DOUBLE) AS detour_km, CAST(NULL AS DOUBLE) AS need_h, CAST(NULL AS DOUBLE) AS dark_h, CAST(NULL AS DOUBLE) AS top_kn, CAST(NULL AS DOUBLE) AS to_km, CAST(NULL AS DOUBLE) AS from_km, CAST(NULL AS DOUBLE) AS to_h, CAST(NULL AS DOUBLE) AS from_h, dt_h, reach_km, fix_ts, fix_lat, fix_lon, CAST(NULL AS STRING) AS field, CAST(NULL AS STRING) AS seen, CAST(NULL AS STRING) AS old_value, CAST(NULL AS STRING) AS new_value, CAST(NULL AS TIMESTAMP) AS old_last_seen, CAST(NULL AS TIMESTAMP) AS new_first_seen FROM ais_outcomes) AS ais_outcomes_all UNION ALL SELECT * FROM (SELECT obs_id, mmsi, event_id, outcome, CAST(NULL AS STRING) AS port, CAST(NULL AS DOUBLE) AS distance_km, CAST(NULL AS DOUBLE) AS detour_km, CAST(NULL AS DOUBLE) AS need_h, CAST(NULL AS DOUBLE) AS dark_h, CAST(NULL AS DOUBLE) AS top_kn, CAST(NULL AS DOUBLE) AS to_km, CAST(NULL AS DOUBLE) AS from_km, CAST(NULL AS DOUBLE) AS to_h, CAST(NULL AS DOUBLE) AS from_h, CAST(NULL AS DOUBLE) AS dt_h, CAST(NULL AS DOUBLE) AS reach_km, CAST(NULL AS TIMESTAMP) AS fix_ts, CAST(NULL AS DOUBLE) AS fix_lat, CAST(NULL AS DOUBLE) AS fix_lon, field, seen, old_value, new_value, old_last_seen, new_first_seen FROM identity_outcomes) AS identity_outcomes_all) AS outcomes
+ORDER BY obs_id, outcome, event_id NULLS LAST
+)
+SELECT CAST(c.mmsi AS BIGINT) AS mmsi, CAST(c.event_id AS STRING) AS event_id, CAST('observation ' || CAST(c.obs_id AS STRING) AS STRING) AS entity_id, CAST(CASE o.confidence WHEN 'high' THEN CAST(1 AS DOUBLE) WHEN 'medium' THEN CAST(2 AS DOUBLE) / 3 ELSE CAST(1 AS DOUBLE) / 3 END AS DOUBLE) AS value, CAST('dark call at ' || c.port || ' confirmed by observation ' || CAST(c.obs_id AS STRING) || ' (' || o.kind || ')' AS STRING) AS note
+FROM c JOIN observations o ON o.obs_id = c.obs_id
+WHERE c.outcome = 'confirms' AND c.port IS NOT NULL) AS q_7
+UNION ALL
+SELECT 'observed_dprk_port' AS signal, * FROM (WITH ports AS (SELECT * FROM (VALUES ('Rajin', 'KP', CAST(42.2333 AS DOUBLE), CAST(130.3 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Chongjin', 'KP', CAST(41.766667 AS DOUBLE), CAST(129.816667 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Kimchaek', 'KP', CAST(40.666667 AS DOUBLE), CAST(129.2 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Sinpo', 'KP', CAST(40.0316049 AS DOUBLE), CAST(128.1914944 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Hungnam', 'KP', CAST(39.8 AS DOUBLE), CAST(127.666667 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Wonsan', 'KP', CAST(39.166667 AS DOUBLE), CAST(127.433333 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Nampo', 'KP', CAST(38.733333 AS DOUBLE), CAST(125.416667 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Songrim', 'KP', CAST(38.7535598 AS DOUBLE), CAST(125.6460599 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Haeju', 'KP', CAST(38.0 AS DOUBLE), CAST(125.7 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Vladivostok', 'RU', CAST(43.116667 AS DOUBLE), CAST(131.883333 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Bolshoy Kamen', 'RU', CAST(43.1121194 AS DOUBLE), CAST(132.3509104 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Dunai', 'RU', CAST(42.88028 AS DOUBLE), CAST(132.3375 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Nakhodka', 'RU', CAST(42.8 AS DOUBLE), CAST(132.883333 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Vostochny', 'RU', CAST(42.733333 AS DOUBLE), CAST(133.05 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Slavyanka', 'RU', CAST(42.8606833 AS DOUBLE), CAST(131.3924115 AS DOUBLE), CAST(3.0 AS DOUBLE)), ('Posyet', 'RU', CAST(42.65 AS DOUBLE), CAST(130.8 AS DOUBLE), CAST(3.0 AS DOUBLE)), ('Zarubino', 'RU', CAST(42.616667 AS DOUBLE), CAST(131.133333 AS DOUBLE), CAST(3.0 AS DOUBLE))) AS t(name, country, lat, lon, radius_km))
+SELECT CAST(o.mmsi AS BIGINT) AS mmsi, CAST(NULL AS STRING) AS event_id, CAST('observation ' || CAST(o.obs_id AS STRING) AS STRING) AS entity_id, CAST(CASE o.confidence WHEN 'high' THEN CAST(1 AS DOUBLE) WHEN 'medium' THEN CAST(2 AS DOUBLE) / 3 ELSE CAST(1 AS DOUBLE) / 3 END AS DOUBLE) AS value, CAST('seen at ' || o.port || ' on ' || substr(date_format(o.ts, 'yyyy-MM-dd''T''HH:mm:ss''Z'''), 1, 10) || ' (' || o.kind || ', observation ' || CAST(o.obs_id AS STRING) || ')' AS STRING) AS note
+FROM observations o JOIN ports p ON p.name = o.port
+WHERE p.country = 'KP') AS q_8
+UNION ALL
+SELECT 'observation_contradicts_ais' AS signal, * FROM (WITH c AS (
+WITH ports AS (SELECT * FROM (VALUES ('Rajin', 'KP', CAST(42.2333 AS DOUBLE), CAST(130.3 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Chongjin', 'KP', CAST(41.766667 AS DOUBLE), CAST(129.816667 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Kimchaek', 'KP', CAST(40.666667 AS DOUBLE), CAST(129.2 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Sinpo', 'KP', CAST(40.0316049 AS DOUBLE), CAST(128.1914944 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Hungnam', 'KP', CAST(39.8 AS DOUBLE), CAST(127.666667 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Wonsan', 'KP', CAST(39.166667 AS DOUBLE), CAST(127.433333 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Nampo', 'KP', CAST(38.733333 AS DOUBLE), CAST(125.416667 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Songrim', 'KP', CAST(38.7535598 AS DOUBLE), CAST(125.6460599 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Haeju', 'KP', CAST(38.0 AS DOUBLE), CAST(125.7 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Vladivostok', 'RU', CAST(43.116667 AS DOUBLE), CAST(131.883333 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Bolshoy Kamen', 'RU', CAST(43.1121194 AS DOUBLE), CAST(132.3509104 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Dunai', 'RU', CAST(42.88028 AS DOUBLE), CAST(132.3375 AS DOUBLE), CAST(4.0 AS DOUBLE)), ('Nakhodka', 'RU', CAST(42.8 AS DOUBLE), CAST(132.883333 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Vostochny', 'RU', CAST(42.733333 AS DOUBLE), CAST(133.05 AS DOUBLE), CAST(5.0 AS DOUBLE)), ('Slavyanka', 'RU', CAST(42.8606833 AS DOUBLE), CAST(131.3924115 AS DOUBLE), CAST(3.0 AS DOUBLE)), ('Posyet', 'RU', CAST(42.65 AS DOUBLE), CAST(130.8 AS DOUBLE), CAST(3.0 AS DOUBLE)), ('Zarubino', 'RU', CAST(42.616667 AS DOUBLE), CAST(131.133333 AS DOUBLE), CAST(3.0 AS DOUBLE))) AS t(name, country, lat, lon, radius_km)),
+obs AS (SELECT obs_id, mmsi, ts, lat, lon, uncertainty_km FROM observations),
+gaps AS (
+    SELECT event_id, mmsi, start, "end",
+           CAST(get_json_object(evidence, '$.start_lat') AS DOUBLE) AS a_lat, CAST(get_json_object(evidence, '$.start_lon') AS DOUBLE) AS a_lon,
+           CAST(get_json_object(evidence, '$.end_lat') AS DOUBLE) AS b_lat, CAST(get_json_object(evidence, '$.end_lon') AS DOUBLE) AS b_lon,
+           CAST(get_json_object(evidence, '$.top_speed_kn') AS DOUBLE) AS top_kn,
+           get_json_object(evidence, '$.dark_port_candidates') AS cands
+    FROM events WHERE type = 'gap'
+),
+in_gap AS (
+    SELECT o.obs_id, o.mmsi, o.ts, o.lat, o.lon, o.uncertainty_km, g.event_id, g.start, g."end",
+           g.a_lat, g.a_lon, g.b_lat, g.b_lon, g.top_kn, g.cands
+    FROM obs o JOIN gaps g ON g.mmsi = o.mmsi AND o.ts > g.start AND o.ts < g."end"
+),
+cand AS (
+    SELECT obs_id, event_id, item.port AS port, CAST(item.detour_km AS DOUBLE) AS detour_km
+    FROM (SELECT i.obs_id, i.event_id, explode(from_json(i.cands, 'ARRAY<STRUCT<port: STRING, detour_km: STRING>>')) AS item FROM in_gap i) x
+),
+confirms AS (
+    SELECT o.obs_id, o.mmsi, c.event_id, 'confirms' AS outcome, c.port,
+           ((2 * 6371008.8 * asin(sqrt(least(1.0, sin((radians((p.lat) - (o.lat)) / 2)) * sin((radians((p.lat) - (o.lat)) / 2)) + cos(radians(o.lat)) * cos(radians(p.lat)) * sin((radians((p.lon) - (o.lon)) / 2)) * sin((radians((p.lon) - (o.lon)) / 2)))))) / 1000.0) AS distance_km, c.detour_km,
+           ((unix_micros(i."end") / 1e6) - (unix_micros(i.start) / 1e6)) / 3600.0 AS dark_h, i.top_kn
+    FROM cand c
+    JOIN in_gap i ON i.obs_id = c.obs_id AND i.event_id = c.event_id
+    JOIN obs o ON o.obs_id = c.obs_id
+    JOIN ports p ON p.name = c.port
+    WHERE ((2 * 6371008.8 * asin(sqrt(least(1.0, sin((radians((p.lat) - (o.lat)) / 2)) * sin((radians((p.lat) - (o.lat)) / 2)) + cos(radians(o.lat)) * cos(radians(p.lat)) * sin((radians((p.lon) - (o.lon)) / 2)) * sin((radians((p.lon) - (o.lon)) / 2)))))) / 1000.0) <= p.radius_km * 1.0 + o.uncertainty_km
+),
+gap_place AS (
+    SELECT i.obs_id, i.mmsi, i.event_id,
+           greatest(0.0, ((2 * 6371008.8 * asin(sqrt(least(1.0, sin((radians((i.lat) - (i.a_lat)) / 2)) * sin((radians((i.lat) - (i.a_lat)) / 2)) + cos(radians(i.a_lat)) * cos(radians(i.lat)) * sin((radians((i.lon) - (i.a_lon)) / 2)) * sin((radians((i.lon) - (i.a_lon)) / 2)))))) / 1000.0) - i.uncertainty_km) AS to_km,
+           greatest(0.0, ((2 * 6371008.8 * asin(sqrt(least(1.0, sin((radians((i.b_lat) - (i.lat)) / 2)) * sin((radians((i.b_lat) - (i.lat)) / 2)) + cos(radians(i.lat)) * cos(radians(i.b_lat)) * sin((radians((i.b_lon) - (i.lon)) / 2)) * sin((radians((i.b_lon) - (i.lon)) / 2)))))) / 1000.0) - i.uncertainty_km) AS from_km,
+           ((unix_micros(i.ts) / 1e6) - (unix_micros(i.start) / 1e6)) / 3600.0 AS to_h,
+           ((unix_micros(i."end") / 1e6) - (unix_micros(i.ts) / 1e6)) / 3600.0 AS from_h,
+           ((unix_micros(i."end") / 1e6) - (unix_micros(i.start) / 1e6)) / 3600.0 AS dark_h, i.top_kn
+    FROM in_gap i
+    WHERE i.a_lat IS NOT NULL AND i.b_lat IS NOT NULL AND i.top_kn > 0
+      AND NOT EXISTS (SELECT 1 FROM confirms k
+                      WHERE k.obs_id = i.obs_id AND k.event_id = i.event_id)
+),
+gap_outcomes AS (
+    SELECT obs_id, mmsi, event_id,
+           CASE WHEN to_km / (top_kn * 1.852) > to_h OR from_km / (top_kn * 1.852) > from_h
+                THEN 'contradicts' ELSE 'consistent' END AS outcome,
+           to_km + from_km AS detour_km, (to_km + from_km) / (top_kn * 1.852) AS need_h,
+           dark_h, top_kn, to_km, from_km, to_h, from_h
+    FROM gap_place
+),
+fixes AS (
+    SELECT o.obs_id, o.mmsi, q.ts AS fix_ts, q.lat AS fix_lat, q.lon AS fix_lon,
+           ((2 * 6371008.8 * asin(sqrt(least(1.0, sin((radians((q.lat) - (o.lat)) / 2)) * sin((radians((q.lat) - (o.lat)) / 2)) + cos(radians(o.lat)) * cos(radians(q.lat)) * sin((radians((q.lon) - (o.lon)) / 2)) * sin((radians((q.lon) - (o.lon)) / 2)))))) / 1000.0) AS distance_km,
+           abs((unix_micros(q.ts) / 1e6) - (unix_micros(o.ts) / 1e6)) / 3600.0 AS dt_h,
+           abs((unix_micros(q.ts) / 1e6) - (unix_micros(o.ts) / 1e6)) / 3600.0 * 46.300000000000004 + o.uncertainty_km AS reach_km
+    FROM obs o JOIN positions q
+      ON q.mmsi = o.mmsi AND q.ts IS NOT NULL AND q.lat IS NOT NULL AND q.lon IS NOT NULL
+     AND unix_micros(q.ts) BETWEEN unix_micros(o.ts) - 21600000000 AND unix_micros(o.ts) + 21600000000
+),
+worst AS (
+    SELECT obs_id, mmsi,
+           max_by(fix_ts, distance_km - reach_km) AS fix_ts,
+           max_by(fix_lat, distance_km - reach_km) AS fix_lat,
+           max_by(fix_lon, distance_km - reach_km) AS fix_lon,
+           max_by(distance_km, distance_km - reach_km) AS distance_km,
+           max_by(dt_h, distance_km - reach_km) AS dt_h,
+           max_by(reach_km, distance_km - reach_km) AS reach_km
+    FROM fixes WHERE distance_km > reach_km
+    GROUP BY obs_id, mmsi
+),
+spoof AS (
+    SELECT w.obs_id, e.event_id
+    FROM worst w JOIN events e
+      ON e.mmsi = w.mmsi AND e.type = 'identity' AND e.subtype IN ('position_jump', 'mmsi_conflict')
+     AND w.fix_ts BETWEEN e.start AND e."end"
+),
+ais_outcomes AS (
+    SELECT w.obs_id, w.mmsi, s.event_id, 'contradicts' AS outcome,
+           w.distance_km, w.dt_h, w.reach_km, w.fix_ts, w.fix_lat, w.fix_lon
+    FROM worst w LEFT JOIN spoof s ON s.obs_id = w.obs_id
+),
+identity_outcomes AS (
+WITH idc AS (
+    SELECT event_id, mmsi, c.field AS field, c.old AS old_value, c.new AS new_value,
+           CAST(c.old_last_seen AS TIMESTAMP) AS old_last_seen,
+           CAST(c.new_first_seen AS TIMESTAMP) AS new_first_seen
+    FROM (SELECT e.event_id, e.mmsi, explode(from_json(get_json_object(e.evidence, '$.changes'), 'ARRAY<STRUCT<field: STRING, old: STRING, new: STRING, old_last_seen: STRING, new_first_seen: STRING>>')) AS c
+          FROM events e WHERE e.type = 'identity' AND e.subtype = 'identity_change') x
+),
+bounded AS (
+    SELECT *, lag(new_first_seen) OVER w AS prev_new, lead(old_last_seen) OVER w AS next_old
+    FROM idc WINDOW w AS (PARTITION BY mmsi, field ORDER BY old_last_seen, new_first_seen, event_id)
+),
+seen AS (
+    SELECT obs_id, mmsi, ts, 'name' AS field, nullif(upper(trim(regexp_replace(replace(seen_name, '@', ' '), '\\s+', ' '))), '') AS seen
+    FROM observations WHERE seen_name IS NOT NULL
+    UNION ALL
+    SELECT obs_id, mmsi, ts, 'imo' AS field, CAST(seen_imo AS STRING) AS seen
+    FROM observations WHERE seen_imo IS NOT NULL
+),
+judged AS (
+    SELECT s.obs_id, s.mmsi, b.event_id, b.field, s.seen, b.old_value, b.new_value,
+           b.old_last_seen, b.new_first_seen,
+           CASE WHEN s.ts >= b.new_first_seen
+                THEN CASE WHEN s.seen = b.new_value THEN 'confirms' ELSE 'contradicts' END
+                WHEN s.ts <= b.old_last_seen
+                THEN CASE WHEN s.seen = b.new_value THEN 'contradicts' END
+                ELSE 'consistent' END AS outcome
+    FROM seen s JOIN bounded b
+      ON b.mmsi = s.mmsi AND b.field = s.field AND s.seen IN (b.old_value, b.new_value)
+     AND (b.prev_new IS NULL OR s.ts > b.prev_new) AND (b.next_old IS NULL OR s.ts < b.next_old)
+)
+SELECT obs_id, mmsi, event_id, min_by(outcome, judged_rank) AS outcome, min_by(field, judged_rank) AS field, min_by(seen, judged_rank) AS seen, min_by(old_value, judged_rank) AS old_value, min_by(new_value, judged_rank) AS new_value, min_by(old_last_seen, judged_rank) AS old_last_seen, min_by(new_first_seen, judged_rank) AS new_first_seen
+FROM (SELECT *, CASE outcome WHEN 'contradicts' THEN 0 WHEN 'confirms' THEN 2 ELSE 4 END
+                + CASE field WHEN 'name' THEN 0 ELSE 1 END AS judged_rank
+      FROM judged WHERE outcome IS NOT NULL) r
+GROUP BY obs_id, mmsi, event_id
+)
+SELECT obs_id, mmsi, event_id, outcome, port, distance_km, detour_km, need_h, dark_h, top_kn, to_km, from_km, to_h, from_h, dt_h, reach_km, fix_ts, fix_lat, fix_lon, field, seen, old_value, new_value, old_last_seen, new_first_seen
+FROM (SELECT * FROM (SELECT obs_id, mmsi, event_id, outcome, port, distance_km, detour_km, CAST(NULL AS DOUBLE) AS need_h, dark_h, top_kn, CAST(NULL AS DOUBLE) AS to_km, CAST(NULL AS DOUBLE) AS from_km, CAST(NULL AS DOUBLE) AS to_h, CAST(NULL AS DOUBLE) AS from_h, CAST(NULL AS DOUBLE) AS dt_h, CAST(NULL AS DOUBLE) AS reach_km, CAST(NULL AS TIMESTAMP) AS fix_ts, CAST(NULL AS DOUBLE) AS fix_lat, CAST(NULL AS DOUBLE) AS fix_lon, CAST(NULL AS STRING) AS field, CAST(NULL AS STRING) AS seen, CAST(NULL AS STRING) AS old_value, CAST(NULL AS STRING) AS new_value, CAST(NULL AS TIMESTAMP) AS old_last_seen, CAST(NULL AS TIMESTAMP) AS new_first_seen FROM confirms) AS confirms_all UNION ALL SELECT * FROM (SELECT obs_id, mmsi, event_id, outcome, CAST(NULL AS STRING) AS port, CAST(NULL AS DOUBLE) AS distance_km, detour_km, need_h, dark_h, top_kn, to_km, from_km, to_h, from_h, CAST(NULL AS DOUBLE) AS dt_h, CAST(NULL AS DOUBLE) AS reach_km, CAST(NULL AS TIMESTAMP) AS fix_ts, CAST(NULL AS DOUBLE) AS fix_lat, CAST(NULL AS DOUBLE) AS fix_lon, CAST(NULL AS STRING) AS field, CAST(NULL AS STRING) AS seen, CAST(NULL AS STRING) AS old_value, CAST(NULL AS STRING) AS new_value, CAST(NULL AS TIMESTAMP) AS old_last_seen, CAST(NULL AS TIMESTAMP) AS new_first_seen FROM gap_outcomes) AS gap_outcomes_all UNION ALL SELECT * FROM (SELECT obs_id, mmsi, event_id, outcome, CAST(NULL AS STRING) AS port, distance_km, CAST(NULL AS DOUBLE) AS detour_km, CAST(NULL AS DOUBLE) AS need_h, CAST(NULL AS DOUBLE) AS dark_h, CAST(NULL AS DOUBLE) AS top_kn, CAST(NULL AS DOUBLE) AS to_km, CAST(NULL AS DOUBLE) AS from_km, CAST(NULL AS DOUBLE) AS to_h, CAST(NULL AS DOUBLE) AS from_h, dt_h, reach_km, fix_ts, fix_lat, fix_lon, CAST(NULL AS STRING) AS field, CAST(NULL AS STRING) AS seen, CAST(NULL AS STRING) AS old_value, CAST(NULL AS STRING) AS new_value, CAST(NULL AS TIMESTAMP) AS old_last_seen, CAST(NULL AS TIMESTAMP) AS new_first_seen FROM ais_outcomes) AS ais_outcomes_all UNION ALL SELECT * FROM (SELECT obs_id, mmsi, event_id, outcome, CAST(NULL AS STRING) AS port, CAST(NULL AS DOUBLE) AS distance_km, CAST(NULL AS DOUBLE) AS detour_km, CAST(NULL AS DOUBLE) AS need_h, CAST(NULL AS DOUBLE) AS dark_h, CAST(NULL AS DOUBLE) AS top_kn, CAST(NULL AS DOUBLE) AS to_km, CAST(NULL AS DOUBLE) AS from_km, CAST(NULL AS DOUBLE) AS to_h, CAST(NULL AS DOUBLE) AS from_h, CAST(NULL AS DOUBLE) AS dt_h, CAST(NULL AS DOUBLE) AS reach_km, CAST(NULL AS TIMESTAMP) AS fix_ts, CAST(NULL AS DOUBLE) AS fix_lat, CAST(NULL AS DOUBLE) AS fix_lon, field, seen, old_value, new_value, old_last_seen, new_first_seen FROM identity_outcomes) AS identity_outcomes_all) AS outcomes
+ORDER BY obs_id, outcome, event_id NULLS LAST
+)
+SELECT CAST(c.mmsi AS BIGINT) AS mmsi, CAST(c.event_id AS STRING) AS event_id, CAST('observation ' || CAST(c.obs_id AS STRING) AS STRING) AS entity_id, CAST(CASE o.confidence WHEN 'high' THEN CAST(1 AS DOUBLE) WHEN 'medium' THEN CAST(2 AS DOUBLE) / 3 ELSE CAST(1 AS DOUBLE) / 3 END AS DOUBLE) AS value, CAST('observation ' || CAST(c.obs_id AS STRING) || ' (' || o.kind || ') contradicts ' || CASE WHEN c.event_id IS NULL THEN 'the AIS track' ELSE 'event ' || c.event_id END AS STRING) AS note
+FROM c JOIN observations o ON o.obs_id = c.obs_id
+WHERE c.outcome = 'contradicts') AS q_9
+UNION ALL
 SELECT 'encounter_dprk_partner' AS signal, * FROM (WITH
 enc AS (
     SELECT event_id, mmsi, other_mmsi AS partner FROM events
@@ -204,7 +464,7 @@ enc AS (
 kp AS (SELECT DISTINCT mmsi FROM statics WHERE upper(flag) = 'KP')
 SELECT CAST(enc.mmsi AS BIGINT) AS mmsi, CAST(enc.event_id AS STRING) AS event_id, CAST(NULL AS STRING) AS entity_id, CAST(1.0 AS DOUBLE) AS value, CAST('met DPRK vessel MMSI ' || CAST(enc.partner AS STRING) AS STRING) AS note
 FROM enc
-WHERE (enc.partner div 1000000) = 445 OR enc.partner IN (SELECT mmsi FROM kp)) AS q_7
+WHERE (enc.partner div 1000000) = 445 OR enc.partner IN (SELECT mmsi FROM kp)) AS q_10
 UNION ALL
 SELECT 'encounter' AS signal, * FROM (WITH
 enc AS (
@@ -215,28 +475,28 @@ enc AS (
     WHERE type = 'encounter' AND other_mmsi IS NOT NULL
 )
 SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST(event_id AS STRING) AS event_id, CAST(NULL AS STRING) AS entity_id, CAST(1.0 AS DOUBLE) AS value, CAST('met MMSI ' || CAST(partner AS STRING) AS STRING) AS note
-FROM enc) AS q_8
+FROM enc) AS q_11
 UNION ALL
 SELECT 'loitering' AS signal, * FROM (SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST(event_id AS STRING) AS event_id, CAST(NULL AS STRING) AS entity_id, CAST(1.0 AS DOUBLE) AS value, CAST('loitered' AS STRING) AS note
-FROM events WHERE type = 'loitering') AS q_9
+FROM events WHERE type = 'loitering') AS q_12
 UNION ALL
 SELECT 'dprk_mid' AS signal, * FROM (SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST(event_id AS STRING) AS event_id, CAST(NULL AS STRING) AS entity_id, CAST(1.0 AS DOUBLE) AS value, CAST('DPRK MID 445' AS STRING) AS note
-FROM events WHERE type = 'identity' AND subtype = 'dprk_mid') AS q_10
+FROM events WHERE type = 'identity' AND subtype = 'dprk_mid') AS q_13
 UNION ALL
 SELECT 'mmsi_conflict' AS signal, * FROM (SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST(event_id AS STRING) AS event_id, CAST(NULL AS STRING) AS entity_id, CAST(1.0 AS DOUBLE) AS value, CAST('MMSI conflict' AS STRING) AS note
-FROM events WHERE type = 'identity' AND subtype = 'mmsi_conflict') AS q_11
+FROM events WHERE type = 'identity' AND subtype = 'mmsi_conflict') AS q_14
 UNION ALL
 SELECT 'identity_change' AS signal, * FROM (SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST(event_id AS STRING) AS event_id, CAST(NULL AS STRING) AS entity_id, CAST(1.0 AS DOUBLE) AS value, CAST('identity change' AS STRING) AS note
-FROM events WHERE type = 'identity' AND subtype = 'identity_change') AS q_12
+FROM events WHERE type = 'identity' AND subtype = 'identity_change') AS q_15
 UNION ALL
 SELECT 'invalid_imo' AS signal, * FROM (SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST(event_id AS STRING) AS event_id, CAST(NULL AS STRING) AS entity_id, CAST(1.0 AS DOUBLE) AS value, CAST('IMO check digit wrong' AS STRING) AS note
-FROM events WHERE type = 'identity' AND subtype = 'invalid_imo') AS q_13
+FROM events WHERE type = 'identity' AND subtype = 'invalid_imo') AS q_16
 UNION ALL
 SELECT 'flag_mismatch' AS signal, * FROM (SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST(event_id AS STRING) AS event_id, CAST(NULL AS STRING) AS entity_id, CAST(1.0 AS DOUBLE) AS value, CAST('flag mismatch' AS STRING) AS note
-FROM events WHERE type = 'identity' AND subtype = 'flag_mismatch') AS q_14
+FROM events WHERE type = 'identity' AND subtype = 'flag_mismatch') AS q_17
 UNION ALL
 SELECT 'position_jump' AS signal, * FROM (SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST(event_id AS STRING) AS event_id, CAST(NULL AS STRING) AS entity_id, CAST(1.0 AS DOUBLE) AS value, CAST('position jump' AS STRING) AS note
-FROM events WHERE type = 'identity' AND subtype = 'position_jump') AS q_15;
+FROM events WHERE type = 'identity' AND subtype = 'position_jump') AS q_18;
 
 -- query
 WITH v AS (
